@@ -1,0 +1,28 @@
+"""Secure defaults and shared constants, in one place."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
+
+#: The construct's own ceiling for one export job on the custom-resource path. CloudFormation
+#: waits at most one hour for a custom resource (``ServiceTimeout`` <= 3600 s); the handler needs
+#: a few minutes after its own deadline to stop the job and report before that hour is up.
+MAX_TIMEOUT = Duration.minutes(55)
+DEFAULT_TIMEOUT = Duration.minutes(50)
+#: The Provider framework's own limit: CloudFormation's one hour.
+PROVIDER_TOTAL_TIMEOUT = Duration.hours(1)
+PROVIDER_QUERY_INTERVAL = Duration.seconds(30)
+
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+
+#: Above this many prefixes on one role or bucket-policy statement, the grant is widened to the
+#: prefixes' longest common folder, so policies stay within IAM's size limits.
+MAX_LISTED_PREFIXES = 20
+
+# What a service's role needs to write into the destination (besides the key).
+S3_WRITE_ACTIONS = ["s3:PutObject"]
+S3_LIST_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"]
+S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+KMS_WRITE_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"]
+KMS_READ_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]

@@ -1,0 +1,100 @@
+"""Synth-time validation: skip unresolved tokens, collect every problem, raise once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from aws_cdk import Token
+from constructs import Construct
+
+
+class Problems:
+    """Collects the problems of one construct's props and raises them together.
+
+    Usage::
+
+        problems = Problems(self)
+        problems.length("job_name", job_name, min_len=1, max_len=63)
+        problems.raise_if_any()
+    """
+
+    def __init__(self, scope: Construct) -> None:
+        self._path = scope.node.path
+        self._messages: list[str] = []
+
+    def add(self, prop: str, message: str) -> None:
+        self._messages.append(f"{prop}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self._messages:
+            details = "\n  - ".join(self._messages)
+            raise ValueError(f"{self._path}: invalid props:\n  - {details}")
+
+    # -- rules (each skips unresolved tokens) ------------------------------------------------
+
+    def length(self, prop: str, value: str | None, *, min_len: int = 0, max_len: int | None = None) -> None:
+        if value is None or Token.is_unresolved(value):
+            return
+        if len(value) < min_len:
+            self.add(prop, f"must be at least {min_len} characters long, got {len(value)} ({value!r})")
+        if max_len is not None and len(value) > max_len:
+            self.add(prop, f"must be at most {max_len} characters long, got {len(value)} ({_short(value)})")
+
+    def pattern(self, prop: str, value: str | None, regex: str, *, full: bool = True, hint: str = "") -> None:
+        """``regex`` is the API's pattern; AWS patterns are anchored only where they say so,
+        but a value must match as a whole unless ``full`` is False."""
+        if value is None or Token.is_unresolved(value):
+            return
+        compiled = re.compile(regex)
+        ok = compiled.fullmatch(value) if full else compiled.match(value)
+        if not ok:
+            extra = f" ({hint})" if hint else ""
+            self.add(prop, f"must match the pattern {regex}{extra}, got {_short(value)}")
+
+    def one_of(self, prop: str, value: str | None, allowed: Sequence[str]) -> None:
+        if value is None or Token.is_unresolved(value):
+            return
+        if value not in allowed:
+            self.add(prop, f"must be one of {', '.join(allowed)}, got {value!r}")
+
+    def count(self, prop: str, values: Sequence[object] | None, *, min_count: int = 0, max_count: int) -> None:
+        if values is None or Token.is_unresolved(values):
+            return
+        if not min_count <= len(values) <= max_count:
+            self.add(prop, f"must have {min_count} to {max_count} items, got {len(values)}")
+
+    def tags(
+        self,
+        prop: str,
+        tags: Mapping[str, str] | None,
+        *,
+        max_count: int,
+        key_pattern: str,
+        value_pattern: str,
+        max_key: int = 128,
+        max_value: int = 256,
+    ) -> None:
+        """AWS's common tag rules: count, key 1..max_key, value 0..max_value, the pattern, and
+        no ``aws:`` key prefix in any case (reserved for AWS)."""
+        if tags is None or Token.is_unresolved(tags):
+            return
+        if len(tags) > max_count:
+            self.add(prop, f"must have at most {max_count} tags, got {len(tags)}")
+        for key, value in tags.items():
+            if Token.is_unresolved(key):
+                continue
+            self.length(f"{prop}[{key!r}] key", key, min_len=1, max_len=max_key)
+            self.pattern(f"{prop}[{key!r}] key", key, key_pattern)
+            if key.lower().startswith("aws:"):
+                self.add(f"{prop}[{key!r}] key", "must not start with 'aws:' (reserved for AWS, in any case)")
+            self.length(f"{prop}[{key!r}] value", value, max_len=max_value)
+            self.pattern(f"{prop}[{key!r}] value", value, value_pattern)
+
+
+def _short(value: str) -> str:
+    return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
+def all_resolved(values: Iterable[str]) -> bool:
+    return not any(Token.is_unresolved(v) for v in values)

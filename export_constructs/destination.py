@@ -1,0 +1,259 @@
+"""ExportDestination: the S3 bucket (and KMS key) export jobs write into."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from aws_cdk import Annotations, RemovalPolicy, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from . import _defaults
+from ._lazy import lazy_list
+from ._nag import acknowledge_log_bucket
+
+
+def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES) -> list[str]:
+    """The prefixes themselves, or - above ``max_items`` - their longest common folder.
+
+    Keeps a grant's size bounded however many jobs share it. An unresolved token among many
+    prefixes widens the grant to the whole bucket ("").
+    """
+    unique = sorted(set(prefixes))
+    if len(unique) <= max_items:
+        return unique
+    if any(Token.is_unresolved(p) for p in unique):
+        return [""]
+    common = os.path.commonprefix(unique)
+    return [common[: common.rfind("/") + 1]]
+
+
+@dataclass
+class _WriteAccess:
+    """One (role, service principal) pair's write access; jobs sharing it add prefixes."""
+
+    prefixes: list[str] = field(default_factory=list)
+
+
+class ExportDestination(Construct):
+    """An S3 bucket (and KMS key) that export jobs write into.
+
+    By default it creates, following AWS Solutions Constructs' defaults:
+
+    - a customer managed KMS key with rotation on (``encryption_key``);
+    - a bucket encrypted with that key (SSE-KMS, bucket key on), TLS-only, all public access
+      blocked, versioned, object ownership enforced, server access logs to a log bucket;
+    - ``RemovalPolicy.RETAIN`` for all three: export output is never deleted by the library.
+
+    Or it takes the user's own ``bucket`` and optional ``encryption_key``. Bucket and key
+    policies of imported resources cannot be changed by CDK: the construct then adds a warning
+    with the statements the user must add.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        bucket: an existing bucket to write into. Default: a new, hardened bucket.
+        encryption_key: the key that encrypts ``bucket``. Default: a new key when the bucket
+            is new; none for an existing bucket (SSE-S3 or the bucket's own default).
+        removal_policy: what happens to the new bucket, log bucket and key when they leave the
+            stack. Default: ``RemovalPolicy.RETAIN``.
+        server_access_logs_bucket: where the new bucket's access logs go. Default: a new log
+            bucket (SSE-S3, TLS-only, versioned, no public access, retained).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: s3.IBucket | None = None,
+        encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        server_access_logs_bucket: s3.IBucket | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        # Log delivery by bucket policy (not ACLs) whatever the app's feature flags say; context
+        # must be set before any child exists.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        self._accesses: dict[tuple[str, str, str], _WriteAccess] = {}
+        self._owned = bucket is None
+        if bucket is not None:
+            if server_access_logs_bucket is not None:
+                raise ValueError(
+                    f"{self.node.path}: server_access_logs_bucket applies only to a new bucket; "
+                    "configure logging on your own bucket instead"
+                )
+            self.bucket: s3.IBucket = bucket
+            self.encryption_key: kms.IKey | None = encryption_key
+            return
+
+        self.encryption_key = encryption_key or kms.Key(
+            self,
+            "Key",
+            description=f"Encrypts export-job output in {self.node.path}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        if server_access_logs_bucket is None:
+            log_bucket = s3.Bucket(
+                self,
+                "AccessLogs",
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                enforce_ssl=True,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                versioned=True,
+                removal_policy=removal_policy,
+            )
+            acknowledge_log_bucket(log_bucket)
+            server_access_logs_bucket = log_bucket
+        self.bucket = s3.Bucket(
+            self,
+            "Resource",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.encryption_key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            server_access_logs_bucket=server_access_logs_bucket,
+            server_access_logs_prefix="export-bucket/",
+            removal_policy=removal_policy,
+        )
+
+    # -- public API ------------------------------------------------------------------------
+
+    def s3_uri(self, prefix: str = "") -> str:
+        """``s3://<bucket>/<prefix>``."""
+        return f"s3://{self.bucket.bucket_name}/{prefix}"
+
+    def grant_read(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
+        """Let ``grantee`` read the output under ``prefix`` (default: the whole bucket),
+        including decrypting with the key."""
+        grant = self.bucket.grant_read(grantee, f"{prefix}*")
+        if self.encryption_key is not None:
+            self.encryption_key.grant(grantee, *_defaults.KMS_READ_ACTIONS)
+        return grant
+
+    def grant_service_write(
+        self,
+        role: iam.IRole,
+        *,
+        prefix: str,
+        service_principal: str,
+        source_arn: str,
+        role_kms_actions: list[str] | None = None,
+        service_kms_actions: list[str] | None = None,
+        service_s3_actions: list[str] | None = None,
+    ) -> None:
+        """Let a service, acting through ``role``, write under ``prefix``.
+
+        Grants the role ``s3:PutObject`` under the prefix, listing the bucket, and the key
+        (``role_kms_actions``); and - where the service documents it - the service principal
+        itself in the bucket policy (``service_s3_actions``) and the key policy
+        (``service_kms_actions``), both conditioned on ``aws:SourceAccount`` and
+        ``aws:SourceArn`` against the confused deputy. Jobs sharing a role share one set of
+        statements; their prefixes are added to it (see :func:`collapse_prefixes`).
+        """
+        key = (role.node.addr, service_principal, source_arn)
+        access = self._accesses.get(key)
+        if access is None:
+            access = self._accesses[key] = _WriteAccess()
+            self._add_statements(
+                access,
+                role,
+                service_principal=service_principal,
+                source_arn=source_arn,
+                role_kms_actions=role_kms_actions or _defaults.KMS_WRITE_ACTIONS,
+                service_kms_actions=service_kms_actions or [],
+                service_s3_actions=service_s3_actions or [],
+            )
+        access.prefixes.append(prefix)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _object_arns(self, access: _WriteAccess) -> list[str]:
+        return lazy_list(lambda: [self.bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(access.prefixes)])
+
+    def _add_statements(
+        self,
+        access: _WriteAccess,
+        role: iam.IRole,
+        *,
+        service_principal: str,
+        source_arn: str,
+        role_kms_actions: list[str],
+        service_kms_actions: list[str],
+        service_s3_actions: list[str],
+    ) -> None:
+        objects = self._object_arns(access)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects)
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
+        )
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+            "ArnLike": {"aws:SourceArn": source_arn},
+        }
+        if self.encryption_key is not None:
+            self.encryption_key.grant(role, *role_kms_actions)
+            if service_kms_actions:
+                self._add_to_key_policy(
+                    iam.PolicyStatement(
+                        principals=[iam.ServicePrincipal(service_principal)],
+                        actions=service_kms_actions,
+                        resources=["*"],
+                        conditions=conditions,
+                    )
+                )
+        if service_s3_actions:
+            object_actions = [a for a in service_s3_actions if a != "s3:ListBucket"]
+            bucket_actions = [a for a in service_s3_actions if a == "s3:ListBucket"]
+            principal = iam.ServicePrincipal(service_principal)
+            if object_actions:
+                self._add_to_bucket_policy(
+                    iam.PolicyStatement(
+                        principals=[principal], actions=object_actions, resources=objects, conditions=conditions
+                    )
+                )
+            if bucket_actions:
+                self._add_to_bucket_policy(
+                    iam.PolicyStatement(
+                        principals=[principal],
+                        actions=bucket_actions,
+                        resources=[self.bucket.bucket_arn],
+                        conditions=conditions,
+                    )
+                )
+
+    def _add_to_bucket_policy(self, statement: iam.PolicyStatement) -> None:
+        result = self.bucket.add_to_resource_policy(statement)
+        if not result.statement_added:
+
+
+            Annotations.of(self).add_warning_v2(
+                "export-constructs:imported-bucket-policy",
+                "The bucket is imported, so its bucket policy cannot be changed here. Add this "
+                f"statement to it yourself: {Stack.of(self).to_json_string(statement.to_statement_json())}",
+            )
+
+    def _add_to_key_policy(self, statement: iam.PolicyStatement) -> None:
+        assert self.encryption_key is not None
+        result = self.encryption_key.add_to_resource_policy(statement, allow_no_op=True)
+        if not result.statement_added:
+
+
+            Annotations.of(self).add_warning_v2(
+                "export-constructs:imported-key-policy",
+                "The KMS key is imported, so its key policy cannot be changed here. Add this "
+                f"statement to it yourself: {Stack.of(self).to_json_string(statement.to_statement_json())}",
+            )
+
+
+__all__ = ["ExportDestination", "collapse_prefixes"]

@@ -1,0 +1,108 @@
+"""The one small interface every service adapter implements."""
+
+from __future__ import annotations
+
+import abc
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from ..event import Arn
+
+
+class Phase(enum.Enum):
+    """Where a job is, whatever the service calls its states."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class JobState:
+    """One observation of a job."""
+
+    phase: Phase
+    status: str
+    """The service's own status string (``CREATE IN_PROGRESS``, ``Running``, ...)."""
+    created_at: datetime | None = None
+    reason: str | None = None
+    """The service's failure reason, when it gives one."""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    """Extra ``Fn::GetAtt`` attributes; every value is a string, as CloudFormation wants."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What the engine asks an adapter to start."""
+
+    name: str
+    """The job name (or client token), derived or given by the user."""
+    request: Mapping[str, Any]
+    """The construct's request parameters, in the service's own shape, without the name."""
+    stack: Arn
+    """The stack's ARN: partition, region and account of the job."""
+
+
+class JobNotFound(Exception):
+    """The job does not exist (any more)."""
+
+
+class JobConflict(Exception):
+    """A job with this name exists but was started with other parameters."""
+
+
+ClientFactory = Callable[[str], Any]
+
+
+class ExportJobAdapter(abc.ABC):
+    """Starts, observes and stops one service's export jobs.
+
+    Adapters raise on errors (the engine turns an exception into FAILED) and never talk to
+    CloudFormation. Throttling and 5xx are retried by the client's retry configuration.
+    """
+
+    #: Human name used in messages, e.g. ``"Personalize dataset export job"``.
+    label: ClassVar[str]
+    #: Rules for derived job names.
+    name_max_length: ClassVar[int] = 63
+    name_invalid_chars: ClassVar[re.Pattern[str]] = re.compile(r"[^A-Za-z0-9_]")
+    #: A physical id this adapter owns; anything else on Delete is left alone.
+    job_id_pattern: ClassVar[re.Pattern[str]]
+    #: Whether the service has an API to stop a running job (see :meth:`stop`).
+    can_stop: ClassVar[bool] = False
+
+    def __init__(self, client_factory: ClientFactory) -> None:
+        self._client_factory = client_factory
+
+    def owns(self, physical_id: str | None) -> bool:
+        return bool(physical_id) and bool(self.job_id_pattern.fullmatch(physical_id or ""))
+
+    @abc.abstractmethod
+    def start(self, spec: JobSpec) -> str:
+        """Start the job and return its id (the physical id).
+
+        Must be idempotent: when a job with ``spec.name`` already exists with the same
+        parameters, return its id instead of starting another; raise :class:`JobConflict`
+        when it exists with other parameters.
+        """
+
+    @abc.abstractmethod
+    def describe(self, job_id: str) -> JobState:
+        """Observe the job; raise :class:`JobNotFound` when it does not exist."""
+
+    def stop(self, job_id: str) -> bool:
+        """Ask the service to stop a running job. Return False when the API has no way to."""
+        return False
+
+    def release(self, job_id: str, state: JobState) -> bool:
+        """Called on Delete (and its polls) once the job is not running any more, or cannot be
+        stopped. Return True when nothing is left to wait for. Never deletes S3 output."""
+        return True
+
+    def output_uri(self, request: Mapping[str, Any]) -> str:
+        """The ``s3://`` URI the job writes to."""
+        raise NotImplementedError

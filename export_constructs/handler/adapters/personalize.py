@@ -1,0 +1,95 @@
+"""Amazon Personalize dataset export jobs (CreateDatasetExportJob / DescribeDatasetExportJob).
+
+Personalize has no API to stop a dataset export job: Delete and the handler's deadline leave
+a running job to finish on its own (its output stays in S3).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+
+# Personalize spells its states with spaces ("CREATE IN_PROGRESS"); be lenient about
+# underscores as well.
+_SUCCEEDED = {"ACTIVE"}
+_FAILED = {"CREATE FAILED", "CREATE_FAILED"}
+
+
+class Adapter(ExportJobAdapter):
+    label = "Personalize dataset export job"
+    name_max_length = 63
+    name_invalid_chars = re.compile(r"[^A-Za-z0-9_-]")
+    job_id_pattern = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:\d{12}:dataset-export-job/[A-Za-z0-9][A-Za-z0-9_-]*")
+
+    @property
+    def _client(self) -> Any:
+        return self._client_factory("personalize")
+
+    def start(self, spec: JobSpec) -> str:
+        request = dict(spec.request)
+        request["jobName"] = spec.name
+        try:
+            response = self._client.create_dataset_export_job(**request)
+        except ClientError as error:
+            if _code(error) != "ResourceAlreadyExistsException":
+                raise
+            return self._adopt(spec)
+        return str(response["datasetExportJobArn"])
+
+    def _adopt(self, spec: JobSpec) -> str:
+        """A retried Create: take over the job this name already started, if it is the same."""
+        s = spec.stack
+        job_arn = f"arn:{s.partition}:personalize:{s.region}:{s.account}:dataset-export-job/{spec.name}"
+        job = self._describe_raw(job_arn)
+        wanted = spec.request
+        same = (
+            job.get("datasetArn") == wanted.get("datasetArn")
+            and job.get("roleArn") == wanted.get("roleArn")
+            and job.get("ingestionMode", "PUT") == wanted.get("ingestionMode", "PUT")
+            and job.get("jobOutput") == wanted.get("jobOutput")
+        )
+        if not same:
+            raise JobConflict(f"existing job {job_arn} exports {job.get('datasetArn')} to {_path(job)}")
+        return job_arn
+
+    def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
+        try:
+            response = self._client.describe_dataset_export_job(datasetExportJobArn=job_arn)
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                raise JobNotFound(job_arn) from error
+            raise
+        job: Mapping[str, Any] = response["datasetExportJob"]
+        return job
+
+    def describe(self, job_id: str) -> JobState:
+        job = self._describe_raw(job_id)
+        status = str(job.get("status", ""))
+        if status in _SUCCEEDED:
+            phase = Phase.SUCCEEDED
+        elif status in _FAILED:
+            phase = Phase.FAILED
+        else:
+            phase = Phase.RUNNING
+        return JobState(
+            phase=phase,
+            status=status,
+            created_at=job.get("creationDateTime"),
+            reason=job.get("failureReason"),
+        )
+
+    def output_uri(self, request: Mapping[str, Any]) -> str:
+        return str(request["jobOutput"]["s3DataDestination"]["path"])
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _path(job: Mapping[str, Any]) -> str:
+    return str(job.get("jobOutput", {}).get("s3DataDestination", {}).get("path", "?"))

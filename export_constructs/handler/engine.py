@@ -1,0 +1,198 @@
+"""The export-job engine: Create / Update / Delete and the polls in between.
+
+Handlers return a value or raise; the Provider framework turns an exception into FAILED
+with the exception's message as the reason. Nothing here talks to CloudFormation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from . import consts
+from .adapters.base import (
+    ClientFactory,
+    ExportJobAdapter,
+    JobConflict,
+    JobNotFound,
+    JobSpec,
+    JobState,
+    Phase,
+)
+from .event import ResourceEvent
+
+LOG = logging.getLogger("export_constructs")
+
+_ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class JobFailed(Exception):
+    """The job ended in failure; the message carries the service's reason."""
+
+
+class DeadlineExceeded(Exception):
+    """The job outlived the construct's timeout."""
+
+
+def load_adapter(name: str, client_factory: ClientFactory) -> ExportJobAdapter:
+    """Import ``handler/adapters/<name>.py`` and build its ``Adapter``.
+
+    There is no registry to edit: adding a service means adding one adapter module.
+    """
+    if not _ADAPTER_NAME.fullmatch(name) or name == "base":
+        raise ValueError(f"no export-job adapter named {name!r}")
+    try:
+        module = importlib.import_module(f"..adapters.{name}", __name__)
+    except ModuleNotFoundError:
+        raise ValueError(f"no export-job adapter named {name!r}") from None
+    adapter_class: type[ExportJobAdapter] = module.Adapter
+    return adapter_class(client_factory)
+
+
+def derive_job_name(event: ResourceEvent, adapter: ExportJobAdapter, properties: Mapping[str, Any]) -> str:
+    """The user's job name, or ``<prefix>_<logical id>_<digest>`` within the adapter's rules.
+
+    The prefix comes from the template (it is derived from the stack id, so the handler's IAM
+    policy can be scoped to it); the digest covers the stack id, logical id and request, so a
+    retried Create derives the same name and a changed request derives a new one.
+    """
+    given = properties.get(consts.PROP_JOB_NAME)
+    if given:
+        return str(given)
+    prefix = str(properties.get(consts.PROP_JOB_NAME_PREFIX) or "ex")
+    digest = event.digest(properties)
+    logical = adapter.name_invalid_chars.sub("", event.logical_id)
+    room = adapter.name_max_length - len(prefix) - len(digest) - 2
+    return f"{prefix}_{logical[:room]}_{digest}"
+
+
+class Engine:
+    """Drives one custom-resource event through the adapter its resource type names."""
+
+    def __init__(
+        self,
+        client_factory: ClientFactory,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client_factory = client_factory
+        self._clock = clock
+
+    # -- entry points -----------------------------------------------------------------------
+
+    def on_event(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        event = ResourceEvent.from_dict(raw)
+        LOG.info("%s %s %s", event.request_type, event.resource_type, event.physical_id)
+        adapter = load_adapter(event.adapter_name, self._client_factory)
+        if event.request_type == "Create":
+            return self._start(event, adapter)
+        if event.request_type == "Update":
+            if self._same_job(event, adapter):
+                return {"PhysicalResourceId": event.physical_id}
+            return self._start(event, adapter)
+        if event.request_type == "Delete":
+            return self._delete(event, adapter)
+        raise ValueError(f"unknown request type {event.request_type!r}")
+
+    def is_complete(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        event = ResourceEvent.from_dict(raw)
+        adapter = load_adapter(event.adapter_name, self._client_factory)
+        job_id = event.physical_id or ""
+        if event.request_type == "Delete":
+            return {"IsComplete": self._delete_done(job_id, adapter)}
+        state = adapter.describe(job_id)
+        LOG.info("%s %s: %s", adapter.label, job_id, state.status)
+        if state.phase is Phase.SUCCEEDED:
+            return {"IsComplete": True, "Data": self._attributes(event, adapter, job_id, state)}
+        if state.phase is Phase.FAILED:
+            raise JobFailed(
+                f"{adapter.label} {job_id} ended with status {state.status}: "
+                f"{state.reason or 'the service gave no reason'}"
+            )
+        self._check_deadline(event, adapter, job_id, state)
+        return {"IsComplete": False}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _start(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
+        name = derive_job_name(event, adapter, event.properties)
+        spec = JobSpec(name=name, request=event.request, stack=event.stack_arn)
+        try:
+            job_id = adapter.start(spec)
+        except JobConflict as conflict:
+            raise JobConflict(
+                f"{adapter.label} {name!r} already exists with other parameters ({conflict}); "
+                "choose another job_name, or leave job_name unset to derive one"
+            ) from None
+        LOG.info("%s %s started as %s", adapter.label, name, job_id)
+        return {"PhysicalResourceId": job_id}
+
+    def _same_job(self, event: ResourceEvent, adapter: ExportJobAdapter) -> bool:
+        """An Update that changes nothing the job depends on (e.g. only the timeout) keeps it."""
+        old = event.old_properties or {}
+        return (
+            adapter.owns(event.physical_id)
+            and derive_job_name(event, adapter, old) == derive_job_name(event, adapter, event.properties)
+        )
+
+    def _delete(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
+        job_id = event.physical_id or ""
+        if adapter.owns(job_id):
+            try:
+                state = adapter.describe(job_id)
+            except JobNotFound:
+                LOG.info("%s %s is already gone", adapter.label, job_id)
+            else:
+                if state.phase is Phase.RUNNING and not adapter.stop(job_id):
+                    LOG.warning(
+                        "%s %s is %s and the service has no API to stop it; it runs to its end. "
+                        "Its S3 output is kept.",
+                        adapter.label, job_id, state.status,
+                    )
+        else:
+            LOG.info("physical id %r is not a %s: nothing to delete", job_id, adapter.label)
+        return {"PhysicalResourceId": job_id}
+
+    def _delete_done(self, job_id: str, adapter: ExportJobAdapter) -> bool:
+        if not adapter.owns(job_id):
+            return True
+        try:
+            state = adapter.describe(job_id)
+        except JobNotFound:
+            return True
+        if state.phase is Phase.RUNNING and adapter.can_stop:
+            return False  # stop was requested in on_event; wait for the service to stop it
+        return adapter.release(job_id, state)
+
+    def _check_deadline(self, event: ResourceEvent, adapter: ExportJobAdapter, job_id: str, state: JobState) -> None:
+        if state.created_at is None:
+            return
+        elapsed = (self._clock() - state.created_at).total_seconds()
+        timeout = event.timeout_seconds
+        if elapsed < timeout:
+            return
+        stopped = adapter.stop(job_id)
+        what = (
+            "the handler asked the service to stop it"
+            if stopped
+            else "the service has no API to stop it, so it may still be running"
+        )
+        raise DeadlineExceeded(
+            f"{adapter.label} {job_id} did not finish within the timeout of {timeout} s "
+            f"(last status {state.status}, {int(elapsed)} s after it was created); {what}. "
+            "Raise the construct's timeout if the job needs longer."
+        )
+
+    def _attributes(
+        self, event: ResourceEvent, adapter: ExportJobAdapter, job_id: str, state: JobState
+    ) -> dict[str, str]:
+        return {
+            consts.ATTR_JOB_ARN: job_id,
+            consts.ATTR_JOB_NAME: derive_job_name(event, adapter, event.properties),
+            consts.ATTR_STATUS: state.status,
+            consts.ATTR_OUTPUT_URI: adapter.output_uri(event.request),
+            **state.attributes,
+        }

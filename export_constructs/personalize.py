@@ -1,0 +1,160 @@
+"""Amazon Personalize dataset export (CreateDatasetExportJob)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import _defaults
+from ._job import ExportJobBase
+from ._lazy import lazy_list
+from ._provider import ExportJobProvider
+from ._validation import Problems
+from .destination import ExportDestination
+
+SERVICE_PRINCIPAL = "personalize.amazonaws.com"
+INGESTION_MODES = ("BULK", "PUT", "ALL")
+# Seed 002 (CreateDatasetExportJob) and botocore's model.
+DATASET_ARN_PATTERN = r"arn:([a-z\d-]+):personalize:.*:.*:.+"
+JOB_NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9\-_]*"
+ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+# botocore's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ in Python's re: letters and digits (\w),
+# separators (\s), and _.:/=+-@.
+TAG_PATTERN = r"[\w\s.:/=+\-@]*"
+MAX_TAGS = 200
+#: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
+MAX_PATH = 256
+
+# The service's role and the key policy, as Personalize documents for a customer managed key.
+ROLE_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants"]
+SERVICE_KMS_ACTIONS = [*ROLE_KMS_ACTIONS, "kms:CreateGrant"]
+SERVICE_S3_ACTIONS = ["s3:PutObject", "s3:ListBucket"]
+HANDLER_ACTIONS = ["personalize:CreateDatasetExportJob", "personalize:DescribeDatasetExportJob", "personalize:TagResource"]
+
+
+class PersonalizeDatasetExportJob(ExportJobBase):
+    """Exports a Personalize dataset to S3 and waits for the export to finish.
+
+    Create starts a dataset export job and the stack waits until it is ``ACTIVE``; a
+    ``CREATE FAILED`` job fails the resource with Personalize's ``failureReason``. Changing any
+    prop starts a new job. Personalize has no API to stop an export: Delete and the timeout
+    leave a running job to finish on its own. Its S3 output is never deleted.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        dataset_arn: the dataset to export (``arn:...:personalize:...``, at most 256).
+        destination: where the output goes.
+        prefix: key prefix in the destination bucket, ending in ``/``. Default:
+            ``personalize/<construct path>/``.
+        ingestion_mode: ``"BULK"``, ``"PUT"`` or ``"ALL"``. Default: ``"PUT"``, as the API.
+        job_name: the job's name (1-63, ``[a-zA-Z0-9][a-zA-Z0-9_-]*``). Default: derived from
+            the stack id, the construct's logical id and a hash of the props, so a retried
+            create adopts its job and a changed one starts a new job.
+        role: the role Personalize assumes to write. Default: a least-privilege role shared by
+            this stack's Personalize exports into ``destination``.
+        tags: tags for the job (at most 200; key 1-128, value 0-256; no ``aws:`` keys).
+            Default: none.
+        timeout: how long the stack waits for the job. Default: 50 minutes; at most 55.
+    """
+
+    ADAPTER = "Personalize"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        dataset_arn: str,
+        destination: ExportDestination,
+        prefix: str | None = None,
+        ingestion_mode: str = "PUT",
+        job_name: str | None = None,
+        role: iam.IRole | None = None,
+        tags: Mapping[str, str] | None = None,
+        timeout: Duration = _defaults.DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = Problems(self)
+        problems.length("dataset_arn", dataset_arn, min_len=1, max_len=256)
+        problems.pattern("dataset_arn", dataset_arn, DATASET_ARN_PATTERN, full=False)
+        problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
+        problems.length("job_name", job_name, min_len=1, max_len=63)
+        problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
+        problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
+        if role is not None:
+            problems.length("role", role.role_arn, max_len=256)
+            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, full=False)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        problems.length("prefix", self.prefix, max_len=MAX_PATH - len("s3://") - 63 - 1)
+        problems.raise_if_any()
+
+        stack = Stack.of(self)
+        source_arn = stack.format_arn(service="personalize", resource="*", resource_name=None)
+        self.destination = destination
+        self.role = self._service_role(
+            destination=destination, role=role, service_principal=SERVICE_PRINCIPAL, source_arn=source_arn
+        )
+        destination.grant_service_write(
+            self.role,
+            prefix=self.prefix,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=source_arn,
+            role_kms_actions=ROLE_KMS_ACTIONS,
+            service_kms_actions=SERVICE_KMS_ACTIONS,
+            service_s3_actions=SERVICE_S3_ACTIONS,
+        )
+
+        output: dict[str, Any] = {"path": destination.s3_uri(self.prefix)}
+        if destination.encryption_key is not None:
+            output["kmsKeyArn"] = destination.encryption_key.key_arn
+        request: dict[str, Any] = {
+            "datasetArn": dataset_arn,
+            "ingestionMode": ingestion_mode,
+            "roleArn": self.role.role_arn,
+            "jobOutput": {"s3DataDestination": output},
+        }
+        if tags:
+            request["tags"] = [{"tagKey": k, "tagValue": v} for k, v in tags.items()]
+
+        self._grant_handler(dataset_arn, job_name)
+        self.node.add_dependency(self.role)
+        self._create_resource(request=request, job_name=job_name, timeout=timeout)
+
+    def _grant_handler(self, dataset_arn: str, job_name: str | None) -> None:
+        provider = ExportJobProvider.of(self)
+        registry = provider.registry(self.ADAPTER)
+        registry.setdefault("datasets", []).append(dataset_arn)
+        if job_name is not None:
+            registry.setdefault("names", []).append(job_name)
+        stack = Stack.of(self)
+
+        def job_arns() -> list[str]:
+            names = [f"{provider.job_name_prefix}_*", *sorted(set(registry.get("names", [])))]
+            return [stack.format_arn(service="personalize", resource="dataset-export-job", resource_name=n) for n in names]
+
+        def datasets() -> list[str]:
+            unique = sorted(set(registry.get("datasets", [])))
+            if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
+                return unique
+            # Too many to list within IAM's size limits: the account's datasets in this region.
+            return [stack.format_arn(service="personalize", resource="dataset", resource_name="*")]
+
+        provider.grant_once(
+            self.ADAPTER,
+            lambda: [
+                # CreateDatasetExportJob is authorised on the job and on the dataset.
+                iam.PolicyStatement(
+                    actions=HANDLER_ACTIONS,
+                    resources=lazy_list(lambda: [*job_arns(), *datasets()]),
+                ),
+                provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+            ],
+        )
+
+
+__all__ = ["PersonalizeDatasetExportJob"]

@@ -1,0 +1,55 @@
+"""The sample app: one stack exporting a Personalize dataset into a fresh ExportDestination.
+
+``make synth`` runs this with all five cdk-nag packs registered as validation plugins.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import cdk_nag
+from constructs import Construct
+
+from export_constructs import ExportDestination, PersonalizeDatasetExportJob
+
+
+class SampleExportStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        exports = ExportDestination(self, "Exports")
+        users = PersonalizeDatasetExportJob(
+            self,
+            "UsersExport",
+            dataset_arn=f"arn:{cdk.Aws.PARTITION}:personalize:{self.region}:{self.account}:dataset/shop/USERS",
+            destination=exports,
+            prefix="personalize/users/",
+            ingestion_mode="ALL",
+            tags={"team": "ml"},
+        )
+        cdk.CfnOutput(self, "UsersExportJobArn", value=users.job_arn)
+        cdk.CfnOutput(self, "UsersExportOutputUri", value=users.output_uri)
+
+
+NAG_PACKS = (
+    cdk_nag.AwsSolutionsChecks,
+    cdk_nag.HIPAASecurityChecks,
+    cdk_nag.NIST80053R5Checks,
+    cdk_nag.PCIDSS321Checks,
+    cdk_nag.ServerlessChecks,
+)
+
+
+def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App, SampleExportStack]:
+    app = app or cdk.App()
+    stack = SampleExportStack(app, "ExportConstructsSample")
+    if nag:
+        cdk.Validations.of(app).add_plugins(*(pack(app, verbose=True) for pack in NAG_PACKS))
+    return app, stack
+
+
+def main() -> None:
+    app, _ = build_app()
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()
