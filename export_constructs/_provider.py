@@ -10,12 +10,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import _defaults
 from ._lazy import lazy_list
-from ._nag import acknowledge_provider
+from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
 from .handler import consts
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -60,7 +61,9 @@ class ExportJobProvider(Construct):
             description="Encrypts the export-job provider's environment and logs",
             enable_key_rotation=True,
         )
-        self.key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}"))
+        self.key.grant_encrypt_decrypt(
+            iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}")
+        )
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=_defaults.LOG_RETENTION, encryption_key=self.key
@@ -86,7 +89,9 @@ class ExportJobProvider(Construct):
             self,
             "OnEvent",
             handler=consts.ON_EVENT_ENTRY,
-            timeout=_defaults.PROVIDER_QUERY_INTERVAL.plus(_defaults.PROVIDER_QUERY_INTERVAL),
+            timeout=_defaults.PROVIDER_QUERY_INTERVAL.plus(
+                _defaults.PROVIDER_QUERY_INTERVAL
+            ),
             description="export_constructs: start or stop an export job",
             **common,  # type: ignore[arg-type]
         )
@@ -100,7 +105,11 @@ class ExportJobProvider(Construct):
         )
         framework_on_event_role = _framework_role(self, "FrameworkOnEventRole")
         framework_complete_role = _framework_role(self, "FrameworkCompleteRole")
-        for role in (self.handler_role, framework_on_event_role, framework_complete_role):
+        for role in (
+            self.handler_role,
+            framework_on_event_role,
+            framework_complete_role,
+        ):
             self.log_group.grant_write(role)
         self.provider = cr.Provider(
             self,
@@ -116,11 +125,45 @@ class ExportJobProvider(Construct):
             framework_complete_and_timeout_role=framework_complete_role,
             framework_lambda_logging_level=lambda_.ApplicationLogLevel.INFO,
             waiter_state_machine_log_options=cr.LogOptions(
-                destination=self.log_group, include_execution_data=False, level=_sfn_log_level()
+                destination=self.log_group,
+                include_execution_data=False,
+                level=sfn.LogLevel.ALL,
             ),
         )
+        self._harden_framework(framework_on_event_role, framework_complete_role)
         self.service_token = self.provider.service_token
         acknowledge_provider(self)
+
+    def _harden_framework(self, *roles: iam.Role) -> None:
+        """The framework's own functions and state machine: tracing, memory and concurrency,
+        set on their L1 resources (the Provider has no props for them)."""
+        xray = iam.PolicyStatement(
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            resources=["*"],
+        )
+        for name in (
+            "framework-onEvent",
+            "framework-isComplete",
+            "framework-onTimeout",
+        ):
+            function = self.provider.node.find_child(name)
+            cfn = function.node.default_child
+            assert isinstance(cfn, lambda_.CfnFunction)
+            cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(
+                mode="Active"
+            )
+            cfn.memory_size = 256
+            cfn.reserved_concurrent_executions = 5
+        state_machine = self.provider.node.find_child("waiter-state-machine")
+        cfn_sm = state_machine.node.find_child("Resource")
+        assert isinstance(cfn_sm, sfn.CfnStateMachine)
+        cfn_sm.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(
+            enabled=True
+        )
+        state_machine_role = state_machine.node.find_child("Role")
+        assert isinstance(state_machine_role, iam.Role)
+        for role in (*roles, state_machine_role):
+            role.add_to_principal_policy(xray)
 
     @property
     def job_name_prefix(self) -> str:
@@ -141,7 +184,9 @@ class ExportJobProvider(Construct):
         lazily at synth, so the policy is written once per service."""
         return self._registries.setdefault(service, {})
 
-    def grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
+    def grant_once(
+        self, service: str, statements: Callable[[], list[iam.PolicyStatement]]
+    ) -> None:
         """Add a service's statements to the handler's policy, the first time only."""
         if service in self._granted:
             return
@@ -149,26 +194,29 @@ class ExportJobProvider(Construct):
         for statement in statements():
             self.handler_role.add_to_principal_policy(statement)
 
-    def pass_role_statement(self, service: str, principals: list[str]) -> iam.PolicyStatement:
+    def pass_role_statement(
+        self, service: str, principals: list[str]
+    ) -> iam.PolicyStatement:
         """``iam:PassRole`` on the library's role path and on the service's user-given roles,
         only to ``principals`` (``iam:PassedToService``)."""
         registry = self.registry(service)
         stack = Stack.of(self)
         own_roles = stack.format_arn(
-            service="iam", region="", account=Aws.ACCOUNT_ID, resource="role", resource_name=f"export-constructs/{Aws.STACK_NAME}/*"
+            service="iam",
+            region="",
+            account=Aws.ACCOUNT_ID,
+            resource="role",
+            resource_name=f"export-constructs/{Aws.STACK_NAME}/*",
         )
+        acknowledge_iam5(self.handler_role, [own_roles], REASON_ROLE_PATH)
         return iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=lazy_list(lambda: [own_roles, *sorted(set(registry.get("roles", [])))]),
+            resources=lazy_list(
+                lambda: [own_roles, *sorted(set(registry.get("roles", [])))]
+            ),
             conditions={"StringEquals": {"iam:PassedToService": principals}},
         )
 
 
 def _framework_role(scope: Construct, id: str) -> iam.Role:
     return iam.Role(scope, id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-
-
-def _sfn_log_level():  # type: ignore[no-untyped-def]
-    from aws_cdk import aws_stepfunctions as sfn
-
-    return sfn.LogLevel.ALL

@@ -33,15 +33,36 @@ class Problems:
 
     # -- rules (each skips unresolved tokens) ------------------------------------------------
 
-    def length(self, prop: str, value: str | None, *, min_len: int = 0, max_len: int | None = None) -> None:
+    def length(
+        self,
+        prop: str,
+        value: str | None,
+        *,
+        min_len: int = 0,
+        max_len: int | None = None,
+    ) -> None:
         if value is None or Token.is_unresolved(value):
             return
         if len(value) < min_len:
-            self.add(prop, f"must be at least {min_len} characters long, got {len(value)} ({value!r})")
+            self.add(
+                prop,
+                f"must be at least {min_len} characters long, got {len(value)} ({value!r})",
+            )
         if max_len is not None and len(value) > max_len:
-            self.add(prop, f"must be at most {max_len} characters long, got {len(value)} ({_short(value)})")
+            self.add(
+                prop,
+                f"must be at most {max_len} characters long, got {len(value)} ({_short(value)})",
+            )
 
-    def pattern(self, prop: str, value: str | None, regex: str, *, full: bool = True, hint: str = "") -> None:
+    def pattern(
+        self,
+        prop: str,
+        value: str | None,
+        regex: str,
+        *,
+        full: bool = True,
+        hint: str = "",
+    ) -> None:
         """``regex`` is the API's pattern; AWS patterns are anchored only where they say so,
         but a value must match as a whole unless ``full`` is False."""
         if value is None or Token.is_unresolved(value):
@@ -50,7 +71,9 @@ class Problems:
         ok = compiled.fullmatch(value) if full else compiled.match(value)
         if not ok:
             extra = f" ({hint})" if hint else ""
-            self.add(prop, f"must match the pattern {regex}{extra}, got {_short(value)}")
+            self.add(
+                prop, f"must match the pattern {regex}{extra}, got {_short(value)}"
+            )
 
     def one_of(self, prop: str, value: str | None, allowed: Sequence[str]) -> None:
         if value is None or Token.is_unresolved(value):
@@ -58,11 +81,20 @@ class Problems:
         if value not in allowed:
             self.add(prop, f"must be one of {', '.join(allowed)}, got {value!r}")
 
-    def count(self, prop: str, values: Sequence[object] | None, *, min_count: int = 0, max_count: int) -> None:
+    def count(
+        self,
+        prop: str,
+        values: Sequence[object] | None,
+        *,
+        min_count: int = 0,
+        max_count: int,
+    ) -> None:
         if values is None or Token.is_unresolved(values):
             return
         if not min_count <= len(values) <= max_count:
-            self.add(prop, f"must have {min_count} to {max_count} items, got {len(values)}")
+            self.add(
+                prop, f"must have {min_count} to {max_count} items, got {len(values)}"
+            )
 
     def tags(
         self,
@@ -87,7 +119,10 @@ class Problems:
             self.length(f"{prop}[{key!r}] key", key, min_len=1, max_len=max_key)
             self.pattern(f"{prop}[{key!r}] key", key, key_pattern)
             if key.lower().startswith("aws:"):
-                self.add(f"{prop}[{key!r}] key", "must not start with 'aws:' (reserved for AWS, in any case)")
+                self.add(
+                    f"{prop}[{key!r}] key",
+                    "must not start with 'aws:' (reserved for AWS, in any case)",
+                )
             self.length(f"{prop}[{key!r}] value", value, max_len=max_value)
             self.pattern(f"{prop}[{key!r}] value", value, value_pattern)
 

@@ -13,10 +13,18 @@ from constructs import Construct
 
 from . import _defaults
 from ._lazy import lazy_list
-from ._nag import acknowledge_log_bucket
+from ._nag import (
+    REASON_PREFIX_WILDCARD,
+    acknowledge_iam5,
+    acknowledge_inline_policy,
+    acknowledge_log_bucket,
+    acknowledge_replication,
+)
 
 
-def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES) -> list[str]:
+def collapse_prefixes(
+    prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES
+) -> list[str]:
     """The prefixes themselves, or - above ``max_items`` - their longest common folder.
 
     Keeps a grant's size bounded however many jobs share it. An unresolved token among many
@@ -124,6 +132,7 @@ class ExportDestination(Construct):
             server_access_logs_prefix="export-bucket/",
             removal_policy=removal_policy,
         )
+        acknowledge_replication(self.bucket)
 
     # -- public API ------------------------------------------------------------------------
 
@@ -173,11 +182,26 @@ class ExportDestination(Construct):
                 service_s3_actions=service_s3_actions or [],
             )
         access.prefixes.append(prefix)
+        if (
+            role.node.scope is self
+        ):  # a role the library created: acknowledge its prefix grant
+            collapsed = collapse_prefixes(access.prefixes)
+            acknowledge_iam5(
+                role,
+                [self.bucket.arn_for_objects(f"{p}*") for p in collapsed],
+                REASON_PREFIX_WILDCARD,
+            )
+            acknowledge_inline_policy(role)
 
     # -- internals -------------------------------------------------------------------------
 
     def _object_arns(self, access: _WriteAccess) -> list[str]:
-        return lazy_list(lambda: [self.bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(access.prefixes)])
+        return lazy_list(
+            lambda: [
+                self.bucket.arn_for_objects(f"{p}*")
+                for p in collapse_prefixes(access.prefixes)
+            ]
+        )
 
     def _add_statements(
         self,
@@ -195,7 +219,9 @@ class ExportDestination(Construct):
             iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects)
         )
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
+            iam.PolicyStatement(
+                actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn]
+            )
         )
         conditions = {
             "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
@@ -219,7 +245,10 @@ class ExportDestination(Construct):
             if object_actions:
                 self._add_to_bucket_policy(
                     iam.PolicyStatement(
-                        principals=[principal], actions=object_actions, resources=objects, conditions=conditions
+                        principals=[principal],
+                        actions=object_actions,
+                        resources=objects,
+                        conditions=conditions,
                     )
                 )
             if bucket_actions:
@@ -235,8 +264,6 @@ class ExportDestination(Construct):
     def _add_to_bucket_policy(self, statement: iam.PolicyStatement) -> None:
         result = self.bucket.add_to_resource_policy(statement)
         if not result.statement_added:
-
-
             Annotations.of(self).add_warning_v2(
                 "export-constructs:imported-bucket-policy",
                 "The bucket is imported, so its bucket policy cannot be changed here. Add this "
@@ -247,8 +274,6 @@ class ExportDestination(Construct):
         assert self.encryption_key is not None
         result = self.encryption_key.add_to_resource_policy(statement, allow_no_op=True)
         if not result.statement_added:
-
-
             Annotations.of(self).add_warning_v2(
                 "export-constructs:imported-key-policy",
                 "The KMS key is imported, so its key policy cannot be changed here. Add this "

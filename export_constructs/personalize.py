@@ -12,6 +12,7 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
+from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._provider import ExportJobProvider
 from ._validation import Problems
 from .destination import ExportDestination
@@ -30,10 +31,19 @@ MAX_TAGS = 200
 MAX_PATH = 256
 
 # The service's role and the key policy, as Personalize documents for a customer managed key.
-ROLE_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants"]
+ROLE_KMS_ACTIONS = [
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "kms:DescribeKey",
+    "kms:ListGrants",
+]
 SERVICE_KMS_ACTIONS = [*ROLE_KMS_ACTIONS, "kms:CreateGrant"]
 SERVICE_S3_ACTIONS = ["s3:PutObject", "s3:ListBucket"]
-HANDLER_ACTIONS = ["personalize:CreateDatasetExportJob", "personalize:DescribeDatasetExportJob", "personalize:TagResource"]
+HANDLER_ACTIONS = [
+    "personalize:CreateDatasetExportJob",
+    "personalize:DescribeDatasetExportJob",
+    "personalize:TagResource",
+]
 
 
 class PersonalizeDatasetExportJob(ExportJobBase):
@@ -85,7 +95,13 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
         problems.length("job_name", job_name, min_len=1, max_len=63)
         problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
-        problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
+        problems.tags(
+            "tags",
+            tags,
+            max_count=MAX_TAGS,
+            key_pattern=TAG_PATTERN,
+            value_pattern=TAG_PATTERN,
+        )
         if role is not None:
             problems.length("role", role.role_arn, max_len=256)
             problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, full=False)
@@ -94,10 +110,15 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         problems.raise_if_any()
 
         stack = Stack.of(self)
-        source_arn = stack.format_arn(service="personalize", resource="*", resource_name=None)
+        source_arn = stack.format_arn(
+            service="personalize", resource="*", resource_name=None
+        )
         self.destination = destination
         self.role = self._service_role(
-            destination=destination, role=role, service_principal=SERVICE_PRINCIPAL, source_arn=source_arn
+            destination=destination,
+            role=role,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=source_arn,
         )
         destination.grant_service_write(
             self.role,
@@ -134,16 +155,31 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         stack = Stack.of(self)
 
         def job_arns() -> list[str]:
-            names = [f"{provider.job_name_prefix}_*", *sorted(set(registry.get("names", [])))]
-            return [stack.format_arn(service="personalize", resource="dataset-export-job", resource_name=n) for n in names]
+            names = [
+                f"{provider.job_name_prefix}_*",
+                *sorted(set(registry.get("names", []))),
+            ]
+            return [
+                stack.format_arn(
+                    service="personalize",
+                    resource="dataset-export-job",
+                    resource_name=n,
+                )
+                for n in names
+            ]
 
         def datasets() -> list[str]:
             unique = sorted(set(registry.get("datasets", [])))
             if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
                 return unique
             # Too many to list within IAM's size limits: the account's datasets in this region.
-            return [stack.format_arn(service="personalize", resource="dataset", resource_name="*")]
+            return [
+                stack.format_arn(
+                    service="personalize", resource="dataset", resource_name="*"
+                )
+            ]
 
+        acknowledge_iam5(provider.handler_role, job_arns()[:1], REASON_JOB_PREFIX)
         provider.grant_once(
             self.ADAPTER,
             lambda: [

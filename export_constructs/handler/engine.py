@@ -53,7 +53,9 @@ def load_adapter(name: str, client_factory: ClientFactory) -> ExportJobAdapter:
     return adapter_class(client_factory)
 
 
-def derive_job_name(event: ResourceEvent, adapter: ExportJobAdapter, properties: Mapping[str, Any]) -> str:
+def derive_job_name(
+    event: ResourceEvent, adapter: ExportJobAdapter, properties: Mapping[str, Any]
+) -> str:
     """The user's job name, or ``<prefix>_<logical id>_<digest>`` within the adapter's rules.
 
     The prefix comes from the template (it is derived from the stack id, so the handler's IAM
@@ -106,7 +108,10 @@ class Engine:
         state = adapter.describe(job_id)
         LOG.info("%s %s: %s", adapter.label, job_id, state.status)
         if state.phase is Phase.SUCCEEDED:
-            return {"IsComplete": True, "Data": self._attributes(event, adapter, job_id, state)}
+            return {
+                "IsComplete": True,
+                "Data": self._attributes(event, adapter, job_id, state),
+            }
         if state.phase is Phase.FAILED:
             raise JobFailed(
                 f"{adapter.label} {job_id} ended with status {state.status}: "
@@ -133,12 +138,13 @@ class Engine:
     def _same_job(self, event: ResourceEvent, adapter: ExportJobAdapter) -> bool:
         """An Update that changes nothing the job depends on (e.g. only the timeout) keeps it."""
         old = event.old_properties or {}
-        return (
-            adapter.owns(event.physical_id)
-            and derive_job_name(event, adapter, old) == derive_job_name(event, adapter, event.properties)
-        )
+        return adapter.owns(event.physical_id) and derive_job_name(
+            event, adapter, old
+        ) == derive_job_name(event, adapter, event.properties)
 
-    def _delete(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
+    def _delete(
+        self, event: ResourceEvent, adapter: ExportJobAdapter
+    ) -> dict[str, Any]:
         job_id = event.physical_id or ""
         if adapter.owns(job_id):
             try:
@@ -150,10 +156,14 @@ class Engine:
                     LOG.warning(
                         "%s %s is %s and the service has no API to stop it; it runs to its end. "
                         "Its S3 output is kept.",
-                        adapter.label, job_id, state.status,
+                        adapter.label,
+                        job_id,
+                        state.status,
                     )
         else:
-            LOG.info("physical id %r is not a %s: nothing to delete", job_id, adapter.label)
+            LOG.info(
+                "physical id %r is not a %s: nothing to delete", job_id, adapter.label
+            )
         return {"PhysicalResourceId": job_id}
 
     def _delete_done(self, job_id: str, adapter: ExportJobAdapter) -> bool:
@@ -164,10 +174,18 @@ class Engine:
         except JobNotFound:
             return True
         if state.phase is Phase.RUNNING and adapter.can_stop:
-            return False  # stop was requested in on_event; wait for the service to stop it
+            return (
+                False  # stop was requested in on_event; wait for the service to stop it
+            )
         return adapter.release(job_id, state)
 
-    def _check_deadline(self, event: ResourceEvent, adapter: ExportJobAdapter, job_id: str, state: JobState) -> None:
+    def _check_deadline(
+        self,
+        event: ResourceEvent,
+        adapter: ExportJobAdapter,
+        job_id: str,
+        state: JobState,
+    ) -> None:
         if state.created_at is None:
             return
         elapsed = (self._clock() - state.created_at).total_seconds()
@@ -187,7 +205,11 @@ class Engine:
         )
 
     def _attributes(
-        self, event: ResourceEvent, adapter: ExportJobAdapter, job_id: str, state: JobState
+        self,
+        event: ResourceEvent,
+        adapter: ExportJobAdapter,
+        job_id: str,
+        state: JobState,
     ) -> dict[str, str]:
         return {
             consts.ATTR_JOB_ARN: job_id,
