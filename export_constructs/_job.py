@@ -42,9 +42,7 @@ class ExportJobBase(Construct):
     prefix: str
     """The key prefix in the destination bucket."""
 
-    def _check_common(
-        self, problems: Problems, *, prefix: str | None, timeout: Duration
-    ) -> str:
+    def _check_common(self, problems: Problems, *, prefix: str | None, timeout: Duration) -> str:
         """Validate ``prefix`` and ``timeout``; return the prefix to use."""
         if not Token.is_unresolved(timeout.to_seconds()):
             seconds = timeout.to_seconds()
@@ -63,9 +61,7 @@ class ExportJobBase(Construct):
             if prefix.startswith("/"):
                 problems.add("prefix", f"must not start with '/', got {prefix!r}")
             if prefix and not prefix.endswith("/"):
-                problems.add(
-                    "prefix", f"must end with '/' (it names a folder), got {prefix!r}"
-                )
+                problems.add("prefix", f"must end with '/' (it names a folder), got {prefix!r}")
         return prefix
 
     def _default_prefix(self) -> str:
@@ -89,9 +85,7 @@ class ExportJobBase(Construct):
         """
         provider = ExportJobProvider.of(self)
         if role is not None:
-            provider.registry(self.ADAPTER).setdefault("roles", []).append(
-                role.role_arn
-            )
+            provider.registry(self.ADAPTER).setdefault("roles", []).append(role.role_arn)
             return role
         role_id = f"{self.ADAPTER}Role{share_key}"
         existing = destination.node.try_find_child(role_id)

@@ -61,9 +61,7 @@ REASON_REPLICATION = (
     "user; pass your own replicated bucket as ExportDestination(bucket=...) where required."
 )
 REASON_LOG_BUCKET_KMS = "S3 server access logs can only be delivered to buckets encrypted with SSE-S3, not SSE-KMS."
-REASON_LOG_BUCKET_LOGS = (
-    "This is the server access log bucket; logging it into itself would loop."
-)
+REASON_LOG_BUCKET_LOGS = "This is the server access log bucket; logging it into itself would loop."
 
 
 def render(scope: IConstruct, value: Any) -> str:
@@ -105,9 +103,7 @@ _COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
 def acknowledge_inline_policy(scope: IConstruct) -> None:
-    acknowledge(
-        scope, (f"{p}-IAMNoInlinePolicy" for p in _COMPLIANCE_PACKS), REASON_INLINE
-    )
+    acknowledge(scope, (f"{p}-IAMNoInlinePolicy" for p in _COMPLIANCE_PACKS), REASON_INLINE)
 
 
 def acknowledge_log_bucket(bucket: s3.IBucket) -> None:
@@ -140,17 +136,12 @@ def acknowledge_provider(provider: ExportJobProvider) -> None:
         (f"{p}-LambdaDLQ" for p in (*_COMPLIANCE_PACKS[:2], "Serverless")),
         REASON_DLQ,
     )
-    acknowledge(
-        provider, (f"{p}-LambdaInsideVPC" for p in _COMPLIANCE_PACKS), REASON_VPC
-    )
+    acknowledge(provider, (f"{p}-LambdaInsideVPC" for p in _COMPLIANCE_PACKS), REASON_VPC)
     acknowledge_inline_policy(provider)
     functions = [
         provider.on_event_function,
         provider.is_complete_function,
-        *(
-            provider.provider.node.find_child(f"framework-{n}")
-            for n in ("isComplete", "onTimeout")
-        ),
+        *(provider.provider.node.find_child(f"framework-{n}") for n in ("isComplete", "onTimeout")),
     ]
     acknowledge_iam5(
         provider,

@@ -61,13 +61,9 @@ class ExportJobProvider(Construct):
             description="Encrypts the export-job provider's environment and logs",
             enable_key_rotation=True,
         )
-        self.key.grant_encrypt_decrypt(
-            iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}")
-        )
+        self.key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}"))
 
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=_defaults.LOG_RETENTION, encryption_key=self.key
-        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=_defaults.LOG_RETENTION, encryption_key=self.key)
         self.handler_role = iam.Role(
             self,
             "HandlerRole",
@@ -89,9 +85,7 @@ class ExportJobProvider(Construct):
             self,
             "OnEvent",
             handler=consts.ON_EVENT_ENTRY,
-            timeout=_defaults.PROVIDER_QUERY_INTERVAL.plus(
-                _defaults.PROVIDER_QUERY_INTERVAL
-            ),
+            timeout=_defaults.PROVIDER_QUERY_INTERVAL.plus(_defaults.PROVIDER_QUERY_INTERVAL),
             description="export_constructs: start or stop an export job",
             **common,  # type: ignore[arg-type]
         )
@@ -149,17 +143,13 @@ class ExportJobProvider(Construct):
             function = self.provider.node.find_child(name)
             cfn = function.node.default_child
             assert isinstance(cfn, lambda_.CfnFunction)
-            cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(
-                mode="Active"
-            )
+            cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
             cfn.memory_size = 256
             cfn.reserved_concurrent_executions = 5
         state_machine = self.provider.node.find_child("waiter-state-machine")
         cfn_sm = state_machine.node.find_child("Resource")
         assert isinstance(cfn_sm, sfn.CfnStateMachine)
-        cfn_sm.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(
-            enabled=True
-        )
+        cfn_sm.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
         state_machine_role = state_machine.node.find_child("Role")
         assert isinstance(state_machine_role, iam.Role)
         for role in (*roles, state_machine_role):
@@ -184,9 +174,7 @@ class ExportJobProvider(Construct):
         lazily at synth, so the policy is written once per service."""
         return self._registries.setdefault(service, {})
 
-    def grant_once(
-        self, service: str, statements: Callable[[], list[iam.PolicyStatement]]
-    ) -> None:
+    def grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
         """Add a service's statements to the handler's policy, the first time only."""
         if service in self._granted:
             return
@@ -194,9 +182,7 @@ class ExportJobProvider(Construct):
         for statement in statements():
             self.handler_role.add_to_principal_policy(statement)
 
-    def pass_role_statement(
-        self, service: str, principals: list[str]
-    ) -> iam.PolicyStatement:
+    def pass_role_statement(self, service: str, principals: list[str]) -> iam.PolicyStatement:
         """``iam:PassRole`` on the library's role path and on the service's user-given roles,
         only to ``principals`` (``iam:PassedToService``)."""
         registry = self.registry(service)
@@ -204,16 +190,13 @@ class ExportJobProvider(Construct):
         own_roles = stack.format_arn(
             service="iam",
             region="",
-            account=Aws.ACCOUNT_ID,
             resource="role",
             resource_name=f"export-constructs/{Aws.STACK_NAME}/*",
         )
         acknowledge_iam5(self.handler_role, [own_roles], REASON_ROLE_PATH)
         return iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=lazy_list(
-                lambda: [own_roles, *sorted(set(registry.get("roles", [])))]
-            ),
+            resources=lazy_list(lambda: [own_roles, *sorted(set(registry.get("roles", [])))]),
             conditions={"StringEquals": {"iam:PassedToService": principals}},
         )
 

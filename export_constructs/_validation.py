@@ -71,9 +71,7 @@ class Problems:
         ok = compiled.fullmatch(value) if full else compiled.match(value)
         if not ok:
             extra = f" ({hint})" if hint else ""
-            self.add(
-                prop, f"must match the pattern {regex}{extra}, got {_short(value)}"
-            )
+            self.add(prop, f"must match the pattern {regex}{extra}, got {_short(value)}")
 
     def one_of(self, prop: str, value: str | None, allowed: Sequence[str]) -> None:
         if value is None or Token.is_unresolved(value):
@@ -92,9 +90,7 @@ class Problems:
         if values is None or Token.is_unresolved(values):
             return
         if not min_count <= len(values) <= max_count:
-            self.add(
-                prop, f"must have {min_count} to {max_count} items, got {len(values)}"
-            )
+            self.add(prop, f"must have {min_count} to {max_count} items, got {len(values)}")
 
     def tags(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -22,9 +23,7 @@ from ._nag import (
 )
 
 
-def collapse_prefixes(
-    prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES
-) -> list[str]:
+def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES) -> list[str]:
     """The prefixes themselves, or - above ``max_items`` - their longest common folder.
 
     Keeps a grant's size bounded however many jobs share it. An unresolved token among many
@@ -35,7 +34,7 @@ def collapse_prefixes(
         return unique
     if any(Token.is_unresolved(p) for p in unique):
         return [""]
-    common = os.path.commonprefix(unique)
+    common = os.path.commonprefix(unique)  # noqa: RUF071 - characters, then cut at the last "/"
     return [common[: common.rfind("/") + 1]]
 
 
@@ -182,9 +181,7 @@ class ExportDestination(Construct):
                 service_s3_actions=service_s3_actions or [],
             )
         access.prefixes.append(prefix)
-        if (
-            role.node.scope is self
-        ):  # a role the library created: acknowledge its prefix grant
+        if role.node.scope is self:  # a role the library created: acknowledge its prefix grant
             collapsed = collapse_prefixes(access.prefixes)
             acknowledge_iam5(
                 role,
@@ -196,12 +193,7 @@ class ExportDestination(Construct):
     # -- internals -------------------------------------------------------------------------
 
     def _object_arns(self, access: _WriteAccess) -> list[str]:
-        return lazy_list(
-            lambda: [
-                self.bucket.arn_for_objects(f"{p}*")
-                for p in collapse_prefixes(access.prefixes)
-            ]
-        )
+        return lazy_list(lambda: [self.bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(access.prefixes)])
 
     def _add_statements(
         self,
@@ -215,13 +207,9 @@ class ExportDestination(Construct):
         service_s3_actions: list[str],
     ) -> None:
         objects = self._object_arns(access)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects))
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects)
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn]
-            )
+            iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
         )
         conditions = {
             "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
@@ -267,7 +255,7 @@ class ExportDestination(Construct):
             Annotations.of(self).add_warning_v2(
                 "export-constructs:imported-bucket-policy",
                 "The bucket is imported, so its bucket policy cannot be changed here. Add this "
-                f"statement to it yourself: {Stack.of(self).to_json_string(statement.to_statement_json())}",
+                f"statement to it yourself: {json.dumps(Stack.of(self).resolve(statement.to_statement_json()))}",
             )
 
     def _add_to_key_policy(self, statement: iam.PolicyStatement) -> None:
@@ -277,7 +265,7 @@ class ExportDestination(Construct):
             Annotations.of(self).add_warning_v2(
                 "export-constructs:imported-key-policy",
                 "The KMS key is imported, so its key policy cannot be changed here. Add this "
-                f"statement to it yourself: {Stack.of(self).to_json_string(statement.to_statement_json())}",
+                f"statement to it yourself: {json.dumps(Stack.of(self).resolve(statement.to_statement_json()))}",
             )
 
 

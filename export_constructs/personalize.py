@@ -110,9 +110,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         problems.raise_if_any()
 
         stack = Stack.of(self)
-        source_arn = stack.format_arn(
-            service="personalize", resource="*", resource_name=None
-        )
+        source_arn = stack.format_arn(service="personalize", resource="*", resource_name=None)
         self.destination = destination
         self.role = self._service_role(
             destination=destination,
@@ -173,11 +171,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
                 return unique
             # Too many to list within IAM's size limits: the account's datasets in this region.
-            return [
-                stack.format_arn(
-                    service="personalize", resource="dataset", resource_name="*"
-                )
-            ]
+            return [stack.format_arn(service="personalize", resource="dataset", resource_name="*")]
 
         acknowledge_iam5(provider.handler_role, job_arns()[:1], REASON_JOB_PREFIX)
         provider.grant_once(

@@ -17,7 +17,7 @@ def botocore_config() -> Any:
     from botocore.config import Config
 
     return Config(
-        retries=RETRY_CONFIG,  # type: ignore[arg-type]
+        retries=RETRY_CONFIG,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         user_agent_extra="export-constructs",
@@ -29,4 +29,4 @@ def boto3_client(service_name: str) -> Any:
     """A cached boto3 client for ``service_name`` with the library's retry configuration."""
     import boto3
 
-    return boto3.client(service_name, config=botocore_config())  # type: ignore[call-overload]
+    return boto3.client(service_name, config=botocore_config())

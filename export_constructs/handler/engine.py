@@ -53,9 +53,7 @@ def load_adapter(name: str, client_factory: ClientFactory) -> ExportJobAdapter:
     return adapter_class(client_factory)
 
 
-def derive_job_name(
-    event: ResourceEvent, adapter: ExportJobAdapter, properties: Mapping[str, Any]
-) -> str:
+def derive_job_name(event: ResourceEvent, adapter: ExportJobAdapter, properties: Mapping[str, Any]) -> str:
     """The user's job name, or ``<prefix>_<logical id>_<digest>`` within the adapter's rules.
 
     The prefix comes from the template (it is derived from the stack id, so the handler's IAM
@@ -138,13 +136,11 @@ class Engine:
     def _same_job(self, event: ResourceEvent, adapter: ExportJobAdapter) -> bool:
         """An Update that changes nothing the job depends on (e.g. only the timeout) keeps it."""
         old = event.old_properties or {}
-        return adapter.owns(event.physical_id) and derive_job_name(
-            event, adapter, old
-        ) == derive_job_name(event, adapter, event.properties)
+        return adapter.owns(event.physical_id) and derive_job_name(event, adapter, old) == derive_job_name(
+            event, adapter, event.properties
+        )
 
-    def _delete(
-        self, event: ResourceEvent, adapter: ExportJobAdapter
-    ) -> dict[str, Any]:
+    def _delete(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
         job_id = event.physical_id or ""
         if adapter.owns(job_id):
             try:
@@ -154,16 +150,13 @@ class Engine:
             else:
                 if state.phase is Phase.RUNNING and not adapter.stop(job_id):
                     LOG.warning(
-                        "%s %s is %s and the service has no API to stop it; it runs to its end. "
-                        "Its S3 output is kept.",
+                        "%s %s is %s and the service has no API to stop it; it runs to its end. Its S3 output is kept.",
                         adapter.label,
                         job_id,
                         state.status,
                     )
         else:
-            LOG.info(
-                "physical id %r is not a %s: nothing to delete", job_id, adapter.label
-            )
+            LOG.info("physical id %r is not a %s: nothing to delete", job_id, adapter.label)
         return {"PhysicalResourceId": job_id}
 
     def _delete_done(self, job_id: str, adapter: ExportJobAdapter) -> bool:
@@ -174,9 +167,7 @@ class Engine:
         except JobNotFound:
             return True
         if state.phase is Phase.RUNNING and adapter.can_stop:
-            return (
-                False  # stop was requested in on_event; wait for the service to stop it
-            )
+            return False  # stop was requested in on_event; wait for the service to stop it
         return adapter.release(job_id, state)
 
     def _check_deadline(

@@ -71,18 +71,14 @@ class ResourceEvent:
         """``Custom::ExportJob-Personalize`` -> ``personalize``."""
         _, _, type_name = self.resource_type.partition("::")
         if not type_name.startswith(consts.RESOURCE_TYPE_PREFIX):
-            raise ValueError(
-                f"resource type {self.resource_type!r} is not an export job"
-            )
+            raise ValueError(f"resource type {self.resource_type!r} is not an export job")
         return type_name[len(consts.RESOURCE_TYPE_PREFIX) :].lower()
 
     @property
     def request(self) -> Mapping[str, Any]:
         request = self.properties.get(consts.PROP_REQUEST)
         if not isinstance(request, Mapping):
-            raise ValueError(
-                f"resource property {consts.PROP_REQUEST} is missing or not an object"
-            )
+            raise ValueError(f"resource property {consts.PROP_REQUEST} is missing or not an object")
         return request
 
     @property

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/ExportConstructsSample/1c2fa620-982a-11e3-aff7-50e2416294e0"
+STACK_ID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/ExportConstructsSample/1c2fa620-982a-11e3-aff7-50e2416294e0"
+)
 JOB_NAME_PREFIX = "ex1c2fa620"
 
 
@@ -39,7 +41,10 @@ def request(
         "RequestId": "d8f1a2b3-0000-4c1e-9f00-0123456789ab",
         "LogicalResourceId": logical_id,
         "ResourceType": resource_type,
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:framework-onEvent", **copy.deepcopy(properties)},
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:framework-onEvent",
+            **copy.deepcopy(properties),
+        },
     }
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
@@ -51,5 +56,7 @@ def request(
 def after_on_event(event: dict[str, Any], on_event_result: dict[str, Any]) -> dict[str, Any]:
     """The event the framework passes to is_complete: ``{...request, ...onEventResult}``."""
     merged = {**event, **on_event_result}
-    merged["PhysicalResourceId"] = on_event_result.get("PhysicalResourceId") or event.get("PhysicalResourceId") or event["RequestId"]
+    merged["PhysicalResourceId"] = (
+        on_event_result.get("PhysicalResourceId") or event.get("PhysicalResourceId") or event["RequestId"]
+    )
     return merged

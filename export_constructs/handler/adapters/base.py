@@ -79,9 +79,7 @@ class ExportJobAdapter(abc.ABC):
         self._client_factory = client_factory
 
     def owns(self, physical_id: str | None) -> bool:
-        return bool(physical_id) and bool(
-            self.job_id_pattern.fullmatch(physical_id or "")
-        )
+        return bool(physical_id) and bool(self.job_id_pattern.fullmatch(physical_id or ""))
 
     @abc.abstractmethod
     def start(self, spec: JobSpec) -> str:

@@ -24,9 +24,7 @@ class Adapter(ExportJobAdapter):
     label = "Personalize dataset export job"
     name_max_length = 63
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_-]")
-    job_id_pattern = re.compile(
-        r"arn:[a-z\d-]+:personalize:[^:]*:\d{12}:dataset-export-job/[A-Za-z0-9][A-Za-z0-9_-]*"
-    )
+    job_id_pattern = re.compile(r"arn:[a-z\d-]+:personalize:[^:]*:\d{12}:dataset-export-job/[A-Za-z0-9][A-Za-z0-9_-]*")
 
     @property
     def _client(self) -> Any:
@@ -56,16 +54,12 @@ class Adapter(ExportJobAdapter):
             and job.get("jobOutput") == wanted.get("jobOutput")
         )
         if not same:
-            raise JobConflict(
-                f"existing job {job_arn} exports {job.get('datasetArn')} to {_path(job)}"
-            )
+            raise JobConflict(f"existing job {job_arn} exports {job.get('datasetArn')} to {_path(job)}")
         return job_arn
 
     def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
         try:
-            response = self._client.describe_dataset_export_job(
-                datasetExportJobArn=job_arn
-            )
+            response = self._client.describe_dataset_export_job(datasetExportJobArn=job_arn)
         except ClientError as error:
             if _code(error) == "ResourceNotFoundException":
                 raise JobNotFound(job_arn) from error

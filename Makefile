@@ -1,0 +1,34 @@
+# Two commands for a fresh clone: `make synth` and `make test`. Everything else is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: synth test lint typecheck unit clean
+
+synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into cdk.out/ with the five cdk-nag packs
+	$(CDK) synth --quiet --app "$(PY) -m sample_app.app"
+	$(PY) -m sample_app.summary cdk.out
+
+test: $(VENV)/.installed ## Lint, type-check and run the tests
+	$(PY) -m ruff check export_constructs tests sample_app
+	$(PY) -m ruff format --check export_constructs tests sample_app
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

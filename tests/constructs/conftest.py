@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import aws_cdk as cdk
+import cdk_nag
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+NAG_PACKS = (
+    cdk_nag.AwsSolutionsChecks,
+    cdk_nag.HIPAASecurityChecks,
+    cdk_nag.NIST80053R5Checks,
+    cdk_nag.PCIDSS321Checks,
+    cdk_nag.ServerlessChecks,
+)
+
+
+def nag_findings(app: cdk.App, stack: cdk.Stack) -> dict[str, list[str]]:
+    """Unacknowledged findings of the five packs: {pack: ["rule id @ construct path", ...]}."""
+    found: dict[str, list[str]] = {}
+    for pack in NAG_PACKS:
+        report = pack(app).validate_scope(stack)
+        rows = [f"{v.rule_name} @ {r.construct_path}" for v in report.violations for r in v.violating_resources]
+        if rows or not report.success:
+            found[pack.__name__] = rows
+    return found
+
+
+@pytest.fixture(scope="session")
+def sample() -> tuple[cdk.App, cdk.Stack]:
+    """The sample app's stack, synthesized once for the whole run (jsii start-up is slow)."""
+    from sample_app.app import build_app
+
+    app, stack = build_app(nag=False)
+    return app, stack
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
