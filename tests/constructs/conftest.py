@@ -4,18 +4,11 @@ import os
 from typing import Any
 
 import aws_cdk as cdk
-import cdk_nag
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from sample_app.app import NAG_PACKS
 
-NAG_PACKS = (
-    cdk_nag.AwsSolutionsChecks,
-    cdk_nag.HIPAASecurityChecks,
-    cdk_nag.NIST80053R5Checks,
-    cdk_nag.PCIDSS321Checks,
-    cdk_nag.ServerlessChecks,
-)
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def nag_findings(app: cdk.App, stack: cdk.Stack) -> dict[str, list[str]]:
