@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -31,5 +32,5 @@ def sample() -> tuple[cdk.App, cdk.Stack]:
     return app, stack
 
 
-def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+def resources_of(template: Mapping[str, Any], kind: str) -> dict[str, Any]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}

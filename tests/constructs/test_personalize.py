@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,6 +17,8 @@ from export_constructs import ExportDestination, PersonalizeDatasetExportJob
 
 from .conftest import nag_findings, resources_of
 
+Built = tuple[cdk.App, cdk.Stack, Mapping[str, Any]]
+
 DATASET = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 
@@ -27,7 +30,7 @@ def new_stack(name: str = "Test") -> tuple[cdk.App, cdk.Stack, ExportDestination
 
 
 @pytest.fixture(scope="module")
-def built() -> tuple[cdk.App, cdk.Stack, dict[str, Any]]:
+def built() -> Built:
     app, stack, dest = new_stack()
     PersonalizeDatasetExportJob(
         stack, "Users", dataset_arn=DATASET, destination=dest, prefix="personalize/users/", tags={"team": "ml"}
@@ -36,14 +39,14 @@ def built() -> tuple[cdk.App, cdk.Stack, dict[str, Any]]:
     return app, stack, Template.from_stack(stack).to_json()
 
 
-def template_of(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> Template:
+def template_of(built: Built) -> Template:
     return Template.from_json(built[2])
 
 
 # -- destination ------------------------------------------------------------------------------
 
 
-def test_destination_bucket_is_hardened(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_destination_bucket_is_hardened(built: Built) -> None:
     t = template_of(built)
     t.has_resource(
         "AWS::S3::Bucket",
@@ -86,7 +89,7 @@ def test_destination_bucket_is_hardened(built: tuple[cdk.App, cdk.Stack, dict[st
     assert all(b["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"} for b in buckets.values())
 
 
-def test_destination_key_rotates_and_is_retained(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_destination_key_rotates_and_is_retained(built: Built) -> None:
     keys = resources_of(built[2], "AWS::KMS::Key")
     export_keys = [k for k in keys.values() if "export-job output" in k["Properties"]["Description"]]
     assert len(export_keys) == 1
@@ -94,7 +97,7 @@ def test_destination_key_rotates_and_is_retained(built: tuple[cdk.App, cdk.Stack
     assert export_keys[0]["DeletionPolicy"] == "Retain"
 
 
-def test_every_bucket_denies_plain_http(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_every_bucket_denies_plain_http(built: Built) -> None:
     policies = resources_of(built[2], "AWS::S3::BucketPolicy")
     assert len(policies) == 2
     for policy in policies.values():
@@ -120,7 +123,7 @@ STACK_PREFIX = {
 
 
 def test_bucket_policy_lets_personalize_write_only_under_the_prefixes(
-    built: tuple[cdk.App, cdk.Stack, dict[str, Any]],
+    built: Built,
 ) -> None:
     statements = [
         s
@@ -136,7 +139,7 @@ def test_bucket_policy_lets_personalize_write_only_under_the_prefixes(
     assert by_action['"s3:ListBucket"']["Condition"] == CONFUSED_DEPUTY
 
 
-def test_key_policy_lets_personalize_use_the_key(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_key_policy_lets_personalize_use_the_key(built: Built) -> None:
     template_of(built).has_resource_properties(
         "AWS::KMS::Key",
         {
@@ -167,7 +170,7 @@ def test_key_policy_lets_personalize_use_the_key(built: tuple[cdk.App, cdk.Stack
 
 
 def test_one_service_role_is_shared_and_trusts_personalize_with_confused_deputy_conditions(
-    built: tuple[cdk.App, cdk.Stack, dict[str, Any]],
+    built: Built,
 ) -> None:
     roles = {
         k: r
@@ -188,7 +191,7 @@ def test_one_service_role_is_shared_and_trusts_personalize_with_confused_deputy_
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_service_role_policy_is_least_privilege(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_service_role_policy_is_least_privilege(built: Built) -> None:
     (role_id,) = [k for k in resources_of(built[2], "AWS::IAM::Role") if k.startswith("ExportsPersonalizeRole")]
     (policy,) = [
         p for p in resources_of(built[2], "AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]
@@ -214,7 +217,7 @@ def test_service_role_policy_is_least_privilege(built: tuple[cdk.App, cdk.Stack,
 # -- handler / provider -----------------------------------------------------------------------
 
 
-def handler_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+def handler_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
     (policy,) = [
         p
         for k, p in resources_of(template, "AWS::IAM::Policy").items()
@@ -225,7 +228,7 @@ def handler_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_handler_may_create_only_this_stacks_jobs_from_the_listed_datasets(
-    built: tuple[cdk.App, cdk.Stack, dict[str, Any]],
+    built: Built,
 ) -> None:
     (statement,) = [s for s in handler_statements(built[2]) if "personalize:CreateDatasetExportJob" in s["Action"]]
     assert statement["Action"] == [
@@ -244,7 +247,7 @@ def test_handler_may_create_only_this_stacks_jobs_from_the_listed_datasets(
     assert len(resources) == 3
 
 
-def test_handler_passes_only_the_stacks_roles_to_personalize(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_handler_passes_only_the_stacks_roles_to_personalize(built: Built) -> None:
     (statement,) = [s for s in handler_statements(built[2]) if s["Action"] == "iam:PassRole"]
     assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": ["personalize.amazonaws.com"]}}
     assert statement["Resource"] == [
@@ -263,7 +266,7 @@ def test_handler_passes_only_the_stacks_roles_to_personalize(built: tuple[cdk.Ap
     ]
 
 
-def test_one_provider_per_stack_with_hardened_functions(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_one_provider_per_stack_with_hardened_functions(built: Built) -> None:
     template = built[2]
     functions = resources_of(template, "AWS::Lambda::Function")
     assert len(functions) == 5  # onEvent + isComplete, and the framework's three
@@ -285,7 +288,7 @@ def test_one_provider_per_stack_with_hardened_functions(built: tuple[cdk.App, cd
 
 
 def test_custom_resource_carries_the_request_in_the_apis_shape(
-    built: tuple[cdk.App, cdk.Stack, dict[str, Any]],
+    built: Built,
 ) -> None:
     template_of(built).has_resource_properties(
         "Custom::ExportJob-Personalize",
@@ -314,13 +317,13 @@ def test_attributes_are_tokens_and_role_is_exposed() -> None:
     for token in (job.job_arn, job.status, job.output_uri, job.job_name):
         assert cdk.Token.is_unresolved(token)
     resource = job.node.find_child("Resource").node.default_child
-    assert resource is not None and cdk.CfnResource.is_cfn_resource(resource)
+    assert isinstance(resource, cdk.CfnResource)
     assert stack.resolve(job.status) == {"Fn::GetAtt": [stack.get_logical_id(resource), "Status"]}
     assert cdk.Token.is_unresolved(job.role.role_arn)
     assert job.prefix == "personalize/Test/J/"
 
 
-def test_construct_stack_passes_the_five_nag_packs(built: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
+def test_construct_stack_passes_the_five_nag_packs(built: Built) -> None:
     app, stack, _ = built
     assert nag_findings(app, stack) == {}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
@@ -26,7 +28,7 @@ def test_nag_check_can_fail() -> None:
     assert any("AwsSolutions-S1" in row for row in findings["AwsSolutionsChecks"])
 
 
-def cfn_lint(template: dict[str, object]) -> list[str]:
+def cfn_lint(template: Mapping[str, Any]) -> list[str]:
     """cfn-lint's findings; W3005 (redundant DependsOn) is CDK-generated noise."""
     from cfnlint.api import ManualArgs, lint
 

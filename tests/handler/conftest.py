@@ -26,7 +26,7 @@ def clock() -> Clock:
 
 def stubbed_client(service: str) -> tuple[Any, Stubber]:
     client = boto3.client(
-        service,  # type: ignore[call-overload]
+        service,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
