@@ -3,5 +3,6 @@
 from ._provider import ExportJobProvider
 from .destination import ExportDestination
 from .personalize import PersonalizeDatasetExportJob
+from .robomaker import RoboMakerWorldExportJob
 
-__all__ = ["ExportDestination", "ExportJobProvider", "PersonalizeDatasetExportJob"]
+__all__ = ["ExportDestination", "ExportJobProvider", "PersonalizeDatasetExportJob", "RoboMakerWorldExportJob"]

@@ -13,6 +13,8 @@ DEFAULT_TIMEOUT = Duration.minutes(50)
 #: The Provider framework's own limit: CloudFormation's one hour.
 PROVIDER_TOTAL_TIMEOUT = Duration.hours(1)
 PROVIDER_QUERY_INTERVAL = Duration.seconds(30)
+#: Room for one call and botocore's whole retry budget (8 attempts, backoff capped at 20 s).
+HANDLER_TIMEOUT = Duration.minutes(3)
 
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 

@@ -85,7 +85,7 @@ class ExportJobProvider(Construct):
             self,
             "OnEvent",
             handler=consts.ON_EVENT_ENTRY,
-            timeout=_defaults.PROVIDER_QUERY_INTERVAL.plus(_defaults.PROVIDER_QUERY_INTERVAL),
+            timeout=_defaults.HANDLER_TIMEOUT,
             description="export_constructs: start or stop an export job",
             **common,  # type: ignore[arg-type]
         )
@@ -93,7 +93,7 @@ class ExportJobProvider(Construct):
             self,
             "IsComplete",
             handler=consts.IS_COMPLETE_ENTRY,
-            timeout=_defaults.PROVIDER_QUERY_INTERVAL,
+            timeout=_defaults.HANDLER_TIMEOUT,
             description="export_constructs: poll an export job",
             **common,  # type: ignore[arg-type]
         )

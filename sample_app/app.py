@@ -1,4 +1,4 @@
-"""The sample app: one stack exporting a Personalize dataset into a fresh ExportDestination.
+"""The sample app: one stack with an export job of each service, sharing one ExportDestination.
 
 ``make synth`` runs this with all five cdk-nag packs registered as validation plugins.
 """
@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import cdk_nag
 from constructs import Construct
 
-from export_constructs import ExportDestination, PersonalizeDatasetExportJob
+from export_constructs import ExportDestination, PersonalizeDatasetExportJob, RoboMakerWorldExportJob
 
 
 class SampleExportStack(cdk.Stack):
@@ -27,6 +27,17 @@ class SampleExportStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "UsersExportJobArn", value=users.job_arn)
         cdk.CfnOutput(self, "UsersExportOutputUri", value=users.output_uri)
+        worlds = RoboMakerWorldExportJob(
+            self,
+            "WorldsExport",
+            worlds=[
+                f"arn:{cdk.Aws.PARTITION}:robomaker:{self.region}:{self.account}:world/sim-0f1e2d3c4b5a/world-0a1b2c3d"
+            ],
+            destination=exports,
+            prefix="robomaker/worlds/",
+            tags={"team": "sim"},
+        )
+        cdk.CfnOutput(self, "WorldsExportJobArn", value=worlds.job_arn)
 
 
 NAG_PACKS = (

@@ -1,0 +1,227 @@
+"""AWS RoboMaker world export (CreateWorldExportJob).
+
+AWS ended support for RoboMaker on 2025-09-10; the construct warns about it at synth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk.region_info import RegionInfo
+from constructs import Construct
+
+from . import _defaults
+from ._job import ExportJobBase
+from ._lazy import lazy_list
+from ._nag import acknowledge_iam5
+from ._provider import ExportJobProvider
+from ._validation import Problems
+from .destination import ExportDestination, collapse_prefixes
+
+SERVICE_PRINCIPAL = "robomaker.amazonaws.com"
+# Seed 000 (CreateWorldExportJob).
+MAX_WORLDS = 100
+MAX_WORLD_ARN = 1224
+WORLD_ARN_PATTERN = r"arn:.*"
+MAX_ROLE_ARN = 255
+ROLE_ARN_PATTERN = r"arn:aws:iam::\w+:role/.*"
+#: The only partition the API's iamRole pattern admits.
+PARTITION = "aws"
+MAX_TAGS = 50
+TAG_PATTERN = r"[a-zA-Z0-9 _.\-\/+=:]*"
+
+#: AWS's guide asks the export role for PutObject, GetObject and AbortMultipartUpload on the
+#: bucket; the destination grants s3:PutObject, these are the rest.
+ROLE_OBJECT_ACTIONS = ["s3:GetObject", "s3:AbortMultipartUpload"]
+HANDLER_JOB_ACTIONS = [
+    "robomaker:CreateWorldExportJob",
+    "robomaker:DescribeWorldExportJob",
+    "robomaker:CancelWorldExportJob",
+    "robomaker:TagResource",
+]
+HANDLER_WORLD_ACTIONS = ["robomaker:CreateWorldExportJob"]
+
+END_OF_SUPPORT_ID = "export-constructs:robomaker-end-of-support"
+END_OF_SUPPORT = (
+    "AWS RoboMaker support ended on 2025-09-10: AWS no longer gives access to the RoboMaker console "
+    "or its resources, so this world export job will likely fail at deployment. AWS's guidance is to "
+    "run containerized simulations on AWS Batch (multi-container jobs, "
+    "https://aws.amazon.com/blogs/hpc/run-simulations-using-multiple-containers-in-a-single-aws-batch-job/) "
+    "or on a simulation stack you manage yourself, and to keep its worlds in S3 directly."
+)
+REASON_JOB_IDS = (
+    "RoboMaker generates world export job ids (there is no job name to scope by), so the handler may "
+    "describe and cancel world export jobs in this account and Region only, none elsewhere."
+)
+REASON_WORLD_WILDCARD = (
+    "CreateWorldExportJob is authorised on the worlds it exports. This stack's worlds are more than "
+    "the policy can list within IAM's size limits, or known only at deploy time, so the statement "
+    "covers the worlds of this account and Region."
+)
+
+
+class RoboMakerWorldExportJob(ExportJobBase):
+    """Exports AWS RoboMaker worlds to S3 as one ``.zip`` and waits for the export to finish.
+
+    Create starts a world export job and the stack waits until it is ``Completed``; a
+    ``Failed`` job fails the resource with RoboMaker's ``failureCode`` and ``failureReason``, and
+    a ``Canceled`` one fails it too. Changing any prop starts a new job. Delete and the timeout
+    cancel a ``Pending`` or ``Running`` job (CancelWorldExportJob); Delete waits until it is
+    canceled. Its S3 output is never deleted.
+
+    AWS ended support for RoboMaker on 2025-09-10 (the construct adds a warning with AWS's
+    migration guidance). RoboMaker's API accepts only IAM roles of the ``aws`` partition
+    (``iamRole`` pattern ``arn:aws:iam::...``): a stack whose Region is in another partition
+    (``cn-*``, ``us-gov-*``, ...) fails at synth; an environment-agnostic stack is checked at
+    deployment by RoboMaker itself.
+
+    The handler calls RoboMaker's REST API itself (botocore has no RoboMaker model any more);
+    the job's client token is derived from the stack, the construct and its props, so a retried
+    Create gets the job it already started.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        worlds: ARNs of the worlds to export (1-100, each ``arn:...`` of at most 1,224 characters).
+        destination: where the output goes.
+        prefix: key prefix in the destination bucket, ending in ``/``. Default:
+            ``robomaker/<construct path>/``.
+        role: the role RoboMaker assumes to write (``arn:aws:iam::<account>:role/...``, at most
+            255 characters). Default: a least-privilege role shared by this stack's RoboMaker
+            exports into ``destination``.
+        tags: tags for the job (at most 50; key 1-128 and value 0-256 characters of
+            ``[a-zA-Z0-9 _.-/+=:]``; no ``aws:`` keys). Default: none.
+        timeout: how long the stack waits for the job. Default: 50 minutes; at most 55.
+    """
+
+    ADAPTER = "RoboMaker"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        worlds: Sequence[str],
+        destination: ExportDestination,
+        prefix: str | None = None,
+        role: iam.IRole | None = None,
+        tags: Mapping[str, str] | None = None,
+        timeout: Duration = _defaults.DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = Problems(self)
+        self._check_worlds(problems, worlds)
+        self._check_partition(problems)
+        if role is not None:
+            problems.length("role", role.role_arn, max_len=MAX_ROLE_ARN)
+            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+        problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        problems.raise_if_any()
+        Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
+
+        stack = Stack.of(self)
+        source_arn = stack.format_arn(service="robomaker", resource="*", resource_name=None)
+        self.destination = destination
+        self.role = self._service_role(
+            destination=destination,
+            role=role,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=source_arn,
+        )
+        destination.grant_service_write(
+            self.role,
+            prefix=self.prefix,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=source_arn,
+        )
+        self._grant_role_object_actions()
+
+        output: dict[str, Any] = {"s3Bucket": destination.bucket.bucket_name}
+        if self.prefix:  # s3Prefix has at least 1 character; without it the job writes at the root
+            output["s3Prefix"] = self.prefix
+        request: dict[str, Any] = {
+            "worlds": worlds if Token.is_unresolved(worlds) else list(worlds),
+            "outputLocation": output,
+            "iamRole": self.role.role_arn,
+        }
+        if tags:
+            request["tags"] = dict(tags)
+
+        self._grant_handler(worlds)
+        self.node.add_dependency(self.role)
+        self._create_resource(request=request, job_name=None, timeout=timeout)
+
+    @staticmethod
+    def _check_worlds(problems: Problems, worlds: Sequence[str]) -> None:
+        if isinstance(worlds, str):
+            problems.add("worlds", f"must be a list of world ARNs, got the string {worlds!r}")
+            return
+        problems.count("worlds", worlds, min_count=1, max_count=MAX_WORLDS)
+        if Token.is_unresolved(worlds):
+            return
+        for i, world in enumerate(worlds):
+            problems.length(f"worlds[{i}]", world, min_len=1, max_len=MAX_WORLD_ARN)
+            problems.pattern(f"worlds[{i}]", world, WORLD_ARN_PATTERN)
+
+    def _check_partition(self, problems: Problems) -> None:
+        region = Stack.of(self).region
+        if Token.is_unresolved(region):
+            return
+        partition = RegionInfo.get(region).partition
+        if partition is not None and partition != PARTITION:
+            problems.add(
+                "region",
+                f"the stack's Region {region} is in the {partition} partition, but RoboMaker accepts only "
+                f"roles of the {PARTITION} partition (iamRole pattern {ROLE_ARN_PATTERN}); deploy the "
+                "stack to a Region of the aws partition",
+            )
+
+    def _grant_role_object_actions(self) -> None:
+        """s3:GetObject and s3:AbortMultipartUpload under the prefixes of the jobs that share this
+        role and destination: one statement, collapsed like the destination's own."""
+        key = f"objects:{self.role.node.addr}:{self.destination.node.addr}"
+        prefixes = ExportJobProvider.of(self).registry(self.ADAPTER).setdefault(key, [])
+        if not prefixes:
+            bucket = self.destination.bucket
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=ROLE_OBJECT_ACTIONS,
+                    resources=lazy_list(lambda: [bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(prefixes)]),
+                )
+            )
+        prefixes.append(self.prefix)
+
+    def _grant_handler(self, worlds: Sequence[str]) -> None:
+        provider = ExportJobProvider.of(self)
+        stack = Stack.of(self)
+        listed = provider.registry(self.ADAPTER).setdefault("worlds", [])
+        jobs = stack.format_arn(service="robomaker", resource="world-export-job", resource_name="*")
+        any_world = stack.format_arn(service="robomaker", resource="world", resource_name="*")
+
+        before = len(set(listed))
+        # A list token's ARNs are known only at deploy time: allow the account's worlds.
+        deferred = Token.is_unresolved(worlds)
+        listed.extend([any_world] if deferred else worlds)
+        if deferred or before <= _defaults.MAX_LISTED_PREFIXES < len(set(listed)):
+            acknowledge_iam5(provider.handler_role, [any_world], REASON_WORLD_WILDCARD)
+
+        def world_arns() -> list[str]:
+            unique = sorted(set(listed))
+            return unique if len(unique) <= _defaults.MAX_LISTED_PREFIXES else [any_world]
+
+        def statements() -> list[iam.PolicyStatement]:
+            acknowledge_iam5(provider.handler_role, [jobs], REASON_JOB_IDS)
+            return [
+                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=[jobs]),
+                iam.PolicyStatement(actions=HANDLER_WORLD_ACTIONS, resources=lazy_list(world_arns)),
+                provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+            ]
+
+        provider.grant_once(self.ADAPTER, statements)
+
+
+__all__ = ["RoboMakerWorldExportJob"]
