@@ -9,9 +9,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: synth test lint typecheck unit clean
 
-synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into cdk.out/ with the five cdk-nag packs
+synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into cdk.out/ with the five cdk-nag packs, then simulate its jobs offline
 	$(CDK) synth --quiet --app "$(PY) -m sample_app.app"
 	$(PY) -m sample_app.summary cdk.out
+	$(PY) -m sample_app.simulate cdk.out
 
 test: $(VENV)/.installed ## Lint, type-check and run the tests
 	$(PY) -m ruff check export_constructs tests sample_app

@@ -28,9 +28,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import EndpointConnectionError
 
 import export_constructs
@@ -40,6 +37,9 @@ from export_constructs.handler.adapters.base import JobConflict
 from export_constructs.handler.adapters.robomaker import RoboMakerClient, RoboMakerError, endpoint_url
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, derive_job_name, load_adapter
 from export_constructs.handler.event import ResourceEvent
+from export_constructs.testing.fakes import base as fakes_base
+from export_constructs.testing.fakes.base import AUTHORIZATION
+from export_constructs.testing.fakes.robomaker import TOKEN_PATTERN, check_create, check_job
 
 from .conftest import Clock
 from .events import after_on_event, load
@@ -55,102 +55,21 @@ REQUEST = PROPS["Request"]
 CREATE, DESCRIBE, CANCEL = "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"
 MAX_ATTEMPTS = clients.RETRY_CONFIG["total_max_attempts"]
 
-# -- the API's shapes (seeds 000 and 001; OutputLocation's limits from the API model) ----------
-
-TOKEN_PATTERN = r"[a-zA-Z0-9_\-=]*"
-ROLE_PATTERN = r"arn:aws:iam::\w+:role/.*"
-ARN_PATTERN = r"arn:.*"
-TAG_PATTERN = r"[a-zA-Z0-9 _.\-\/+=:]*"
-AUTHORIZATION = re.compile(
-    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
-    r"/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})"
-)
-
-
-def _string(problems: list[str], name: str, value: Any, low: int, high: int, pattern: str | None = None) -> None:
-    if not isinstance(value, str):
-        problems.append(f"{name} must be a string, got {value!r}")
-        return
-    if not low <= len(value) <= high:
-        problems.append(f"{name} must be {low}..{high} characters, got {len(value)}")
-    if pattern is not None and not re.fullmatch(pattern, value):
-        problems.append(f"{name} must match {pattern}, got {value!r}")
-
-
-def _keys(problems: list[str], where: str, body: Any, required: set[str], optional: set[str]) -> None:
-    if not isinstance(body, dict):
-        problems.append(f"{where} must be an object, got {body!r}")
-        return
-    if missing := required - body.keys():
-        problems.append(f"{where} lacks required {sorted(missing)}")
-    if unknown := body.keys() - required - optional:
-        problems.append(f"{where} has unknown {sorted(unknown)}")
-
-
-def check_create(body: Any) -> list[str]:
-    problems: list[str] = []
-    _keys(problems, "body", body, {"iamRole", "outputLocation", "worlds"}, {"clientRequestToken", "tags"})
-    if not isinstance(body, dict):
-        return problems
-    if "clientRequestToken" in body:
-        _string(problems, "clientRequestToken", body["clientRequestToken"], 1, 64, TOKEN_PATTERN)
-    _string(problems, "iamRole", body.get("iamRole"), 1, 255, ROLE_PATTERN)
-    worlds = body.get("worlds")
-    if not isinstance(worlds, list) or not 1 <= len(worlds) <= 100:
-        problems.append(f"worlds must be a list of 1..100 ARNs, got {worlds!r}")
-    else:
-        for i, world in enumerate(worlds):
-            _string(problems, f"worlds[{i}]", world, 1, 1224, ARN_PATTERN)
-    location = body.get("outputLocation")
-    _keys(problems, "outputLocation", location, set(), {"s3Bucket", "s3Prefix"})
-    if isinstance(location, dict):
-        if "s3Bucket" in location:
-            _string(problems, "outputLocation.s3Bucket", location["s3Bucket"], 3, 63)
-        if "s3Prefix" in location:
-            _string(problems, "outputLocation.s3Prefix", location["s3Prefix"], 1, 1024)
-    tags = body.get("tags", {})
-    if not isinstance(tags, dict) or len(tags) > 50:
-        problems.append(f"tags must be a map of at most 50 entries, got {tags!r}")
-    else:
-        for key, value in tags.items():
-            _string(problems, f"tags key {key!r}", key, 1, 128, TAG_PATTERN)
-            _string(problems, f"tags[{key!r}]", value, 0, 256, TAG_PATTERN)
-    return problems
-
-
-def check_job(body: Any) -> list[str]:
-    problems: list[str] = []
-    _keys(problems, "body", body, {"job"}, set())
-    if isinstance(body, dict):
-        _string(problems, "job", body.get("job"), 1, 1224, ARN_PATTERN)
-    return problems
+# -- the API's shapes (seeds 000 and 001), shared with the simulation's fake -------------------
 
 
 def check_signature(method: str, path: str, headers: Any, raw: bytes, region: str) -> list[str]:
-    auth = AUTHORIZATION.fullmatch(headers.get("Authorization", ""))
-    if auth is None:
-        return [f"Authorization is not a SigV4 header: {headers.get('Authorization')!r}"]
-    amz_date = headers.get("X-Amz-Date", "")
-    problems = []
-    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
-        problems.append(f"X-Amz-Date {amz_date!r} is not yyyymmddThhmmssZ")
-    expected = {"key": ACCESS_KEY, "date": amz_date[:8], "region": region, "service": "robomaker"}
-    problems += [f"credential scope {k} is {auth[k]!r}, not {v!r}" for k, v in expected.items() if auth[k] != v]
-    signed = auth["signed"].split(";")
-    if not {"host", "x-amz-date", "content-type"} <= set(signed):
-        problems.append(f"SignedHeaders {signed} lack host, x-amz-date or content-type")
-    # Recompute the signature over the request as it arrived: proves the body and headers sent
-    # are the ones that were signed.
-    request = AWSRequest(
-        method=method, url=f"http://{headers['Host']}{path}", data=raw, headers={h: headers[h] for h in signed}
+    return fakes_base.check_signature(
+        method,
+        path,
+        headers,
+        raw,
+        region=region,
+        signing_name="robomaker",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        required=frozenset({"host", "x-amz-date", "content-type"}),
     )
-    request.context["timestamp"] = amz_date
-    token = headers.get("X-Amz-Security-Token")
-    signer = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY, token), "robomaker", region)
-    signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
-    if signature != auth["signature"]:
-        problems.append("the signature does not match the request")
-    return problems
 
 
 # -- the fake service -------------------------------------------------------------------------

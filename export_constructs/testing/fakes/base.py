@@ -1,0 +1,349 @@
+"""What every fake service shares: a loopback HTTP server, a virtual clock, selectable
+scenarios, SigV4 checks, and jobs that move through a service's own status sequence."""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+#: The credentials the simulation hands the handler; the fakes recompute signatures with them.
+ACCESS_KEY = "AKIDSIMULATEDEXPORT"
+SECRET_KEY = "simulated/export/constructs/secret/key/0000"
+
+Log = Callable[[str], None]
+
+
+class Scenario(enum.StrEnum):
+    """How a fake service behaves for every job it is asked to run."""
+
+    SUCCESS = "success"
+    """Jobs move through the service's states and succeed."""
+    FAILURE = "failure"
+    """Jobs fail part-way with a service reason (:data:`FAILURE_REASON`)."""
+    NEVER_ENDS = "never-ends"
+    """Jobs stay in a running state forever (until stopped, where the API can stop them)."""
+    THROTTLING = "throttling"
+    """The first request of each operation on each job is throttled (a burst), then all succeed."""
+    SERVER_ERRORS = "server-errors"
+    """The first request of each operation on each job gets an HTTP 5xx, then all succeed."""
+    ACCESS_DENIED = "access-denied"
+    """Starting a job is refused with an access-denied error."""
+
+
+FAILURE_REASON = "Simulated failure: the export could not write to the destination (AccessDenied on s3:PutObject)."
+
+
+class VirtualClock:
+    """Simulated time: the simulation advances it between polls (by the waiter's interval)
+    instead of sleeping. Timestamps the fakes report are shifted into the real past by the
+    virtual time that has passed, so the handler's own deadline check, which reads the real
+    clock, sees the simulated age of a job."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+        self._lock = threading.Lock()
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.elapsed += seconds
+
+    def stamp(self) -> float:
+        """The current virtual instant, to store on a job."""
+        return self.elapsed
+
+    def as_real(self, stamp: float) -> datetime:
+        """A stored virtual instant as a real timestamp (``now - virtual age``)."""
+        return datetime.now(UTC) - timedelta(seconds=self.elapsed - stamp)
+
+
+class ServiceError(Exception):
+    """An error answer in the service's own terms."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class Call:
+    """One request the fake received, as the service saw it."""
+
+    service: str
+    operation: str
+    params: Any
+    status: int = 200
+    error: str | None = None
+
+
+@dataclass
+class Job:
+    """A job moving through a status sequence: each describe moves it one step, the last
+    status repeats once reached."""
+
+    id: str
+    steps: list[str]
+    fields: dict[str, Any] = field(default_factory=dict)
+    created: float = 0.0
+    position: int = 0
+
+    @property
+    def status(self) -> str:
+        return self.steps[min(self.position, len(self.steps) - 1)]
+
+    def step(self) -> tuple[str, str]:
+        before = self.status
+        self.position = min(self.position + 1, len(self.steps) - 1)
+        return before, self.status
+
+    def jump(self, steps: Sequence[str]) -> None:
+        """Continue with ``steps`` (e.g. stopping, then stopped) from now on."""
+        self.steps = [*self.steps[: self.position + 1], *steps]
+        self.position += 1
+
+
+AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
+    r"/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})"
+)
+
+
+def check_signature(
+    method: str,
+    path: str,
+    headers: Any,
+    raw: bytes,
+    *,
+    region: str,
+    signing_name: str,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    required: frozenset[str] = frozenset({"host", "x-amz-date"}),
+) -> list[str]:
+    """Problems with a request's SigV4 signature; recomputes it over the request as it arrived,
+    which proves the body and headers sent are the ones that were signed."""
+    auth = AUTHORIZATION.fullmatch(headers.get("Authorization", ""))
+    if auth is None:
+        return [f"Authorization is not a SigV4 header: {headers.get('Authorization')!r}"]
+    amz_date = headers.get("X-Amz-Date", "")
+    problems = []
+    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
+        problems.append(f"X-Amz-Date {amz_date!r} is not yyyymmddThhmmssZ")
+    expected = {"key": access_key, "date": amz_date[:8], "region": region, "service": signing_name}
+    problems += [f"credential scope {k} is {auth[k]!r}, not {v!r}" for k, v in expected.items() if auth[k] != v]
+    signed = auth["signed"].split(";")
+    if not required <= set(signed):
+        problems.append(f"SignedHeaders {signed} lack one of {sorted(required)}")
+    missing = [h for h in signed if headers.get(h) is None]
+    if missing:
+        return [*problems, f"signed headers {missing} are not in the request"]
+    request = AWSRequest(
+        method=method, url=f"http://{headers['Host']}{path}", data=raw, headers={h: headers[h] for h in signed}
+    )
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials(access_key, secret_key, headers.get("X-Amz-Security-Token")), signing_name, region)
+    signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    if signature != auth["signature"]:
+        problems.append("the signature does not match the request")
+    return problems
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class FakeService:
+    """A fake AWS service on 127.0.0.1 (an ephemeral port) for one scenario.
+
+    Subclasses speak one protocol (:class:`~.protocol.BotocoreFake` from botocore's model,
+    RoboMaker from the seed documents) and implement the service's operations. Every request
+    is checked; what is wrong with one is recorded in :attr:`problems` and answered with the
+    service's validation error, so a test can assert that none was found.
+    """
+
+    #: The name the engine's resource type and adapter use (``Personalize``...).
+    name: ClassVar[str]
+    #: The SigV4 signing name.
+    signing_name: ClassVar[str]
+    #: botocore's service-specific endpoint variable, honoured by the handler's clients.
+    endpoint_env: ClassVar[str]
+    #: The throttling answer of this service: (HTTP status, error code).
+    throttling: ClassVar[tuple[int, str]] = (400, "ThrottlingException")
+    server_error: ClassVar[tuple[int, str]] = (500, "InternalServerException")
+    access_denied: ClassVar[tuple[int, str]] = (400, "AccessDeniedException")
+    validation_error: ClassVar[tuple[int, str]] = (400, "ValidationException")
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario | str = Scenario.SUCCESS,
+        clock: VirtualClock | None = None,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+        log: Log | None = None,
+    ) -> None:
+        self.scenario = Scenario(scenario)
+        self.clock = clock or VirtualClock()
+        self.region = region
+        self.account = account
+        self.log: Log = log or (lambda _: None)
+        self.jobs: dict[str, Job] = {}
+        self.calls: list[Call] = []
+        self.problems: list[str] = []
+        self._faulted: set[tuple[str, str]] = set()
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the fake service is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def operations(self) -> list[str]:
+        """The operations received, in order, retries included."""
+        return [c.operation for c in self.calls]
+
+    # -- what subclasses implement ------------------------------------------------------------
+
+    def dispatch(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        """Parse, check and answer one HTTP request."""
+        raise NotImplementedError
+
+    def error_answer(self, error: ServiceError) -> Answer:
+        """An error in the protocol's wire format."""
+        raise NotImplementedError
+
+    # -- shared behaviour ---------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        with self._lock:
+            problems = check_signature(method, path, headers, raw, region=self.region, signing_name=self.signing_name)
+            if problems:
+                self.problems += problems
+                return self.error_answer(ServiceError("InvalidSignatureException", "; ".join(problems), 403))
+            return self.dispatch(method, path, headers, raw)
+
+    def fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> ServiceError | None:
+        """The scenario's injected error for this request, if any: a burst on the first request
+        of each operation and job (throttling, 5xx), or a refusal to start a job."""
+        if self.scenario is Scenario.ACCESS_DENIED and starts_job:
+            status, code = self.access_denied
+            return ServiceError(
+                code,
+                f"User: arn:aws:sts::{self.account}:assumed-role/ExportJobProvider-HandlerRole/OnEvent is not "
+                f"authorized to perform: {self.signing_name}:{operation} (simulated)",
+                status,
+            )
+        if self.scenario in (Scenario.THROTTLING, Scenario.SERVER_ERRORS):
+            key = (operation, job_key)
+            if key not in self._faulted:
+                self._faulted.add(key)
+                if self.scenario is Scenario.THROTTLING:
+                    status, code = self.throttling
+                    return ServiceError(code, "Rate exceeded (simulated burst)", status)
+                status, code = self.server_error
+                return ServiceError(code, "Internal service error (simulated burst)", status)
+        return None
+
+    def steps(self, running: Sequence[str], succeeded: str, failed: str) -> list[str]:
+        """The status sequence a new job follows in this scenario."""
+        if self.scenario is Scenario.FAILURE:
+            return [*running, failed]
+        if self.scenario is Scenario.NEVER_ENDS:
+            return list(running)
+        return [*running, succeeded]
+
+    def new_job(self, key: str, steps: list[str], /, **fields: Any) -> Job:
+        job = Job(id=key, steps=steps, fields=fields, created=self.clock.stamp())
+        self.jobs[key] = job
+        self.log(f"  {self.name}: {key} {job.status}")
+        return job
+
+    def advance(self, job: Job) -> None:
+        before, after = job.step()
+        if before != after:
+            self.log(f"  {self.name}: {job.id} {before} -> {after}")
+
+    def record(self, operation: str, params: Any, error: ServiceError | None = None) -> None:
+        self.calls.append(
+            Call(self.name, operation, params, error.status if error else 200, error.code if error else None)
+        )
+
+
+def _handler_for(fake: FakeService) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                status, headers, body = fake.handle(self.command, self.path, self.headers, raw)
+            except Exception as error:  # a bug in a fake must not look like a service answer
+                fake.problems.append(f"the fake failed on {self.command} {self.path}: {error!r}")
+                status, headers, body = 500, {}, json.dumps({"message": repr(error)}).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def iter_pages(items: Sequence[Any], size: int, token: str | None) -> tuple[list[Any], str | None]:
+    """One page of ``items`` from an opaque numeric token."""
+    start = int(token) if token and token.isdigit() else 0
+    page = list(items[start : start + size])
+    following = start + size
+    return page, (str(following) if following < len(items) else None)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def ordered(jobs: dict[str, Job]) -> Iterator[Job]:
+    """Newest first, as the services list jobs."""
+    return iter(sorted(jobs.values(), key=lambda j: j.created, reverse=True))

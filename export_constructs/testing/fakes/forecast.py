@@ -1,0 +1,90 @@
+"""A fake of Amazon Forecast's forecast export jobs (JSON 1.1, botocore's model): create,
+describe, stop (StopResource) and delete, with Forecast's rules on when each is allowed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .base import FAILURE_REASON, ServiceError
+from .protocol import BotocoreFake
+
+RUNNING = ["CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS"]
+ACTIVE_STATES = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
+#: DeleteForecastExportJob: "You can delete only export jobs that have a status of ACTIVE or
+#: CREATE_FAILED" (the API reference); a stopped job counts as ended here too.
+DELETABLE = {"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"}
+
+
+class Fake(BotocoreFake):
+    name = "Forecast"
+    model_name = "forecast"
+    signing_name = "forecast"
+    endpoint_env = "AWS_ENDPOINT_URL_FORECAST"
+    validation_error = (400, "InvalidInputException")
+
+    def _job(self, arn: str) -> Any:
+        job = self.jobs.get(arn)
+        if job is None:
+            raise ServiceError("ResourceNotFoundException", f"No resource found {arn}")
+        return job
+
+    def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
+        arn = (
+            f"arn:aws:forecast:{self.region}:{self.account}:forecast-export-job/"
+            f"{forecast_name}/{params['ForecastExportJobName']}"
+        )
+        if fault := self.fault("CreateForecastExportJob", arn, starts_job=True):
+            raise fault
+        if arn in self.jobs:
+            raise ServiceError("ResourceAlreadyExistsException", f"A forecast export job named {arn} already exists")
+        self.new_job(arn, self.steps(RUNNING, "ACTIVE", "CREATE_FAILED"), request=copy.deepcopy(params))
+        return {"ForecastExportJobArn": arn}
+
+    def op_DescribeForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["ForecastExportJobArn"]
+        if fault := self.fault("DescribeForecastExportJob", arn):
+            raise fault
+        job = self._job(arn)
+        self.advance(job)
+        if job.status == "GONE":
+            del self.jobs[arn]
+            raise ServiceError("ResourceNotFoundException", f"No resource found {arn}")
+        request = job.fields["request"]
+        described: dict[str, Any] = {
+            "ForecastExportJobArn": arn,
+            "ForecastExportJobName": request["ForecastExportJobName"],
+            "ForecastArn": request["ForecastArn"],
+            "Destination": request["Destination"],
+            "Status": job.status,
+            "CreationTime": self.clock.as_real(job.created),
+            "LastModificationTime": self.clock.as_real(self.clock.stamp()),
+        }
+        if "Format" in request:
+            described["Format"] = request["Format"]
+        if job.status == "CREATE_FAILED":
+            described["Message"] = FAILURE_REASON
+        return described
+
+    def op_StopResource(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["ResourceArn"]
+        if fault := self.fault("StopResource", arn):
+            raise fault
+        job = self._job(arn)
+        if job.status not in ACTIVE_STATES:
+            raise ServiceError("InvalidInputException", f"Cannot stop {arn} in status {job.status}")
+        job.jump(["CREATE_STOPPING", "CREATE_STOPPED"])
+        self.log(f"  {self.name}: {arn} stop requested")
+        return {}
+
+    def op_DeleteForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["ForecastExportJobArn"]
+        if fault := self.fault("DeleteForecastExportJob", arn):
+            raise fault
+        job = self._job(arn)
+        if job.status not in DELETABLE:
+            raise ServiceError("ResourceInUseException", f"{arn} is in status {job.status} and cannot be deleted")
+        job.jump(["DELETE_PENDING", "DELETE_IN_PROGRESS", "GONE"])
+        self.log(f"  {self.name}: {arn} delete requested (the S3 output stays)")
+        return {}

@@ -1,0 +1,98 @@
+"""A fake of Amazon Pinpoint's endpoint export jobs (REST-JSON, botocore's model)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from .base import FAILURE_REASON, Job, Scenario, ServiceError, iso, iter_pages, ordered
+from .protocol import BotocoreFake
+
+RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
+FAILING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "FAILING"]
+NEVER = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING"]
+TOTAL_PIECES = 4
+
+
+class Fake(BotocoreFake):
+    name = "Pinpoint"
+    model_name = "pinpoint"
+    signing_name = "mobiletargeting"
+    endpoint_env = "AWS_ENDPOINT_URL_PINPOINT"
+    throttling = (429, "TooManyRequestsException")
+    server_error = (500, "InternalServerErrorException")
+    access_denied = (403, "ForbiddenException")
+    validation_error = (400, "BadRequestException")
+
+    def op_CreateExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        app = params["ApplicationId"]
+        if fault := self.fault("CreateExportJob", app, starts_job=True):
+            raise fault
+        job_id = uuid.uuid4().hex
+        if self.scenario is Scenario.FAILURE:
+            steps = [*FAILING, "FAILED"]
+        elif self.scenario is Scenario.NEVER_ENDS:
+            steps = NEVER
+        else:
+            steps = [*RUNNING, "COMPLETED"]
+        job = self.new_job(f"{app}/{job_id}", steps, app=app, job_id=job_id, request=copy.deepcopy(params))
+        return {"ExportJobResponse": self._response(job)}
+
+    def op_GetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = f"{params['ApplicationId']}/{params['JobId']}"
+        if fault := self.fault("GetExportJob", key):
+            raise fault
+        job = self.jobs.get(key)
+        if job is None:
+            raise ServiceError("NotFoundException", f"Resource not found: export job {params['JobId']}", 404)
+        before = self._pieces(job)[0]
+        self.advance(job)
+        done = self._pieces(job)[0]
+        if done != before:
+            self.log(f"  {self.name}: {job.id} pieces {done}/{TOTAL_PIECES}")
+        return {"ExportJobResponse": self._response(job)}
+
+    def op_GetExportJobs(self, params: dict[str, Any]) -> dict[str, Any]:
+        app = params["ApplicationId"]
+        if fault := self.fault("GetExportJobs", app):
+            raise fault
+        jobs = [j for j in ordered(self.jobs) if j.fields["app"] == app]
+        page, token = iter_pages(jobs, int(params.get("PageSize") or 20), params.get("Token"))
+        listing: dict[str, Any] = {"Item": [self._response(j) for j in page]}
+        if token:
+            listing["NextToken"] = token
+        return {"ExportJobsResponse": listing}
+
+    def _pieces(self, job: Job) -> tuple[int, int]:
+        """(completed, failed) pieces at the job's status."""
+        reached = job.position
+        processing = [i for i, s in enumerate(job.steps) if s == "PROCESSING"]
+        if job.status in ("COMPLETING", "COMPLETED"):
+            return TOTAL_PIECES, 0
+        if job.status in ("FAILING", "FAILED"):
+            return TOTAL_PIECES // 2, TOTAL_PIECES - TOTAL_PIECES // 2
+        started = [i for i in processing if i <= reached]
+        return min(len(started) * TOTAL_PIECES // 2, TOTAL_PIECES) if started else 0, 0
+
+    def _response(self, job: Job) -> dict[str, Any]:
+        completed, failed = self._pieces(job)
+        request = job.fields["request"]["ExportJobRequest"]
+        response: dict[str, Any] = {
+            "ApplicationId": job.fields["app"],
+            "Id": job.fields["job_id"],
+            "JobStatus": job.status,
+            "CreationDate": iso(self.clock.as_real(job.created)),
+            "Definition": copy.deepcopy(request),
+            "Type": "EXPORT",
+            "TotalPieces": TOTAL_PIECES,
+            "CompletedPieces": completed,
+            "FailedPieces": failed,
+            "TotalFailures": failed,
+            "TotalProcessed": completed + failed,
+        }
+        if job.status == "FAILED":
+            response["Failures"] = [FAILURE_REASON]
+        if job.status in ("COMPLETED", "FAILED"):
+            response["CompletionDate"] = iso(self.clock.as_real(self.clock.stamp()))
+        return response

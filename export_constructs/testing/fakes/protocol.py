@@ -1,0 +1,254 @@
+"""Fakes driven by botocore's own service model: requests are parsed from the wire (JSON 1.1
+with ``X-Amz-Target``, or REST-JSON by method and URI template), validated against the
+operation's input shape, answered by the subclass, and the answer is validated against the
+output shape (as botocore's Stubber does) before it is serialized back."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.session import get_session
+from botocore.validate import ParamValidator
+
+from .base import Answer, FakeService, ServiceError
+
+
+@functools.cache
+def service_model(name: str) -> ServiceModel:
+    return get_session().get_service_model(name)
+
+
+def _validate(params: Any, shape: Shape | None, what: str, *, strict: bool = True) -> list[str]:
+    """botocore's own validator (types, required members, minimums), then - for requests
+    (``strict``) - what it leaves out: enums, maximum lengths and counts, and patterns. Answers
+    get botocore's validation only, as the Stubber does: the models reuse request shapes in
+    answers whose patterns do not fit them (Personalize's ``roleArn`` has its ``Arn`` pattern)."""
+    if shape is None:
+        return [] if not params else [f"{what}: the operation takes no members, got {params!r}"]
+    report = ParamValidator().validate(params, shape)
+    if report.has_errors():
+        return [f"{what}: {report.generate_report()}"]
+    return [f"{what}: {problem}" for problem in _constraints(params, shape, "")] if strict else []
+
+
+def _constraints(value: Any, shape: Shape, path: str) -> list[str]:
+    metadata = shape.metadata
+    where = path or "the request"
+    problems: list[str] = []
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
+        for name, member in shape.members.items():
+            if name in value:
+                problems += _constraints(value[name], member, f"{path}.{name}" if path else name)
+    elif shape.type_name == "list" and isinstance(value, list):
+        if "max" in metadata and len(value) > metadata["max"]:
+            problems.append(f"{where} has {len(value)} items, more than {metadata['max']}")
+        for i, item in enumerate(value):
+            problems += _constraints(item, shape.member, f"{where}[{i}]")
+    elif shape.type_name == "map" and isinstance(value, Mapping):
+        for key, item in value.items():
+            problems += _constraints(key, shape.key, f"{where} key")
+            problems += _constraints(item, shape.value, f"{where}[{key!r}]")
+    elif shape.type_name == "string" and isinstance(value, str):
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{where} is {value!r}, not one of {shape.enum}")
+        if "max" in metadata and len(value) > metadata["max"]:
+            problems.append(f"{where} is {len(value)} characters long, more than {metadata['max']}")
+        pattern = _python_pattern(metadata.get("pattern"))
+        if pattern is not None and not pattern.search(value):
+            problems.append(f"{where} {value!r} does not match {metadata['pattern']}")
+    elif shape.type_name in ("integer", "long") and isinstance(value, int):
+        if "max" in metadata and value > metadata["max"]:
+            problems.append(f"{where} is {value}, more than {metadata['max']}")
+    return problems
+
+
+@functools.cache
+def _python_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    """A model pattern in Python's syntax (the Unicode classes ``\\p{L}``, ``\\p{Z}``,
+    ``\\p{N}`` as ranges, for use inside ``[...]``); None where there is no pattern or Python
+    cannot express it. Applied with ``search``, as the models anchor where they mean to."""
+    if not pattern:
+        return None
+    translated = (
+        pattern.replace(r"\p{L}", "a-zA-Z\u00aa-\uffff")
+        .replace(r"\p{Z}", r"\s")
+        .replace(r"\p{N}", "0-9")
+        .replace(r"\p{ASCII}", "[\x00-\x7f]")
+    )
+    try:
+        return re.compile(translated)
+    except re.error:
+        return None
+
+
+def _to_wire(value: Any) -> Any:
+    """JSON-protocol timestamps are epoch seconds."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, Mapping):
+        return {k: _to_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_wire(v) for v in value]
+    return value
+
+
+def _from_query(value: str, shape: Shape) -> Any:
+    if shape.type_name in ("integer", "long"):
+        return int(value)
+    if shape.type_name == "boolean":
+        return value == "true"
+    return value
+
+
+Operation = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class BotocoreFake(FakeService):
+    """A fake whose wire protocol and shapes come from botocore's model of ``model_name``."""
+
+    model_name: ClassVar[str]
+
+    @property
+    def model(self) -> ServiceModel:
+        return service_model(self.model_name)
+
+    def operation(self, name: str) -> Operation:
+        """The subclass's implementation of ``name`` (method ``op_<Name>``)."""
+        implementation: Operation | None = getattr(self, f"op_{name}", None)
+        if implementation is None:
+            raise ServiceError("UnknownOperationException", f"{name} is not simulated", 400)
+        return implementation
+
+    # -- wire ----------------------------------------------------------------------------------
+
+    def dispatch(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        try:
+            operation, params = self._parse(method, path, headers, raw)
+        except ServiceError as unparsed:
+            self.problems.append(unparsed.message)
+            self.record("?", None, unparsed)
+            return self.error_answer(unparsed)
+        problems = _validate(params, operation.input_shape, f"{operation.name} request")
+        if problems:
+            self.problems += problems
+            refused = ServiceError(self.validation_error[1], "; ".join(problems), self.validation_error[0])
+            self.record(operation.name, params, refused)
+            return self.error_answer(refused)
+        try:
+            result = self.operation(operation.name)(params)
+        except ServiceError as error:
+            self.record(operation.name, params, error)
+            return self.error_answer(error)
+        self.record(operation.name, params)
+        problems = _validate(result, operation.output_shape, f"{operation.name} response", strict=False)
+        if problems:  # the fake's own bug: say so loudly
+            self.problems += problems
+            raise AssertionError("; ".join(problems))
+        return self._serialize(operation, result)
+
+    def _parse(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[OperationModel, dict[str, Any]]:
+        if self.model.protocol == "json":
+            return self._parse_json(headers, raw)
+        if self.model.protocol == "rest-json":
+            return self._parse_rest_json(method, path, headers, raw)
+        raise ServiceError("UnknownOperationException", f"protocol {self.model.protocol} is not simulated")
+
+    def _parse_json(self, headers: Any, raw: bytes) -> tuple[OperationModel, dict[str, Any]]:
+        target = headers.get("X-Amz-Target", "")
+        prefix, _, name = target.partition(".")
+        if prefix != self.model.metadata.get("targetPrefix") or name not in self.model.operation_names:
+            raise ServiceError("UnknownOperationException", f"X-Amz-Target {target!r} is not an operation")
+        version = self.model.metadata.get("jsonVersion", "1.0")
+        if headers.get("Content-Type") != f"application/x-amz-json-{version}":
+            raise ServiceError("SerializationException", f"Content-Type {headers.get('Content-Type')!r}")
+        try:
+            params = json.loads(raw or b"{}")
+        except ValueError:
+            raise ServiceError("SerializationException", "the body is not JSON") from None
+        return self.model.operation_model(name), params
+
+    def _parse_rest_json(
+        self, method: str, path: str, headers: Any, raw: bytes
+    ) -> tuple[OperationModel, dict[str, Any]]:
+        split = urlsplit(path)
+        for name in self.model.operation_names:
+            operation = self.model.operation_model(name)
+            if operation.http["method"] != method:
+                continue
+            labels = _match_uri(operation.http["requestUri"].split("?", 1)[0], split.path)
+            if labels is not None:
+                return operation, self._rest_params(operation, labels, split.query, headers, raw)
+        raise ServiceError("MethodNotAllowedException", f"{method} {split.path} matches no operation", 405)
+
+    def _rest_params(
+        self, operation: OperationModel, labels: Mapping[str, str], query: str, headers: Any, raw: bytes
+    ) -> dict[str, Any]:
+        shape = operation.input_shape
+        assert isinstance(shape, StructureShape)
+        queries = parse_qs(query)
+        params: dict[str, Any] = {}
+        for member, member_shape in shape.members.items():
+            location = member_shape.serialization.get("location")
+            wire = member_shape.serialization.get("name", member)
+            if location == "uri" and wire in labels:
+                params[member] = labels[wire]
+            elif location == "querystring" and wire in queries:
+                params[member] = _from_query(queries[wire][0], member_shape)
+            elif location == "header" and headers.get(wire) is not None:
+                params[member] = headers.get(wire)
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise ServiceError("BadRequestException", "the body is not JSON") from None
+            payload = shape.serialization.get("payload")
+            if payload:
+                params[payload] = body
+            elif isinstance(body, dict):
+                params.update(body)
+        return params
+
+    def _serialize(self, operation: OperationModel, result: Mapping[str, Any]) -> Answer:
+        if self.model.protocol == "json":
+            version = self.model.metadata.get("jsonVersion", "1.0")
+            body = json.dumps(_to_wire(result)).encode()
+            return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
+        status = int(operation.http.get("responseCode", 200))
+        shape = operation.output_shape
+        payload = shape.serialization.get("payload") if shape is not None else None
+        content = result.get(payload) if payload else result
+        return status, {"Content-Type": "application/json"}, json.dumps(_to_wire(content or {})).encode()
+
+    def error_answer(self, error: ServiceError) -> Answer:
+        if self.model.protocol == "json":
+            body = {"__type": error.code, "message": error.message}
+            version = self.model.metadata.get("jsonVersion", "1.0")
+            return error.status, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(body).encode()
+        body = {"Message": error.message, "RequestID": "00000000-0000-4000-8000-000000000000"}
+        return (
+            error.status,
+            {"x-amzn-ErrorType": error.code, "Content-Type": "application/json"},
+            json.dumps(body).encode(),
+        )
+
+
+def _match_uri(template: str, path: str) -> dict[str, str] | None:
+    """The URI labels of ``path`` if it matches ``template`` (``/v1/apps/{application-id}``)."""
+    names: list[str] = []
+    parts: list[str] = []
+    for literal, label in re.findall(r"([^{]*)(?:\{([^}]+)\})?", template):
+        parts.append(re.escape(literal))
+        if label:
+            names.append(label.rstrip("+"))
+            parts.append(f"(?P<g{len(names) - 1}>[^/]+)")
+    found = re.fullmatch("".join(parts), path)
+    if found is None:
+        return None
+    return {name: unquote(found.group(f"g{i}")) for i, name in enumerate(names)}

@@ -1,0 +1,200 @@
+"""The end-to-end matrix: every service of the synthesized sample app x every scenario,
+through the real handler code and the Provider framework's rules, against the fake services.
+Each test asserts what CloudFormation would see and which API calls were made."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from export_constructs.testing import FAILURE_REASON, Scenario, SimulationResult, simulate
+from export_constructs.testing.simulate import CREATE_FAILED_MARKER
+
+from .conftest import copy_assembly
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    create: str
+    describe: str
+    succeeded: str
+    stop: str | None
+    """The operation that stops a running job, where the API has one."""
+
+
+SERVICES = {
+    s.name: s
+    for s in (
+        Service("Personalize", "CreateDatasetExportJob", "DescribeDatasetExportJob", "ACTIVE", None),
+        Service("RoboMaker", "CreateWorldExportJob", "DescribeWorldExportJob", "Completed", "CancelWorldExportJob"),
+    )
+}
+
+
+def job_of(assembly: Path, service: str) -> str:
+    template = json.loads((assembly / "ExportConstructsSample.template.json").read_text())
+    (logical_id,) = [k for k, v in template["Resources"].items() if v["Type"] == f"Custom::ExportJob-{service}"]
+    return str(logical_id)
+
+
+def run(assembly: Path, service: str, scenario: Scenario, **kwargs: Any) -> SimulationResult:
+    result = simulate(assembly, scenario={service: scenario}, **kwargs)
+    assert result.problems == [], "the fake services found malformed requests"
+    return result
+
+
+def test_the_sample_app_has_a_job_of_every_service(sample_assembly: Path) -> None:
+    template = json.loads((sample_assembly / "ExportConstructsSample.template.json").read_text())
+    types = {v["Type"] for v in template["Resources"].values() if v["Type"].startswith("Custom::ExportJob-")}
+    assert types == {f"Custom::ExportJob-{s}" for s in SERVICES}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_success_reports_the_jobs_attributes_and_delete_keeps_the_output(sample_assembly: Path, service: str) -> None:
+    spec = SERVICES[service]
+    result = run(sample_assembly, service, Scenario.SUCCESS)
+    created = result.step(job_of(sample_assembly, service))
+    assert created.status == "SUCCESS", created.reason
+    assert created.data["JobArn"] == created.physical_id
+    assert created.data["Status"] == spec.succeeded
+    assert created.data["OutputUri"].startswith("s3://exportconstructssample-exports")
+    assert created.polls >= 2, "the job was polled through its running states"
+    deleted = result.step(job_of(sample_assembly, service), "Delete")
+    assert deleted.status == "SUCCESS" and deleted.physical_id == created.physical_id
+    operations = result.operations(service)
+    assert operations.count(spec.create) == 1
+    assert spec.stop not in operations, "a finished job is not stopped on Delete"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_failed_job_fails_the_resource_with_the_services_reason(sample_assembly: Path, service: str) -> None:
+    result = run(sample_assembly, service, Scenario.FAILURE)
+    created = result.step(job_of(sample_assembly, service))
+    assert created.status == "FAILED"
+    assert FAILURE_REASON in created.reason
+    assert created.physical_id and created.physical_id in created.reason, "the message names the job"
+    rollback = result.step(job_of(sample_assembly, service), "Delete", "rollback")
+    assert rollback.status == "SUCCESS"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_job_that_never_ends_fails_at_the_handlers_own_deadline_and_is_stopped_where_possible(
+    sample_assembly: Path, service: str
+) -> None:
+    spec = SERVICES[service]
+    result = run(sample_assembly, service, Scenario.NEVER_ENDS)
+    created = result.step(job_of(sample_assembly, service))
+    assert created.status == "FAILED"
+    assert "did not finish within the timeout of 3000 s" in created.reason
+    assert created.physical_id and created.physical_id in created.reason
+    # Before the framework's own one-hour timeout ("Operation timed out"), which would stop nothing.
+    assert created.simulated_seconds < 3600
+    operations = result.operations(service)
+    if spec.stop:
+        assert spec.stop in operations
+        assert "asked the service to stop it" in created.reason
+    else:
+        assert "no API to stop it" in created.reason
+    assert result.step(job_of(sample_assembly, service), "Delete", "rollback").status == "SUCCESS"
+
+
+@pytest.mark.parametrize("scenario", [Scenario.THROTTLING, Scenario.SERVER_ERRORS])
+@pytest.mark.parametrize("service", SERVICES)
+def test_throttling_and_5xx_bursts_are_retried_and_the_job_succeeds(
+    sample_assembly: Path, service: str, scenario: Scenario
+) -> None:
+    spec = SERVICES[service]
+    result = run(sample_assembly, service, scenario)
+    created = result.step(job_of(sample_assembly, service))
+    assert created.status == "SUCCESS", created.reason
+    calls = [c for c in result.calls if c.service == service]
+    for operation in (spec.create, spec.describe):
+        statuses = [c.status for c in calls if c.operation == operation]
+        assert statuses[0] >= 400 and statuses[1] == 200, f"{operation}: {statuses}"
+    assert [c.operation for c in calls].count(spec.create) == 2, "one retry, one job"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_access_denied_on_start_fails_the_create_and_the_rollback_delete_is_ignored(
+    sample_assembly: Path, service: str
+) -> None:
+    spec = SERVICES[service]
+    result = run(sample_assembly, service, Scenario.ACCESS_DENIED)
+    created = result.step(job_of(sample_assembly, service))
+    assert created.status == "FAILED"
+    assert "not authorized to perform" in created.reason
+    assert created.physical_id == CREATE_FAILED_MARKER
+    assert result.step(job_of(sample_assembly, service), "Delete", "rollback").status == "SUCCESS"
+    assert result.operations(service) == [spec.create], "no retry of a refusal, nothing to clean up"
+
+
+def _edit_request(assembly: Path, target: Path, service: str, edit: Any) -> Path:
+    updated = copy_assembly(assembly, target)
+    path = updated / "ExportConstructsSample.template.json"
+    template = json.loads(path.read_text())
+    edit(template["Resources"][job_of(assembly, service)]["Properties"])
+    path.write_text(json.dumps(template))
+    return updated
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_update_with_a_changed_request_starts_a_new_job_and_cleans_up_the_old_one(
+    sample_assembly: Path, tmp_path: Path, service: str
+) -> None:
+    spec = SERVICES[service]
+
+    def retag(properties: dict[str, Any]) -> None:
+        tags = properties["Request"].get("tags")
+        if isinstance(tags, list):
+            tags.append({"tagKey": "rev", "tagValue": "2"})
+        else:
+            properties["Request"]["tags"] = {**(tags or {}), "rev": "2"}
+
+    updated = _edit_request(sample_assembly, tmp_path / "updated", service, retag)
+    result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
+    logical_id = job_of(sample_assembly, service)
+    created, update = result.step(logical_id), result.step(logical_id, "Update")
+    assert update.status == "SUCCESS", update.reason
+    assert update.physical_id != created.physical_id, "a new job, so a new physical id"
+    cleanup = result.step(logical_id, "Delete", "cleanup")
+    assert cleanup.physical_id == created.physical_id and cleanup.status == "SUCCESS"
+    assert result.operations(service).count(spec.create) == 2
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_update_of_the_timeout_only_keeps_the_job(sample_assembly: Path, tmp_path: Path, service: str) -> None:
+    spec = SERVICES[service]
+
+    def longer(properties: dict[str, Any]) -> None:
+        properties["TimeoutSeconds"] = "3300"
+
+    updated = _edit_request(sample_assembly, tmp_path / "updated", service, longer)
+    result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
+    logical_id = job_of(sample_assembly, service)
+    update = result.step(logical_id, "Update")
+    assert update.status == "SUCCESS" and update.physical_id == result.step(logical_id).physical_id
+    assert not [s for s in result.steps if s.phase == "cleanup"]
+    assert result.operations(service).count(spec.create) == 1
+
+
+def test_unchanged_jobs_get_no_update_event(sample_assembly: Path) -> None:
+    result = simulate(sample_assembly, update_to=sample_assembly, delete=False)
+    assert [s.request_type for s in result.steps] == ["Create"] * len(SERVICES)
+
+
+def test_simulating_a_stack_object_synthesizes_it(sample_assembly: Path) -> None:
+    import aws_cdk as cdk
+
+    from sample_app.app import build_app
+
+    _, stack = build_app(cdk.App(), nag=False)
+    lines: list[str] = []
+    result = simulate(stack, log=lines.append, delete=False)
+    assert {s.service for s in result.steps} == set(SERVICES)
+    assert all(s.status == "SUCCESS" for s in result.steps)
+    assert any("->" in line and "SUCCESS" in line for line in lines)
