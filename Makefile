@@ -7,7 +7,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint typecheck unit clean
+.PHONY: synth test bench lint typecheck unit clean
 
 synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into cdk.out/ with the five cdk-nag packs, then simulate its jobs offline
 	$(CDK) synth --quiet --app "$(PY) -m sample_app.app"
@@ -15,10 +15,13 @@ synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into 
 	$(PY) -m sample_app.simulate cdk.out
 
 test: $(VENV)/.installed ## Lint, type-check and run the tests
-	$(PY) -m ruff check export_constructs tests sample_app
-	$(PY) -m ruff format --check export_constructs tests sample_app
+	$(PY) -m ruff check export_constructs tests sample_app bench
+	$(PY) -m ruff format --check export_constructs tests sample_app bench
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+bench: $(VENV)/.installed ## Synthesize 0-200 jobs with the library and 1-25 by hand, print the table (docs/benchmarks.md)
+	$(PY) -m bench
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'

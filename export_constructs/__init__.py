@@ -2,7 +2,16 @@
 
 from ._provider import ExportJobProvider
 from .destination import ExportDestination
+from .forecast import ForecastExportJob
 from .personalize import PersonalizeDatasetExportJob
+from .pinpoint import PinpointExportJob
 from .robomaker import RoboMakerWorldExportJob
 
-__all__ = ["ExportDestination", "ExportJobProvider", "PersonalizeDatasetExportJob", "RoboMakerWorldExportJob"]
+__all__ = [
+    "ExportDestination",
+    "ExportJobProvider",
+    "ForecastExportJob",
+    "PersonalizeDatasetExportJob",
+    "PinpointExportJob",
+    "RoboMakerWorldExportJob",
+]

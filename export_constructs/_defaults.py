@@ -10,6 +10,14 @@ from aws_cdk import aws_logs as logs
 #: a few minutes after its own deadline to stop the job and report before that hour is up.
 MAX_TIMEOUT = Duration.minutes(55)
 DEFAULT_TIMEOUT = Duration.minutes(50)
+#: Above MAX_TIMEOUT the construct waits on an ``AWS::CloudFormation::WaitCondition`` instead,
+#: whose Timeout is at most 43,200 s (12 hours).
+MAX_LONG_TIMEOUT = Duration.hours(12)
+#: On the long path the tracker's own deadline comes this long before the wait condition's, so it
+#: stops the job and signals the failure itself.
+LONG_WAIT_MARGIN = Duration.minutes(5)
+#: How often the tracker polls a long-wait job.
+TRACKER_POLL_INTERVAL = Duration.minutes(1)
 #: The Provider framework's own limit: CloudFormation's one hour.
 PROVIDER_TOTAL_TIMEOUT = Duration.hours(1)
 PROVIDER_QUERY_INTERVAL = Duration.seconds(30)

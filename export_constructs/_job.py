@@ -3,15 +3,20 @@ the custom resource on the stack's provider, and the attributes."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aws_cdk import CustomResource, Duration, Stack, Token
+from aws_cdk import CfnResource, CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct
 
 from . import _defaults
+from ._memo import is_unresolved, seconds_of, stack_of
 from ._provider import ExportJobProvider
 from ._validation import Problems
 from .destination import ExportDestination
@@ -28,38 +33,71 @@ class ExportJobBase(Construct):
     #: Name of the handler adapter, e.g. ``"Personalize"`` -> ``handler/adapters/personalize.py``.
     ADAPTER: ClassVar[str]
 
-    job_arn: str
-    """The job's ARN (``Fn::GetAtt JobArn``)."""
-    job_name: str
-    """The job's name, given or derived."""
-    status: str
-    """The job's final status as the service reports it (e.g. ``ACTIVE``)."""
-    output_uri: str
-    """The ``s3://`` URI the job wrote to."""
     role: iam.IRole
     """The role the service assumes to write the output."""
     destination: ExportDestination
     prefix: str
     """The key prefix in the destination bucket."""
+    _resource: CustomResource
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self._scope = scope
+
+    # The attributes are made on first use: four jsii calls fewer per job that nobody reads.
+
+    @functools.cached_property
+    def job_arn(self) -> str:
+        """The job's ARN (``Fn::GetAtt JobArn``)."""
+        return self._attribute(consts.ATTR_JOB_ARN)
+
+    @functools.cached_property
+    def job_name(self) -> str:
+        """The job's name, given or derived."""
+        return self._attribute(consts.ATTR_JOB_NAME)
+
+    @functools.cached_property
+    def status(self) -> str:
+        """The job's final status as the service reports it (e.g. ``ACTIVE``)."""
+        return self._attribute(consts.ATTR_STATUS)
+
+    @functools.cached_property
+    def output_uri(self) -> str:
+        """The ``s3://`` URI the job wrote to."""
+        return self._attribute(consts.ATTR_OUTPUT_URI)
+
+    @functools.cached_property
+    def _stack(self) -> Stack:
+        """The job's stack, looked up through its parent (which its siblings share)."""
+        return stack_of(self._scope)
+
+    @functools.cached_property
+    def _provider(self) -> ExportJobProvider:
+        """The stack's export-job provider (looked up once)."""
+        return ExportJobProvider.of(self._stack)
 
     def _check_common(self, problems: Problems, *, prefix: str | None, timeout: Duration) -> str:
         """Validate ``prefix`` and ``timeout``; return the prefix to use."""
-        if not Token.is_unresolved(timeout.to_seconds()):
-            seconds = timeout.to_seconds()
-            limit = _defaults.MAX_TIMEOUT.to_seconds()
+        seconds = seconds_of(timeout)
+        if not is_unresolved(seconds):
+            limit = seconds_of(_defaults.MAX_LONG_TIMEOUT)
             if seconds > limit or seconds < 60:
                 problems.add(
                     "timeout",
-                    f"must be between 1 and {int(limit // 60)} minutes, got {timeout.to_human_string()}: "
-                    "CloudFormation waits at most one hour for a custom resource, and the handler "
-                    "needs the last minutes to stop the job and report",
+                    f"must be between 1 minute and {int(limit // 3600)} hours, got {timeout.to_human_string()}: "
+                    "up to 55 minutes the custom resource waits for the job itself; beyond, an "
+                    "AWS::CloudFormation::WaitCondition does, and it waits at most 12 hours",
                 )
+            elif seconds % 1:
+                problems.add("timeout", f"must be a whole number of seconds, got {timeout.to_human_string()}")
         if prefix is None:
             return self._default_prefix()
-        if not Token.is_unresolved(prefix):
+        if not is_unresolved(prefix):
             problems.length("prefix", prefix, max_len=MAX_PREFIX_LENGTH)
             if prefix.startswith("/"):
                 problems.add("prefix", f"must not start with '/', got {prefix!r}")
+            if consts.SIGNAL_SEPARATOR in prefix:
+                problems.add("prefix", f"must not contain {consts.SIGNAL_SEPARATOR!r}, got {prefix!r}")
             if prefix and not prefix.endswith("/"):
                 problems.add("prefix", f"must end with '/' (it names a folder), got {prefix!r}")
         return prefix
@@ -83,38 +121,67 @@ class ExportJobBase(Construct):
         ``aws:SourceArn`` (confused-deputy prevention), and lives under the stack's role path
         so the handler may pass it.
         """
-        provider = ExportJobProvider.of(self)
+        provider = self._provider
         if role is not None:
-            provider.registry(self.ADAPTER).setdefault("roles", []).append(role.role_arn)
+            provider.add_passed_role(self.ADAPTER, role.role_arn)
             return role
         role_id = f"{self.ADAPTER}Role{share_key}"
-        existing = destination.node.try_find_child(role_id)
-        if isinstance(existing, iam.Role):
-            return existing
-        return iam.Role(
-            destination,
+        return destination.shared_role(
             role_id,
-            assumed_by=iam.ServicePrincipal(service_principal).with_conditions(
-                {
-                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                    "ArnLike": {"aws:SourceArn": source_arn},
-                }
+            lambda: iam.Role(
+                destination,
+                role_id,
+                assumed_by=iam.ServicePrincipal(service_principal).with_conditions(
+                    {
+                        "StringEquals": {"aws:SourceAccount": self._stack.account},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    }
+                ),
+                path=provider.role_path,
+                description=f"Lets {service_principal} write export output into {destination.node.path}",
             ),
-            path=provider.role_path,
-            description=f"Lets {service_principal} write export output into {destination.node.path}",
         )
 
     def _create_resource(
-        self, *, request: Mapping[str, Any], job_name: str | None, timeout: Duration
+        self, *, request: Mapping[str, Any], job_name: str | None, timeout: Duration, wait: bool = True
     ) -> CustomResource:
-        provider = ExportJobProvider.of(self)
+        """The job's custom resource on the stack's provider, waiting one of three ways:
+
+        - ``wait`` and ``timeout`` up to 55 minutes: the custom resource polls the job to its end;
+        - ``wait`` and a longer ``timeout``: the custom resource starts the job and a tracker
+          execution, and an ``AWS::CloudFormation::WaitCondition`` (Timeout = ``timeout``) holds
+          the stack until the tracker signals the outcome; the attributes come from its data;
+        - not ``wait``: the resource completes once the job is accepted.
+        """
+        provider = self._provider
+        seconds = int(seconds_of(timeout))
+        long_wait = wait and seconds > seconds_of(_defaults.MAX_TIMEOUT)
+        # No JobNamePrefix: the handler derives it from the stack id (~0.6 KB less per job).
         properties: dict[str, Any] = {
-            consts.PROP_JOB_NAME_PREFIX: provider.job_name_prefix,
-            consts.PROP_TIMEOUT_SECONDS: str(int(timeout.to_seconds())),
+            consts.PROP_TIMEOUT_SECONDS: str(seconds),
             consts.PROP_REQUEST: dict(request),
         }
         if job_name is not None:
             properties[consts.PROP_JOB_NAME] = job_name
+        if not wait:
+            properties[consts.PROP_MODE] = consts.MODE_START
+        handle: CfnWaitConditionHandle | None = None
+        tracker = None
+        if long_wait:
+            from ._tracker import ExportJobTracker
+
+            # A new wait condition (and handle) whenever the job or the timeout changes: wait
+            # conditions cannot be updated, and a used handle cannot be signalled again.
+            digest = hashlib.sha256(
+                json.dumps(self._stack.resolve([request, job_name, seconds]), sort_keys=True).encode()
+            ).hexdigest()[:8]
+            handle = CfnWaitConditionHandle(self, f"WaitHandle{digest}")
+            properties[consts.PROP_MODE] = consts.MODE_SIGNAL
+            properties[consts.PROP_WAIT_HANDLE] = handle.ref
+            tracker = ExportJobTracker.of(provider)
+            properties[consts.PROP_TRACKER] = tracker.state_machine_arn
+            # The tracker's deadline: early enough to stop the job and signal before the wait ends.
+            properties[consts.PROP_TIMEOUT_SECONDS] = str(seconds - int(seconds_of(_defaults.LONG_WAIT_MARGIN)))
         resource = CustomResource(
             self,
             "Resource",
@@ -122,8 +189,47 @@ class ExportJobBase(Construct):
             resource_type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.ADAPTER}",
             properties=properties,
         )
-        self.job_arn = resource.get_att_string(consts.ATTR_JOB_ARN)
-        self.job_name = resource.get_att_string(consts.ATTR_JOB_NAME)
-        self.status = resource.get_att_string(consts.ATTR_STATUS)
-        self.output_uri = resource.get_att_string(consts.ATTR_OUTPUT_URI)
+        # CustomResource writes DeletionPolicy and UpdateReplacePolicy "Delete", CloudFormation's
+        # default for a custom resource: leaving them out changes nothing and saves 63 bytes a job.
+        cfn = resource.node.default_child
+        if isinstance(cfn, CfnResource):
+            options = cfn.cfn_options
+            options.deletion_policy = None
+            options.update_replace_policy = None
+        self._resource = resource
+        if handle is not None:
+            condition = CfnWaitCondition(
+                self,
+                f"Wait{handle.node.id.removeprefix('WaitHandle')}",
+                handle=handle.ref,
+                timeout=str(seconds),
+                count=1,
+            )
+            assert tracker is not None
+            condition.node.add_dependency(resource)
+            resource.node.add_dependency(tracker.access_policy)  # on_event starts the tracker
+            self.wait_condition = condition
+            # The attributes come from a result resource that reads the job once the wait has
+            # completed: AWS types WaitCondition.Data as an object, so it cannot be split into
+            # attributes (and CDK's recommended validation refuses such templates).
+            self._report = CustomResource(
+                self,
+                "Result",
+                service_token=provider.service_token,
+                resource_type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.ADAPTER}",
+                properties={
+                    consts.PROP_MODE: consts.MODE_REPORT,
+                    consts.PROP_JOB_ID: resource.get_att_string(consts.ATTR_JOB_ARN),
+                    consts.PROP_JOB_NAME: resource.get_att_string(consts.ATTR_JOB_NAME),
+                    consts.PROP_OUTPUT_URI: resource.get_att_string(consts.ATTR_OUTPUT_URI),
+                    consts.PROP_WAIT_CONDITION: condition.ref,
+                },
+            )
+            self._report.node.add_dependency(condition)
         return resource
+
+    def _attribute(self, name: str) -> str:
+        """``Fn::GetAtt`` of the custom resource, or - on the long path - of the result resource
+        that reads the job after its wait condition has completed."""
+        report: CustomResource | None = getattr(self, "_report", None)
+        return (report or self._resource).get_att_string(name)

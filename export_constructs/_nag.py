@@ -34,6 +34,15 @@ REASON_ROLE_PATH = (
     "iam:PassRole is limited to the roles the library creates under this stack's own path, and "
     "only to the export service (iam:PassedToService)."
 )
+REASON_TRACKER_EXECUTIONS = (
+    "The handler stops the long-wait tracker's executions when their job's resource is deleted; "
+    "execution names are made at deploy time, so the grant covers the executions of this stack's "
+    "tracker state machine only."
+)
+REASON_TRACKER_VERSIONS = (
+    "Added by Step Functions' LambdaInvoke task for the tracker's own function: the state machine may "
+    "invoke any version of that one function."
+)
 REASON_XRAY = "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions."
 REASON_FRAMEWORK_VERSIONS = (
     "Added by the aws-cdk custom-resource Provider framework: it may invoke any version of the "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from constructs import Construct
 
 from . import _defaults
 from ._lazy import lazy_list
+from ._memo import is_unresolved, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
 from .handler import consts
 
@@ -25,6 +29,15 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _ASSET_EXCLUDE = ["*", "!handler", "!handler/**", "**/__pycache__", "**/*.pyc"]
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+REASON_PASSED_ROLES = (
+    "The stack's export jobs were given more roles of their own than the policy can list within IAM's "
+    "size limits, so iam:PassRole covers their common path (or this account's roles), and still only "
+    "to the export service (iam:PassedToService)."
+)
+
+#: stack -> its provider, so the jobs of a large stack do not look it up again and again.
+_PROVIDERS: weakref.WeakKeyDictionary[Stack, ExportJobProvider] = weakref.WeakKeyDictionary()
 
 
 class ExportJobProvider(Construct):
@@ -44,16 +57,22 @@ class ExportJobProvider(Construct):
 
     @classmethod
     def of(cls, scope: Construct) -> ExportJobProvider:
-        stack = Stack.of(scope)
+        """The provider of ``scope``'s stack, created on first use."""
+        stack = stack_of(scope)
+        known = _PROVIDERS.get(stack)
+        if known is not None:
+            return known
         existing = stack.node.try_find_child(cls.ID)
-        if isinstance(existing, ExportJobProvider):
-            return existing
-        return cls(stack, cls.ID)
+        provider = existing if isinstance(existing, ExportJobProvider) else cls(stack, cls.ID)
+        _PROVIDERS[stack] = provider
+        return provider
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self._granted: set[str] = set()
         self._registries: dict[str, dict[str, list[str]]] = {}
+        self._arns: dict[tuple[str, str, str | None, str | None], str] = {}
+        self._acknowledged: set[str] = set()
 
         self.key = kms.Key(
             self,
@@ -70,7 +89,7 @@ class ExportJobProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts, polls and stops this stack's export jobs",
         )
-        code = lambda_.Code.from_asset(str(_PACKAGE_DIR), exclude=_ASSET_EXCLUDE)
+        self.code = code = lambda_.Code.from_asset(str(_PACKAGE_DIR), exclude=_ASSET_EXCLUDE)
         common = dict(
             runtime=HANDLER_RUNTIME,
             code=code,
@@ -155,19 +174,31 @@ class ExportJobProvider(Construct):
         for role in (*roles, state_machine_role):
             role.add_to_principal_policy(xray)
 
-    @property
+    @functools.cached_property
     def job_name_prefix(self) -> str:
         """``ex`` + the first 8 hex digits of this stack's id (unique per deployed stack).
 
         Derived job names start with it, so the handler's policy covers only this stack's jobs.
+        The handler derives the same value from the event's stack id
+        (``ResourceEvent.job_name_prefix``): the jobs' templates do not carry it.
         """
         uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
-        return Fn.join("", ["ex", Fn.select(0, Fn.split("-", uuid))])
+        return Fn.join("", [consts.JOB_NAME_PREFIX_HEAD, Fn.select(0, Fn.split("-", uuid))])
 
-    @property
+    @functools.cached_property
     def role_path(self) -> str:
         """IAM path of every service role the library creates in this stack."""
         return Fn.join("", ["/export-constructs/", Aws.STACK_NAME, "/"])
+
+    def arn(self, service: str, resource: str, resource_name: str | None = None, *, region: str | None = None) -> str:
+        """``Stack.format_arn`` for this stack, computed once per distinct ARN."""
+        key = (service, resource, resource_name, region)
+        known = self._arns.get(key)
+        if known is None:
+            known = self._arns[key] = stack_of(self).format_arn(
+                service=service, resource=resource, resource_name=resource_name, region=region
+            )
+        return known
 
     def registry(self, service: str) -> dict[str, list[str]]:
         """Per-service lists (job names, source ARNs, roles) the service's statements read
@@ -182,23 +213,52 @@ class ExportJobProvider(Construct):
         for statement in statements():
             self.handler_role.add_to_principal_policy(statement)
 
+    def add_passed_role(self, service: str, role_arn: str) -> None:
+        """Record a user-given role the handler passes to ``service`` (see :meth:`passed_roles`)."""
+        roles = self.registry(service).setdefault("roles", [])
+        roles.append(role_arn)
+        if len(roles) > _defaults.MAX_LISTED_PREFIXES:
+            self.acknowledge_wildcards(self.passed_roles(service), REASON_PASSED_ROLES)
+
+    def acknowledge_wildcards(self, resources: list[str], reason: str) -> None:
+        """Acknowledge AwsSolutions-IAM5 for wildcard ``resources`` of the handler's policy, each
+        resource once however many jobs ask."""
+        new = [r for r in resources if r not in self._acknowledged]
+        if new:
+            self._acknowledged.update(new)
+            acknowledge_iam5(self.handler_role, new, reason)
+
+    def passed_roles(self, service: str) -> list[str]:
+        """The user-given roles of ``service``'s jobs; above ``MAX_LISTED_PREFIXES`` distinct ones,
+        their common path (or the account's roles), so the handler's policy stays bounded."""
+        unique = sorted(set(self.registry(service).get("roles", [])))
+        if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
+            return unique
+        return [common_pattern(unique, cut="/", head=":role/") or self.arn("iam", "role", "*", region="")]
+
     def pass_role_statement(self, service: str, principals: list[str]) -> iam.PolicyStatement:
         """``iam:PassRole`` on the library's role path and on the service's user-given roles,
         only to ``principals`` (``iam:PassedToService``)."""
-        registry = self.registry(service)
-        stack = Stack.of(self)
-        own_roles = stack.format_arn(
-            service="iam",
-            region="",
-            resource="role",
-            resource_name=f"export-constructs/{Aws.STACK_NAME}/*",
-        )
+        own_roles = self.arn("iam", "role", f"export-constructs/{Aws.STACK_NAME}/*", region="")
         acknowledge_iam5(self.handler_role, [own_roles], REASON_ROLE_PATH)
         return iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=lazy_list(lambda: [own_roles, *sorted(set(registry.get("roles", [])))]),
+            resources=lazy_list(lambda: [own_roles, *self.passed_roles(service)]),
             conditions={"StringEquals": {"iam:PassedToService": principals}},
         )
+
+
+def common_pattern(values: list[str], *, cut: str = "", head: str = "") -> str | None:
+    """``<common beginning>*`` covering every one of ``values`` - cut after the last ``cut`` if
+    given, and only if it contains ``head`` - or None (a token among them, nothing in common)."""
+    if any(is_unresolved(v) for v in values):
+        return None
+    common = os.path.commonprefix(values)  # noqa: RUF071 - characters, then cut
+    if cut:
+        common = common[: common.rfind(cut) + 1]
+    if not common or head not in common:
+        return None
+    return f"{common}*"
 
 
 def _framework_role(scope: Construct, id: str) -> iam.Role:

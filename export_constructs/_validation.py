@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from aws_cdk import Token
 from constructs import Construct
+
+from ._memo import is_unresolved
 
 
 class Problems:
@@ -20,7 +21,7 @@ class Problems:
     """
 
     def __init__(self, scope: Construct) -> None:
-        self._path = scope.node.path
+        self._scope = scope
         self._messages: list[str] = []
 
     def add(self, prop: str, message: str) -> None:
@@ -29,7 +30,7 @@ class Problems:
     def raise_if_any(self) -> None:
         if self._messages:
             details = "\n  - ".join(self._messages)
-            raise ValueError(f"{self._path}: invalid props:\n  - {details}")
+            raise ValueError(f"{self._scope.node.path}: invalid props:\n  - {details}")
 
     # -- rules (each skips unresolved tokens) ------------------------------------------------
 
@@ -41,7 +42,7 @@ class Problems:
         min_len: int = 0,
         max_len: int | None = None,
     ) -> None:
-        if value is None or Token.is_unresolved(value):
+        if value is None or is_unresolved(value):
             return
         if len(value) < min_len:
             self.add(
@@ -65,7 +66,7 @@ class Problems:
     ) -> None:
         """``regex`` is the API's pattern; AWS patterns are anchored only where they say so,
         but a value must match as a whole unless ``full`` is False."""
-        if value is None or Token.is_unresolved(value):
+        if value is None or is_unresolved(value):
             return
         compiled = re.compile(regex)
         ok = compiled.fullmatch(value) if full else compiled.match(value)
@@ -74,7 +75,7 @@ class Problems:
             self.add(prop, f"must match the pattern {regex}{extra}, got {_short(value)}")
 
     def one_of(self, prop: str, value: str | None, allowed: Sequence[str]) -> None:
-        if value is None or Token.is_unresolved(value):
+        if value is None or is_unresolved(value):
             return
         if value not in allowed:
             self.add(prop, f"must be one of {', '.join(allowed)}, got {value!r}")
@@ -87,7 +88,7 @@ class Problems:
         min_count: int = 0,
         max_count: int,
     ) -> None:
-        if values is None or Token.is_unresolved(values):
+        if values is None or is_unresolved(values):
             return
         if not min_count <= len(values) <= max_count:
             self.add(prop, f"must have {min_count} to {max_count} items, got {len(values)}")
@@ -105,12 +106,12 @@ class Problems:
     ) -> None:
         """AWS's common tag rules: count, key 1..max_key, value 0..max_value, the pattern, and
         no ``aws:`` key prefix in any case (reserved for AWS)."""
-        if tags is None or Token.is_unresolved(tags):
+        if tags is None or is_unresolved(tags):
             return
         if len(tags) > max_count:
             self.add(prop, f"must have at most {max_count} tags, got {len(tags)}")
         for key, value in tags.items():
-            if Token.is_unresolved(key):
+            if is_unresolved(key):
                 continue
             self.length(f"{prop}[{key!r}] key", key, min_len=1, max_len=max_key)
             self.pattern(f"{prop}[{key!r}] key", key, key_pattern)
@@ -128,4 +129,4 @@ def _short(value: str) -> str:
 
 
 def all_resolved(values: Iterable[str]) -> bool:
-    return not any(Token.is_unresolved(v) for v in values)
+    return not any(is_unresolved(v) for v in values)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aws_cdk import Annotations, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -14,12 +16,15 @@ from constructs import Construct
 
 from . import _defaults
 from ._lazy import lazy_list
+from ._memo import addr_of, bucket_name_of, is_unresolved, stack_of
 from ._nag import (
     REASON_PREFIX_WILDCARD,
+    acknowledge,
     acknowledge_iam5,
     acknowledge_inline_policy,
     acknowledge_log_bucket,
     acknowledge_replication,
+    render,
 )
 
 
@@ -32,7 +37,7 @@ def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED
     unique = sorted(set(prefixes))
     if len(unique) <= max_items:
         return unique
-    if any(Token.is_unresolved(p) for p in unique):
+    if any(is_unresolved(p) for p in unique):
         return [""]
     common = os.path.commonprefix(unique)  # noqa: RUF071 - characters, then cut at the last "/"
     return [common[: common.rfind("/") + 1]]
@@ -42,7 +47,12 @@ def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED
 class _WriteAccess:
     """One (role, service principal) pair's write access; jobs sharing it add prefixes."""
 
+    #: Whether the library created the role (in this destination): it then acknowledges the
+    #: role's prefix wildcards.
+    owned: bool
     prefixes: list[str] = field(default_factory=list)
+    #: The collapsed prefixes acknowledged so far.
+    acknowledged: set[str] = field(default_factory=set)
 
 
 class ExportDestination(Construct):
@@ -86,6 +96,7 @@ class ExportDestination(Construct):
         # must be set before any child exists.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self._accesses: dict[tuple[str, str, str], _WriteAccess] = {}
+        self._roles: dict[str, iam.IRole] = {}
         self._owned = bucket is None
         if bucket is not None:
             if server_access_logs_bucket is not None:
@@ -135,9 +146,24 @@ class ExportDestination(Construct):
 
     # -- public API ------------------------------------------------------------------------
 
+    @functools.cached_property
+    def _rendered_bucket_arn(self) -> str:
+        """The bucket's ARN as cdk-nag renders it in finding ids."""
+        return render(self, self.bucket.bucket_arn)
+
     def s3_uri(self, prefix: str = "") -> str:
         """``s3://<bucket>/<prefix>``."""
-        return f"s3://{self.bucket.bucket_name}/{prefix}"
+        return f"s3://{bucket_name_of(self.bucket)}/{prefix}"
+
+    def shared_role(self, role_id: str, create: Callable[[], iam.IRole]) -> iam.IRole:
+        """The service role ``role_id`` that the jobs writing here share: made by ``create``
+        (with this destination as its scope) the first time, the same role after that."""
+        role = self._roles.get(role_id)
+        if role is None:
+            existing = self.node.try_find_child(role_id)
+            role = existing if isinstance(existing, iam.Role) else create()
+            self._roles[role_id] = role
+        return role
 
     def grant_read(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
         """Let ``grantee`` read the output under ``prefix`` (default: the whole bucket),
@@ -167,10 +193,12 @@ class ExportDestination(Construct):
         ``aws:SourceArn`` against the confused deputy. Jobs sharing a role share one set of
         statements; their prefixes are added to it (see :func:`collapse_prefixes`).
         """
-        key = (role.node.addr, service_principal, source_arn)
+        key = (addr_of(role), service_principal, source_arn)
         access = self._accesses.get(key)
         if access is None:
-            access = self._accesses[key] = _WriteAccess()
+            access = self._accesses[key] = _WriteAccess(owned=role.node.scope is self)
+            if access.owned:
+                acknowledge_inline_policy(role)
             self._add_statements(
                 access,
                 role,
@@ -181,16 +209,23 @@ class ExportDestination(Construct):
                 service_s3_actions=service_s3_actions or [],
             )
         access.prefixes.append(prefix)
-        if role.node.scope is self:  # a role the library created: acknowledge its prefix grant
-            collapsed = collapse_prefixes(access.prefixes)
-            acknowledge_iam5(
-                role,
-                [self.bucket.arn_for_objects(f"{p}*") for p in collapsed],
-                REASON_PREFIX_WILDCARD,
-            )
-            acknowledge_inline_policy(role)
+        if access.owned:  # a role the library created: acknowledge its prefix grant
+            self._acknowledge_prefixes(role, access)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _acknowledge_prefixes(self, role: iam.IRole, access: _WriteAccess) -> None:
+        """Acknowledge AwsSolutions-IAM5 for the prefix wildcards the role's policy holds now,
+        each once (a plain prefix's finding id is rendered here rather than by a jsii call)."""
+        for p in collapse_prefixes(access.prefixes):
+            if p in access.acknowledged:
+                continue
+            access.acknowledged.add(p)
+            if is_unresolved(p):
+                acknowledge_iam5(role, [self.bucket.arn_for_objects(f"{p}*")], REASON_PREFIX_WILDCARD)
+            else:
+                finding = f"AwsSolutions-IAM5[Resource::{self._rendered_bucket_arn}/{p}*]"
+                acknowledge(role, [finding], REASON_PREFIX_WILDCARD)
 
     def _object_arns(self, access: _WriteAccess) -> list[str]:
         return lazy_list(lambda: [self.bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(access.prefixes)])
@@ -212,7 +247,7 @@ class ExportDestination(Construct):
             iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
         )
         conditions = {
-            "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+            "StringEquals": {"aws:SourceAccount": stack_of(self).account},
             "ArnLike": {"aws:SourceArn": source_arn},
         }
         if self.encryption_key is not None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
+from ._memo import key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._provider import ExportJobProvider
+from ._provider import common_pattern
 from ._validation import Problems
 from .destination import ExportDestination
 
@@ -44,6 +45,16 @@ HANDLER_ACTIONS = [
     "personalize:DescribeDatasetExportJob",
     "personalize:TagResource",
 ]
+REASON_DATASET_WILDCARD = (
+    "CreateDatasetExportJob is authorised on the dataset it exports. This stack exports more datasets than "
+    "the policy can list within IAM's size limits, so the statement covers the datasets of this account and "
+    "Region, for the export actions only."
+)
+REASON_NAME_WILDCARD = (
+    "This stack names more export jobs itself (job_name) than the policy can list within IAM's size limits, "
+    "so the statement covers the names' common beginning (or any dataset export job of this account and "
+    "Region), for the export actions only."
+)
 
 
 class PersonalizeDatasetExportJob(ExportJobBase):
@@ -69,7 +80,14 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             this stack's Personalize exports into ``destination``.
         tags: tags for the job (at most 200; key 1-128, value 0-256; no ``aws:`` keys).
             Default: none.
-        timeout: how long the stack waits for the job. Default: 50 minutes; at most 55.
+        timeout: how long the stack waits for the job, 1 minute to 12 hours. Up to 55 minutes the
+            custom resource waits; beyond, an ``AWS::CloudFormation::WaitCondition`` with this
+            Timeout does, signalled by the stack's tracker, and the attributes come from its
+            data. The job is stopped (where the API allows) and the deployment fails when it
+            runs longer. Default: 50 minutes.
+        wait: whether the stack waits for the job to end. ``False`` completes the resource as
+            soon as the service accepts the job; ``status`` is then its status at start.
+            Default: ``True``.
     """
 
     ADAPTER = "Personalize"
@@ -87,6 +105,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         role: iam.IRole | None = None,
         tags: Mapping[str, str] | None = None,
         timeout: Duration = _defaults.DEFAULT_TIMEOUT,
+        wait: bool = True,
     ) -> None:
         super().__init__(scope, id)
         problems = Problems(self)
@@ -109,8 +128,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         problems.length("prefix", self.prefix, max_len=MAX_PATH - len("s3://") - 63 - 1)
         problems.raise_if_any()
 
-        stack = Stack.of(self)
-        source_arn = stack.format_arn(service="personalize", resource="*", resource_name=None)
+        source_arn = self._provider.arn("personalize", "*")
         self.destination = destination
         self.role = self._service_role(
             destination=destination,
@@ -130,11 +148,11 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
         output: dict[str, Any] = {"path": destination.s3_uri(self.prefix)}
         if destination.encryption_key is not None:
-            output["kmsKeyArn"] = destination.encryption_key.key_arn
+            output["kmsKeyArn"] = key_arn_of(destination.encryption_key)
         request: dict[str, Any] = {
             "datasetArn": dataset_arn,
             "ingestionMode": ingestion_mode,
-            "roleArn": self.role.role_arn,
+            "roleArn": role_arn_of(self.role),
             "jobOutput": {"s3DataDestination": output},
         }
         if tags:
@@ -142,49 +160,56 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
         self._grant_handler(dataset_arn, job_name)
         self.node.add_dependency(self.role)
-        self._create_resource(request=request, job_name=job_name, timeout=timeout)
+        self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
 
     def _grant_handler(self, dataset_arn: str, job_name: str | None) -> None:
-        provider = ExportJobProvider.of(self)
+        provider = self._provider
         registry = provider.registry(self.ADAPTER)
-        registry.setdefault("datasets", []).append(dataset_arn)
-        if job_name is not None:
-            registry.setdefault("names", []).append(job_name)
-        stack = Stack.of(self)
+        datasets_listed = registry.setdefault("datasets", [])
+        names_listed = registry.setdefault("names", [])
+        any_dataset = provider.arn("personalize", "dataset", "*")
+
+        def names() -> list[str]:
+            unique = sorted(set(names_listed))
+            if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
+                return unique
+            # Too many to list within IAM's size limits: their common beginning, or any name.
+            return [common_pattern(unique) or "*"]
 
         def job_arns() -> list[str]:
-            names = [
-                f"{provider.job_name_prefix}_*",
-                *sorted(set(registry.get("names", []))),
-            ]
             return [
-                stack.format_arn(
-                    service="personalize",
-                    resource="dataset-export-job",
-                    resource_name=n,
-                )
-                for n in names
+                provider.arn("personalize", "dataset-export-job", n)
+                for n in [f"{provider.job_name_prefix}_*", *names()]
             ]
 
         def datasets() -> list[str]:
-            unique = sorted(set(registry.get("datasets", [])))
+            unique = sorted(set(datasets_listed))
             if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
                 return unique
             # Too many to list within IAM's size limits: the account's datasets in this region.
-            return [stack.format_arn(service="personalize", resource="dataset", resource_name="*")]
+            return [any_dataset]
 
-        acknowledge_iam5(provider.handler_role, job_arns()[:1], REASON_JOB_PREFIX)
-        provider.grant_once(
-            self.ADAPTER,
-            lambda: [
+        before = len(set(datasets_listed))
+        datasets_listed.append(dataset_arn)
+        if before <= _defaults.MAX_LISTED_PREFIXES < len(set(datasets_listed)):
+            provider.acknowledge_wildcards([any_dataset], REASON_DATASET_WILDCARD)
+        if job_name is not None:
+            names_listed.append(job_name)
+            if len(names_listed) > _defaults.MAX_LISTED_PREFIXES:
+                provider.acknowledge_wildcards(job_arns()[1:], REASON_NAME_WILDCARD)
+
+        def statements() -> list[iam.PolicyStatement]:
+            acknowledge_iam5(provider.handler_role, job_arns()[:1], REASON_JOB_PREFIX)
+            return [
                 # CreateDatasetExportJob is authorised on the job and on the dataset.
                 iam.PolicyStatement(
                     actions=HANDLER_ACTIONS,
                     resources=lazy_list(lambda: [*job_arns(), *datasets()]),
                 ),
                 provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
-            ],
-        )
+            ]
+
+        provider.grant_once(self.ADAPTER, statements)
 
 
 __all__ = ["PersonalizeDatasetExportJob"]

@@ -5,10 +5,11 @@ AWS ended support for RoboMaker on 2025-09-10; the construct warns about it at s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
@@ -16,8 +17,8 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
+from ._memo import addr_of, bucket_name_of, is_unresolved, role_arn_of
 from ._nag import acknowledge_iam5
-from ._provider import ExportJobProvider
 from ._validation import Problems
 from .destination import ExportDestination, collapse_prefixes
 
@@ -94,7 +95,14 @@ class RoboMakerWorldExportJob(ExportJobBase):
             exports into ``destination``.
         tags: tags for the job (at most 50; key 1-128 and value 0-256 characters of
             ``[a-zA-Z0-9 _.-/+=:]``; no ``aws:`` keys). Default: none.
-        timeout: how long the stack waits for the job. Default: 50 minutes; at most 55.
+        timeout: how long the stack waits for the job, 1 minute to 12 hours. Up to 55 minutes the
+            custom resource waits; beyond, an ``AWS::CloudFormation::WaitCondition`` with this
+            Timeout does, signalled by the stack's tracker, and the attributes come from its
+            data. The job is stopped (where the API allows) and the deployment fails when it
+            runs longer. Default: 50 minutes.
+        wait: whether the stack waits for the job to end. ``False`` completes the resource as
+            soon as the service accepts the job; ``status`` is then its status at start.
+            Default: ``True``.
     """
 
     ADAPTER = "RoboMaker"
@@ -110,6 +118,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         role: iam.IRole | None = None,
         tags: Mapping[str, str] | None = None,
         timeout: Duration = _defaults.DEFAULT_TIMEOUT,
+        wait: bool = True,
     ) -> None:
         super().__init__(scope, id)
         problems = Problems(self)
@@ -123,8 +132,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
 
-        stack = Stack.of(self)
-        source_arn = stack.format_arn(service="robomaker", resource="*", resource_name=None)
+        source_arn = self._provider.arn("robomaker", "*")
         self.destination = destination
         self.role = self._service_role(
             destination=destination,
@@ -140,20 +148,20 @@ class RoboMakerWorldExportJob(ExportJobBase):
         )
         self._grant_role_object_actions()
 
-        output: dict[str, Any] = {"s3Bucket": destination.bucket.bucket_name}
+        output: dict[str, Any] = {"s3Bucket": bucket_name_of(destination.bucket)}
         if self.prefix:  # s3Prefix has at least 1 character; without it the job writes at the root
             output["s3Prefix"] = self.prefix
         request: dict[str, Any] = {
-            "worlds": worlds if Token.is_unresolved(worlds) else list(worlds),
+            "worlds": worlds if is_unresolved(worlds) else list(worlds),
             "outputLocation": output,
-            "iamRole": self.role.role_arn,
+            "iamRole": role_arn_of(self.role),
         }
         if tags:
             request["tags"] = dict(tags)
 
         self._grant_handler(worlds)
         self.node.add_dependency(self.role)
-        self._create_resource(request=request, job_name=None, timeout=timeout)
+        self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
 
     @staticmethod
     def _check_worlds(problems: Problems, worlds: Sequence[str]) -> None:
@@ -161,17 +169,17 @@ class RoboMakerWorldExportJob(ExportJobBase):
             problems.add("worlds", f"must be a list of world ARNs, got the string {worlds!r}")
             return
         problems.count("worlds", worlds, min_count=1, max_count=MAX_WORLDS)
-        if Token.is_unresolved(worlds):
+        if is_unresolved(worlds):
             return
         for i, world in enumerate(worlds):
             problems.length(f"worlds[{i}]", world, min_len=1, max_len=MAX_WORLD_ARN)
             problems.pattern(f"worlds[{i}]", world, WORLD_ARN_PATTERN)
 
     def _check_partition(self, problems: Problems) -> None:
-        region = Stack.of(self).region
-        if Token.is_unresolved(region):
+        region = self._stack.region
+        if is_unresolved(region):
             return
-        partition = RegionInfo.get(region).partition
+        partition = _partition_of(region)
         if partition is not None and partition != PARTITION:
             problems.add(
                 "region",
@@ -183,8 +191,8 @@ class RoboMakerWorldExportJob(ExportJobBase):
     def _grant_role_object_actions(self) -> None:
         """s3:GetObject and s3:AbortMultipartUpload under the prefixes of the jobs that share this
         role and destination: one statement, collapsed like the destination's own."""
-        key = f"objects:{self.role.node.addr}:{self.destination.node.addr}"
-        prefixes = ExportJobProvider.of(self).registry(self.ADAPTER).setdefault(key, [])
+        key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
+        prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
         if not prefixes:
             bucket = self.destination.bucket
             self.role.add_to_principal_policy(
@@ -196,15 +204,14 @@ class RoboMakerWorldExportJob(ExportJobBase):
         prefixes.append(self.prefix)
 
     def _grant_handler(self, worlds: Sequence[str]) -> None:
-        provider = ExportJobProvider.of(self)
-        stack = Stack.of(self)
+        provider = self._provider
         listed = provider.registry(self.ADAPTER).setdefault("worlds", [])
-        jobs = stack.format_arn(service="robomaker", resource="world-export-job", resource_name="*")
-        any_world = stack.format_arn(service="robomaker", resource="world", resource_name="*")
+        jobs = provider.arn("robomaker", "world-export-job", "*")
+        any_world = provider.arn("robomaker", "world", "*")
 
         before = len(set(listed))
         # A list token's ARNs are known only at deploy time: allow the account's worlds.
-        deferred = Token.is_unresolved(worlds)
+        deferred = is_unresolved(worlds)
         listed.extend([any_world] if deferred else worlds)
         if deferred or before <= _defaults.MAX_LISTED_PREFIXES < len(set(listed)):
             acknowledge_iam5(provider.handler_role, [any_world], REASON_WORLD_WILDCARD)
@@ -222,6 +229,11 @@ class RoboMakerWorldExportJob(ExportJobBase):
             ]
 
         provider.grant_once(self.ADAPTER, statements)
+
+
+@functools.lru_cache(maxsize=64)
+def _partition_of(region: str) -> str | None:
+    return RegionInfo.get(region).partition
 
 
 __all__ = ["RoboMakerWorldExportJob"]

@@ -1,4 +1,5 @@
-"""The sample app: one stack with an export job of each service, sharing one ExportDestination.
+"""The sample app: one stack with an export job of each of the four services, sharing one
+ExportDestination under different prefixes.
 
 ``make synth`` runs this with all five cdk-nag packs registered as validation plugins.
 """
@@ -9,7 +10,13 @@ import aws_cdk as cdk
 import cdk_nag
 from constructs import Construct
 
-from export_constructs import ExportDestination, PersonalizeDatasetExportJob, RoboMakerWorldExportJob
+from export_constructs import (
+    ExportDestination,
+    ForecastExportJob,
+    PersonalizeDatasetExportJob,
+    PinpointExportJob,
+    RoboMakerWorldExportJob,
+)
 
 
 class SampleExportStack(cdk.Stack):
@@ -38,6 +45,24 @@ class SampleExportStack(cdk.Stack):
             tags={"team": "sim"},
         )
         cdk.CfnOutput(self, "WorldsExportJobArn", value=worlds.job_arn)
+        demand = ForecastExportJob(
+            self,
+            "DemandExport",
+            forecast_arn=f"arn:{cdk.Aws.PARTITION}:forecast:{self.region}:{self.account}:forecast/shop_demand",
+            destination=exports,
+            prefix="forecast/demand/",
+            format="PARQUET",
+            tags={"team": "planning"},
+        )
+        cdk.CfnOutput(self, "DemandExportOutputUri", value=demand.output_uri)
+        endpoints = PinpointExportJob(
+            self,
+            "EndpointsExport",
+            application_id="0123456789abcdef0123456789abcdef",
+            destination=exports,
+            prefix="pinpoint/endpoints/",
+        )
+        cdk.CfnOutput(self, "EndpointsExportJobArn", value=endpoints.job_arn)
 
 
 NAG_PACKS = (

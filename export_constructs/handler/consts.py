@@ -12,18 +12,45 @@ RESOURCE_TYPE_PREFIX = "ExportJob-"
 #: Entry points, relative to the code asset's root (the parent folder of ``handler/``).
 ON_EVENT_ENTRY = "handler.entry.on_event"
 IS_COMPLETE_ENTRY = "handler.entry.is_complete"
+TRACK_ENTRY = "handler.entry.track"
 
 # Resource properties the constructs send and the engine reads.
+#: Sent by earlier versions only: the engine derives the same prefix from the event's stack id
+#: (``JOB_NAME_PREFIX_HEAD`` + the first group of its UUID), which saves ~0.6 KB of template per job.
 PROP_JOB_NAME_PREFIX = "JobNamePrefix"
+JOB_NAME_PREFIX_HEAD = "ex"
 PROP_JOB_NAME = "JobName"
 PROP_TIMEOUT_SECONDS = "TimeoutSeconds"
 PROP_REQUEST = "Request"
+#: How the resource waits: ``MODE_WAIT`` (default: the custom resource polls the job to its end),
+#: ``MODE_START`` (``wait=False``: complete once the job is accepted) or ``MODE_SIGNAL`` (a long
+#: wait: complete once the job is accepted, and a tracker execution polls it and signals the
+#: wait condition whose handle is ``PROP_WAIT_HANDLE``; the tracker is ``PROP_TRACKER``).
+PROP_MODE = "Mode"
+MODE_WAIT = "wait"
+MODE_START = "start"
+MODE_SIGNAL = "signal"
+PROP_WAIT_HANDLE = "WaitHandle"
+PROP_TRACKER = "Tracker"
+#: ``MODE_REPORT``: the long path's result resource, created once the wait condition completes;
+#: it reads the job ``PROP_JOB_ID`` (named ``PROP_JOB_NAME``, writing to ``PROP_OUTPUT_URI``)
+#: and reports its final attributes. It never starts, stops or deletes anything.
+MODE_REPORT = "report"
+PROP_JOB_ID = "JobId"
+PROP_OUTPUT_URI = "OutputUri"
+PROP_WAIT_CONDITION = "WaitCondition"
+REPORT_ID_PREFIX = "report:"
 
 # Attributes (``Fn::GetAtt``) every export job exposes.
 ATTR_JOB_ARN = "JobArn"
 ATTR_JOB_NAME = "JobName"
 ATTR_STATUS = "Status"
 ATTR_OUTPUT_URI = "OutputUri"
+
+#: The long-wait signal's data: the attributes in this order, each behind the separator, so the
+#: constructs can cut them out of the wait condition's data with ``Fn::Split`` / ``Fn::Select``.
+SIGNAL_SEPARATOR = "|#|"
+SIGNALLED_ATTRIBUTES = (ATTR_JOB_ARN, ATTR_JOB_NAME, ATTR_STATUS, ATTR_OUTPUT_URI)
 
 #: Longest job name any adapter accepts is 63; derived names keep to this.
 DIGEST_LENGTH = 12

@@ -6,7 +6,9 @@ with the exception's message as the reason. Nothing here talks to CloudFormation
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -28,6 +30,18 @@ from .event import ResourceEvent
 LOG = logging.getLogger("export_constructs")
 
 _ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _execution_name(event: ResourceEvent, job_id: str) -> str:
+    """``<logical id>-<hash of job and wait handle>``: at most 80 of ``[A-Za-z0-9_-]``."""
+    handle = str(event.properties.get(consts.PROP_WAIT_HANDLE, ""))
+    digest = hashlib.sha256(f"{job_id}|{handle}".encode()).hexdigest()[:32]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '', event.logical_id)[:47]}-{digest}"
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, Mapping) else ""
 
 
 class JobFailed(Exception):
@@ -56,14 +70,16 @@ def load_adapter(name: str, client_factory: ClientFactory) -> ExportJobAdapter:
 def derive_job_name(event: ResourceEvent, adapter: ExportJobAdapter, properties: Mapping[str, Any]) -> str:
     """The user's job name, or ``<prefix>_<logical id>_<digest>`` within the adapter's rules.
 
-    The prefix comes from the template (it is derived from the stack id, so the handler's IAM
-    policy can be scoped to it); the digest covers the stack id, logical id and request, so a
-    retried Create derives the same name and a changed request derives a new one.
+    The prefix is derived from the stack id (see :attr:`ResourceEvent.job_name_prefix`), so the
+    handler's IAM policy can be scoped to it; a ``JobNamePrefix`` property, which templates of
+    earlier versions carried, holds the same value and is still honoured. The digest covers the
+    stack id, logical id and request, so a retried Create derives the same name and a changed
+    request derives a new one.
     """
     given = properties.get(consts.PROP_JOB_NAME)
     if given:
         return str(given)
-    prefix = str(properties.get(consts.PROP_JOB_NAME_PREFIX) or "ex")
+    prefix = str(properties.get(consts.PROP_JOB_NAME_PREFIX) or event.job_name_prefix)
     digest = event.digest(properties)
     logical = adapter.name_invalid_chars.sub("", event.logical_id)
     room = adapter.name_max_length - len(prefix) - len(digest) - 2
@@ -86,23 +102,40 @@ class Engine:
     def on_event(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         event = ResourceEvent.from_dict(raw)
         LOG.info("%s %s %s", event.request_type, event.resource_type, event.physical_id)
+        if event.mode == consts.MODE_REPORT:
+            return self._report_id(event)
         adapter = load_adapter(event.adapter_name, self._client_factory)
         if event.request_type == "Create":
-            return self._start(event, adapter)
+            return self._tracked(raw, event, self._start(event, adapter))
         if event.request_type == "Update":
             if self._same_job(event, adapter):
-                return {"PhysicalResourceId": event.physical_id}
-            return self._start(event, adapter)
+                kept = {"PhysicalResourceId": event.physical_id}
+                return self._tracked(raw, event, kept) if self._new_wait(event) else kept
+            return self._tracked(raw, event, self._start(event, adapter))
         if event.request_type == "Delete":
+            if event.mode == consts.MODE_SIGNAL:
+                self._stop_tracker(raw, event)
             return self._delete(event, adapter)
         raise ValueError(f"unknown request type {event.request_type!r}")
 
     def is_complete(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         event = ResourceEvent.from_dict(raw)
+        if event.mode == consts.MODE_REPORT:
+            return {"IsComplete": True} if event.request_type == "Delete" else self._report(event)
+        if event.request_type == "Delete":
+            adapter = load_adapter(event.adapter_name, self._client_factory)
+            return {"IsComplete": self._delete_done(event.physical_id or "", adapter)}
+        if event.mode != consts.MODE_WAIT:
+            return self._accepted(event)
+        return self.poll(raw)
+
+    def poll(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """One look at the job: complete with its attributes, not yet, or raise
+        :class:`JobFailed` / :class:`DeadlineExceeded` (the job stopped where the API allows).
+        The custom resource's polls and the long-wait tracker's are this same judgement."""
+        event = ResourceEvent.from_dict(raw)
         adapter = load_adapter(event.adapter_name, self._client_factory)
         job_id = event.physical_id or ""
-        if event.request_type == "Delete":
-            return {"IsComplete": self._delete_done(job_id, adapter)}
         state = adapter.describe(job_id)
         LOG.info("%s %s: %s", adapter.label, job_id, state.status)
         if state.phase is Phase.SUCCEEDED:
@@ -122,7 +155,7 @@ class Engine:
 
     def _start(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
         name = derive_job_name(event, adapter, event.properties)
-        spec = JobSpec(name=name, request=event.request, stack=event.stack_arn)
+        spec = JobSpec(name=name, request=event.request, stack=event.stack_arn, timeout_seconds=event.timeout_seconds)
         try:
             job_id = adapter.start(spec)
         except JobConflict as conflict:
@@ -132,6 +165,97 @@ class Engine:
             ) from None
         LOG.info("%s %s started as %s", adapter.label, name, job_id)
         return {"PhysicalResourceId": job_id}
+
+    # -- modes without a wait in the custom resource ----------------------------------------
+
+    def _accepted(self, event: ResourceEvent) -> dict[str, Any]:
+        """``start`` and ``signal`` modes: the job was accepted; report its status at start
+        (a job that already failed fails the resource)."""
+        adapter = load_adapter(event.adapter_name, self._client_factory)
+        job_id = event.physical_id or ""
+        state = adapter.describe(job_id)
+        if state.phase is Phase.FAILED:
+            raise JobFailed(
+                f"{adapter.label} {job_id} ended with status {state.status}: "
+                f"{state.reason or 'the service gave no reason'}"
+            )
+        return {"IsComplete": True, "Data": self._attributes(event, adapter, job_id, state)}
+
+    @staticmethod
+    def _report_id(event: ResourceEvent) -> dict[str, Any]:
+        """The result resource's id: ``report:<job id>``, which no adapter owns, so its Delete
+        touches nothing."""
+        if event.request_type == "Delete":
+            return {"PhysicalResourceId": event.physical_id}
+        return {"PhysicalResourceId": consts.REPORT_ID_PREFIX + str(event.properties[consts.PROP_JOB_ID])}
+
+    def _report(self, event: ResourceEvent) -> dict[str, Any]:
+        """The long path's result: the job's final attributes, read once the wait condition has
+        completed (so the job succeeded, unless it was changed behind the stack's back)."""
+        adapter = load_adapter(event.adapter_name, self._client_factory)
+        job_id = str(event.properties[consts.PROP_JOB_ID])
+        state = adapter.describe(job_id)
+        if state.phase is not Phase.SUCCEEDED:
+            raise JobFailed(f"{adapter.label} {job_id} has status {state.status}, though its wait condition succeeded")
+        return {
+            "IsComplete": True,
+            "Data": {
+                consts.ATTR_JOB_ARN: job_id,
+                consts.ATTR_JOB_NAME: str(event.properties.get(consts.PROP_JOB_NAME, "")),
+                consts.ATTR_STATUS: state.status,
+                consts.ATTR_OUTPUT_URI: str(event.properties.get(consts.PROP_OUTPUT_URI, "")),
+                **state.attributes,
+            },
+        }
+
+    def _new_wait(self, event: ResourceEvent) -> bool:
+        """A kept job in ``signal`` mode needs a tracker for a new wait condition handle."""
+        old = event.old_properties or {}
+        return event.mode == consts.MODE_SIGNAL and old.get(consts.PROP_WAIT_HANDLE) != event.properties.get(
+            consts.PROP_WAIT_HANDLE
+        )
+
+    def _tracked(self, raw: Mapping[str, Any], event: ResourceEvent, result: dict[str, Any]) -> dict[str, Any]:
+        """In ``signal`` mode, start the tracker execution for the job in ``result``. Its name is
+        derived from the job and the wait handle, so a retried Create starts no second one."""
+        if event.mode != consts.MODE_SIGNAL:
+            return result
+        tracked = {**raw, "PhysicalResourceId": result["PhysicalResourceId"]}
+        client = self._client_factory("stepfunctions")
+        try:
+            client.start_execution(
+                stateMachineArn=self._tracker_arn(event),
+                name=_execution_name(event, result["PhysicalResourceId"]),
+                input=json.dumps({"Event": tracked}),
+            )
+        except Exception as error:
+            if _error_code(error) != "ExecutionAlreadyExists":
+                raise
+            LOG.info("the tracker of %s is already running", result["PhysicalResourceId"])
+        return result
+
+    def _stop_tracker(self, raw: Mapping[str, Any], event: ResourceEvent) -> None:
+        """Stop the tracker of a job being deleted (best effort: it may have ended already)."""
+        if not event.physical_id:
+            return
+        machine = self._tracker_arn(event)
+        head, _, name = machine.rpartition(":stateMachine:")
+        execution = f"{head}:execution:{name}:{_execution_name(event, event.physical_id)}"
+        try:
+            self._client_factory("stepfunctions").stop_execution(
+                executionArn=execution, cause="the export job's resource is being deleted"
+            )
+        except Exception as error:
+            if _error_code(error) not in ("ExecutionDoesNotExist", "ResourceNotFound"):
+                raise
+            LOG.info("no tracker execution %s to stop", execution)
+
+    @staticmethod
+    def _tracker_arn(event: ResourceEvent) -> str:
+        arn = event.properties.get(consts.PROP_TRACKER)
+        if not arn:
+            raise ValueError(f"resource property {consts.PROP_TRACKER} is missing in {consts.MODE_SIGNAL} mode")
+        return str(arn)
 
     def _same_job(self, event: ResourceEvent, adapter: ExportJobAdapter) -> bool:
         """An Update that changes nothing the job depends on (e.g. only the timeout) keeps it."""

@@ -9,10 +9,12 @@ from typing import Any
 
 from .clients import boto3_client
 from .engine import Engine
+from .tracker import Tracker
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 _ENGINE = Engine(boto3_client)
+_TRACKER = Tracker(_ENGINE)
 
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -23,3 +25,8 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
 def is_complete(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """isComplete: poll the job; fail with the service's reason or the handler's own deadline."""
     return _ENGINE.is_complete(event)
+
+
+def track(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """The long-wait tracker's task: poll the job once; signal its wait condition when it ends."""
+    return _TRACKER.track(event)

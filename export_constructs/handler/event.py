@@ -67,6 +67,18 @@ class ResourceEvent:
         return Arn.parse(self.stack_id)
 
     @property
+    def job_name_prefix(self) -> str:
+        """``ex`` + the first 8 hex digits of the stack id's UUID (``.../stack/<name>/<uuid>``).
+
+        The same value the constructs scope the handler's IAM policy with
+        (``ExportJobProvider.job_name_prefix``), derived here so no template has to repeat it
+        for every job.
+        """
+        parts = self.stack_id.split("/")
+        uuid = parts[2] if len(parts) > 2 else ""
+        return consts.JOB_NAME_PREFIX_HEAD + uuid.split("-")[0]
+
+    @property
     def adapter_name(self) -> str:
         """``Custom::ExportJob-Personalize`` -> ``personalize``."""
         _, _, type_name = self.resource_type.partition("::")
@@ -80,6 +92,13 @@ class ResourceEvent:
         if not isinstance(request, Mapping):
             raise ValueError(f"resource property {consts.PROP_REQUEST} is missing or not an object")
         return request
+
+    @property
+    def mode(self) -> str:
+        mode = str(self.properties.get(consts.PROP_MODE) or consts.MODE_WAIT)
+        if mode not in (consts.MODE_WAIT, consts.MODE_START, consts.MODE_SIGNAL, consts.MODE_REPORT):
+            raise ValueError(f"resource property {consts.PROP_MODE} is {mode!r}, not a wait mode")
+        return mode
 
     @property
     def timeout_seconds(self) -> int:

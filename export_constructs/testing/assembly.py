@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,13 +121,13 @@ class StackTemplate:
         is_complete = variables.get(USER_IS_COMPLETE_ENV)
         return ProviderFramework(
             logical_id=logical_id,
-            on_event=self._function(_get_att_target(variables[USER_ON_EVENT_ENV])),
-            is_complete=self._function(_get_att_target(is_complete)) if is_complete else None,
+            on_event=self.function(_get_att_target(variables[USER_ON_EVENT_ENV])),
+            is_complete=self.function(_get_att_target(is_complete)) if is_complete else None,
             interval_seconds=interval,
             max_attempts=attempts,
         )
 
-    def _function(self, logical_id: str) -> UserFunction:
+    def function(self, logical_id: str) -> UserFunction:
         properties = self.resources[logical_id]["Properties"]
         key = properties.get("Code", {}).get("S3Key")
         if key not in self.assets:
@@ -179,9 +179,15 @@ class Resolver:
     ``Fn::Sub``, ``Fn::Select``, ``Fn::Split``) with plausible deploy-time values, and turns
     every scalar into a string, as CloudFormation does for custom-resource properties."""
 
-    def __init__(self, template: Mapping[str, Any], pseudo: Pseudo) -> None:
+    def __init__(
+        self, template: Mapping[str, Any], pseudo: Pseudo, handle_url: Callable[[str], str] | None = None
+    ) -> None:
         self._resources: Mapping[str, Any] = template.get("Resources", {})
         self.pseudo = pseudo
+        self._handle_url = handle_url
+        #: What created custom resources returned: physical id (their ``Ref``) and ``Data``
+        #: (their ``Fn::GetAtt``), so later resources see the values CloudFormation would.
+        self.created: dict[str, tuple[str, Mapping[str, Any]]] = {}
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Mapping):
@@ -218,12 +224,16 @@ class Resolver:
         }
         if name in pseudo:
             return pseudo[name]
+        if name in self.created:
+            return self.created[name][0]
         resource = self._resources.get(name)
         if resource is None:
             raise ValueError(f"Ref to {name}, which is neither a resource nor a pseudo parameter")
         kind = resource["Type"]
         if kind == "AWS::KMS::Key":
             return str(uuid.UUID(hashlib.sha256(name.encode()).hexdigest()[:32]))
+        if kind == "AWS::CloudFormation::WaitConditionHandle" and self._handle_url is not None:
+            return self._handle_url(name)
         if kind in ("AWS::StepFunctions::StateMachine",):
             return self._arn("states", f"stateMachine:{self._physical_name(name)}", sep=":")
         return self._physical_name(name, lower=kind == "AWS::S3::Bucket")
@@ -233,6 +243,11 @@ class Resolver:
         if resource is None:
             raise ValueError(f"Fn::GetAtt of {name}, which is not a resource")
         kind = resource["Type"]
+        if name in self.created:
+            data = self.created[name][1]
+            if attribute not in data:
+                raise ValueError(f"Fn::GetAtt {name}.{attribute}: the resource returned no such attribute")
+            return str(data[attribute])
         if attribute != "Arn":
             return f"{self._physical_name(name)}-{attribute}"
         if kind == "AWS::IAM::Role":

@@ -26,6 +26,8 @@ from typing import Any
 
 from .assembly import JobResource, Pseudo, Resolver, StackTemplate, UserFunction, read_assembly, stringify
 from .fakes.base import ACCESS_KEY, SECRET_KEY, Call, FakeService, Log, Scenario, VirtualClock
+from .fakes.stepfunctions import Fake as StepFunctionsFake
+from .waits import Interpreter, SignalReceiver
 
 #: The framework's marker for a Create that failed before it had a physical id; the Delete
 #: CloudFormation sends for it is ignored (cfn-response.js).
@@ -115,17 +117,90 @@ class _Function:
         return json.loads(json.dumps(result))
 
 
+@dataclass
+class _Waits:
+    """What the long-wait path needs: the fake Step Functions and the signal receiver."""
+
+    stepfunctions: StepFunctionsFake
+    signals: SignalReceiver
+
+
 class _Stack:
     """One stack's jobs, their functions and the physical ids CloudFormation holds."""
 
-    def __init__(self, stack: StackTemplate, pseudo: Pseudo, clock: VirtualClock, log: Log) -> None:
+    def __init__(self, stack: StackTemplate, pseudo: Pseudo, clock: VirtualClock, log: Log, waits: _Waits) -> None:
         self.stack = stack
         self.pseudo = pseudo
         self.clock = clock
         self.log = log
-        self.resolver = Resolver(stack.template, pseudo)
+        self.waits = waits
+        self.resolver = Resolver(stack.template, pseudo, handle_url=waits.signals.url)
         self.jobs = stack.jobs(self.resolver)
         self._functions: dict[str, _Function] = {}
+        self._interpreter = Interpreter(self._invoke_arn)
+
+    # -- the long-wait path ------------------------------------------------------------------
+
+    def waits_after(self, logical_id: str) -> list[str]:
+        """The wait conditions CloudFormation creates once ``logical_id`` is created."""
+        found = []
+        for wait_id, resource in self.stack.resources.items():
+            depends = resource.get("DependsOn", [])
+            depends = [depends] if isinstance(depends, str) else depends
+            if resource["Type"] == "AWS::CloudFormation::WaitCondition" and logical_id in depends:
+                found.append(wait_id)
+        return found
+
+    def await_condition(self, wait_id: str, phase: str) -> Step:
+        """Wait for the condition's signal as CloudFormation does, running the tracker
+        executions meanwhile on the virtual clock, until the signal or the Timeout."""
+        properties = self.stack.resources[wait_id]["Properties"]
+        handle = properties["Handle"]["Ref"]
+        timeout = float(self.resolver.resolve(properties.get("Timeout", "43200")))
+        step = Step(wait_id, wait_id, "WaitCondition", "Create", phase, "FAILED", wait_id)
+        self.log(f"{wait_id} (AWS::CloudFormation::WaitCondition, Timeout {int(timeout)} s) waits for a signal")
+        started = self.clock.elapsed
+        while not self.waits.signals.signals.get(handle):
+            for execution in self.waits.stepfunctions.running():
+                machine = self._state_machine(execution.state_machine)
+                self._interpreter.start(execution, machine)
+            wait = self._interpreter.tick()
+            if self.waits.signals.signals.get(handle):
+                break
+            if self.clock.elapsed - started >= timeout:
+                step.reason = "WaitCondition timed out. Received 0 conditions when expecting 1"
+                break
+            if not wait and not self.waits.stepfunctions.running():
+                self.clock.advance(timeout - (self.clock.elapsed - started))
+                step.reason = "WaitCondition timed out. Received 0 conditions when expecting 1 (no tracker ran)"
+                break
+            step.polls += 1
+            self.clock.advance(min(wait or 60.0, timeout - (self.clock.elapsed - started)))
+        step.simulated_seconds = self.clock.elapsed - started
+        for signal in self.waits.signals.signals.get(handle, [])[:1]:
+            step.data = {"Data": json.dumps({signal["UniqueId"]: signal["Data"]})}
+            if signal["Status"] == "SUCCESS":
+                step.status = "SUCCESS"
+            else:
+                step.reason = (
+                    f"WaitCondition received failed message: '{signal['Reason']}' for uniqueId: {signal['UniqueId']}"
+                )
+        return self._finish(step)
+
+    def _state_machine(self, arn: str) -> Mapping[str, Any]:
+        for logical_id, resource in self.stack.resources.items():
+            if resource["Type"] == "AWS::StepFunctions::StateMachine" and self.resolver.ref(logical_id) == arn:
+                definition: Mapping[str, Any] = json.loads(
+                    self.resolver.resolve(resource["Properties"]["DefinitionString"])
+                )
+                return definition
+        raise ValueError(f"no state machine {arn} in the template")
+
+    def _invoke_arn(self, arn: str, payload: Any) -> Any:
+        for logical_id, resource in self.stack.resources.items():
+            if resource["Type"] == "AWS::Lambda::Function" and self.resolver.get_att(logical_id, "Arn") == arn:
+                return self.function(self.stack.function(logical_id))(payload)
+        raise ValueError(f"no function {arn} in the template")
 
     def function(self, spec: UserFunction) -> _Function:
         if spec.logical_id not in self._functions:
@@ -209,6 +284,8 @@ class _Stack:
         return self._finish(step)
 
     def _finish(self, step: Step) -> Step:
+        if step.status == "SUCCESS" and step.physical_id and step.request_type != "Delete":
+            self.resolver.created[step.logical_id] = (step.physical_id, step.data)
         took = f" after {step.polls} polls ({int(step.simulated_seconds)} s simulated)" if step.polls else ""
         if step.status == "SUCCESS":
             attributes = ", ".join(f"{k}={v}" for k, v in sorted(step.data.items()))
@@ -327,7 +404,12 @@ def simulate(
     steps: list[Step] = []
     fakes: dict[str, FakeService] = {}
     with contextlib.ExitStack() as cleanup:
-        runs = [_Stack(s, Pseudo(stack_name=s.name, account=account, region=region), clock, emit) for s in stacks]
+        stepfunctions = StepFunctionsFake(clock=clock, region=region, account=account, log=emit)
+        fakes["StepFunctions"] = cleanup.enter_context(stepfunctions)
+        waits = _Waits(stepfunctions, cleanup.enter_context(SignalReceiver()))
+        runs = [
+            _Stack(s, Pseudo(stack_name=s.name, account=account, region=region), clock, emit, waits) for s in stacks
+        ]
         for run in runs:
             for job in run.jobs:
                 if job.service not in fakes:
@@ -344,7 +426,7 @@ def simulate(
         for run in runs:
             steps += _lifecycle(run, targets.get(run.stack.name), delete=delete)
     calls = [c for fake in fakes.values() for c in fake.calls]
-    problems = [p for fake in fakes.values() for p in fake.problems]
+    problems = [p for fake in fakes.values() for p in fake.problems] + waits.signals.problems
     return SimulationResult(steps=steps, calls=calls, problems=problems)
 
 
@@ -363,11 +445,17 @@ def _lifecycle(run: _Stack, target: StackTemplate | None, *, delete: bool) -> li
         steps.append(step)
         if step.physical_id is not None:
             live[job.logical_id] = (job, step.physical_id, props)
+        if step.status == "SUCCESS":
+            for wait_id in run.waits_after(job.logical_id):
+                waited = run.await_condition(wait_id, "deploy")
+                steps.append(waited)
+                if waited.status == "FAILED":
+                    step = waited
         if step.status == "FAILED":
             rollback()
             return steps
     if target is not None:
-        updated = _Stack(target, run.pseudo, run.clock, run.log)
+        updated = _Stack(target, run.pseudo, run.clock, run.log, run.waits)
         replaced: list[tuple[JobResource, str, dict[str, Any]]] = []
         for job in updated.jobs:
             props = updated.properties(job)
@@ -384,6 +472,12 @@ def _lifecycle(run: _Stack, target: StackTemplate | None, *, delete: bool) -> li
                 if step.physical_id != physical:
                     replaced.append((old_job, physical, old_props))
                 live[job.logical_id] = (job, step.physical_id or physical, props)
+                for wait_id in updated.waits_after(job.logical_id):
+                    if wait_id not in run.stack.resources:  # a new wait condition: a new wait
+                        waited = updated.await_condition(wait_id, "update")
+                        steps.append(waited)
+                        if waited.status == "FAILED":
+                            return steps
             else:
                 step = updated.run(job, "Create", "update", properties=props)
                 steps.append(step)

@@ -77,6 +77,17 @@ def test_derived_name_fits_the_api_and_is_stable() -> None:
     assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*", name)
 
 
+def test_derived_name_prefix_comes_from_the_stack_id() -> None:
+    """Templates do not carry the prefix (it would cost ~0.6 KB per job): the handler derives
+    ``ex`` + the stack UUID's first group, as the handler's IAM policy does; the property that
+    earlier templates sent holds the same value and gives the same name."""
+    from export_constructs.handler.event import ResourceEvent
+
+    assert consts.PROP_JOB_NAME_PREFIX not in PROPS
+    assert ResourceEvent.from_dict(EVENT).job_name_prefix == "ex1c2fa620"
+    assert job_name({**PROPS, consts.PROP_JOB_NAME_PREFIX: "ex1c2fa620"}) == job_name()
+
+
 def test_derived_name_truncates_long_logical_ids() -> None:
     from export_constructs.handler.event import ResourceEvent
 

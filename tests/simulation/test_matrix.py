@@ -32,6 +32,8 @@ SERVICES = {
     for s in (
         Service("Personalize", "CreateDatasetExportJob", "DescribeDatasetExportJob", "ACTIVE", None),
         Service("RoboMaker", "CreateWorldExportJob", "DescribeWorldExportJob", "Completed", "CancelWorldExportJob"),
+        Service("Forecast", "CreateForecastExportJob", "DescribeForecastExportJob", "ACTIVE", "StopResource"),
+        Service("Pinpoint", "CreateExportJob", "GetExportJob", "COMPLETED", None),
     )
 }
 
@@ -130,7 +132,9 @@ def test_access_denied_on_start_fails_the_create_and_the_rollback_delete_is_igno
     assert "not authorized to perform" in created.reason
     assert created.physical_id == CREATE_FAILED_MARKER
     assert result.step(job_of(sample_assembly, service), "Delete", "rollback").status == "SUCCESS"
-    assert result.operations(service) == [spec.create], "no retry of a refusal, nothing to clean up"
+    operations = result.operations(service)
+    assert operations.count(spec.create) == 1, "a refusal is not retried"
+    assert operations[-1] == spec.create, "nothing to clean up after it"
 
 
 def _edit_request(assembly: Path, target: Path, service: str, edit: Any) -> Path:
@@ -149,11 +153,15 @@ def test_update_with_a_changed_request_starts_a_new_job_and_cleans_up_the_old_on
     spec = SERVICES[service]
 
     def retag(properties: dict[str, Any]) -> None:
-        tags = properties["Request"].get("tags")
-        if isinstance(tags, list):
-            tags.append({"tagKey": "rev", "tagValue": "2"})
+        request = properties["Request"]
+        if service == "Pinpoint":  # no tags: export one segment instead of the whole project
+            request["ExportJobRequest"]["SegmentId"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+        elif service == "Forecast":
+            request["Tags"].append({"Key": "rev", "Value": "2"})
+        elif service == "Personalize":
+            request["tags"].append({"tagKey": "rev", "tagValue": "2"})
         else:
-            properties["Request"]["tags"] = {**(tags or {}), "rev": "2"}
+            request["tags"]["rev"] = "2"
 
     updated = _edit_request(sample_assembly, tmp_path / "updated", service, retag)
     result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)

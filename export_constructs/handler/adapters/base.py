@@ -45,6 +45,8 @@ class JobSpec:
     """The construct's request parameters, in the service's own shape, without the name."""
     stack: Arn
     """The stack's ARN: partition, region and account of the job."""
+    timeout_seconds: int | None = None
+    """How long the resource waits for the job (its ``TimeoutSeconds``)."""
 
 
 class JobNotFound(Exception):

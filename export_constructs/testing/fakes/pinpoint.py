@@ -91,7 +91,7 @@ class Fake(BotocoreFake):
             "TotalFailures": failed,
             "TotalProcessed": completed + failed,
         }
-        if job.status == "FAILED":
+        if job.status in ("FAILING", "FAILED"):
             response["Failures"] = [FAILURE_REASON]
         if job.status in ("COMPLETED", "FAILED"):
             response["CompletionDate"] = iso(self.clock.as_real(self.clock.stamp()))

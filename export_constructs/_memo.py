@@ -1,0 +1,117 @@
+"""Memoised jsii look-ups.
+
+Every call into aws-cdk-lib is a round trip to its Node.js process (~0.3 ms). A stack of
+hundreds of export jobs would otherwise repeat the same calls thousands of times (token checks
+on the same strings, ``Stack.of`` on the same constructs, the same ARNs), which made synth time
+grow with the square of the number of jobs. What is cached here cannot change once computed.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Callable
+from typing import TypeVar
+
+from aws_cdk import Duration, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@functools.lru_cache(maxsize=8192)
+def _str_unresolved(value: str) -> bool:
+    return Token.is_unresolved(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _number_unresolved(value: float) -> bool:
+    return Token.is_unresolved(value)
+
+
+#: Every encoded string or list token contains this (``${Token[...]}``, ``#{Token[...]}``).
+_TOKEN_MARK = "{Token["
+
+
+def is_unresolved(value: object) -> bool:
+    """``Token.is_unresolved`` without the round trip where the answer is plain.
+
+    A string can only be a token (or hold one) if it contains an encoded token's marker; a list
+    only if its one element is a list token; numbers are cached (a pure function of the value:
+    a token's encoding is recognised by its form, not looked up). Anything else is asked.
+    """
+    if isinstance(value, str):
+        return _TOKEN_MARK in value and _str_unresolved(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_unresolved(float(value))
+    if isinstance(value, list | tuple) and all(isinstance(v, str) and _TOKEN_MARK not in v for v in value):
+        return False
+    return Token.is_unresolved(value)
+
+
+def _weak_memo(compute: Callable[[K], V]) -> Callable[[K], V]:
+    """Cache ``compute(obj)`` per object, without keeping the object alive."""
+    cache: weakref.WeakKeyDictionary[K, V] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(compute)
+    def lookup(obj: K) -> V:
+        try:
+            return cache[obj]
+        except KeyError:
+            value = cache[obj] = compute(obj)
+            return value
+        except TypeError:  # not weak-referenceable: compute every time
+            return compute(obj)
+
+    return lookup
+
+
+@_weak_memo
+def stack_of(scope: IConstruct) -> Stack:
+    """``Stack.of(scope)``: a construct never changes stacks."""
+    return Stack.of(scope)
+
+
+@_weak_memo
+def addr_of(scope: IConstruct) -> str:
+    """``scope.node.addr``: fixed once the construct exists."""
+    return scope.node.addr
+
+
+@_weak_memo
+def seconds_of(duration: Duration) -> float:
+    """``duration.to_seconds()``: Durations are immutable, and the default ones are shared."""
+    return duration.to_seconds()
+
+
+@_weak_memo
+def role_arn_of(role: iam.IRole) -> str:
+    """``role.role_arn`` of a role jobs share."""
+    return role.role_arn
+
+
+@_weak_memo
+def key_arn_of(key: kms.IKey) -> str:
+    """``key.key_arn`` of a destination's key."""
+    return key.key_arn
+
+
+@_weak_memo
+def bucket_name_of(bucket: s3.IBucket) -> str:
+    """``bucket.bucket_name`` of a destination's bucket."""
+    return bucket.bucket_name
+
+
+__all__ = [
+    "addr_of",
+    "bucket_name_of",
+    "is_unresolved",
+    "key_arn_of",
+    "role_arn_of",
+    "seconds_of",
+    "stack_of",
+]

@@ -1,0 +1,338 @@
+"""Amazon Forecast export (CreateForecastExportJob).
+
+Amazon Forecast is closed to new customers since July 2024; the construct says so at synth (an
+info annotation) with AWS's guidance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Annotations, Duration
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import _defaults
+from ._job import ExportJobBase
+from ._lazy import lazy_list
+from ._memo import addr_of, is_unresolved
+from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
+from ._validation import Problems
+from .destination import ExportDestination, collapse_prefixes
+
+SERVICE_PRINCIPAL = "forecast.amazonaws.com"
+FORMATS = ("CSV", "PARQUET")
+
+# Seed 004 (CreateForecastExportJob) and botocore's forecast model (2018-06-26).
+MAX_ARN = 256
+#: ForecastArn, as seed 004 states it ...
+FORECAST_ARN_CHARS = r"^[a-zA-Z0-9\-\_\.\/\:]+$"
+#: ... and as botocore's model (shape ``Arn``) states it.
+FORECAST_ARN_PATTERN = r"arn:([a-z\d-]+):forecast:.*:.*:.+"
+#: What the construct itself needs: the forecast's name, for the export job's ARN.
+FORECAST_RESOURCE_PATTERN = r"arn:[^:]+:forecast:[^:]*:[^:]*:forecast/[a-zA-Z][a-zA-Z0-9_]*"
+MAX_JOB_NAME = 63
+JOB_NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9_]*"
+#: botocore's model gives ``S3Config.RoleArn`` its generic ``Arn`` shape (max 256, pattern
+#: ``arn:([a-z\d-]+):forecast:.*:.*:.+``), which no IAM role matches: the length is checked as
+#: the model says, the pattern is that of an IAM role in any partition.
+ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+"
+#: botocore's ``TagKey``/``TagValue`` pattern ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`` in Python's re:
+#: ``\w`` is exactly letters, digits and ``_``; ``\p{Z}`` (space, line and paragraph separators)
+#: is listed, since ``\s`` would also admit tabs and newlines.
+TAG_PATTERN = r"^([\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)$"
+#: The API takes up to 200 ``Tags`` items, but at most 50 user tags per resource; only ``aws:``
+#: keys (refused here) do not count, so 50 is the binding limit.
+MAX_TAGS = 50
+# S3Config.Path and S3Config.KMSKeyArn (botocore's model).
+S3_PATH_PATTERN = r"^s3://[a-z0-9].+$"
+MAX_S3_PATH = 4096
+MAX_BUCKET_NAME = 63
+KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
+
+#: Forecast's guide asks the role for s3:Get*, s3:List* and s3:PutObject on the bucket: the
+#: destination grants s3:PutObject under the prefix and s3:ListBucket/GetBucketLocation on the
+#: bucket; this is the rest, under the prefix only.
+ROLE_OBJECT_ACTIONS = ["s3:GetObject"]
+#: Writing SSE-KMS objects needs kms:GenerateDataKey (and kms:Decrypt for multipart uploads);
+#: Forecast's guide adds kms:DescribeKey, kms:CreateGrant and kms:RetireGrant for the role. Forecast
+#: documents no bucket-policy or key-policy statement for its service principal.
+ROLE_KMS_ACTIONS = [
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+    "kms:RetireGrant",
+]
+#: On the export jobs (IAM resource type ``forecast-export-job``).
+HANDLER_JOB_ACTIONS = [
+    "forecast:DescribeForecastExportJob",
+    "forecast:StopResource",
+    "forecast:DeleteForecastExportJob",
+    "forecast:TagResource",
+]
+#: CreateForecastExportJob is authorised on the forecast it exports (resource type ``forecast``)
+#: only; the job's ARN is not part of that check.
+HANDLER_FORECAST_ACTIONS = ["forecast:CreateForecastExportJob"]
+
+LIFECYCLE_ID = "export-constructs:forecast-closed-to-new-customers"
+LIFECYCLE = (
+    "Amazon Forecast is no longer available to new customers (since July 2024); existing customers can "
+    "keep using it, so this export works only in an account that already uses Forecast. AWS's guidance for "
+    "new time-series forecasting work is Amazon SageMaker Canvas "
+    "(https://aws.amazon.com/blogs/machine-learning/transition-your-amazon-forecast-usage-to-amazon-sagemaker-canvas/)."
+)
+REASON_JOB_ANY_FORECAST = (
+    "A Forecast export job's ARN holds its forecast's name and its own. This stack's forecasts are more than "
+    "the policy can list within IAM's size limits, or known only at deploy time, so the forecast part is a "
+    "wildcard; the job part is still a name this stack gave (its own prefix, or the user's job_name)."
+)
+REASON_FORECAST_WILDCARD = (
+    "CreateForecastExportJob is authorised on the forecast it exports. This stack's forecasts are more than "
+    "the policy can list within IAM's size limits, so the statement covers the forecasts of this account "
+    "and Region."
+)
+
+
+class ForecastExportJob(ExportJobBase):
+    """Exports an Amazon Forecast forecast to S3 and waits for the export to finish.
+
+    Create starts a forecast export job and the stack waits until it is ``ACTIVE``; a
+    ``CREATE_FAILED`` or ``CREATE_STOPPED`` job fails the resource with Forecast's ``Message``.
+    Changing any prop but ``timeout`` starts a new job (the old one is then deleted as below).
+    When the timeout runs out, the handler stops the job (StopResource) and fails the resource.
+    Delete stops a running job, waits until it is ``CREATE_STOPPED``, then deletes the job's
+    record (DeleteForecastExportJob) so its name can be used again, and waits until it is gone;
+    a record Forecast fails to delete (``DELETE_FAILED``) is left in place with a warning in the
+    handler's log. The exported files in S3 are never deleted.
+
+    Amazon Forecast is closed to new customers since July 2024 (the construct adds an info
+    annotation with AWS's guidance: Amazon SageMaker Canvas).
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        forecast_arn: the forecast to export (``arn:<partition>:forecast:<region>:<account>:forecast/<name>``,
+            at most 256 characters of ``[a-zA-Z0-9-_./:]``).
+        destination: where the output goes. Its bucket must allow access from outside a VPC
+            (Forecast cannot use S3 VPC endpoints).
+        prefix: key prefix in the destination bucket, ending in ``/``. Default:
+            ``forecast/<construct path>/``.
+        job_name: the job's name (1-63, ``[a-zA-Z][a-zA-Z0-9_]*``). Default: derived from the
+            stack id, the construct's logical id and a hash of the props, so a retried create
+            adopts its job and a changed one starts a new job.
+        format: ``"CSV"`` or ``"PARQUET"``. Default: none sent, so Forecast's own default (CSV).
+        role: the role Forecast assumes to write (an IAM role of this account, at most 256
+            characters). Default: a least-privilege role shared by this stack's Forecast exports
+            into ``destination``.
+        tags: tags for the job (at most 50; key 1-128, value 0-256 characters of letters, digits,
+            spaces and ``_.:/=+-@``; no ``aws:`` keys). Default: none.
+        timeout: how long the stack waits for the job, 1 minute to 12 hours. Up to 55 minutes the
+            custom resource waits; beyond, an ``AWS::CloudFormation::WaitCondition`` with this
+            Timeout does, signalled by the stack's tracker, and the attributes come from its
+            data. The job is stopped (where the API allows) and the deployment fails when it
+            runs longer. Default: 50 minutes.
+        wait: whether the stack waits for the job to end. ``False`` completes the resource as
+            soon as the service accepts the job; ``status`` is then its status at start.
+            Default: ``True``.
+    """
+
+    ADAPTER = "Forecast"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        forecast_arn: str,
+        destination: ExportDestination,
+        prefix: str | None = None,
+        job_name: str | None = None,
+        format: str | None = None,
+        role: iam.IRole | None = None,
+        tags: Mapping[str, str] | None = None,
+        timeout: Duration = _defaults.DEFAULT_TIMEOUT,
+        wait: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = Problems(self)
+        problems.length("forecast_arn", forecast_arn, max_len=MAX_ARN)
+        problems.pattern("forecast_arn", forecast_arn, FORECAST_ARN_CHARS)
+        problems.pattern("forecast_arn", forecast_arn, FORECAST_ARN_PATTERN)
+        problems.pattern(
+            "forecast_arn",
+            forecast_arn,
+            FORECAST_RESOURCE_PATTERN,
+            hint="a forecast's ARN ends in forecast/<name>",
+        )
+        problems.length("job_name", job_name, min_len=1, max_len=MAX_JOB_NAME)
+        problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
+        problems.one_of("format", format, FORMATS)
+        problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
+        if role is not None:
+            self._check_role(problems, role.role_arn, self._stack.account)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        self._check_destination(problems, destination)
+        problems.raise_if_any()
+        Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
+
+        source_arn = self._provider.arn("forecast", "*")
+        self.destination = destination
+        self.role = self._service_role(
+            destination=destination,
+            role=role,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=source_arn,
+        )
+        destination.grant_service_write(
+            self.role,
+            prefix=self.prefix,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=source_arn,
+            role_kms_actions=ROLE_KMS_ACTIONS,
+        )
+        self._grant_role_object_actions()
+
+        s3_config: dict[str, Any] = {
+            "Path": destination.s3_uri(self.prefix),
+            "RoleArn": self.role.role_arn,
+        }
+        if destination.encryption_key is not None:
+            s3_config["KMSKeyArn"] = destination.encryption_key.key_arn
+        request: dict[str, Any] = {
+            "ForecastArn": forecast_arn,
+            "Destination": {"S3Config": s3_config},
+        }
+        if format is not None:
+            request["Format"] = format
+        if tags:
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+
+        self._grant_handler(forecast_arn, job_name)
+        self.node.add_dependency(self.role)
+        self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
+
+    # -- validation -------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_role(problems: Problems, role_arn: str, account: str) -> None:
+        problems.length("role", role_arn, max_len=MAX_ARN)
+        problems.pattern("role", role_arn, ROLE_ARN_PATTERN)
+        if is_unresolved(role_arn) or is_unresolved(account):
+            return
+        parts = role_arn.split(":")
+        if len(parts) > 4 and parts[4] and parts[4] != account:
+            problems.add(
+                "role",
+                f"must be a role of this stack's account {account}: Forecast refuses roles of other "
+                f"accounts, got {role_arn!r}",
+            )
+
+    def _check_destination(self, problems: Problems, destination: ExportDestination) -> None:
+        """``S3Config.Path`` (``s3://bucket/prefix``, 7-4096, ``^s3://[a-z0-9].+$``) where the
+        bucket's name is known, else the prefix with room for the longest bucket name; and
+        ``S3Config.KMSKeyArn`` where the key's ARN is known."""
+        if is_unresolved(self.prefix):
+            return
+        path = destination.s3_uri(self.prefix)
+        if is_unresolved(path):  # the bucket's name is known at deploy time only
+            room = MAX_S3_PATH - len("s3://") - MAX_BUCKET_NAME - len("/")
+            problems.length("prefix", self.prefix, max_len=room)
+        else:
+            problems.length("prefix", path, min_len=7, max_len=MAX_S3_PATH)
+            problems.pattern(
+                "destination",
+                path,
+                S3_PATH_PATTERN,
+                hint="Forecast needs a bucket name that starts with a lowercase letter or a digit",
+            )
+        key = destination.encryption_key
+        if key is not None:
+            problems.length("destination.encryption_key", key.key_arn, max_len=MAX_ARN)
+            problems.pattern("destination.encryption_key", key.key_arn, KMS_KEY_ARN_PATTERN)
+
+    # -- grants -----------------------------------------------------------------------------
+
+    def _grant_role_object_actions(self) -> None:
+        """s3:GetObject under the prefixes of the jobs that share this role and destination: one
+        statement, collapsed like the destination's own."""
+        key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
+        prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
+        if not prefixes:
+            bucket = self.destination.bucket
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=ROLE_OBJECT_ACTIONS,
+                    resources=lazy_list(lambda: [bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(prefixes)]),
+                )
+            )
+        prefixes.append(self.prefix)
+
+    def _grant_handler(self, forecast_arn: str, job_name: str | None) -> None:
+        """Create on the listed forecasts; describe, stop, delete and tag on this stack's jobs:
+        ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
+        provider = self._provider
+        registry = provider.registry(self.ADAPTER)
+        forecasts = registry.setdefault("forecasts", [])
+        jobs = registry.setdefault("jobs", [])  # "<forecast name or *>/<job name, or '' if derived>"
+        any_forecast = provider.arn("forecast", "forecast", "*")
+
+        derived = f"{provider.job_name_prefix}_*"
+
+        def job_arn(forecast_name: str, name: str) -> str:
+            return provider.arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
+
+        def job_pairs(pairs: set[str]) -> list[tuple[str, str]]:
+            split = sorted(_split(p) for p in pairs)
+            if len(split) <= _defaults.MAX_LISTED_PREFIXES:
+                return split
+            # Too many to list within IAM's size limits: any forecast, still only these names.
+            return sorted({("*", name) for _, name in split})
+
+        def job_arns() -> list[str]:
+            return [job_arn(f, n) for f, n in job_pairs(set(jobs))]
+
+        def forecast_arns() -> list[str]:
+            unique = sorted(set(forecasts))
+            return unique if len(unique) <= _defaults.MAX_LISTED_PREFIXES else [any_forecast]
+
+        forecast_name = "*" if is_unresolved(forecast_arn) else forecast_arn.partition(":forecast/")[2]
+        pair = f"{forecast_name}/{job_name or ''}"
+        jobs_before, forecasts_before = set(jobs), len(set(forecasts))
+        jobs.append(pair)
+        forecasts.append(forecast_arn)
+
+        # Acknowledge the wildcard ARNs this job adds, in the form the policy will hold them: listed
+        # while there are few, collapsed to any forecast (each job name once) above the limit.
+        limit = _defaults.MAX_LISTED_PREFIXES
+        if pair not in jobs_before:
+            if len(jobs_before) < limit:
+                reason = REASON_JOB_PREFIX if forecast_name != "*" else REASON_JOB_ANY_FORECAST
+                acknowledge_iam5(provider.handler_role, [job_arn(forecast_name, job_name or "")], reason)
+            if len(jobs_before) >= limit:
+                acknowledged = registry.setdefault("collapsed", [])
+                names = sorted({_split(p)[1] for p in (jobs if len(jobs_before) == limit else [pair])})
+                new = [n for n in names if n not in acknowledged]
+                acknowledged.extend(new)
+                acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
+        if forecasts_before <= limit < len(set(forecasts)):
+            acknowledge_iam5(provider.handler_role, [any_forecast], REASON_FORECAST_WILDCARD)
+
+        provider.grant_once(
+            self.ADAPTER,
+            lambda: [
+                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
+                iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecast_arns)),
+                provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+            ],
+        )
+
+
+def _split(pair: str) -> tuple[str, str]:
+    """``"<forecast name>/<job name>"`` -> its two parts (an empty job name means derived)."""
+    forecast_name, _, job_name = pair.partition("/")
+    return forecast_name, job_name
+
+
+__all__ = ["ForecastExportJob"]

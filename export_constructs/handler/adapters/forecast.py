@@ -1,0 +1,209 @@
+"""Amazon Forecast export jobs (CreateForecastExportJob / DescribeForecastExportJob /
+StopResource / DeleteForecastExportJob).
+
+A running job can be stopped (``StopResource``: ``CREATE_STOPPING`` -> ``CREATE_STOPPED``).
+Forecast keeps every export job's record, and its name stays taken, until the job is deleted;
+so Delete stops a running job, waits until it has stopped, and then deletes the record (never
+the S3 output). Forecast deletes only jobs that are no longer running.
+
+Amazon Forecast is closed to new customers since July 2024; existing customers keep using it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..event import Arn
+from .base import ClientFactory, ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+
+LOG = logging.getLogger("export_constructs")
+
+NOT_FOUND = "ResourceNotFoundException"
+ALREADY_EXISTS = "ResourceAlreadyExistsException"
+IN_USE = "ResourceInUseException"
+INVALID_INPUT = "InvalidInputException"
+
+#: Forecast's own default when a request has no ``Format``.
+DEFAULT_FORMAT = "CSV"
+
+_PHASES = {
+    "ACTIVE": Phase.SUCCEEDED,
+    "CREATE_PENDING": Phase.RUNNING,
+    "CREATE_IN_PROGRESS": Phase.RUNNING,
+    "CREATE_STOPPING": Phase.RUNNING,
+    "CREATE_FAILED": Phase.FAILED,
+    "CREATE_STOPPED": Phase.FAILED,
+    # A job being deleted (or that failed to be) is not going to succeed.
+    "DELETE_PENDING": Phase.FAILED,
+    "DELETE_IN_PROGRESS": Phase.FAILED,
+    "DELETE_FAILED": Phase.FAILED,
+}
+#: Ended jobs whose record Delete removes (Forecast documents ACTIVE and CREATE_FAILED; a stopped
+#: job has ended as well).
+_DELETABLE = frozenset({"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"})
+_DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
+
+# Forecast names (forecasts and export jobs alike): ^[a-zA-Z][a-zA-Z0-9_]*, 1-63 characters.
+_NAME = r"[a-zA-Z][a-zA-Z0-9_]{0,62}"
+
+
+class Adapter(ExportJobAdapter):
+    label = "Forecast export job"
+    name_max_length = 63
+    # Derived names are "<ex + hex>_<logical id>_<hex digest>": they start with a letter, so
+    # dropping everything but letters, digits and "_" keeps them within ^[a-zA-Z][a-zA-Z0-9_]*.
+    name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
+    job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
+    can_stop = True
+
+    def __init__(self, client_factory: ClientFactory) -> None:
+        super().__init__(client_factory)
+        self._last_status: dict[str, str] = {}
+
+    @property
+    def _client(self) -> Any:
+        return self._client_factory("forecast")
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self, spec: JobSpec) -> str:
+        try:
+            response = self._client.create_forecast_export_job(ForecastExportJobName=spec.name, **spec.request)
+        except ClientError as error:
+            if _code(error) != ALREADY_EXISTS:
+                raise
+            return self._adopt(spec)
+        return str(response["ForecastExportJobArn"])
+
+    def _adopt(self, spec: JobSpec) -> str:
+        """A retried Create: take over the job this name already started, if it is the same."""
+        job_arn = job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
+        job = self._describe_raw(job_arn)
+        wanted = spec.request
+        same = (
+            job.get("ForecastArn") == wanted.get("ForecastArn")
+            and job.get("Destination") == wanted.get("Destination")
+            and job.get("Format", DEFAULT_FORMAT) == wanted.get("Format", DEFAULT_FORMAT)
+        )
+        if not same:
+            raise JobConflict(
+                f"existing job {job_arn} exports {job.get('ForecastArn')} to {_path(job)} "
+                f"as {job.get('Format', DEFAULT_FORMAT)}"
+            )
+        return job_arn
+
+    # -- observe ----------------------------------------------------------------------------
+
+    def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
+        try:
+            job: Mapping[str, Any] = self._client.describe_forecast_export_job(ForecastExportJobArn=job_arn)
+        except ClientError as error:
+            if _code(error) == NOT_FOUND:
+                raise JobNotFound(job_arn) from error
+            raise
+        return job
+
+    def describe(self, job_id: str) -> JobState:
+        job = self._describe_raw(job_id)
+        status = str(job.get("Status", ""))
+        self._last_status[job_id] = status
+        reason = job.get("Message") or None
+        if reason is None and status == "CREATE_STOPPED":
+            reason = "the job was stopped"
+        return JobState(
+            # An unknown status is treated as running: the deadline still bounds it.
+            phase=_PHASES.get(status, Phase.RUNNING),
+            status=status,
+            created_at=job.get("CreationTime"),
+            reason=reason,
+        )
+
+    # -- stop and delete --------------------------------------------------------------------
+
+    def stop(self, job_id: str) -> bool:
+        """Stop a running job (StopResource); one already ``CREATE_STOPPING`` needs nothing more.
+
+        A job that is gone, or that ended between the last poll and the stop, counts as stopped.
+        """
+        if self._last_status.get(job_id) == "CREATE_STOPPING":
+            return True
+        try:
+            self._client.stop_resource(ResourceArn=job_id)
+        except ClientError as error:
+            code = _code(error)
+            if code == NOT_FOUND:
+                return True
+            if code in (INVALID_INPUT, IN_USE) and not self._still_running(job_id):
+                return True
+            raise
+        LOG.info("%s %s: stop requested", self.label, job_id)
+        return True
+
+    def _still_running(self, job_id: str) -> bool:
+        try:
+            return self.describe(job_id).phase is Phase.RUNNING
+        except JobNotFound:
+            return False
+
+    def release(self, job_id: str, state: JobState) -> bool:
+        """Delete the job's record once it has ended, so its name is free again; the S3 output
+        stays. Return False while the deletion is under way (the next poll sees it gone)."""
+        if state.status in _DELETING:
+            return False
+        if state.status == "DELETE_FAILED":
+            LOG.warning(
+                "%s %s: Forecast failed to delete it (%s); leaving it in place. Its S3 output is kept.",
+                self.label,
+                job_id,
+                state.reason or "no reason given",
+            )
+            return True
+        if state.status not in _DELETABLE:
+            LOG.warning("%s %s is %s: not deleting it; its S3 output is kept.", self.label, job_id, state.status)
+            return True
+        try:
+            self._client.delete_forecast_export_job(ForecastExportJobArn=job_id)
+        except ClientError as error:
+            code = _code(error)
+            if code == NOT_FOUND:
+                return True
+            if code in (IN_USE, INVALID_INPUT):
+                # Deleted concurrently, or a state Forecast will not delete from: waiting would only
+                # hold the stack until CloudFormation's hour is up.
+                LOG.warning(
+                    "%s %s (%s): Forecast refused to delete it (%s); leaving it in place. Its S3 output is kept.",
+                    self.label,
+                    job_id,
+                    state.status,
+                    error,
+                )
+                return True
+            raise
+        LOG.info("%s %s: deletion requested (its S3 output is kept)", self.label, job_id)
+        return False
+
+    def output_uri(self, request: Mapping[str, Any]) -> str:
+        return str(request["Destination"]["S3Config"]["Path"])
+
+
+def job_arn_for(stack: Arn, forecast_arn: str, name: str) -> str:
+    """``arn:<partition>:forecast:<region>:<account>:forecast-export-job/<forecast name>/<name>``,
+    in the stack's partition, Region and account (where the handler creates the job)."""
+    kind, _, forecast_name = Arn.parse(forecast_arn).resource.partition("/")
+    if kind != "forecast" or not forecast_name:
+        raise ValueError(f"not a forecast ARN: {forecast_arn!r}")
+    s = stack
+    return f"arn:{s.partition}:forecast:{s.region}:{s.account}:forecast-export-job/{forecast_name}/{name}"
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _path(job: Mapping[str, Any]) -> str:
+    return str(job.get("Destination", {}).get("S3Config", {}).get("Path", "?"))

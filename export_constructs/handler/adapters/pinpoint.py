@@ -1,0 +1,216 @@
+"""Amazon Pinpoint endpoint export jobs (CreateExportJob / GetExportJob / GetExportJobs).
+
+Pinpoint has no API to cancel an export job: Delete and the handler's deadline leave a running
+job to finish on its own (its output stays in S3).
+
+Job ids: GetExportJob needs the project (application) id and the job id, so the physical id is
+the job's IAM resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<app id>/
+jobs/export/<job id>``, built from the stack's partition, Region and account.
+
+Idempotency: CreateExportJob has no name and no client token. Before creating, :meth:`Adapter.start`
+lists the project's export jobs (at most :data:`MAX_LIST_PAGES` pages; the API does not document
+their order) and adopts the newest one whose ``Definition`` equals the request (RoleArn,
+S3UrlPrefix, SegmentId, SegmentVersion) and that is either still running or completed and was
+created within the resource's timeout, at most :data:`ADOPTION_WINDOW_SECONDS` (CloudFormation's
+one-hour limit for a custom resource: no retry of the same Create comes later). Failed jobs are
+never adopted, so a Create retried after a failure gets a fresh job.
+
+Throttling (``TooManyRequestsException``, HTTP 429) and 5xx are retried by botocore's standard
+retry mode (see ``..clients``), never here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase
+
+LOG = logging.getLogger("export_constructs")
+
+_SUCCEEDED = {"COMPLETED"}
+_FAILED = {"FAILED", "FAILING"}
+#: CloudFormation waits at most this long for a custom resource, so a retry of the same Create
+#: happens within it; the resource's own ``TimeoutSeconds`` narrows it.
+ADOPTION_WINDOW_SECONDS = 3600
+#: How many pages of GetExportJobs a Create reads looking for a job to adopt.
+MAX_LIST_PAGES = 5
+#: CloudFormation's whole custom-resource response is at most 4,096 bytes: long texts are cut.
+MAX_TEXT = 1000
+
+NOT_FOUND = "NotFoundException"
+JOB_ARN = re.compile(
+    r"arn:(?P<partition>[a-z\d-]+):mobiletargeting:(?P<region>[a-z\d-]+):(?P<account>\d{12})"
+    r":apps/(?P<app>[A-Za-z0-9]+)/jobs/export/(?P<job>[A-Za-z0-9_-]+)"
+)
+
+
+def now() -> datetime:
+    """The current time (tests replace it)."""
+    return datetime.now(UTC)
+
+
+class Adapter(ExportJobAdapter):
+    label = "Pinpoint export job"
+    job_id_pattern = JOB_ARN
+
+    @property
+    def _client(self) -> Any:
+        return self._client_factory("pinpoint")
+
+    # -- start ----------------------------------------------------------------------------------
+
+    def start(self, spec: JobSpec) -> str:
+        app = str(spec.request["ApplicationId"])
+        wanted = _definition(spec.request["ExportJobRequest"])
+        adopted = self._find_adoptable(app, wanted, _window_seconds(spec))
+        if adopted is not None:
+            LOG.info("adopting Pinpoint export job %s of project %s (a retried Create)", adopted, app)
+            return _job_arn(spec, app, adopted)
+        response = self._client.create_export_job(ApplicationId=app, ExportJobRequest=wanted)
+        return _job_arn(spec, app, str(response["ExportJobResponse"]["Id"]))
+
+    def _find_adoptable(self, app: str, wanted: Mapping[str, Any], window_seconds: int) -> str | None:
+        """The newest job of ``app`` with our definition that is running or recently completed."""
+        oldest = now() - timedelta(seconds=window_seconds)
+        candidates: list[tuple[bool, datetime, str]] = []
+        for job in self._list_jobs(app):
+            if _definition(job.get("Definition") or {}) != wanted:
+                continue
+            status = str(job.get("JobStatus", ""))
+            created = _parse_date(job.get("CreationDate"))
+            running = _phase(status) is Phase.RUNNING
+            recent = status in _SUCCEEDED and created is not None and created >= oldest
+            if running or recent:
+                candidates.append((running, created or oldest, str(job["Id"])))
+        if not candidates:
+            return None
+        return max(candidates)[2]  # running first, then the newest
+
+    def _list_jobs(self, app: str) -> Iterator[Mapping[str, Any]]:
+        token: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            params: dict[str, Any] = {"ApplicationId": app}
+            if token:
+                params["Token"] = token
+            page = self._client.get_export_jobs(**params)["ExportJobsResponse"]
+            yield from page.get("Item") or []
+            token = page.get("NextToken")
+            if not token:
+                return
+        LOG.warning("looked at %d pages of export jobs of project %s only", MAX_LIST_PAGES, app)
+
+    # -- observe --------------------------------------------------------------------------------
+
+    def describe(self, job_id: str) -> JobState:
+        match = JOB_ARN.fullmatch(job_id)
+        if match is None:
+            raise ValueError(f"not a {self.label} id: {job_id!r}")
+        try:
+            response = self._client.get_export_job(ApplicationId=match["app"], JobId=match["job"])
+        except ClientError as error:
+            if _code(error) == NOT_FOUND:
+                raise JobNotFound(job_id) from error
+            raise
+        job: Mapping[str, Any] = response["ExportJobResponse"]
+        status = str(job.get("JobStatus", ""))
+        phase = _phase(status)
+        failures = [str(f) for f in job.get("Failures") or []]
+        reason = None
+        if phase is Phase.FAILED:
+            reason = _cut("; ".join(failures)) if failures else _generic_reason(job)
+        return JobState(
+            phase=phase,
+            status=status,
+            created_at=_parse_date(job.get("CreationDate")),
+            reason=reason,
+            attributes={
+                "PinpointJobId": str(job.get("Id", match["job"])),
+                "TotalPieces": str(job.get("TotalPieces", 0)),
+                "CompletedPieces": str(job.get("CompletedPieces", 0)),
+                "FailedPieces": str(job.get("FailedPieces", 0)),
+                "TotalFailures": str(job.get("TotalFailures", 0)),
+                "Failures": _cut("; ".join(failures)),
+            },
+        )
+
+    def output_uri(self, request: Mapping[str, Any]) -> str:
+        return str(request["ExportJobRequest"]["S3UrlPrefix"])
+
+
+def _definition(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The ExportJobRequest as boto3 wants it, which is also how GetExportJob(s) reports a job's
+    ``Definition``. CloudFormation passes every custom-resource property as a string, so
+    ``SegmentVersion`` arrives as ``"3"`` and goes out as ``3``."""
+    definition: dict[str, Any] = {
+        "RoleArn": request.get("RoleArn"),
+        "S3UrlPrefix": request.get("S3UrlPrefix"),
+    }
+    if request.get("SegmentId") not in (None, ""):
+        definition["SegmentId"] = str(request["SegmentId"])
+    version = request.get("SegmentVersion")
+    if version not in (None, ""):
+        try:
+            definition["SegmentVersion"] = int(str(version))
+        except ValueError:
+            raise ValueError(f"SegmentVersion must be an integer, got {version!r}") from None
+    return definition
+
+
+def _phase(status: str) -> Phase:
+    if status in _SUCCEEDED:
+        return Phase.SUCCEEDED
+    if status in _FAILED:
+        return Phase.FAILED
+    # CREATED, PREPARING_FOR_INITIALIZATION, INITIALIZING, PROCESSING, PENDING_JOB, COMPLETING
+    return Phase.RUNNING
+
+
+def _generic_reason(job: Mapping[str, Any]) -> str:
+    return (
+        f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
+        f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
+    )
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+
+
+def _parse_date(value: Any) -> datetime | None:
+    """Pinpoint's dates are ISO 8601 strings (``2026-11-22T11:00:00.123Z``)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            LOG.warning("unreadable Pinpoint date %r", value)
+            return None
+    else:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _window_seconds(spec: JobSpec) -> int:
+    """The resource's own timeout, within CloudFormation's hour (a retried Create comes from the
+    same custom-resource request, even on the long-wait path)."""
+    timeout = spec.timeout_seconds
+    return min(int(timeout), ADOPTION_WINDOW_SECONDS) if timeout else ADOPTION_WINDOW_SECONDS
+
+
+def _job_arn(spec: JobSpec, app: str, job_id: str) -> str:
+    s = spec.stack
+    arn = f"arn:{s.partition}:mobiletargeting:{s.region}:{s.account}:apps/{app}/jobs/export/{job_id}"
+    if not JOB_ARN.fullmatch(arn):
+        raise ValueError(f"unexpected Pinpoint project or job id: {arn!r}")
+    return arn
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,289 @@
+"""Amazon Pinpoint endpoint export (CreateExportJob).
+
+AWS ended support for Amazon Pinpoint on 2026-10-30; the construct warns about it at synth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import _defaults
+from ._job import ExportJobBase
+from ._lazy import lazy_list
+from ._nag import acknowledge_iam5
+from ._provider import ExportJobProvider
+from ._validation import Problems
+from .destination import ExportDestination
+
+#: The principal Pinpoint's export role trusts (AWS's guide, "IAM role for exporting endpoints").
+SERVICE_PRINCIPAL = "pinpoint.amazonaws.com"
+#: ``iam:PassedToService`` values: the IAM reference names ``mobiletargeting``; allow both.
+PASSED_TO_SERVICES = ["mobiletargeting.amazonaws.com", SERVICE_PRINCIPAL]
+
+# Seed 003 (CreateExportJob) and botocore's model constrain nothing but the required members; the
+# rules below are what the API reference says in prose.
+#: A Pinpoint project (application) id. AWS's own API model for it (Amazon Cognito's
+#: ``AnalyticsConfigurationType.ApplicationId``, a Pinpoint project id) is ``HexStringType``,
+#: ``^[0-9a-fA-F]+$``. Ids are 32 lowercase hex digits in practice, but no AWS model states the
+#: length or the case, so neither is enforced.
+APPLICATION_ID_PATTERN = r"[0-9a-fA-F]+"
+#: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
+S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
+#: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
+ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
+
+#: Writing into an SSE-KMS bucket needs kms:GenerateDataKey; S3 multipart uploads into it also need
+#: kms:Decrypt, and Pinpoint does not document how it uploads. Nothing else (no key or bucket policy
+#: for the service principal: Pinpoint acts only through the role).
+ROLE_KMS_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
+HANDLER_ACTIONS = [
+    "mobiletargeting:CreateExportJob",
+    "mobiletargeting:GetExportJob",
+    "mobiletargeting:GetExportJobs",
+]
+
+END_OF_SUPPORT_ID = "export-constructs:pinpoint-end-of-support"
+END_OF_SUPPORT = (
+    "AWS ended support for Amazon Pinpoint on 2026-10-30: its console and its engagement resources "
+    "(endpoints, segments, campaigns, journeys and analytics) are no longer accessible, so this endpoint "
+    "export job will likely fail at deployment. AWS's guidance: for endpoints, segments and campaigns, "
+    "move to Amazon Connect Customer Profiles and Amazon Connect outbound campaigns; for sending SMS, "
+    "MMS, voice, push and WhatsApp messages, use AWS End User Messaging (Pinpoint's messaging APIs live "
+    "on there unchanged); for event collection and analytics, Amazon Kinesis. "
+    "See https://docs.aws.amazon.com/pinpoint/latest/userguide/migrate.html."
+)
+REASON_EXPORT_JOBS = (
+    "Pinpoint generates export job ids (there is no job name to scope by), so the handler may read the "
+    "export jobs of this Pinpoint project only (mobiletargeting:GetExportJob on apps/<project>/jobs/export/*)."
+)
+REASON_ALL_APPS = (
+    "This stack exports from more Pinpoint projects than the handler's policy can list within IAM's size "
+    "limits, so it covers the export jobs of every project in this account and Region (apps/*) and nothing "
+    "else: only CreateExportJob, GetExportJob and GetExportJobs are allowed."
+)
+
+
+def _plain_folder(prefix: str) -> bool:
+    return not Token.is_unresolved(prefix) and prefix.endswith("/") and not prefix.startswith("/")
+
+
+class PinpointExportJob(ExportJobBase):
+    """Exports the endpoint definitions of an Amazon Pinpoint project (or of one of its segments)
+    to S3 and waits for the export to finish.
+
+    Create starts an export job (CreateExportJob) and the stack waits until its ``JobStatus`` is
+    ``COMPLETED``; a ``FAILED`` (or ``FAILING``) job fails the resource with Pinpoint's
+    ``Failures``. While it runs, the job's progress is polled (GetExportJob); on success the
+    resource exposes ``TotalPieces``, ``CompletedPieces``, ``FailedPieces``, ``TotalFailures``,
+    ``Failures`` and ``PinpointJobId`` besides the common attributes. Changing any prop but
+    ``timeout`` starts a new job; changing only ``timeout`` keeps the job.
+
+    There is no API to cancel a Pinpoint export job: Delete does nothing to the job (it runs to
+    its end), and the S3 output stays. When the job outlives ``timeout``, the resource fails
+    saying that the job may still be running.
+
+    Pinpoint export jobs have no name and no client token. A retried Create adopts the job it
+    already started instead of starting a second one: before creating, the handler lists the
+    project's export jobs and adopts the newest one with the same definition (role, S3 URL,
+    segment and segment version) that is still running, or that completed and was created within
+    the last hour (CloudFormation's limit for a custom resource); failed jobs are never adopted.
+    Two jobs of one project with the same role, destination, prefix and segment therefore share
+    one export (give each job its own ``prefix``), and an Update back to a definition exported
+    less than an hour ago gets that export again rather than a new one.
+
+    AWS ended support for Amazon Pinpoint on 2026-10-30 (the construct adds a warning with AWS's
+    migration guidance).
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        application_id: the Pinpoint project id (``Project ID`` on the console; hexadecimal
+            digits, e.g. ``0123456789abcdef0123456789abcdef``).
+        destination: where the output goes; Pinpoint's ``S3UrlPrefix`` is
+            ``s3://<bucket>/<prefix>``.
+        prefix: key prefix in the destination bucket: a folder, not empty, ending in ``/``.
+            Default: ``pinpoint/<construct path>/``.
+        segment_id: the segment whose endpoints to export. Default: none - every endpoint of
+            the project.
+        segment_version: the version of ``segment_id`` to export (an integer >= 1; requires
+            ``segment_id``). Default: none - Pinpoint chooses the segment's version.
+        role: the role Pinpoint assumes to write (an IAM role ARN). Default: a least-privilege
+            role trusting ``pinpoint.amazonaws.com`` for this project only (``aws:SourceArn``),
+            shared by this stack's exports of the project into ``destination``; it may put
+            objects under the jobs' prefixes, list the bucket and use the destination's key to
+            encrypt (kms:GenerateDataKey, kms:Decrypt).
+        timeout: how long the stack waits for the job, 1 minute to 12 hours. Up to 55 minutes the
+            custom resource waits; beyond, an ``AWS::CloudFormation::WaitCondition`` with this
+            Timeout does, signalled by the stack's tracker, and the attributes come from its
+            data. The job is stopped (where the API allows) and the deployment fails when it
+            runs longer. Default: 50 minutes.
+        wait: whether the stack waits for the job to end. ``False`` completes the resource as
+            soon as the service accepts the job; ``status`` is then its status at start.
+            Default: ``True``.
+    """
+
+    ADAPTER = "Pinpoint"
+
+    application_id: str
+    """The Pinpoint project id."""
+    total_pieces: str
+    """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
+    completed_pieces: str
+    """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
+    failed_pieces: str
+    """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
+    total_failures: str
+    """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
+    failures: str
+    """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened to
+    fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
+    pinpoint_job_id: str
+    """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM resource
+    ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        application_id: str,
+        destination: ExportDestination,
+        prefix: str | None = None,
+        segment_id: str | None = None,
+        segment_version: int | None = None,
+        role: iam.IRole | None = None,
+        timeout: Duration = _defaults.DEFAULT_TIMEOUT,
+        wait: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = Problems(self)
+        problems.length("application_id", application_id, min_len=1)
+        problems.pattern(
+            "application_id",
+            application_id,
+            APPLICATION_ID_PATTERN,
+            hint="the project id shown on the Pinpoint console, hexadecimal digits",
+        )
+        problems.length("segment_id", segment_id, min_len=1)
+        self._check_segment_version(problems, segment_id, segment_version)
+        if role is not None:
+            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, hint="an IAM role ARN")
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        if not Token.is_unresolved(self.prefix) and self.prefix == "":
+            problems.add(
+                "prefix",
+                "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/",
+            )
+        s3_url_prefix = destination.s3_uri(self.prefix)
+        if _plain_folder(self.prefix):  # otherwise the prefix's own problem is reported above
+            problems.pattern(
+                "destination",
+                s3_url_prefix,
+                S3_URL_PREFIX_PATTERN,
+                hint="the S3UrlPrefix built from the destination bucket and prefix",
+            )
+        problems.raise_if_any()
+        Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
+
+        stack = Stack.of(self)
+        app_arn = stack.format_arn(service="mobiletargeting", resource="apps", resource_name=application_id)
+        self.application_id = application_id
+        self.destination = destination
+        self.role = self._service_role(
+            destination=destination,
+            role=role,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=app_arn,
+            share_key=self._share_key(application_id),
+        )
+        destination.grant_service_write(
+            self.role,
+            prefix=self.prefix,
+            service_principal=SERVICE_PRINCIPAL,
+            source_arn=app_arn,
+            role_kms_actions=ROLE_KMS_ACTIONS,
+        )
+
+        export_request: dict[str, Any] = {"RoleArn": self.role.role_arn, "S3UrlPrefix": s3_url_prefix}
+        if segment_id is not None:
+            export_request["SegmentId"] = segment_id
+        if segment_version is not None:
+            export_request["SegmentVersion"] = segment_version
+        request = {"ApplicationId": application_id, "ExportJobRequest": export_request}
+
+        self._grant_handler(application_id)
+        self.node.add_dependency(self.role)
+        self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
+        self.total_pieces = self._attribute("TotalPieces")
+        self.completed_pieces = self._attribute("CompletedPieces")
+        self.failed_pieces = self._attribute("FailedPieces")
+        self.total_failures = self._attribute("TotalFailures")
+        self.failures = self._attribute("Failures")
+        self.pinpoint_job_id = self._attribute("PinpointJobId")
+
+    @staticmethod
+    def _check_segment_version(problems: Problems, segment_id: str | None, segment_version: int | None) -> None:
+        if segment_version is None:
+            return
+        if segment_id is None:
+            problems.add("segment_version", "requires segment_id: it is the version of that segment")
+        if Token.is_unresolved(segment_version):
+            return
+        if isinstance(segment_version, bool) or not isinstance(segment_version, int):
+            problems.add("segment_version", f"must be an integer, got {segment_version!r}")
+            return
+        if segment_version < 1:
+            problems.add("segment_version", f"must be at least 1 (segment versions start at 1), got {segment_version}")
+
+    def _share_key(self, application_id: str) -> str:
+        """Part of the role's construct id: the project id itself (validated hexadecimal), or for
+        a token a hash of what it resolves to (``{"Ref": ...}``), which stays the same from one
+        synth to the next."""
+        if not Token.is_unresolved(application_id):
+            return application_id
+        resolved = json.dumps(Stack.of(self).resolve(application_id), sort_keys=True)
+        return "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
+
+    def _grant_handler(self, application_id: str) -> None:
+        provider = ExportJobProvider.of(self)
+        stack = Stack.of(self)
+        apps = provider.registry(self.ADAPTER).setdefault("apps", [])
+
+        def app_arns(app: str) -> list[str]:
+            return [
+                stack.format_arn(service="mobiletargeting", resource="apps", resource_name=name)
+                for name in (app, f"{app}/jobs/export", f"{app}/jobs/export/*")
+            ]
+
+        any_app = stack.format_arn(service="mobiletargeting", resource="apps", resource_name="*")
+        before = len(set(apps))
+        apps.append(application_id)
+        acknowledge_iam5(provider.handler_role, app_arns(application_id)[2:], REASON_EXPORT_JOBS)
+        if before <= _defaults.MAX_LISTED_PREFIXES < len(set(apps)):
+            acknowledge_iam5(provider.handler_role, [any_app], REASON_ALL_APPS)
+
+        def resources() -> list[str]:
+            unique = sorted(set(apps))
+            if len(unique) > _defaults.MAX_LISTED_PREFIXES:
+                return [any_app]
+            return [arn for app in unique for arn in app_arns(app)]
+
+        provider.grant_once(
+            self.ADAPTER,
+            lambda: [
+                # The IAM reference authorises CreateExportJob and GetExportJobs on the project
+                # (apps/<id>), Pinpoint's guide on apps/<id>/jobs/export: both are listed.
+                # GetExportJob is authorised on apps/<id>/jobs/export/<job id>.
+                iam.PolicyStatement(actions=HANDLER_ACTIONS, resources=lazy_list(resources)),
+                provider.pass_role_statement(self.ADAPTER, PASSED_TO_SERVICES),
+            ],
+        )
+
+
+__all__ = ["PinpointExportJob"]

@@ -1,0 +1,105 @@
+"""The long-wait path end to end in the simulation: the job's custom resource starts the job and
+a tracker execution, the wait condition holds the deployment until the tracker signals, and the
+result resource reads the job's final attributes. Also ``wait=False``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+
+from export_constructs import ExportDestination, ForecastExportJob, PersonalizeDatasetExportJob
+from export_constructs.testing import FAILURE_REASON, Scenario, SimulationResult, simulate
+
+
+def synth(outdir: Path, hours: int) -> Path:
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Long")
+    dest = ExportDestination(stack, "Exports")
+    ForecastExportJob(
+        stack,
+        "Demand",
+        forecast_arn=f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:forecast/shop_demand",
+        destination=dest,
+        timeout=Duration.hours(hours),
+    )
+    PersonalizeDatasetExportJob(
+        stack,
+        "Users",
+        dataset_arn=f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:dataset/shop/USERS",
+        destination=dest,
+        wait=False,
+    )
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def six_hours(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synth(tmp_path_factory.mktemp("six"), 6)
+
+
+def steps_of(result: SimulationResult, service: str) -> list[tuple[str, str, str]]:
+    return [(s.logical_id[:6], s.request_type, s.status) for s in result.steps if s.service == service]
+
+
+def run(assembly: Path, scenario: Scenario, **kwargs: object) -> SimulationResult:
+    result = simulate(assembly, scenario={"Forecast": scenario}, **kwargs)  # type: ignore[arg-type]
+    assert result.problems == []
+    return result
+
+
+def test_success_waits_for_the_signal_and_reports_the_final_attributes(six_hours: Path) -> None:
+    result = run(six_hours, Scenario.SUCCESS)
+    (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
+    assert wait.status == "SUCCESS" and wait.simulated_seconds >= 60
+    created = next(
+        s for s in result.steps if s.logical_id.startswith("DemandResource") or s.logical_id == "Demand0D9EE668"
+    )
+    assert created.data["Status"].startswith("CREATE_"), "the custom resource completed at start"
+    report = result.step(next(s.logical_id for s in result.steps if s.logical_id.startswith("DemandResult")))
+    assert report.status == "SUCCESS"
+    assert report.data["Status"] == "ACTIVE" and report.data["JobArn"] == created.physical_id
+    assert report.data["OutputUri"].endswith("/forecast/Long/Demand/")
+    operations = result.operations("StepFunctions")
+    assert operations.count("StartExecution") == 1
+    assert "StopResource" not in result.operations("Forecast")
+
+
+def test_a_failed_job_fails_the_wait_with_the_services_reason_and_rolls_back(six_hours: Path) -> None:
+    result = run(six_hours, Scenario.FAILURE)
+    (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
+    assert wait.status == "FAILED" and FAILURE_REASON in wait.reason
+    assert ("Demand", "Delete", "SUCCESS") in steps_of(result, "Forecast")
+    assert "DeleteForecastExportJob" in result.operations("Forecast"), "the record goes, the S3 output stays"
+
+
+def test_a_job_past_its_deadline_is_stopped_and_the_wait_fails_before_its_timeout(six_hours: Path) -> None:
+    result = run(six_hours, Scenario.NEVER_ENDS)
+    (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
+    assert wait.status == "FAILED"
+    assert "did not finish within the timeout of 21300 s" in wait.reason
+    assert "asked the service to stop it" in wait.reason
+    assert 21300 <= wait.simulated_seconds < 21600, "signalled before CloudFormation's own timeout"
+    assert "StopResource" in result.operations("Forecast")
+
+
+def test_wait_false_completes_at_start(six_hours: Path) -> None:
+    result = run(six_hours, Scenario.SUCCESS)
+    users = next(s for s in result.steps if s.service == "Personalize" and s.request_type == "Create")
+    assert users.status == "SUCCESS" and users.data["Status"] in ("CREATE PENDING", "CREATE IN_PROGRESS")
+    assert users.polls == 1
+
+
+def test_a_longer_timeout_keeps_the_job_and_waits_again(six_hours: Path, tmp_path: Path) -> None:
+    seven = synth(tmp_path / "seven", 7)
+    result = run(six_hours, Scenario.SUCCESS, update_to=seven)
+    waits = [s for s in result.steps if s.service == "WaitCondition"]
+    assert [w.phase for w in waits] == ["deploy", "update"] and all(w.status == "SUCCESS" for w in waits)
+    update = next(s for s in result.steps if s.service == "Forecast" and s.request_type == "Update")
+    created = next(s for s in result.steps if s.service == "Forecast" and s.request_type == "Create")
+    assert update.physical_id == created.physical_id, "the job is kept"
+    assert result.operations("Forecast").count("CreateForecastExportJob") == 1
+    assert result.operations("StepFunctions").count("StartExecution") == 2, "a tracker for the new wait"
