@@ -14,7 +14,12 @@ synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into 
 	$(PY) -m sample_app.summary cdk.out
 	$(PY) -m sample_app.simulate cdk.out
 
-test: $(VENV)/.installed ## Lint, type-check and run the tests
+# checkov pins boto3 1.35 and packaging < 24, which the tests cannot use: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
+
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Lint, type-check and run the tests
 	$(PY) -m ruff check export_constructs tests sample_app bench
 	$(PY) -m ruff format --check export_constructs tests sample_app bench
 	$(PY) -m mypy
@@ -30,9 +35,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(CHECKOV_VENV)/.installed: Makefile
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

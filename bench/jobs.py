@@ -15,7 +15,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from export_constructs import ExportDestination, PersonalizeDatasetExportJob, RoboMakerWorldExportJob, _defaults
+from export_constructs import (
+    ExportDestination,
+    ForecastExportJob,
+    PersonalizeDatasetExportJob,
+    PinpointExportJob,
+    RoboMakerWorldExportJob,
+    _defaults,
+)
 from export_constructs._provider import _ASSET_EXCLUDE, _PACKAGE_DIR, HANDLER_RUNTIME
 from export_constructs.handler import consts
 
@@ -50,10 +57,33 @@ def robomaker_job(scope: Construct, destination: ExportDestination, i: int) -> C
     )
 
 
+def forecast_job(scope: Construct, destination: ExportDestination, i: int) -> Construct:
+    return ForecastExportJob(
+        scope,
+        f"Forecast{i:03d}",
+        forecast_arn=f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/demand_{i:03d}",
+        destination=destination,
+        format=("CSV", "PARQUET")[i % 2],
+    )
+
+
+def pinpoint_job(scope: Construct, destination: ExportDestination, i: int) -> Construct:
+    # One role per Pinpoint project: a few projects, segments within them.
+    return PinpointExportJob(
+        scope,
+        f"Pinpoint{i:03d}",
+        application_id=f"{i // 50 + 1:032x}",
+        destination=destination,
+        segment_id=f"{i:032x}" if i % 2 else None,
+    )
+
+
 #: service -> how to add its job ``i``. Mixed stacks take the services in this order, in turn.
 BUILDERS: dict[str, JobBuilder] = {
     "personalize": personalize_job,
     "robomaker": robomaker_job,
+    "forecast": forecast_job,
+    "pinpoint": pinpoint_job,
 }
 
 

@@ -54,6 +54,8 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)
     polls: int = 0
     simulated_seconds: float = 0.0
+    retried_ids: list[str] = field(default_factory=list)
+    """With ``retry_create``: the physical ids the first and the retried onEvent returned."""
 
 
 @dataclass
@@ -138,6 +140,7 @@ class _Stack:
         self.jobs = stack.jobs(self.resolver)
         self._functions: dict[str, _Function] = {}
         self._interpreter = Interpreter(self._invoke_arn)
+        self.retry_create = False
 
     # -- the long-wait path ------------------------------------------------------------------
 
@@ -247,6 +250,13 @@ class _Stack:
         started = self.clock.elapsed
         try:
             result = self.function(job.provider.on_event)(request) or {}
+            if request_type == "Create" and self.retry_create:
+                # The framework's invoke of onEvent is retried (e.g. its answer was lost): the
+                # same request again, which must adopt what the first one started.
+                first = result.get("PhysicalResourceId")
+                self.log(f"  onEvent retried with the same request (first answer: {first})")
+                result = self.function(job.provider.on_event)(request) or {}
+                step.retried_ids = [str(first), str(result.get("PhysicalResourceId"))]
             physical = result.get("PhysicalResourceId") or (
                 request["RequestId"] if request_type == "Create" else physical_id
             )
@@ -377,6 +387,8 @@ def simulate(
     log: Log | None = None,
     account: str = "123456789012",
     region: str = "us-east-1",
+    retry_create: bool = False,
+    before_delete: Callable[[Mapping[str, FakeService]], None] | None = None,
 ) -> SimulationResult:
     """Deploy (and optionally update and delete) a stack's export jobs against fake services.
 
@@ -392,6 +404,11 @@ def simulate(
             Default: no update.
         delete: end by deleting the stack (each live job gets a Delete). Default: True.
         log: called with each progress line (e.g. ``print``). Default: silent.
+        retry_create: invoke every Create's onEvent twice with the same request, as the
+            framework does when its first invocation's answer is lost. Default: False.
+        before_delete: called with the fake services (by service name) after the deployment
+            (and update), before the Delete events, e.g. to delete a job out of band.
+            Default: nothing.
         account: the simulated account id. Region: the simulated Region.
 
     Returns:
@@ -424,13 +441,21 @@ def simulate(
         cleanup.enter_context(_aws_environment(fakes, region))
         targets = {s.name: s for s in _stacks_of(update_to)} if update_to is not None else {}
         for run in runs:
-            steps += _lifecycle(run, targets.get(run.stack.name), delete=delete)
+            run.retry_create = retry_create
+            steps += _lifecycle(
+                run,
+                targets.get(run.stack.name),
+                delete=delete,
+                before_delete=lambda: before_delete and before_delete(fakes),
+            )
     calls = [c for fake in fakes.values() for c in fake.calls]
     problems = [p for fake in fakes.values() for p in fake.problems] + waits.signals.problems
     return SimulationResult(steps=steps, calls=calls, problems=problems)
 
 
-def _lifecycle(run: _Stack, target: StackTemplate | None, *, delete: bool) -> list[Step]:
+def _lifecycle(
+    run: _Stack, target: StackTemplate | None, *, delete: bool, before_delete: Callable[[], object]
+) -> list[Step]:
     steps: list[Step] = []
     live: dict[str, tuple[JobResource, str, dict[str, Any]]] = {}
 
@@ -491,6 +516,7 @@ def _lifecycle(run: _Stack, target: StackTemplate | None, *, delete: bool) -> li
         for old_job, physical, old_props in replaced:
             steps.append(run.run(old_job, "Delete", "cleanup", properties=old_props, physical_id=physical))
     if delete:
+        before_delete()
         for _, (job, physical, props) in reversed(list(live.items())):
             steps.append(run.run(job, "Delete", "delete", properties=props, physical_id=physical))
     return steps

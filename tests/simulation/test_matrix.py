@@ -1,6 +1,6 @@
-"""The end-to-end matrix: every service of the synthesized sample app x every scenario,
-through the real handler code and the Provider framework's rules, against the fake services.
-Each test asserts what CloudFormation would see and which API calls were made."""
+"""The end-to-end lifecycle of every service of the synthesized sample app - Create, polls,
+Update (replacing or keeping the job), Delete - through the real handler code and the Provider
+framework's rules, against the fake services. The failure modes are in test_faults.py."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from export_constructs.testing import FAILURE_REASON, Scenario, SimulationResult, simulate
-from export_constructs.testing.simulate import CREATE_FAILED_MARKER
+from export_constructs.testing import Scenario, SimulationResult, simulate
 
-from .conftest import copy_assembly
+from .conftest import edited, job_of
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,6 @@ SERVICES = {
         Service("Pinpoint", "CreateExportJob", "GetExportJob", "COMPLETED", None),
     )
 }
-
-
-def job_of(assembly: Path, service: str) -> str:
-    template = json.loads((assembly / "ExportConstructsSample.template.json").read_text())
-    (logical_id,) = [k for k, v in template["Resources"].items() if v["Type"] == f"Custom::ExportJob-{service}"]
-    return str(logical_id)
 
 
 def run(assembly: Path, service: str, scenario: Scenario, **kwargs: Any) -> SimulationResult:
@@ -74,79 +67,6 @@ def test_success_reports_the_jobs_attributes_and_delete_keeps_the_output(sample_
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_a_failed_job_fails_the_resource_with_the_services_reason(sample_assembly: Path, service: str) -> None:
-    result = run(sample_assembly, service, Scenario.FAILURE)
-    created = result.step(job_of(sample_assembly, service))
-    assert created.status == "FAILED"
-    assert FAILURE_REASON in created.reason
-    assert created.physical_id and created.physical_id in created.reason, "the message names the job"
-    rollback = result.step(job_of(sample_assembly, service), "Delete", "rollback")
-    assert rollback.status == "SUCCESS"
-
-
-@pytest.mark.parametrize("service", SERVICES)
-def test_a_job_that_never_ends_fails_at_the_handlers_own_deadline_and_is_stopped_where_possible(
-    sample_assembly: Path, service: str
-) -> None:
-    spec = SERVICES[service]
-    result = run(sample_assembly, service, Scenario.NEVER_ENDS)
-    created = result.step(job_of(sample_assembly, service))
-    assert created.status == "FAILED"
-    assert "did not finish within the timeout of 3000 s" in created.reason
-    assert created.physical_id and created.physical_id in created.reason
-    # Before the framework's own one-hour timeout ("Operation timed out"), which would stop nothing.
-    assert created.simulated_seconds < 3600
-    operations = result.operations(service)
-    if spec.stop:
-        assert spec.stop in operations
-        assert "asked the service to stop it" in created.reason
-    else:
-        assert "no API to stop it" in created.reason
-    assert result.step(job_of(sample_assembly, service), "Delete", "rollback").status == "SUCCESS"
-
-
-@pytest.mark.parametrize("scenario", [Scenario.THROTTLING, Scenario.SERVER_ERRORS])
-@pytest.mark.parametrize("service", SERVICES)
-def test_throttling_and_5xx_bursts_are_retried_and_the_job_succeeds(
-    sample_assembly: Path, service: str, scenario: Scenario
-) -> None:
-    spec = SERVICES[service]
-    result = run(sample_assembly, service, scenario)
-    created = result.step(job_of(sample_assembly, service))
-    assert created.status == "SUCCESS", created.reason
-    calls = [c for c in result.calls if c.service == service]
-    for operation in (spec.create, spec.describe):
-        statuses = [c.status for c in calls if c.operation == operation]
-        assert statuses[0] >= 400 and statuses[1] == 200, f"{operation}: {statuses}"
-    assert [c.operation for c in calls].count(spec.create) == 2, "one retry, one job"
-
-
-@pytest.mark.parametrize("service", SERVICES)
-def test_access_denied_on_start_fails_the_create_and_the_rollback_delete_is_ignored(
-    sample_assembly: Path, service: str
-) -> None:
-    spec = SERVICES[service]
-    result = run(sample_assembly, service, Scenario.ACCESS_DENIED)
-    created = result.step(job_of(sample_assembly, service))
-    assert created.status == "FAILED"
-    assert "not authorized to perform" in created.reason
-    assert created.physical_id == CREATE_FAILED_MARKER
-    assert result.step(job_of(sample_assembly, service), "Delete", "rollback").status == "SUCCESS"
-    operations = result.operations(service)
-    assert operations.count(spec.create) == 1, "a refusal is not retried"
-    assert operations[-1] == spec.create, "nothing to clean up after it"
-
-
-def _edit_request(assembly: Path, target: Path, service: str, edit: Any) -> Path:
-    updated = copy_assembly(assembly, target)
-    path = updated / "ExportConstructsSample.template.json"
-    template = json.loads(path.read_text())
-    edit(template["Resources"][job_of(assembly, service)]["Properties"])
-    path.write_text(json.dumps(template))
-    return updated
-
-
-@pytest.mark.parametrize("service", SERVICES)
 def test_update_with_a_changed_request_starts_a_new_job_and_cleans_up_the_old_one(
     sample_assembly: Path, tmp_path: Path, service: str
 ) -> None:
@@ -163,7 +83,7 @@ def test_update_with_a_changed_request_starts_a_new_job_and_cleans_up_the_old_on
         else:
             request["tags"]["rev"] = "2"
 
-    updated = _edit_request(sample_assembly, tmp_path / "updated", service, retag)
+    updated = edited(sample_assembly, tmp_path / "updated", service, retag)
     result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
     logical_id = job_of(sample_assembly, service)
     created, update = result.step(logical_id), result.step(logical_id, "Update")
@@ -181,7 +101,7 @@ def test_update_of_the_timeout_only_keeps_the_job(sample_assembly: Path, tmp_pat
     def longer(properties: dict[str, Any]) -> None:
         properties["TimeoutSeconds"] = "3300"
 
-    updated = _edit_request(sample_assembly, tmp_path / "updated", service, longer)
+    updated = edited(sample_assembly, tmp_path / "updated", service, longer)
     result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
     logical_id = job_of(sample_assembly, service)
     update = result.step(logical_id, "Update")
