@@ -24,6 +24,8 @@ from .handler import consts
 
 #: S3 keys are at most 1,024 bytes; the export's own file names need room too.
 MAX_PREFIX_LENGTH = 512
+#: What ``.`` in the services' S3 path patterns (Java regular expressions) never matches.
+LINE_BREAKS = "\n\r\x85\u2028\u2029"
 
 
 class ExportJobBase(Construct):
@@ -79,7 +81,12 @@ class ExportJobBase(Construct):
     def _check_common(self, problems: Problems, *, prefix: str | None, timeout: Duration) -> str:
         """Validate ``prefix`` and ``timeout``; return the prefix to use."""
         seconds = seconds_of(timeout)
-        if not is_unresolved(seconds):
+        if is_unresolved(seconds):
+            problems.add(
+                "timeout",
+                "must be known at synth time, not a token: it decides how the stack waits for the job",
+            )
+        else:
             limit = seconds_of(_defaults.MAX_LONG_TIMEOUT)
             if seconds > limit or seconds < 60:
                 problems.add(
@@ -96,6 +103,11 @@ class ExportJobBase(Construct):
             problems.length("prefix", prefix, max_len=MAX_PREFIX_LENGTH)
             if prefix.startswith("/"):
                 problems.add("prefix", f"must not start with '/', got {prefix!r}")
+            if any(c in LINE_BREAKS for c in prefix):
+                problems.add(
+                    "prefix",
+                    f"must not contain line breaks: the services' S3 path patterns admit none, got {prefix!r}",
+                )
             if consts.SIGNAL_SEPARATOR in prefix:
                 problems.add("prefix", f"must not contain {consts.SIGNAL_SEPARATOR!r}, got {prefix!r}")
             if prefix and not prefix.endswith("/"):

@@ -84,8 +84,10 @@ def addr_of(scope: IConstruct) -> str:
 
 @_weak_memo
 def seconds_of(duration: Duration) -> float:
-    """``duration.to_seconds()``: Durations are immutable, and the default ones are shared."""
-    return duration.to_seconds()
+    """``duration.to_seconds()``: Durations are immutable, and the default ones are shared.
+
+    Fractional seconds are returned, not refused with a jsii error: validation reports them."""
+    return duration.to_seconds(integral=False)
 
 
 @_weak_memo

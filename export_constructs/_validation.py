@@ -9,6 +9,11 @@ from constructs import Construct
 
 from ._memo import is_unresolved
 
+#: AWS reads its patterns as Java regular expressions: ``\d`` and ``\w`` are ASCII (``re.ASCII``),
+#: and ``.`` matches no line terminator, where Python's ``.`` refuses only "\n". The other
+#: terminators are read as "\n" when matching, which no API pattern admits elsewhere.
+_AS_NEWLINE = str.maketrans(dict.fromkeys("\r\x85\u2028\u2029", "\n"))
+
 
 class Problems:
     """Collects the problems of one construct's props and raises them together.
@@ -63,13 +68,17 @@ class Problems:
         *,
         full: bool = True,
         hint: str = "",
+        unicode: bool = False,
     ) -> None:
-        """``regex`` is the API's pattern; AWS patterns are anchored only where they say so,
-        but a value must match as a whole unless ``full`` is False."""
+        """``regex`` is the API's pattern, read as AWS reads it (see ``_AS_NEWLINE``); AWS
+        patterns are anchored only where they say so, but a value must match as a whole unless
+        ``full`` is False. ``unicode``: ``regex`` is written for Python's Unicode-wide ``re`` as it is
+        (the tag patterns)."""
         if value is None or is_unresolved(value):
             return
-        compiled = re.compile(regex)
-        ok = compiled.fullmatch(value) if full else compiled.match(value)
+        compiled = re.compile(regex) if unicode else re.compile(regex, re.ASCII)
+        subject = value if unicode else value.translate(_AS_NEWLINE)
+        ok = compiled.fullmatch(subject) if full else compiled.match(subject)
         if not ok:
             extra = f" ({hint})" if hint else ""
             self.add(prop, f"must match the pattern {regex}{extra}, got {_short(value)}")
@@ -105,23 +114,23 @@ class Problems:
         max_value: int = 256,
     ) -> None:
         """AWS's common tag rules: count, key 1..max_key, value 0..max_value, the pattern, and
-        no ``aws:`` key prefix in any case (reserved for AWS)."""
+        no ``aws:`` key prefix in any case (reserved for AWS). The patterns are Python's (see
+        ``pattern``'s ``unicode``); the value of a key that is a token is checked all the same."""
         if tags is None or is_unresolved(tags):
             return
         if len(tags) > max_count:
             self.add(prop, f"must have at most {max_count} tags, got {len(tags)}")
         for key, value in tags.items():
-            if is_unresolved(key):
-                continue
-            self.length(f"{prop}[{key!r}] key", key, min_len=1, max_len=max_key)
-            self.pattern(f"{prop}[{key!r}] key", key, key_pattern)
-            if key.lower().startswith("aws:"):
-                self.add(
-                    f"{prop}[{key!r}] key",
-                    "must not start with 'aws:' (reserved for AWS, in any case)",
-                )
+            if not is_unresolved(key):
+                self.length(f"{prop}[{key!r}] key", key, min_len=1, max_len=max_key)
+                self.pattern(f"{prop}[{key!r}] key", key, key_pattern, unicode=True)
+                if key.lower().startswith("aws:"):
+                    self.add(
+                        f"{prop}[{key!r}] key",
+                        "must not start with 'aws:' (reserved for AWS, in any case)",
+                    )
             self.length(f"{prop}[{key!r}] value", value, max_len=max_value)
-            self.pattern(f"{prop}[{key!r}] value", value, value_pattern)
+            self.pattern(f"{prop}[{key!r}] value", value, value_pattern, unicode=True)
 
 
 def _short(value: str) -> str:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aws_cdk import Annotations, RemovalPolicy, Stack
+from aws_cdk import Annotations, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -147,6 +147,12 @@ class ExportDestination(Construct):
     # -- public API ------------------------------------------------------------------------
 
     @functools.cached_property
+    def _bucket_logical_id(self) -> str:
+        cfn = self.bucket.node.default_child
+        assert isinstance(cfn, s3.CfnBucket)
+        return str(stack_of(self).resolve(stack_of(self).get_logical_id(cfn)))
+
+    @functools.cached_property
     def _rendered_bucket_arn(self) -> str:
         """The bucket's ARN as cdk-nag renders it in finding ids."""
         return render(self, self.bucket.bucket_arn)
@@ -228,7 +234,19 @@ class ExportDestination(Construct):
                 acknowledge(role, [finding], REASON_PREFIX_WILDCARD)
 
     def _object_arns(self, access: _WriteAccess) -> list[str]:
-        return lazy_list(lambda: [self.bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(access.prefixes)])
+        return lazy_list(lambda: [self.arn_for_objects(p) for p in collapse_prefixes(access.prefixes)])
+
+    def arn_for_objects(self, prefix: str) -> str:
+        """``<bucket ARN>/<prefix>*``: the objects under ``prefix``, for policy statements.
+
+        For the destination's own bucket and a plain prefix it is one ``Fn::Sub`` string (~130
+        bytes less per listed prefix than CDK's ``Fn::Join``, which counts when hundreds of jobs
+        list their prefixes); otherwise the bucket's ``arn_for_objects``."""
+        cfn = self.bucket.node.default_child if self._owned else None
+        if not isinstance(cfn, s3.CfnBucket) or is_unresolved(prefix):
+            return self.bucket.arn_for_objects(f"{prefix}*")
+        logical_id = self._bucket_logical_id
+        return Fn.sub("${" + logical_id + ".Arn}/" + prefix.replace("${", "${!") + "*")
 
     def _add_statements(
         self,

@@ -24,9 +24,9 @@ INGESTION_MODES = ("BULK", "PUT", "ALL")
 DATASET_ARN_PATTERN = r"arn:([a-z\d-]+):personalize:.*:.*:.+"
 JOB_NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9\-_]*"
 ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
-# botocore's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ in Python's re: letters and digits (\w),
-# separators (\s), and _.:/=+-@.
-TAG_PATTERN = r"[\w\s.:/=+\-@]*"
+# botocore's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ in Python's re: letters, digits and _ (\w),
+# the separators \p{Z} (listed: \s would also admit tabs and line breaks), and .:/=+-@.
+TAG_PATTERN = r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
 MAX_TAGS = 200
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256
@@ -110,7 +110,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         super().__init__(scope, id)
         problems = Problems(self)
         problems.length("dataset_arn", dataset_arn, min_len=1, max_len=256)
-        problems.pattern("dataset_arn", dataset_arn, DATASET_ARN_PATTERN, full=False)
+        problems.pattern("dataset_arn", dataset_arn, DATASET_ARN_PATTERN)
         problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
         problems.length("job_name", job_name, min_len=1, max_len=63)
         problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
@@ -123,7 +123,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         )
         if role is not None:
             problems.length("role", role.role_arn, max_len=256)
-            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, full=False)
+            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         problems.length("prefix", self.prefix, max_len=MAX_PATH - len("s3://") - 63 - 1)
         problems.raise_if_any()

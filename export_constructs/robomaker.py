@@ -37,12 +37,14 @@ TAG_PATTERN = r"[a-zA-Z0-9 _.\-\/+=:]*"
 #: AWS's guide asks the export role for PutObject, GetObject and AbortMultipartUpload on the
 #: bucket; the destination grants s3:PutObject, these are the rest.
 ROLE_OBJECT_ACTIONS = ["s3:GetObject", "s3:AbortMultipartUpload"]
+#: On the export jobs (IAM resource type ``worldExportJob``).
 HANDLER_JOB_ACTIONS = [
-    "robomaker:CreateWorldExportJob",
     "robomaker:DescribeWorldExportJob",
     "robomaker:CancelWorldExportJob",
     "robomaker:TagResource",
 ]
+#: CreateWorldExportJob is authorised on the worlds it exports (resource type ``world``) only: the
+#: job's id does not exist yet.
 HANDLER_WORLD_ACTIONS = ["robomaker:CreateWorldExportJob"]
 
 END_OF_SUPPORT_ID = "export-constructs:robomaker-end-of-support"
@@ -194,11 +196,11 @@ class RoboMakerWorldExportJob(ExportJobBase):
         key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
         prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
         if not prefixes:
-            bucket = self.destination.bucket
+            destination = self.destination
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=ROLE_OBJECT_ACTIONS,
-                    resources=lazy_list(lambda: [bucket.arn_for_objects(f"{p}*") for p in collapse_prefixes(prefixes)]),
+                    resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
                 )
             )
         prefixes.append(self.prefix)

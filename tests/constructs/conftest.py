@@ -34,3 +34,12 @@ def sample() -> tuple[cdk.App, cdk.Stack]:
 
 def resources_of(template: Mapping[str, Any], kind: str) -> dict[str, Any]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def object_path(arn: Any) -> str:
+    """The ``/<prefix>*`` part of an object ARN in a policy, whichever form CDK or the library
+    wrote it in: ``Fn::Join ["", [<bucket Arn>, "/p/*"]]`` or ``Fn::Sub "${Bucket.Arn}/p/*"``."""
+    if "Fn::Sub" in arn:
+        text = arn["Fn::Sub"]
+        return str(text[text.index(".Arn}") + len(".Arn}") :])
+    return str(arn["Fn::Join"][1][1])

@@ -29,7 +29,7 @@ from export_constructs.forecast import (
 )
 from tests.handler.events import load
 
-from .conftest import nag_findings, resources_of
+from .conftest import nag_findings, object_path, resources_of
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 FORECAST_HEAD = "arn:aws:forecast:us-east-1:123456789012:forecast/"
@@ -126,7 +126,7 @@ def test_service_role_may_write_and_read_only_under_the_prefixes_and_use_the_key
         '["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"]',
     }
     for objects in ('"s3:PutObject"', '"s3:GetObject"'):
-        assert [r["Fn::Join"][1][1] for r in by_action[objects]["Resource"]] == [
+        assert [object_path(r) for r in by_action[objects]["Resource"]] == [
             "/forecast/Test/Weekly/*",
             "/forecast/demand/*",
         ]
@@ -159,7 +159,8 @@ def test_handler_may_manage_only_this_stacks_export_jobs_of_the_listed_forecasts
             ],
             "Effect": "Allow",
             "Resource": [
-                job_arn(["shop_demand/ex", STACK_PREFIX, "_*"]),
+                # Derived names carry this stack's prefix whatever the forecast: one entry for all.
+                job_arn(["*/ex", STACK_PREFIX, "_*"]),
                 {
                     "Fn::Join": [
                         "",
@@ -321,7 +322,7 @@ def test_many_forecasts_collapse_to_the_accounts_forecasts_within_iam_limits_and
     app = cdk.App()
     stack = cdk.Stack(app, "Many", env=ENV)
     dest = ExportDestination(stack, "Exports")
-    # A named job first: its ARN is listed, then collapses with the rest once they are too many.
+    # A named job stays listed with its forecast; derived names need one entry whatever the forecasts.
     ForecastExportJob(stack, "Named", forecast_arn=DEMAND, destination=dest, job_name="named_export")
     for i in range(24):
         ForecastExportJob(stack, f"Job{i}", forecast_arn=f"{FORECAST_HEAD}f{i}", destination=dest)
@@ -329,7 +330,7 @@ def test_many_forecasts_collapse_to_the_accounts_forecasts_within_iam_limits_and
     jobs, create = forecast_statements(template)
     assert jobs["Resource"] == [
         job_arn(["*/ex", STACK_PREFIX, "_*"]),
-        {"Fn::Join": ["", ["arn:", PARTITION, ":forecast:us-east-1:123456789012:forecast-export-job/*/named_export"]]},
+        job_arn("shop_demand/named_export"),
     ]
     assert create["Resource"] == [
         {"Fn::Join": ["", ["arn:", PARTITION, ":forecast:us-east-1:123456789012:forecast/*"]]}
@@ -552,4 +553,15 @@ def test_unresolved_tokens_pass() -> None:
     # The forecast's name is known only at deploy time: the job ARNs take any forecast.
     assert "forecast-export-job/*/" in json.dumps(jobs["Resource"])
     assert create["Resource"] == [{"Ref": "P"}]
+    assert nag_findings(app, stack) == {}
+
+
+def test_more_named_jobs_than_can_be_listed_keep_their_names_on_any_forecast_and_pass_nag() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Named", env=ENV)
+    dest = ExportDestination(stack, "Exports")
+    for i in range(22):
+        ForecastExportJob(stack, f"Job{i}", forecast_arn=f"{FORECAST_HEAD}f{i}", destination=dest, job_name=f"n{i}")
+    jobs, _ = forecast_statements(dict(Template.from_stack(stack).to_json()))
+    assert jobs["Resource"] == [job_arn(f"*/n{i}") for i in sorted(range(22), key=str)]
     assert nag_findings(app, stack) == {}

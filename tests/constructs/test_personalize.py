@@ -15,7 +15,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from export_constructs import ExportDestination, PersonalizeDatasetExportJob
 
-from .conftest import nag_findings, resources_of
+from .conftest import nag_findings, object_path, resources_of
 
 Built = tuple[cdk.App, cdk.Stack, Mapping[str, Any]]
 
@@ -210,7 +210,7 @@ def test_service_role_policy_is_least_privilege(built: Built) -> None:
         ]
     )
     put = next(s for s in statements if s["Action"] == "s3:PutObject")
-    assert [r["Fn::Join"][1][1] for r in put["Resource"]] == ["/personalize/Test/Items/*", "/personalize/users/*"]
+    assert [object_path(r) for r in put["Resource"]] == ["/personalize/Test/Items/*", "/personalize/users/*"]
     assert all(s["Resource"] != "*" for s in statements)
 
 

@@ -17,7 +17,7 @@ from export_constructs.handler.adapters import pinpoint as adapter_module
 from export_constructs.pinpoint import END_OF_SUPPORT_ID, PinpointExportJob
 
 from ..handler.events import load
-from .conftest import nag_findings, resources_of
+from .conftest import nag_findings, object_path, resources_of
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 APP_A = "0123456789abcdef0123456789abcdef"
@@ -140,7 +140,7 @@ def test_role_may_only_write_under_its_jobs_prefixes_and_use_the_key_to_encrypt(
             '["s3:ListBucket", "s3:GetBucketLocation"]',
             '["kms:GenerateDataKey", "kms:Decrypt"]',
         }
-        assert [r["Fn::Join"][1][1] for r in by_action['"s3:PutObject"']["Resource"]] == prefixes
+        assert [object_path(r) for r in by_action['"s3:PutObject"']["Resource"]] == prefixes
         assert by_action['["s3:ListBucket", "s3:GetBucketLocation"]']["Resource"] == {
             "Fn::GetAtt": ["ExportsD637FF99", "Arn"]
         }
