@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 from aws_cdk import Annotations, Duration, Stack, Token
@@ -37,6 +38,8 @@ APPLICATION_ID_PATTERN = r"[0-9a-fA-F]+"
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
+#: ``SegmentVersion`` is an ``integer`` (seed 003): 32 bits in AWS's models.
+MAX_SEGMENT_VERSION = 2**31 - 1
 
 #: Writing into an SSE-KMS bucket needs kms:GenerateDataKey; S3 multipart uploads into it also need
 #: kms:Decrypt, and Pinpoint does not document how it uploads. Nothing else (no key or bucket policy
@@ -161,6 +164,7 @@ class PinpointExportJob(ExportJobBase):
         timeout: Duration = _defaults.DEFAULT_TIMEOUT,
         wait: bool = True,
     ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
         problems.length("application_id", application_id, min_len=1)
@@ -233,13 +237,20 @@ class PinpointExportJob(ExportJobBase):
             return
         if segment_id is None:
             problems.add("segment_version", "requires segment_id: it is the version of that segment")
-        if Token.is_unresolved(segment_version):
+        # Infinity and NaN have no JSON form: jsii's Node.js process would die on them.
+        finite = not isinstance(segment_version, float) or math.isfinite(segment_version)
+        if finite and Token.is_unresolved(segment_version):
             return
         if isinstance(segment_version, bool) or not isinstance(segment_version, int):
             problems.add("segment_version", f"must be an integer, got {segment_version!r}")
             return
         if segment_version < 1:
             problems.add("segment_version", f"must be at least 1 (segment versions start at 1), got {segment_version}")
+        elif segment_version > MAX_SEGMENT_VERSION:
+            problems.add(
+                "segment_version",
+                f"must be at most {MAX_SEGMENT_VERSION} (the API's 32-bit integer), got {segment_version}",
+            )
 
     def _share_key(self, application_id: str) -> str:
         """Part of the role's construct id: the project id itself (validated hexadecimal), or for

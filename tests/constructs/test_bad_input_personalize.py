@@ -1,0 +1,219 @@
+"""Bad input for PersonalizeDatasetExportJob, property-based (see test_bad_input.py for the
+property, the shared strategies and how the oracles read the seeds' patterns). Oracles: seed 002
+(CreateDatasetExportJob) and, for the tags it does not list, botocore's personalize model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import pytest
+from aws_cdk import aws_iam as iam
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from export_constructs import PersonalizeDatasetExportJob
+
+from .test_bad_input import (
+    ALNUM,
+    ANY,
+    PROPERTY,
+    Scope,
+    accepted,
+    ascii_word,
+    mixed,
+    new_scope,
+    passed_through,
+    reaches_both,
+    role_arns,
+    sized,
+    tag_maps,
+    tags_ok,
+    text,
+    token,
+    unicode_tag_char,
+    with_token_key,
+)
+
+HEAD = "arn:aws:personalize:us-east-1:123456789012:dataset/"
+DATASET = HEAD + "shop/USERS"
+ROLE_HEAD = "arn:aws:iam::123456789012:role/"
+
+
+@pytest.fixture(scope="module")
+def scope() -> Scope:
+    return new_scope("BadInputPersonalize")
+
+
+def job(scope: Scope, **props: Any) -> Any:
+    """A builder for ``accepted``: the job with valid props but ``props``."""
+    kwargs: dict[str, Any] = {"dataset_arn": DATASET, "destination": scope.destination, **props}
+    return lambda cid: PersonalizeDatasetExportJob(scope.stack, cid, **kwargs)
+
+
+# -- dataset_arn: seed 002, max 256, `arn:([a-z\d-]+):personalize:.*:.*:.+` ------------------------
+
+datasets = mixed(
+    st.builds(
+        lambda p, r, name: f"arn:{p}:personalize:{r}:123456789012:dataset/{name}",
+        st.sampled_from(["aws", "aws-cn", "aws-us-gov", "a1-b"]),
+        st.sampled_from(["us-east-1", "", "x:y"]),
+        ascii_word(ALNUM + "/_-"),
+    ),
+    sized(lambda n: (HEAD + "x" * n)[:n], 256),
+    st.builds(lambda s: f"arn:aws:personalize:{s}", text()),
+)
+
+
+def dataset_ok(arn: str) -> bool:
+    return len(arn) <= 256 and re.fullmatch(f"arn:[a-z0-9-]+:personalize:{ANY}*:{ANY}*:{ANY}+", arn) is not None
+
+
+@PROPERTY
+@given(datasets)
+@example(DATASET)
+@example("arn:\u0661:personalize:r:a:x")  # a non-ASCII digit in the partition
+@example(DATASET + "\nx")  # a line break: ".+" is not the whole value
+def test_dataset_arn(scope: Scope, arn: str) -> None:
+    assert accepted(scope, job(scope, dataset_arn=arn), ["dataset_arn"]) == dataset_ok(arn)
+
+
+# -- ingestion_mode: seed 002, BULK | PUT | ALL ---------------------------------------------------
+
+modes = st.one_of(
+    st.sampled_from(["BULK", "PUT", "ALL"]), st.sampled_from(["bulk", "Put", "ALL ", " PUT", "BULKY", ""]), text()
+)
+
+
+def mode_ok(mode: str) -> bool:
+    return mode in ("BULK", "PUT", "ALL")
+
+
+@settings(PROPERTY, max_examples=60)
+@given(modes)
+@example("ALL")
+@example("all")
+def test_ingestion_mode(scope: Scope, mode: str) -> None:
+    assert accepted(scope, job(scope, ingestion_mode=mode), ["ingestion_mode"]) == mode_ok(mode)
+
+
+# -- job_name: seed 002, 1-63, `^[a-zA-Z0-9][a-zA-Z0-9\-_]*` --------------------------------------
+
+names = mixed(ascii_word(ALNUM + "-_", max_size=20), sized(lambda n: "j" * n, 1, 63))
+
+
+def name_ok(name: str) -> bool:
+    return 1 <= len(name) <= 63 and re.fullmatch("[a-zA-Z0-9][a-zA-Z0-9_-]*", name) is not None
+
+
+@PROPERTY
+@given(names)
+@example("users-export_1")
+@example("-users")
+def test_job_name(scope: Scope, name: str) -> None:
+    assert accepted(scope, job(scope, job_name=name), ["job_name"]) == name_ok(name)
+
+
+# -- role: seed 002 roleArn, max 256, `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+` ---
+
+roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 256)
+
+
+def role_ok(arn: str) -> bool:
+    return (
+        len(arn) <= 256 and re.fullmatch(r"arn:[a-z0-9-]+:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", arn) is not None
+    )
+
+
+@PROPERTY
+@given(roles)
+@example(ROLE_HEAD + "path/name+=,.@-_")
+@example(ROLE_HEAD + "name with a space")  # the pattern covers the whole ARN
+@example("arn:aws:iam::" + "\u0661" * 12 + ":role/r")  # non-ASCII digits
+def test_role(scope: Scope, arn: str) -> None:
+    try:
+        role = iam.Role.from_role_arn(scope.stack, scope.new_id("R"), arn, mutable=False)
+    except RuntimeError:  # CDK's own parsing refuses it: not the construct's input
+        assume(False)
+    assert accepted(scope, job(scope, role=role), ["role"]) == role_ok(arn)
+
+
+# -- tags: botocore's model (seed 002 lists none): at most 200; key 1-128, value 0-256, both
+# `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`; and no `aws:` keys (AWS's tag rules, the construct's docs) ----
+
+tag_chars = st.characters(categories=["L", "N", "Zs"]) | st.sampled_from("_.:/=+-@")
+tags = tag_maps(st.text(tag_chars, min_size=1, max_size=12), st.text(tag_chars, max_size=12), 200)
+
+
+def tag_map_ok(value: Mapping[str, str], tokens: Collection[str] = ()) -> bool:
+    return tags_ok(value, max_count=200, char_ok=unicode_tag_char, tokens=tokens)
+
+
+@PROPERTY
+@given(tags, st.none() | text())
+@example({"team name": "ml/ops @home+1=2:x-y_z.", "équipe": "①"}, None)
+@example({"a\tb": "v"}, None)  # a tab is a space (\s) but no separator (\p{Z})
+@example({"AwS:team": "ml"}, None)
+@example({}, "ml#ops")  # a token key's value is checked all the same
+def test_tags(scope: Scope, value: dict[str, str], token_key_value: str | None) -> None:
+    value, tokens = with_token_key(value, token_key_value)
+    assert accepted(scope, job(scope, tags=value), ["tags"]) == tag_map_ok(value, tokens)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "oracle"),
+    [
+        (datasets, dataset_ok),
+        (modes, mode_ok),
+        (names, name_ok),
+        (roles, role_ok),
+        (tags, tag_map_ok),
+    ],
+    ids=["dataset_arn", "ingestion_mode", "job_name", "role", "tags"],
+)
+def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle: Any) -> None:
+    reaches_both(strategy, oracle)
+
+
+# -- regressions --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "prop"),
+    [
+        ({"dataset_arn": DATASET + "\n#"}, "dataset_arn"),
+        ({"dataset_arn": "arn:\u0661:personalize:r:a:x"}, "dataset_arn"),
+        ({"role": ROLE_HEAD + "name#1"}, "role"),
+        ({"role": "arn:aws:iam::" + "\u0661" * 12 + ":role/r"}, "role"),
+        ({"tags": {"team": "ml\tops"}}, "tags['team'] value"),
+        ({"tags": {"a\nb": "v"}}, "tags['a\\nb'] key"),
+    ],
+)
+def test_values_the_api_refuses_are_refused(scope: Scope, props: dict[str, Any], prop: str) -> None:
+    """Regressions: the dataset and role ARNs were matched at their start only (``re.match``), so
+    anything after a valid beginning passed; ``\\d`` took non-ASCII digits; the tag pattern's ``\\s``
+    took tabs and line breaks, which botocore's ``\\p{Z}`` does not."""
+    if "role" in props:
+        props = {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), props["role"], mutable=False)}
+    with pytest.raises(ValueError, match=re.escape(f"- {prop}")):
+        job(scope, **props)(scope.new_id())
+
+
+# -- tokens: each string prop takes an unresolved value, unchecked, into the request -------------
+
+STRING_PROPS = ["dataset_arn", "ingestion_mode", "job_name", "prefix", "role", "tag key", "tag value"]
+
+
+@pytest.mark.parametrize("kind", ["ref", "lazy"])
+@pytest.mark.parametrize("prop", STRING_PROPS)
+def test_a_token_passes_through(scope: Scope, prop: str, kind: str) -> None:
+    name = f"{prop.title().replace(' ', '')}{kind.title()}"
+    value = token(kind, name)
+    cases: dict[str, dict[str, Any]] = {
+        "role": {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), value, mutable=False)},
+        "tag key": {"tags": {value: "v"}},
+        "tag value": {"tags": {"k": value}},
+    }
+    made = job(scope, **cases.get(prop, {prop: value}))(scope.new_id())
+    assert passed_through(made, kind, name)

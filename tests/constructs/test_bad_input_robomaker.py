@@ -1,0 +1,259 @@
+"""Bad input for RoboMakerWorldExportJob, property-based (see test_bad_input.py for the
+property, the shared strategies and how the oracles read the seeds' patterns). Oracles: seed 000
+(CreateWorldExportJob), and the construct's documented rules where it is stricter on purpose."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk.region_info import RegionInfo
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from export_constructs import RoboMakerWorldExportJob
+
+from .test_bad_input import (
+    ACCOUNT,
+    ALNUM,
+    ANY,
+    PROPERTY,
+    Scope,
+    accepted,
+    ascii_word,
+    duration,
+    mixed,
+    near_misses,
+    new_scope,
+    passed_through,
+    prefix_ok,
+    prefixes,
+    reaches_both,
+    role_arns,
+    sized,
+    tag_maps,
+    tags_ok,
+    text,
+    timeout_ok,
+    timeouts,
+    token,
+    with_token_key,
+)
+
+WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-0f1e2d3c4b5a/world-"
+ROLE_HEAD = "arn:aws:iam::123456789012:role/"
+
+
+@pytest.fixture(scope="module")
+def scope() -> Scope:
+    return new_scope("BadInputRoboMaker")
+
+
+def job(scope: Scope, **props: Any) -> Any:
+    """A builder for ``accepted``: the job with valid props but ``props``."""
+    kwargs: dict[str, Any] = {"worlds": [WORLD + "a"], "destination": scope.destination, **props}
+    return lambda cid: RoboMakerWorldExportJob(scope.stack, cid, **kwargs)
+
+
+# -- worlds: seed 000, 1-100 items, each 1-1224 characters of `arn:.*` ---------------------------
+
+world = mixed(
+    ascii_word(ALNUM + "-").map(lambda w: WORLD + w),
+    sized(lambda n: (WORLD + "w" * n)[:n], 1224),
+    st.sampled_from(["arn:", "arn", "", "world/sim-1/world-a", "ARN:x"]),
+    text().map(lambda s: "arn:" + s),
+)
+worlds = st.one_of(
+    st.lists(world, max_size=4),
+    st.lists(world, max_size=3).map(tuple),
+    st.builds(
+        lambda n, extra: [f"{WORLD}{i}" for i in range(n)] + extra,
+        st.sampled_from([0, 1, 99, 100, 101]),
+        st.lists(world, max_size=1),
+    ),
+    text(),  # a string, not a list of them
+)
+
+
+def worlds_ok(value: Sequence[str] | str) -> bool:
+    return (
+        not isinstance(value, str)
+        and 1 <= len(value) <= 100
+        and all(1 <= len(w) <= 1224 and re.fullmatch(f"arn:{ANY}*", w) is not None for w in value)
+    )
+
+
+@PROPERTY
+@given(worlds)
+@example([WORLD + "a", WORLD + "b"])
+@example(["arn:x\u2028"])  # a line break: `.*` is not the whole value
+@example(WORLD + "a")
+def test_worlds(scope: Scope, value: Sequence[str] | str) -> None:
+    assert accepted(scope, job(scope, worlds=value), ["worlds"]) == worlds_ok(value)
+
+
+# -- role: seed 000 iamRole, 1-255, `arn:aws:iam::\w+:role/.*` -------------------------------------
+
+roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 255)
+
+
+def role_ok(arn: str) -> bool:
+    return 1 <= len(arn) <= 255 and re.fullmatch(f"arn:aws:iam::[A-Za-z0-9_]+:role/{ANY}*", arn) is not None
+
+
+@PROPERTY
+@given(roles)
+@example(ROLE_HEAD + "path/to/name+=,.@-_")
+@example("arn:aws-cn:iam::123456789012:role/name")
+@example("arn:aws:iam::\u00e9t\u00e9:role/r")  # \w is ASCII in the API's pattern
+def test_role(scope: Scope, arn: str) -> None:
+    try:
+        role = iam.Role.from_role_arn(scope.stack, scope.new_id("R"), arn, mutable=False)
+    except RuntimeError:  # CDK's own parsing refuses it: not the construct's input
+        assume(False)
+    assert accepted(scope, job(scope, role=role), ["role"]) == role_ok(arn)
+
+
+# -- tags: seed 000, at most 50; key 1-128 and value 0-256 of `[a-zA-Z0-9 _.\-\/+=:]*`; and no aws:
+# keys (AWS's tag rules, the construct's docs) -------------------------------------------------------
+
+TAG_CHARS = ALNUM + " _.-/+=:"
+tags = tag_maps(ascii_word(TAG_CHARS), ascii_word(TAG_CHARS, min_size=0), 50)
+
+
+def tag_map_ok(value: Mapping[str, str], tokens: Collection[str] = ()) -> bool:
+    return tags_ok(value, max_count=50, char_ok=lambda c: c in TAG_CHARS, tokens=tokens)
+
+
+@PROPERTY
+@given(tags, st.none() | text())
+@example({"team name": "a-z A-Z 0-9 _.-/+=:"}, None)
+@example({"team": "ml@ops"}, None)
+@example({"équipe": "sim"}, None)
+@example({}, "ml@ops")
+def test_tags(scope: Scope, value: dict[str, str], token_key_value: str | None) -> None:
+    value, tokens = with_token_key(value, token_key_value)
+    assert accepted(scope, job(scope, tags=value), ["tags"]) == tag_map_ok(value, tokens)
+
+
+# -- prefix (the constructs' rules; s3Prefix, API_OutputLocation: 1-1024 of `.*`) and timeout -------
+
+
+@PROPERTY
+@given(prefixes(512))
+@example("robomaker/worlds/")
+@example("a\x85/")
+def test_prefix(scope: Scope, prefix: str) -> None:
+    assert accepted(scope, job(scope, prefix=prefix), ["prefix"]) == prefix_ok(prefix)
+
+
+@settings(PROPERTY, max_examples=30)
+@given(timeouts)
+def test_timeout(scope: Scope, unit_amount: tuple[str, int]) -> None:
+    assert accepted(scope, job(scope, timeout=duration(unit_amount)), ["timeout"]) == timeout_ok(unit_amount)
+
+
+# -- the stack's Region: the construct's rule (the iamRole pattern admits only the aws partition):
+# a Region CDK knows to be in another partition fails; an unknown one is left to RoboMaker ----------
+
+KNOWN = [r.name for r in RegionInfo.regions]
+#: The partitions' Region prefixes (AWS's partition metadata), written out here.
+OTHER_PARTITIONS = ("cn-", "us-gov-", "us-iso-", "us-isob-", "us-isof-", "eu-isoe-", "eusc-")
+regions = st.one_of(st.sampled_from(KNOWN), near_misses(st.sampled_from(KNOWN), "-1xA "), ascii_word(ALNUM + "-"))
+
+
+def region_ok(region: str) -> bool:
+    return not (region in KNOWN and region.startswith(OTHER_PARTITIONS))
+
+
+@settings(PROPERTY, max_examples=60)
+@given(regions)
+@example("cn-north-1")
+@example("us-gov-west-1")
+@example("eu-west-1")
+def test_region(scope: Scope, region: str) -> None:
+    app = scope.stack.node.scope
+    assert isinstance(app, cdk.App)
+    try:
+        stack = cdk.Stack(app, scope.new_id("Stack"), env=cdk.Environment(account=ACCOUNT, region=region))
+    except RuntimeError:  # CDK refuses the Region itself
+        assume(False)
+        raise
+    # An empty worlds list makes every example fail, so no provider is built per Region: whether
+    # the Region passed shows in the problems.
+    with pytest.raises(ValueError) as error:
+        RoboMakerWorldExportJob(stack, "J", worlds=[], destination=scope.destination)
+    message = str(error.value)
+    assert message.startswith(f"{stack.node.path}/J: invalid props:\n  - "), message
+    assert ("\n  - region: " not in message) == region_ok(region)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "oracle"),
+    [
+        (worlds, worlds_ok),
+        (roles, role_ok),
+        (tags, tag_map_ok),
+        (prefixes(512), prefix_ok),
+        (regions, region_ok),
+    ],
+    ids=["worlds", "role", "tags", "prefix", "region"],
+)
+def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle: Any) -> None:
+    reaches_both(strategy, oracle)
+
+
+# -- regressions ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "prop"),
+    [
+        ({"worlds": ["arn:x\r"]}, "worlds[0]"),
+        ({"worlds": ["arn:x\u2029"]}, "worlds[0]"),
+        ({"role": "arn:aws:iam::\u00e9t\u00e9:role/r"}, "role"),
+        ({"role": "arn:aws:iam::123456789012:role/r\r"}, "role"),
+        ({"tags": {cdk.Token.as_string(cdk.Fn.ref("K")): "ml@ops"}}, "tags"),
+    ],
+)
+def test_values_the_api_refuses_are_refused(scope: Scope, props: dict[str, Any], prop: str) -> None:
+    """Regressions: ``.`` took carriage returns and Unicode line separators, ``\\w`` non-ASCII
+    letters, and a token tag key let its value go unchecked."""
+    if "role" in props:
+        props = {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), props["role"], mutable=False)}
+    with pytest.raises(ValueError, match=re.escape(f"- {prop}")):
+        job(scope, **props)(scope.new_id())
+
+
+# -- tokens: each string prop takes an unresolved value, unchecked, into the request --------------
+
+STRING_PROPS = ["world", "prefix", "role", "tag key", "tag value"]
+# RoboMaker's tags are a map: a key may be a token only if it resolves to a string (CDK refuses a
+# map key that resolves to {"Ref": ...} when it synthesizes), so a key is tried as a Lazy only.
+TOKEN_CASES = [(p, k) for p in STRING_PROPS for k in ("ref", "lazy") if (p, k) != ("tag key", "ref")]
+
+
+@pytest.mark.parametrize(("prop", "kind"), TOKEN_CASES)
+def test_a_token_passes_through(scope: Scope, prop: str, kind: str) -> None:
+    name = f"{prop.title().replace(' ', '')}{kind.title()}"
+    value = token(kind, name)
+    cases: dict[str, dict[str, Any]] = {
+        "world": {"worlds": [WORLD + "a", value]},
+        "prefix": {"prefix": value},
+        "role": {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), value, mutable=False)},
+        "tag key": {"tags": {value: "v"}},
+        "tag value": {"tags": {"k": value}},
+    }
+    made = job(scope, **cases[prop])(scope.new_id())
+    assert passed_through(made, kind, name)
+
+
+def test_a_worlds_list_and_a_region_known_at_deploy_time_pass(scope: Scope) -> None:
+    made = job(scope, worlds=cdk.Token.as_list(cdk.Fn.ref("Worlds")))(scope.new_id())
+    assert passed_through(made, "ref", "Worlds")
+    agnostic = new_scope("RoboMakerAgnostic", env=cdk.Environment())  # the Region is a token
+    RoboMakerWorldExportJob(agnostic.stack, "J", worlds=[WORLD + "a"], destination=agnostic.destination)
