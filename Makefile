@@ -7,7 +7,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test bench lint typecheck unit clean
+.PHONY: synth test bench docs dist lint typecheck unit clean
 
 synth: $(VENV)/.installed node_modules/.installed ## Synthesize sample_app into cdk.out/ with the five cdk-nag packs, then simulate its jobs offline
 	$(CDK) synth --quiet --app "$(PY) -m sample_app.app"
@@ -28,6 +28,24 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Lint, type-check and run 
 bench: $(VENV)/.installed ## Synthesize 0-200 jobs with the library and 1-25 by hand, print the table (docs/benchmarks.md)
 	$(PY) -m bench
 
+# The API reference: the package and export_constructs.testing, from their docstrings (Google style);
+# the per-module pages, the handler (the Lambda code asset) and the fakes' internals are left out.
+# PDOC_ALLOW_EXEC: importing aws_cdk starts jsii's Node.js process, which pdoc blocks by default.
+DOCS_OUT := docs/api
+DOCS_MODULES := export_constructs '!export_constructs\..*' export_constructs.testing '!export_constructs\.testing\..*'
+docs: $(VENV)/.installed-docs ## Generate the API reference from the docstrings into docs/api/ (open docs/api/index.html)
+	rm -rf $(DOCS_OUT)
+	PDOC_ALLOW_EXEC=1 $(PY) -m pdoc --docformat google --no-show-source --output-directory $(DOCS_OUT) $(DOCS_MODULES)
+	@echo "API reference: $(DOCS_OUT)/index.html"
+
+dist: $(VENV)/.installed ## Build the wheel and the sdist into dist/
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,docs]'
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,4 +64,4 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache $(DOCS_OUT) dist build

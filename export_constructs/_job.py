@@ -32,14 +32,21 @@ class ExportJobBase(Construct):
     """Base of the export-job constructs. Subclasses set ``ADAPTER`` (the handler's adapter
     module name) and call :meth:`_create_resource` at the end of their ``__init__``."""
 
-    #: Name of the handler adapter, e.g. ``"Personalize"`` -> ``handler/adapters/personalize.py``.
     ADAPTER: ClassVar[str]
+    """The service's name, which picks the handler's adapter and names the resource type:
+    ``"Personalize"`` -> ``handler/adapters/personalize.py``, ``Custom::ExportJob-Personalize``."""
 
     role: iam.IRole
-    """The role the service assumes to write the output."""
+    """The role the service assumes to write the output: the ``role`` prop, or the role the
+    library created (shared by the stack's jobs of this service into ``destination``)."""
     destination: ExportDestination
+    """Where the job writes: the ``destination`` prop."""
     prefix: str
-    """The key prefix in the destination bucket."""
+    """The key prefix in the destination bucket: the ``prefix`` prop, or the default one
+    (``<service>/<construct path>/``)."""
+    wait_condition: CfnWaitCondition | None = None
+    """The ``AWS::CloudFormation::WaitCondition`` the stack waits on when ``timeout`` is beyond
+    55 minutes (and ``wait`` is true). ``None`` otherwise: the custom resource itself waits."""
     _resource: CustomResource
 
     def __init__(self, scope: Construct, id: str) -> None:

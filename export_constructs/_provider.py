@@ -51,9 +51,32 @@ class ExportJobProvider(Construct):
     - the CDK ``Provider`` framework with the waiter state machine's logging on, explicit
       roles, encrypted environment and ``total_timeout`` of one hour (CloudFormation's limit);
     - one IAM policy that grows per *service*, not per job.
+
+    Args:
+        scope: the stack (the provider belongs to the whole stack).
+        id: construct id: :attr:`ID`, the id :meth:`of` looks the provider up by.
     """
 
     ID = "ExportJobProvider"
+    """The provider's construct id in its stack."""
+
+    key: kms.Key
+    """Encrypts the functions' environment and the log group (rotation on)."""
+    log_group: logs.LogGroup
+    """The one log group of the handler, the framework and the waiter state machine."""
+    handler_role: iam.Role
+    """The role of the ``on_event`` and ``is_complete`` functions; each service's statements are
+    added to its policy once (:meth:`grant_once`)."""
+    code: lambda_.AssetCode
+    """The handler's code asset: this package's ``handler/`` folder."""
+    on_event_function: lambda_.Function
+    """Starts (Create, Update) and stops (Delete) export jobs."""
+    is_complete_function: lambda_.Function
+    """Polls export jobs until they end."""
+    provider: cr.Provider
+    """CDK's custom-resource provider framework around the two functions."""
+    service_token: str
+    """The ``ServiceToken`` of every export job's custom resource in the stack."""
 
     @classmethod
     def of(cls, scope: Construct) -> ExportJobProvider:
@@ -68,6 +91,7 @@ class ExportJobProvider(Construct):
         return provider
 
     def __init__(self, scope: Construct, id: str) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         self._granted: set[str] = set()
         self._registries: dict[str, dict[str, list[str]]] = {}
@@ -191,7 +215,14 @@ class ExportJobProvider(Construct):
         return Fn.join("", ["/export-constructs/", Aws.STACK_NAME, "/"])
 
     def arn(self, service: str, resource: str, resource_name: str | None = None, *, region: str | None = None) -> str:
-        """``Stack.format_arn`` for this stack, computed once per distinct ARN."""
+        """``Stack.format_arn`` for this stack, computed once per distinct ARN.
+
+        Args:
+            service: the ARN's service, e.g. ``personalize``.
+            resource: the resource type, e.g. ``dataset``.
+            resource_name: the resource's name after ``/``. Default: none.
+            region: the ARN's Region; ``""`` for global services such as IAM. Default: the stack's.
+        """
         key = (service, resource, resource_name, region)
         known = self._arns.get(key)
         if known is None:

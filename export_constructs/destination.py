@@ -81,6 +81,12 @@ class ExportDestination(Construct):
             bucket (SSE-S3, TLS-only, versioned, no public access, retained).
     """
 
+    bucket: s3.IBucket
+    """The bucket the jobs write into: the new, hardened one, or the ``bucket`` prop."""
+    encryption_key: kms.IKey | None
+    """The key that encrypts the output: the new key, or the ``encryption_key`` prop; None for
+    an existing bucket given without a key."""
+
     def __init__(
         self,
         scope: Construct,
@@ -91,6 +97,7 @@ class ExportDestination(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         server_access_logs_bucket: s3.IBucket | None = None,
     ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         # Log delivery by bucket policy (not ACLs) whatever the app's feature flags say; context
         # must be set before any child exists.
@@ -158,7 +165,11 @@ class ExportDestination(Construct):
         return render(self, self.bucket.bucket_arn)
 
     def s3_uri(self, prefix: str = "") -> str:
-        """``s3://<bucket>/<prefix>``."""
+        """``s3://<bucket>/<prefix>``.
+
+        Args:
+            prefix: a key prefix in the bucket. Default: ``""``, the bucket itself.
+        """
         return f"s3://{bucket_name_of(self.bucket)}/{prefix}"
 
     def shared_role(self, role_id: str, create: Callable[[], iam.IRole]) -> iam.IRole:
@@ -172,8 +183,16 @@ class ExportDestination(Construct):
         return role
 
     def grant_read(self, grantee: iam.IGrantable, prefix: str = "") -> iam.Grant:
-        """Let ``grantee`` read the output under ``prefix`` (default: the whole bucket),
-        including decrypting with the key."""
+        """Let ``grantee`` read the output under ``prefix``, including decrypting with the key.
+
+        Args:
+            grantee: the principal to grant, e.g. a role or a function.
+            prefix: the key prefix to read under, e.g. a job's ``prefix``. Default: ``""``,
+                the whole bucket.
+
+        Returns:
+            The bucket's grant (the key's grant, if any, is added besides).
+        """
         grant = self.bucket.grant_read(grantee, f"{prefix}*")
         if self.encryption_key is not None:
             self.encryption_key.grant(grantee, *_defaults.KMS_READ_ACTIONS)
@@ -198,6 +217,18 @@ class ExportDestination(Construct):
         (``service_kms_actions``), both conditioned on ``aws:SourceAccount`` and
         ``aws:SourceArn`` against the confused deputy. Jobs sharing a role share one set of
         statements; their prefixes are added to it (see :func:`collapse_prefixes`).
+
+        Args:
+            role: the role the service assumes.
+            prefix: the key prefix the service writes under.
+            service_principal: the service, e.g. ``personalize.amazonaws.com``.
+            source_arn: the ``aws:SourceArn`` the service's requests come from (may end in ``*``).
+            role_kms_actions: what the role may do with the key. Default: what writing
+                SSE-KMS objects needs (``kms:GenerateDataKey``, ``kms:Decrypt``, ``kms:DescribeKey``).
+            service_kms_actions: what the service principal itself may do with the key (key
+                policy). Default: nothing.
+            service_s3_actions: what the service principal itself may do in the bucket (bucket
+                policy), e.g. ``s3:PutObject`` and ``s3:ListBucket``. Default: nothing.
         """
         key = (addr_of(role), service_principal, source_arn)
         access = self._accesses.get(key)

@@ -155,6 +155,7 @@ class ForecastExportJob(ExportJobBase):
         timeout: Duration = _defaults.DEFAULT_TIMEOUT,
         wait: bool = True,
     ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
         problems.length("forecast_arn", forecast_arn, max_len=MAX_ARN)

@@ -107,6 +107,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         timeout: Duration = _defaults.DEFAULT_TIMEOUT,
         wait: bool = True,
     ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
         problems.length("dataset_arn", dataset_arn, min_len=1, max_len=256)

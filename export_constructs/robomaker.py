@@ -122,6 +122,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         timeout: Duration = _defaults.DEFAULT_TIMEOUT,
         wait: bool = True,
     ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
         self._check_worlds(problems, worlds)

@@ -42,36 +42,62 @@ class Step:
     """What CloudFormation saw for one event of one resource."""
 
     logical_id: str
+    """The resource's logical id in the template (e.g. ``UsersExportB5678792``)."""
     path: str
+    """The resource's construct path (``aws:cdk:path``), or the logical id of a wait condition."""
     service: str
+    """The export job's service (``Personalize``...), or ``WaitCondition``."""
     request_type: str
+    """``Create``, ``Update`` or ``Delete``."""
     phase: str
     """``deploy``, ``update``, ``cleanup``, ``rollback`` or ``delete``."""
     status: str
     """``SUCCESS`` or ``FAILED``."""
     physical_id: str | None
+    """The physical id the resource has after the event (None if a Create failed early)."""
     reason: str = ""
+    """Why the event failed, as CloudFormation would show it; empty on success."""
     data: dict[str, Any] = field(default_factory=dict)
+    """The attributes the resource returned (``JobArn``, ``Status``...), on success."""
     polls: int = 0
+    """How often ``is_complete`` was called (or a wait condition checked)."""
     simulated_seconds: float = 0.0
+    """The simulated time the event took."""
     retried_ids: list[str] = field(default_factory=list)
     """With ``retry_create``: the physical ids the first and the retried onEvent returned."""
 
 
 @dataclass
 class SimulationResult:
+    """What :func:`simulate` found: every event's outcome and every request the fakes saw."""
+
     steps: list[Step]
+    """Every event, in the order CloudFormation would send them."""
     calls: list[Call]
+    """Every request the fake services received: each service's in the order received, one
+    service after another."""
     problems: list[str]
     """What the fake services found wrong with the handler's requests (should be empty)."""
 
     def step(self, logical_id: str, request_type: str = "Create", phase: str | None = None) -> Step:
+        """The first event of ``logical_id`` of this request type (and phase).
+
+        Args:
+            logical_id: the resource's logical id.
+            request_type: ``Create``, ``Update`` or ``Delete``. Default: ``"Create"``.
+            phase: ``deploy``, ``update``, ``cleanup``, ``rollback`` or ``delete``. Default:
+                any phase.
+
+        Raises:
+            KeyError: there is no such event.
+        """
         for step in self.steps:
             if step.logical_id == logical_id and step.request_type == request_type and phase in (None, step.phase):
                 return step
         raise KeyError(f"no {request_type} step of {logical_id}{f' in {phase}' if phase else ''}")
 
     def operations(self, service: str) -> list[str]:
+        """The API operations ``service`` (``"Personalize"``...) received, in order."""
         return [c.operation for c in self.calls if c.service == service]
 
 
@@ -409,7 +435,8 @@ def simulate(
         before_delete: called with the fake services (by service name) after the deployment
             (and update), before the Delete events, e.g. to delete a job out of band.
             Default: nothing.
-        account: the simulated account id. Region: the simulated Region.
+        account: the simulated account id. Default: ``"123456789012"``.
+        region: the simulated Region. Default: ``"us-east-1"``.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services

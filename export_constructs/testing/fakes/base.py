@@ -42,6 +42,7 @@ class Scenario(enum.StrEnum):
 
 
 FAILURE_REASON = "Simulated failure: the export could not write to the destination (AccessDenied on s3:PutObject)."
+"""The reason every fake gives for a job that fails (:attr:`Scenario.FAILURE`)."""
 
 
 class VirtualClock:
@@ -50,11 +51,15 @@ class VirtualClock:
     virtual time that has passed, so the handler's own deadline check, which reads the real
     clock, sees the simulated age of a job."""
 
+    elapsed: float
+    """Simulated seconds since the clock was made."""
+
     def __init__(self) -> None:
         self.elapsed = 0.0
         self._lock = threading.Lock()
 
     def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of simulated time pass."""
         with self._lock:
             self.elapsed += seconds
 
@@ -82,10 +87,15 @@ class Call:
     """One request the fake received, as the service saw it."""
 
     service: str
+    """The service's name, e.g. ``"Personalize"``."""
     operation: str
+    """The API operation, e.g. ``"CreateDatasetExportJob"``."""
     params: Any
+    """The request's parameters as the service parsed them."""
     status: int = 200
+    """The HTTP status of the answer."""
     error: str | None = None
+    """The error code of the answer (e.g. ``"ThrottlingException"``), or None."""
 
 
 @dataclass
@@ -170,19 +180,51 @@ class FakeService:
     RoboMaker from the seed documents) and implement the service's operations. Every request
     is checked; what is wrong with one is recorded in :attr:`problems` and answered with the
     service's validation error, so a test can assert that none was found.
+
+    Use it as a context manager (``with fake_class("Personalize")() as fake: ...``), or call
+    :meth:`start` and :meth:`close`.
+
+    Args:
+        scenario: how the service behaves for every job. Default: :attr:`Scenario.SUCCESS`.
+        clock: the simulated time jobs age by. Default: a new :class:`VirtualClock`.
+        region: the Region requests must be signed for. Default: ``"us-east-1"``.
+        account: the account id in the ARNs and errors the service returns. Default:
+            ``"123456789012"``.
+        log: called with a line for each job's change of status. Default: silent.
     """
 
-    #: The name the engine's resource type and adapter use (``Personalize``...).
     name: ClassVar[str]
-    #: The SigV4 signing name.
+    """The name the engine's resource type and adapter use (``Personalize``...)."""
     signing_name: ClassVar[str]
-    #: botocore's service-specific endpoint variable, honoured by the handler's clients.
+    """The SigV4 signing name."""
     endpoint_env: ClassVar[str]
-    #: The throttling answer of this service: (HTTP status, error code).
+    """botocore's service-specific endpoint variable, honoured by the handler's clients."""
     throttling: ClassVar[tuple[int, str]] = (400, "ThrottlingException")
+    """The throttling answer of this service: (HTTP status, error code)."""
     server_error: ClassVar[tuple[int, str]] = (500, "InternalServerException")
+    """The server-error answer of this service: (HTTP status, error code)."""
     access_denied: ClassVar[tuple[int, str]] = (400, "AccessDeniedException")
+    """The access-denied answer of this service: (HTTP status, error code)."""
     validation_error: ClassVar[tuple[int, str]] = (400, "ValidationException")
+    """The answer to a request that breaks the service's model: (HTTP status, error code)."""
+
+    scenario: Scenario
+    """How the service behaves (the ``scenario`` argument)."""
+    clock: VirtualClock
+    """The simulated time jobs age by."""
+    region: str
+    """The Region requests must be signed for."""
+    account: str
+    """The account id in the ARNs and errors the service returns."""
+    log: Log
+    """Called with a line for each job's change of status."""
+    jobs: dict[str, Job]
+    """The jobs the service has started, by id (or name)."""
+    calls: list[Call]
+    """Every request received, in order, retries and refused ones included."""
+    problems: list[str]
+    """What was wrong with the requests received (bad parameters, signatures...): empty when
+    the handler used the API correctly."""
 
     def __init__(
         self,
@@ -216,11 +258,13 @@ class FakeService:
         self.close()
 
     def start(self) -> None:
+        """Start serving on 127.0.0.1, on a free port (see :attr:`url`)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
+        """Stop serving; the jobs, calls and problems stay readable."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -230,6 +274,7 @@ class FakeService:
 
     @property
     def url(self) -> str:
+        """``http://127.0.0.1:<port>``: the endpoint to give the handler's clients."""
         assert self._server is not None, "the fake service is not started"
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
@@ -252,6 +297,7 @@ class FakeService:
     # -- shared behaviour ---------------------------------------------------------------------
 
     def handle(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        """Check one HTTP request's SigV4 signature, then :meth:`dispatch` it."""
         with self._lock:
             problems = check_signature(method, path, headers, raw, region=self.region, signing_name=self.signing_name)
             if problems:
@@ -261,7 +307,14 @@ class FakeService:
 
     def fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> ServiceError | None:
         """The scenario's injected error for this request, if any: a burst on the first request
-        of each operation and job (throttling, 5xx), or a refusal to start a job."""
+        of each operation and job (throttling, 5xx), or a refusal to start a job.
+
+        Args:
+            operation: the API operation.
+            job_key: the job the request is about.
+            starts_job: whether the request starts a job (only those are refused by
+                :attr:`Scenario.ACCESS_DENIED`). Default: False.
+        """
         if self.scenario is Scenario.ACCESS_DENIED and starts_job:
             status, code = self.access_denied
             return ServiceError(
@@ -290,17 +343,26 @@ class FakeService:
         return [*running, succeeded]
 
     def new_job(self, key: str, steps: list[str], /, **fields: Any) -> Job:
+        """Start a job ``key`` that moves through ``steps``, with the service's own ``fields``."""
         job = Job(id=key, steps=steps, fields=fields, created=self.clock.stamp())
         self.jobs[key] = job
         self.log(f"  {self.name}: {key} {job.status}")
         return job
 
     def advance(self, job: Job) -> None:
+        """Move ``job`` one status on (each describe does), logging the change."""
         before, after = job.step()
         if before != after:
             self.log(f"  {self.name}: {job.id} {before} -> {after}")
 
     def record(self, operation: str, params: Any, error: ServiceError | None = None) -> None:
+        """Add a request to :attr:`calls`.
+
+        Args:
+            operation: the API operation.
+            params: the request's parameters.
+            error: the error answered. Default: None, the request succeeded.
+        """
         self.calls.append(
             Call(self.name, operation, params, error.status if error else 200, error.code if error else None)
         )
