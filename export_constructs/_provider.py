@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from aws_cdk import Aws, Fn, Stack
+from aws_cdk import ArnFormat, Aws, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -104,7 +104,26 @@ class ExportJobProvider(Construct):
             description="Encrypts the export-job provider's environment and logs",
             enable_key_rotation=True,
         )
-        self.key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}"))
+        # CloudWatch Logs may use the key only for this account's log groups in this Region
+        # (AWS's recommended encryption-context condition).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}")],
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    # StringLike, not ArnLike: the context key is a string (parliament's type check).
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:logs:arn": Stack.of(self).format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
 
         self.log_group = logs.LogGroup(self, "Logs", retention=_defaults.LOG_RETENTION, encryption_key=self.key)
         self.handler_role = iam.Role(

@@ -50,3 +50,14 @@ def test_sample_outputs_expose_the_job_arn_and_output_uri(sample: tuple[cdk.App,
     outputs = Template.from_stack(stack).to_json()["Outputs"]
     assert outputs["UsersExportJobArn"]["Value"] == {"Fn::GetAtt": ["UsersExportB5678792", "JobArn"]}
     assert outputs["UsersExportOutputUri"]["Value"] == {"Fn::GetAtt": ["UsersExportB5678792", "OutputUri"]}
+
+
+def test_cloudwatch_logs_may_use_the_provider_key_only_for_this_accounts_log_groups(
+    sample: tuple[cdk.App, cdk.Stack],
+) -> None:
+    template = Template.from_stack(sample[1]).to_json()
+    (key,) = [v for k, v in template["Resources"].items() if k.startswith("ExportJobProviderKey")]
+    (logs,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if "logs." in json.dumps(s.get("Principal", {}))]
+    context = logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert json.dumps(context).endswith(':log-group:*"]]}')
+    assert sorted(logs["Action"]) == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
