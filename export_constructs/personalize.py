@@ -40,11 +40,10 @@ ROLE_KMS_ACTIONS = [
 ]
 SERVICE_KMS_ACTIONS = [*ROLE_KMS_ACTIONS, "kms:CreateGrant"]
 SERVICE_S3_ACTIONS = ["s3:PutObject", "s3:ListBucket"]
-HANDLER_ACTIONS = [
-    "personalize:CreateDatasetExportJob",
-    "personalize:DescribeDatasetExportJob",
-    "personalize:TagResource",
-]
+#: CreateDatasetExportJob is authorised on the job and on the dataset; describing and tagging
+#: (tags given at create) concern the job only.
+HANDLER_CREATE_ACTIONS = ["personalize:CreateDatasetExportJob"]
+HANDLER_JOB_ACTIONS = ["personalize:DescribeDatasetExportJob", "personalize:TagResource"]
 REASON_DATASET_WILDCARD = (
     "CreateDatasetExportJob is authorised on the dataset it exports. This stack exports more datasets than "
     "the policy can list within IAM's size limits, so the statement covers the datasets of this account and "
@@ -204,9 +203,10 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             return [
                 # CreateDatasetExportJob is authorised on the job and on the dataset.
                 iam.PolicyStatement(
-                    actions=HANDLER_ACTIONS,
+                    actions=HANDLER_CREATE_ACTIONS,
                     resources=lazy_list(lambda: [*job_arns(), *datasets()]),
                 ),
+                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
                 provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
             ]
 

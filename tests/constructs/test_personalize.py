@@ -231,11 +231,7 @@ def test_handler_may_create_only_this_stacks_jobs_from_the_listed_datasets(
     built: Built,
 ) -> None:
     (statement,) = [s for s in handler_statements(built[2]) if "personalize:CreateDatasetExportJob" in s["Action"]]
-    assert statement["Action"] == [
-        "personalize:CreateDatasetExportJob",
-        "personalize:DescribeDatasetExportJob",
-        "personalize:TagResource",
-    ]
+    assert statement["Action"] == "personalize:CreateDatasetExportJob"
     resources = statement["Resource"]
     assert resources[0] == {
         "Fn::Join": [
@@ -245,6 +241,10 @@ def test_handler_may_create_only_this_stacks_jobs_from_the_listed_datasets(
     }
     assert DATASET in resources and DATASET.replace("USERS", "ITEMS") in resources
     assert len(resources) == 3
+    # Describing and tagging (at create) concern this stack's jobs only, never a dataset.
+    (jobs,) = [s for s in handler_statements(built[2]) if "personalize:TagResource" in s["Action"]]
+    assert jobs["Action"] == ["personalize:DescribeDatasetExportJob", "personalize:TagResource"]
+    assert jobs["Resource"] == resources[:1]
 
 
 def test_handler_passes_only_the_stacks_roles_to_personalize(built: Built) -> None:
