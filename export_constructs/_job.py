@@ -16,10 +16,11 @@ from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct
 
 from . import _defaults
-from ._memo import is_unresolved, seconds_of, stack_of
+from ._lazy import lazy_list
+from ._memo import addr_of, is_unresolved, seconds_of, stack_of
 from ._provider import ExportJobProvider
 from ._validation import Problems
-from .destination import ExportDestination
+from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
 
 #: S3 keys are at most 1,024 bytes; the export's own file names need room too.
@@ -160,6 +161,22 @@ class ExportJobBase(Construct):
                 description=f"Lets {service_principal} write export output into {destination.node.path}",
             ),
         )
+
+    def _grant_role_objects(self, actions: list[str]) -> None:
+        """``actions`` on the objects under the prefixes of the jobs that share this role and
+        destination, besides the destination's own write grant: one statement per role and
+        destination, its prefixes collapsed like the destination's (``collapse_prefixes``)."""
+        key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
+        prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
+        if not prefixes:
+            destination = self.destination
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=actions,
+                    resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
+                )
+            )
+        prefixes.append(self.prefix)
 
     def _create_resource(
         self, *, request: Mapping[str, Any], job_name: str | None, timeout: Duration, wait: bool = True

@@ -95,6 +95,7 @@ class ExportJobProvider(Construct):
         super().__init__(scope, id)
         self._granted: set[str] = set()
         self._registries: dict[str, dict[str, list[str]]] = {}
+        self._sources: dict[tuple[str, str], ListedSources] = {}
         self._arns: dict[tuple[str, str, str | None, str | None], str] = {}
         self._acknowledged: set[str] = set()
 
@@ -255,6 +256,14 @@ class ExportJobProvider(Construct):
         lazily at synth, so the policy is written once per service."""
         return self._registries.setdefault(service, {})
 
+    def sources(self, service: str, wildcard: str, reason: str) -> ListedSources:
+        """The source ARNs (datasets, forecasts, worlds, projects) ``service``'s handler
+        statement lists; see :class:`ListedSources`. One list per service and ``wildcard``."""
+        key = (service, wildcard)
+        if key not in self._sources:
+            self._sources[key] = ListedSources(self, wildcard, reason)
+        return self._sources[key]
+
     def grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
         """Add a service's statements to the handler's policy, the first time only."""
         if service in self._granted:
@@ -309,6 +318,37 @@ def common_pattern(values: list[str], *, cut: str = "", head: str = "") -> str |
     if not common or head not in common:
         return None
     return f"{common}*"
+
+
+class ListedSources:
+    """Source ARNs a service's handler statement lists, one per distinct source of the stack's
+    jobs, while there are at most ``MAX_LISTED_PREFIXES``; above, the account's resources of that
+    kind (``wildcard``), so the policy stays within IAM's size limits. The wildcard is
+    acknowledged (with ``reason``) when the list first collapses."""
+
+    def __init__(self, provider: ExportJobProvider, wildcard: str, reason: str) -> None:
+        self._provider = provider
+        self.wildcard = wildcard
+        self._reason = reason
+        self._unique: set[str] = set()
+
+    def add(self, *arns: str) -> None:
+        before = len(self._unique)
+        self._unique.update(arns)
+        if before <= _defaults.MAX_LISTED_PREFIXES < len(self._unique):
+            self._provider.acknowledge_wildcards([self.wildcard], self._reason)
+
+    @property
+    def collapsed(self) -> bool:
+        return len(self._unique) > _defaults.MAX_LISTED_PREFIXES
+
+    def listed(self) -> list[str]:
+        """The distinct sources, sorted (empty once collapsed)."""
+        return [] if self.collapsed else sorted(self._unique)
+
+    def arns(self) -> list[str]:
+        """What the statement lists: the sources, or ``[wildcard]`` once collapsed."""
+        return [self.wildcard] if self.collapsed else sorted(self._unique)
 
 
 def _framework_role(scope: Construct, id: str) -> iam.Role:

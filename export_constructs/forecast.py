@@ -16,10 +16,10 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import addr_of, is_unresolved
+from ._memo import is_unresolved
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._validation import Problems
-from .destination import ExportDestination, collapse_prefixes
+from .destination import ExportDestination
 
 SERVICE_PRINCIPAL = "forecast.amazonaws.com"
 FORMATS = ("CSV", "PARQUET")
@@ -193,7 +193,7 @@ class ForecastExportJob(ExportJobBase):
             source_arn=source_arn,
             role_kms_actions=ROLE_KMS_ACTIONS,
         )
-        self._grant_role_object_actions()
+        self._grant_role_objects(ROLE_OBJECT_ACTIONS)
 
         s3_config: dict[str, Any] = {
             "Path": destination.s3_uri(self.prefix),
@@ -255,27 +255,11 @@ class ForecastExportJob(ExportJobBase):
 
     # -- grants -----------------------------------------------------------------------------
 
-    def _grant_role_object_actions(self) -> None:
-        """s3:GetObject under the prefixes of the jobs that share this role and destination: one
-        statement, collapsed like the destination's own."""
-        key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
-        prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
-        if not prefixes:
-            destination = self.destination
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=ROLE_OBJECT_ACTIONS,
-                    resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
-                )
-            )
-        prefixes.append(self.prefix)
-
     def _grant_handler(self, forecast_arn: str, job_name: str | None) -> None:
         """Create on the listed forecasts; describe, stop, delete and tag on this stack's jobs:
         ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
         provider = self._provider
         registry = provider.registry(self.ADAPTER)
-        forecasts = registry.setdefault("forecasts", [])
         jobs = registry.setdefault("jobs", [])  # "<forecast name or *>/<job name, or '' if derived>"
         any_forecast = provider.arn("forecast", "forecast", "*")
 
@@ -294,18 +278,15 @@ class ForecastExportJob(ExportJobBase):
         def job_arns() -> list[str]:
             return [job_arn(f, n) for f, n in job_pairs(set(jobs))]
 
-        def forecast_arns() -> list[str]:
-            unique = sorted(set(forecasts))
-            return unique if len(unique) <= _defaults.MAX_LISTED_PREFIXES else [any_forecast]
-
         # Derived names start with this stack's own prefix, whatever the forecast: one entry
         # (forecast-export-job/*/<prefix>_*) covers them all, ~2 KB less per further forecast.
         plain = not is_unresolved(forecast_arn) and job_name is not None
         forecast_name = forecast_arn.partition(":forecast/")[2] if plain else "*"
         pair = f"{forecast_name}/{job_name or ''}"
-        jobs_before, forecasts_before = set(jobs), len(set(forecasts))
+        jobs_before = set(jobs)
         jobs.append(pair)
-        forecasts.append(forecast_arn)
+        forecasts = provider.sources(self.ADAPTER, any_forecast, REASON_FORECAST_WILDCARD)
+        forecasts.add(forecast_arn)
 
         # Acknowledge the wildcard ARNs this job adds, in the form the policy will hold them: listed
         # while there are few, collapsed to any forecast (each job name once) above the limit.
@@ -320,14 +301,12 @@ class ForecastExportJob(ExportJobBase):
                 new = [n for n in names if n not in acknowledged]
                 acknowledged.extend(new)
                 acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
-        if forecasts_before <= limit < len(set(forecasts)):
-            acknowledge_iam5(provider.handler_role, [any_forecast], REASON_FORECAST_WILDCARD)
 
         provider.grant_once(
             self.ADAPTER,
             lambda: [
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
-                iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecast_arns)),
+                iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecasts.arns)),
                 provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
             ],
         )

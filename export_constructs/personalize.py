@@ -165,7 +165,6 @@ class PersonalizeDatasetExportJob(ExportJobBase):
     def _grant_handler(self, dataset_arn: str, job_name: str | None) -> None:
         provider = self._provider
         registry = provider.registry(self.ADAPTER)
-        datasets_listed = registry.setdefault("datasets", [])
         names_listed = registry.setdefault("names", [])
         any_dataset = provider.arn("personalize", "dataset", "*")
 
@@ -182,17 +181,8 @@ class PersonalizeDatasetExportJob(ExportJobBase):
                 for n in [f"{provider.job_name_prefix}_*", *names()]
             ]
 
-        def datasets() -> list[str]:
-            unique = sorted(set(datasets_listed))
-            if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
-                return unique
-            # Too many to list within IAM's size limits: the account's datasets in this region.
-            return [any_dataset]
-
-        before = len(set(datasets_listed))
-        datasets_listed.append(dataset_arn)
-        if before <= _defaults.MAX_LISTED_PREFIXES < len(set(datasets_listed)):
-            provider.acknowledge_wildcards([any_dataset], REASON_DATASET_WILDCARD)
+        datasets = provider.sources(self.ADAPTER, any_dataset, REASON_DATASET_WILDCARD)
+        datasets.add(dataset_arn)
         if job_name is not None:
             names_listed.append(job_name)
             if len(names_listed) > _defaults.MAX_LISTED_PREFIXES:
@@ -204,7 +194,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
                 # CreateDatasetExportJob is authorised on the job and on the dataset.
                 iam.PolicyStatement(
                     actions=HANDLER_CREATE_ACTIONS,
-                    resources=lazy_list(lambda: [*job_arns(), *datasets()]),
+                    resources=lazy_list(lambda: [*job_arns(), *datasets.arns()]),
                 ),
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
                 provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),

@@ -264,7 +264,6 @@ class PinpointExportJob(ExportJobBase):
     def _grant_handler(self, application_id: str) -> None:
         provider = ExportJobProvider.of(self)
         stack = Stack.of(self)
-        apps = provider.registry(self.ADAPTER).setdefault("apps", [])
 
         def app_arns(app: str) -> list[str]:
             return [
@@ -273,17 +272,14 @@ class PinpointExportJob(ExportJobBase):
             ]
 
         any_app = stack.format_arn(service="mobiletargeting", resource="apps", resource_name="*")
-        before = len(set(apps))
-        apps.append(application_id)
+        apps = provider.sources(self.ADAPTER, any_app, REASON_ALL_APPS)
+        apps.add(application_id)
         acknowledge_iam5(provider.handler_role, app_arns(application_id)[2:], REASON_EXPORT_JOBS)
-        if before <= _defaults.MAX_LISTED_PREFIXES < len(set(apps)):
-            acknowledge_iam5(provider.handler_role, [any_app], REASON_ALL_APPS)
 
         def resources() -> list[str]:
-            unique = sorted(set(apps))
-            if len(unique) > _defaults.MAX_LISTED_PREFIXES:
+            if apps.collapsed:
                 return [any_app]
-            return [arn for app in unique for arn in app_arns(app)]
+            return [arn for app in apps.listed() for arn in app_arns(app)]
 
         provider.grant_once(
             self.ADAPTER,

@@ -17,10 +17,10 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import addr_of, bucket_name_of, is_unresolved, role_arn_of
+from ._memo import bucket_name_of, is_unresolved, role_arn_of
 from ._nag import acknowledge_iam5
 from ._validation import Problems
-from .destination import ExportDestination, collapse_prefixes
+from .destination import ExportDestination
 
 SERVICE_PRINCIPAL = "robomaker.amazonaws.com"
 # Seed 000 (CreateWorldExportJob).
@@ -149,7 +149,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
         )
-        self._grant_role_object_actions()
+        self._grant_role_objects(ROLE_OBJECT_ACTIONS)
 
         output: dict[str, Any] = {"s3Bucket": bucket_name_of(destination.bucket)}
         if self.prefix:  # s3Prefix has at least 1 character; without it the job writes at the root
@@ -191,43 +191,23 @@ class RoboMakerWorldExportJob(ExportJobBase):
                 "stack to a Region of the aws partition",
             )
 
-    def _grant_role_object_actions(self) -> None:
-        """s3:GetObject and s3:AbortMultipartUpload under the prefixes of the jobs that share this
-        role and destination: one statement, collapsed like the destination's own."""
-        key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
-        prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
-        if not prefixes:
-            destination = self.destination
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=ROLE_OBJECT_ACTIONS,
-                    resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
-                )
-            )
-        prefixes.append(self.prefix)
-
     def _grant_handler(self, worlds: Sequence[str]) -> None:
         provider = self._provider
-        listed = provider.registry(self.ADAPTER).setdefault("worlds", [])
         jobs = provider.arn("robomaker", "world-export-job", "*")
         any_world = provider.arn("robomaker", "world", "*")
-
-        before = len(set(listed))
-        # A list token's ARNs are known only at deploy time: allow the account's worlds.
-        deferred = is_unresolved(worlds)
-        listed.extend([any_world] if deferred else worlds)
-        if deferred or before <= _defaults.MAX_LISTED_PREFIXES < len(set(listed)):
-            acknowledge_iam5(provider.handler_role, [any_world], REASON_WORLD_WILDCARD)
-
-        def world_arns() -> list[str]:
-            unique = sorted(set(listed))
-            return unique if len(unique) <= _defaults.MAX_LISTED_PREFIXES else [any_world]
+        listed = provider.sources(self.ADAPTER, any_world, REASON_WORLD_WILDCARD)
+        if is_unresolved(worlds):
+            # A list token's ARNs are known only at deploy time: allow the account's worlds.
+            listed.add(any_world)
+            provider.acknowledge_wildcards([any_world], REASON_WORLD_WILDCARD)
+        else:
+            listed.add(*worlds)
 
         def statements() -> list[iam.PolicyStatement]:
             acknowledge_iam5(provider.handler_role, [jobs], REASON_JOB_IDS)
             return [
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=[jobs]),
-                iam.PolicyStatement(actions=HANDLER_WORLD_ACTIONS, resources=lazy_list(world_arns)),
+                iam.PolicyStatement(actions=HANDLER_WORLD_ACTIONS, resources=lazy_list(listed.arns)),
                 provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
             ]
 

@@ -47,8 +47,9 @@ ATTR_JOB_NAME = "JobName"
 ATTR_STATUS = "Status"
 ATTR_OUTPUT_URI = "OutputUri"
 
-#: The long-wait signal's data: the attributes in this order, each behind the separator, so the
-#: constructs can cut them out of the wait condition's data with ``Fn::Split`` / ``Fn::Select``.
+#: The long-wait signal's data (``wait_condition.attr_data`` for whoever reads it): the attributes
+#: in this order, each behind the separator. The constructs' own attributes come from the result
+#: resource (``MODE_REPORT``), not from this data, which AWS types as an object.
 SIGNAL_SEPARATOR = "|#|"
 SIGNALLED_ATTRIBUTES = (ATTR_JOB_ARN, ATTR_JOB_NAME, ATTR_STATUS, ATTR_OUTPUT_URI)
 

@@ -24,6 +24,7 @@ from .adapters.base import (
     JobSpec,
     JobState,
     Phase,
+    error_code,
 )
 from .event import ResourceEvent
 
@@ -39,13 +40,14 @@ def _execution_name(event: ResourceEvent, job_id: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9_-]', '', event.logical_id)[:47]}-{digest}"
 
 
-def _error_code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, Mapping) else ""
-
-
 class JobFailed(Exception):
     """The job ended in failure; the message carries the service's reason."""
+
+
+def _failed(adapter: ExportJobAdapter, job_id: str, state: JobState) -> JobFailed:
+    return JobFailed(
+        f"{adapter.label} {job_id} ended with status {state.status}: {state.reason or 'the service gave no reason'}"
+    )
 
 
 class DeadlineExceeded(Exception):
@@ -114,7 +116,7 @@ class Engine:
             return self._tracked(raw, event, self._start(event, adapter))
         if event.request_type == "Delete":
             if event.mode == consts.MODE_SIGNAL:
-                self._stop_tracker(raw, event)
+                self._stop_tracker(event)
             return self._delete(event, adapter)
         raise ValueError(f"unknown request type {event.request_type!r}")
 
@@ -127,13 +129,15 @@ class Engine:
             return {"IsComplete": self._delete_done(event.physical_id or "", adapter)}
         if event.mode != consts.MODE_WAIT:
             return self._accepted(event)
-        return self.poll(raw)
+        return self._poll(event)
 
     def poll(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """One look at the job: complete with its attributes, not yet, or raise
         :class:`JobFailed` / :class:`DeadlineExceeded` (the job stopped where the API allows).
         The custom resource's polls and the long-wait tracker's are this same judgement."""
-        event = ResourceEvent.from_dict(raw)
+        return self._poll(ResourceEvent.from_dict(raw))
+
+    def _poll(self, event: ResourceEvent) -> dict[str, Any]:
         adapter = load_adapter(event.adapter_name, self._client_factory)
         job_id = event.physical_id or ""
         state = adapter.describe(job_id)
@@ -144,10 +148,7 @@ class Engine:
                 "Data": self._attributes(event, adapter, job_id, state),
             }
         if state.phase is Phase.FAILED:
-            raise JobFailed(
-                f"{adapter.label} {job_id} ended with status {state.status}: "
-                f"{state.reason or 'the service gave no reason'}"
-            )
+            raise _failed(adapter, job_id, state)
         self._check_deadline(event, adapter, job_id, state)
         return {"IsComplete": False}
 
@@ -175,10 +176,7 @@ class Engine:
         job_id = event.physical_id or ""
         state = adapter.describe(job_id)
         if state.phase is Phase.FAILED:
-            raise JobFailed(
-                f"{adapter.label} {job_id} ended with status {state.status}: "
-                f"{state.reason or 'the service gave no reason'}"
-            )
+            raise _failed(adapter, job_id, state)
         return {"IsComplete": True, "Data": self._attributes(event, adapter, job_id, state)}
 
     @staticmethod
@@ -229,12 +227,12 @@ class Engine:
                 input=json.dumps({"Event": tracked}),
             )
         except Exception as error:
-            if _error_code(error) != "ExecutionAlreadyExists":
+            if error_code(error) != "ExecutionAlreadyExists":
                 raise
             LOG.info("the tracker of %s is already running", result["PhysicalResourceId"])
         return result
 
-    def _stop_tracker(self, raw: Mapping[str, Any], event: ResourceEvent) -> None:
+    def _stop_tracker(self, event: ResourceEvent) -> None:
         """Stop the tracker of a job being deleted (best effort: it may have ended already)."""
         if not event.physical_id:
             return
@@ -246,7 +244,7 @@ class Engine:
                 executionArn=execution, cause="the export job's resource is being deleted"
             )
         except Exception as error:
-            if _error_code(error) not in ("ExecutionDoesNotExist", "ResourceNotFound"):
+            if error_code(error) not in ("ExecutionDoesNotExist", "ResourceNotFound"):
                 raise
             LOG.info("no tracker execution %s to stop", execution)
 

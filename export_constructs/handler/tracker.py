@@ -25,9 +25,9 @@ from .engine import DeadlineExceeded, Engine, JobFailed
 
 LOG = logging.getLogger("export_constructs")
 
-#: The wait condition's data is ``{"<UniqueId>": "<Data>"}``; the constructs cut the attributes
-#: out of it with ``Fn::Split`` on the separator (no ARN, status or S3 URI the library produces
-#: contains it: prefixes with it are refused at synth).
+#: The wait condition's data is ``{"<UniqueId>": "<Data>"}``, the attributes behind the separator
+#: (no ARN, status or S3 URI the library produces contains it: prefixes with it are refused at
+#: synth). The constructs read their attributes from the result resource instead.
 SEPARATOR = consts.SIGNAL_SEPARATOR
 SIGNALLED_ATTRIBUTES = consts.SIGNALLED_ATTRIBUTES
 SIGNAL_ID = "export"
@@ -39,7 +39,7 @@ Send = Callable[[str, Mapping[str, str]], None]
 
 
 def encode(data: Mapping[str, Any]) -> str:
-    """The attributes as one string the constructs can split: ``|#|arn|#|name|#|status|#|uri|#|``."""
+    """The attributes as one string: ``|#|arn|#|name|#|status|#|uri|#|``."""
     values = [str(data.get(name, "")).replace(SEPARATOR, "") for name in SIGNALLED_ATTRIBUTES]
     return SEPARATOR + SEPARATOR.join(values) + SEPARATOR
 

@@ -60,6 +60,12 @@ class JobConflict(Exception):
 ClientFactory = Callable[[str], Any]
 
 
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (``""`` for any other exception)."""
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, Mapping) else ""
+
+
 class ExportJobAdapter(abc.ABC):
     """Starts, observes and stops one service's export jobs.
 

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..event import Arn
-from .base import ClientFactory, ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+from .base import ClientFactory, ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
 
@@ -75,7 +75,7 @@ class Adapter(ExportJobAdapter):
         try:
             response = self._client.create_forecast_export_job(ForecastExportJobName=spec.name, **spec.request)
         except ClientError as error:
-            if _code(error) != ALREADY_EXISTS:
+            if error_code(error) != ALREADY_EXISTS:
                 raise
             return self._adopt(spec)
         return str(response["ForecastExportJobArn"])
@@ -103,7 +103,7 @@ class Adapter(ExportJobAdapter):
         try:
             job: Mapping[str, Any] = self._client.describe_forecast_export_job(ForecastExportJobArn=job_arn)
         except ClientError as error:
-            if _code(error) == NOT_FOUND:
+            if error_code(error) == NOT_FOUND:
                 raise JobNotFound(job_arn) from error
             raise
         return job
@@ -135,7 +135,7 @@ class Adapter(ExportJobAdapter):
         try:
             self._client.stop_resource(ResourceArn=job_id)
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error)
             if code == NOT_FOUND:
                 return True
             if code in (INVALID_INPUT, IN_USE) and not self._still_running(job_id):
@@ -169,7 +169,7 @@ class Adapter(ExportJobAdapter):
         try:
             self._client.delete_forecast_export_job(ForecastExportJobArn=job_id)
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error)
             if code == NOT_FOUND:
                 return True
             if code in (IN_USE, INVALID_INPUT):
@@ -199,10 +199,6 @@ def job_arn_for(stack: Arn, forecast_arn: str, name: str) -> str:
         raise ValueError(f"not a forecast ARN: {forecast_arn!r}")
     s = stack
     return f"arn:{s.partition}:forecast:{s.region}:{s.account}:forecast-export-job/{forecast_name}/{name}"
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _path(job: Mapping[str, Any]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
 
 # Personalize spells its states with spaces ("CREATE IN_PROGRESS"); be lenient about
 # underscores as well.
@@ -36,7 +36,7 @@ class Adapter(ExportJobAdapter):
         try:
             response = self._client.create_dataset_export_job(**request)
         except ClientError as error:
-            if _code(error) != "ResourceAlreadyExistsException":
+            if error_code(error) != "ResourceAlreadyExistsException":
                 raise
             return self._adopt(spec)
         return str(response["datasetExportJobArn"])
@@ -61,7 +61,7 @@ class Adapter(ExportJobAdapter):
         try:
             response = self._client.describe_dataset_export_job(datasetExportJobArn=job_arn)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 raise JobNotFound(job_arn) from error
             raise
         job: Mapping[str, Any] = response["datasetExportJob"]
@@ -85,10 +85,6 @@ class Adapter(ExportJobAdapter):
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         return str(request["jobOutput"]["s3DataDestination"]["path"])
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _path(job: Mapping[str, Any]) -> str:

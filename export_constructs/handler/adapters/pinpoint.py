@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase
+from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
 
@@ -114,7 +114,7 @@ class Adapter(ExportJobAdapter):
         try:
             response = self._client.get_export_job(ApplicationId=match["app"], JobId=match["job"])
         except ClientError as error:
-            if _code(error) == NOT_FOUND:
+            if error_code(error) == NOT_FOUND:
                 raise JobNotFound(job_id) from error
             raise
         job: Mapping[str, Any] = response["ExportJobResponse"]
@@ -210,7 +210,3 @@ def _job_arn(spec: JobSpec, app: str, job_id: str) -> str:
     if not JOB_ARN.fullmatch(arn):
         raise ValueError(f"unexpected Pinpoint project or job id: {arn!r}")
     return arn
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
