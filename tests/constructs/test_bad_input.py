@@ -29,15 +29,16 @@ import string
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aws_cdk as cdk
 import jsii
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from hypothesis import HealthCheck, event, example, find, given, settings
+from hypothesis import HealthCheck, assume, event, example, find, given, settings
 from hypothesis import strategies as st
 
 from export_constructs import ExportDestination, PersonalizeDatasetExportJob
@@ -350,15 +351,155 @@ def timeout_ok(unit_amount: tuple[str, int]) -> bool:
     return ms % 1000 == 0 and 60_000 <= ms <= 43_200_000
 
 
+# -- what each service's module checks of its own job, with its own strategies, oracles and
+# examples ----------------------------------------------------------------------------------------
+
+
+class MakeJob(Protocol):
+    """A module's ``job(scope, **props)``: a builder for ``accepted`` of its job with valid props
+    but ``props``."""
+
+    def __call__(self, scope: Scope, **props: Any) -> Callable[[str], Construct]: ...
+
+
+def module_scope(name: str, env: cdk.Environment = ENV) -> object:
+    """A module's ``scope`` fixture (assign it to ``scope``): one stack for all its examples."""
+    return pytest.fixture(scope="module", name="scope")(lambda: new_scope(name, env))
+
+
+def job_builder(make: Callable[..., Construct], scope: Scope, props: Mapping[str, Any]) -> Callable[[str], Construct]:
+    """A builder for ``accepted``: ``make(stack, id, destination=..., **props)``."""
+    kwargs: dict[str, Any] = {"destination": scope.destination, **props}
+    return lambda cid: make(scope.stack, cid, **kwargs)
+
+
+def check_role(scope: Scope, job: MakeJob, arn: str, role_ok: Callable[[str], bool]) -> None:
+    """A role imported from ``arn`` passes exactly when ``role_ok(arn)``; an ARN CDK's own parsing
+    refuses is not the construct's input (the example is rejected)."""
+    try:
+        role = iam.Role.from_role_arn(scope.stack, scope.new_id("R"), arn, mutable=False)
+    except RuntimeError:
+        assume(False)
+    assert accepted(scope, job(scope, role=role), ["role"]) == role_ok(arn)
+
+
+#: botocore's tag characters ``[\p{L}\p{Z}\p{N}_.:/=+\-@]`` (of the separators, the spaces).
+UNICODE_TAG_CHARS = st.characters(categories=["L", "N", "Zs"]) | st.sampled_from("_.:/=+-@")
+
+
+def unicode_tag_maps(max_count: int) -> st.SearchStrategy[dict[str, str]]:
+    """``tag_maps`` of ``UNICODE_TAG_CHARS``, around ``max_count`` tags."""
+    return tag_maps(
+        st.text(UNICODE_TAG_CHARS, min_size=1, max_size=12), st.text(UNICODE_TAG_CHARS, max_size=12), max_count
+    )
+
+
+def check_tags(
+    scope: Scope,
+    job: MakeJob,
+    tags: Mapping[str, str],
+    token_key_value: str | None,
+    tag_map_ok: Callable[..., bool],
+) -> None:
+    """``tags`` (plus a token key of ``token_key_value`` when not None) pass exactly when
+    ``tag_map_ok(tags, tokens=<the token keys>)``."""
+    value, tokens = with_token_key(tags, token_key_value)
+    assert accepted(scope, job(scope, tags=value), ["tags"]) == tag_map_ok(value, tokens=tokens)
+
+
+def prefix_property(job: MakeJob, oracle: Callable[[str], bool], *examples: str) -> Callable[..., None]:
+    """A module's ``test_prefix``: ``prefixes(512)`` (and ``examples``) on ``job`` pass exactly when
+    ``oracle`` says so."""
+
+    @PROPERTY
+    @given(prefixes(512))
+    def test_prefix(scope: Scope, prefix: str) -> None:
+        assert accepted(scope, job(scope, prefix=prefix), ["prefix"]) == oracle(prefix)
+
+    for value in examples:
+        test_prefix = example(value)(test_prefix)
+    return test_prefix
+
+
+def timeout_property(job: MakeJob) -> Callable[..., None]:
+    """A module's ``test_timeout``: ``timeouts`` on ``job`` pass exactly when ``timeout_ok``
+    (30 examples: the full run is on Personalize's job, below)."""
+
+    @settings(PROPERTY, max_examples=30)
+    @given(timeouts)
+    def test_timeout(scope: Scope, unit_amount: tuple[str, int]) -> None:
+        assert accepted(scope, job(scope, timeout=duration(unit_amount)), ["timeout"]) == timeout_ok(unit_amount)
+
+    return test_timeout
+
+
+def strategies_reach_both(**cases: tuple[st.SearchStrategy[Any], Callable[[Any], bool]]) -> Callable[..., None]:
+    """A module's ``test_strategies_reach_both_branches``: each prop's strategy (the test's id is
+    the keyword) yields values its oracle accepts and values it refuses."""
+
+    def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle: Callable[[Any], bool]) -> None:
+        reaches_both(strategy, oracle)
+
+    parametrized: Callable[..., None] = pytest.mark.parametrize(
+        ("strategy", "oracle"), list(cases.values()), ids=list(cases)
+    )(test_strategies_reach_both_branches)
+    return parametrized
+
+
+def check_refused(scope: Scope, job: MakeJob, props: Mapping[str, Any], prop: str) -> None:
+    """``job`` with ``props`` (a ``role`` given as its ARN) raises a ValueError naming ``prop``."""
+    if isinstance(props.get("role"), str):
+        props = {**props, "role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), props["role"], mutable=False)}
+    with pytest.raises(ValueError, match=re.escape(f"- {prop}")):
+        job(scope, **props)(scope.new_id())
+
+
+def token_props(scope: Scope, prop: str, value: str) -> dict[str, Any]:
+    """The props that give ``prop`` the token ``value``: a role of that ARN, a tag of that key or
+    value, else the prop itself."""
+    if prop == "role":
+        return {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), value, mutable=False)}
+    if prop == "tag key":
+        return {"tags": {value: "v"}}
+    if prop == "tag value":
+        return {"tags": {"k": value}}
+    return {prop: value}
+
+
+def check_token_passes(
+    scope: Scope,
+    job: MakeJob,
+    prop: str,
+    kind: str,
+    props_for: Callable[[Scope, str, str], dict[str, Any]] = token_props,
+) -> None:
+    """A token (``token(kind, ...)``) given to ``prop`` (through ``props_for``) passes, unchecked,
+    into the job's request."""
+    name = f"{prop.title().replace(' ', '')}{kind.title()}"
+    made = job(scope, **props_for(scope, prop, token(kind, name)))(scope.new_id())
+    assert passed_through(made, kind, name)
+
+
+def imported(scope: Scope, bucket: str = "my-exports", key_arn: str | None = None) -> ExportDestination:
+    """An ExportDestination of an existing bucket (and key); rejects the example when CDK itself
+    refuses them."""
+    n = scope.new_id("D")
+    try:
+        b = s3.Bucket.from_bucket_name(scope.stack, f"{n}Bucket", bucket)
+        k = kms.Key.from_key_arn(scope.stack, f"{n}Key", key_arn) if key_arn is not None else None
+    except RuntimeError:  # CDK's own checks refuse it: not the construct's input
+        assume(False)
+        raise
+    return ExportDestination(scope.stack, n, bucket=b, encryption_key=k)
+
+
 # -- the props every job shares (on Personalize's construct; each service's own module covers
 # its own prefix limits) --------------------------------------------------------------------------
 
 DATASET = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 
 
-@pytest.fixture(scope="module")
-def scope() -> Scope:
-    return new_scope("BadInputCommon")
+scope = module_scope("BadInputCommon")
 
 
 @PROPERTY

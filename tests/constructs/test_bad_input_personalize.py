@@ -5,12 +5,13 @@ property, the shared strategies and how the oracles read the seeds' patterns). O
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
-from aws_cdk import aws_iam as iam
-from hypothesis import assume, example, given, settings
+from constructs import Construct
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from export_constructs import PersonalizeDatasetExportJob
@@ -22,18 +23,20 @@ from .test_bad_input import (
     Scope,
     accepted,
     ascii_word,
+    check_refused,
+    check_role,
+    check_tags,
+    check_token_passes,
+    job_builder,
     mixed,
-    new_scope,
-    passed_through,
-    reaches_both,
+    module_scope,
     role_arns,
     sized,
-    tag_maps,
+    strategies_reach_both,
     tags_ok,
     text,
-    token,
     unicode_tag_char,
-    with_token_key,
+    unicode_tag_maps,
 )
 
 HEAD = "arn:aws:personalize:us-east-1:123456789012:dataset/"
@@ -41,15 +44,12 @@ DATASET = HEAD + "shop/USERS"
 ROLE_HEAD = "arn:aws:iam::123456789012:role/"
 
 
-@pytest.fixture(scope="module")
-def scope() -> Scope:
-    return new_scope("BadInputPersonalize")
+scope = module_scope("BadInputPersonalize")
 
 
-def job(scope: Scope, **props: Any) -> Any:
+def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     """A builder for ``accepted``: the job with valid props but ``props``."""
-    kwargs: dict[str, Any] = {"dataset_arn": DATASET, "destination": scope.destination, **props}
-    return lambda cid: PersonalizeDatasetExportJob(scope.stack, cid, **kwargs)
+    return job_builder(PersonalizeDatasetExportJob, scope, {"dataset_arn": DATASET, **props})
 
 
 # -- dataset_arn: seed 002, max 256, `arn:([a-z\d-]+):personalize:.*:.*:.+` ------------------------
@@ -132,22 +132,14 @@ def role_ok(arn: str) -> bool:
 @example(ROLE_HEAD + "name with a space")  # the pattern covers the whole ARN
 @example("arn:aws:iam::" + "\u0661" * 12 + ":role/r")  # non-ASCII digits
 def test_role(scope: Scope, arn: str) -> None:
-    try:
-        role = iam.Role.from_role_arn(scope.stack, scope.new_id("R"), arn, mutable=False)
-    except RuntimeError:  # CDK's own parsing refuses it: not the construct's input
-        assume(False)
-    assert accepted(scope, job(scope, role=role), ["role"]) == role_ok(arn)
+    check_role(scope, job, arn, role_ok)
 
 
 # -- tags: botocore's model (seed 002 lists none): at most 200; key 1-128, value 0-256, both
 # `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`; and no `aws:` keys (AWS's tag rules, the construct's docs) ----
 
-tag_chars = st.characters(categories=["L", "N", "Zs"]) | st.sampled_from("_.:/=+-@")
-tags = tag_maps(st.text(tag_chars, min_size=1, max_size=12), st.text(tag_chars, max_size=12), 200)
-
-
-def tag_map_ok(value: Mapping[str, str], tokens: Collection[str] = ()) -> bool:
-    return tags_ok(value, max_count=200, char_ok=unicode_tag_char, tokens=tokens)
+tags = unicode_tag_maps(200)
+tag_map_ok = partial(tags_ok, max_count=200, char_ok=unicode_tag_char)
 
 
 @PROPERTY
@@ -157,23 +149,16 @@ def tag_map_ok(value: Mapping[str, str], tokens: Collection[str] = ()) -> bool:
 @example({"AwS:team": "ml"}, None)
 @example({}, "ml#ops")  # a token key's value is checked all the same
 def test_tags(scope: Scope, value: dict[str, str], token_key_value: str | None) -> None:
-    value, tokens = with_token_key(value, token_key_value)
-    assert accepted(scope, job(scope, tags=value), ["tags"]) == tag_map_ok(value, tokens)
+    check_tags(scope, job, value, token_key_value, tag_map_ok)
 
 
-@pytest.mark.parametrize(
-    ("strategy", "oracle"),
-    [
-        (datasets, dataset_ok),
-        (modes, mode_ok),
-        (names, name_ok),
-        (roles, role_ok),
-        (tags, tag_map_ok),
-    ],
-    ids=["dataset_arn", "ingestion_mode", "job_name", "role", "tags"],
+test_strategies_reach_both_branches = strategies_reach_both(
+    dataset_arn=(datasets, dataset_ok),
+    ingestion_mode=(modes, mode_ok),
+    job_name=(names, name_ok),
+    role=(roles, role_ok),
+    tags=(tags, tag_map_ok),
 )
-def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle: Any) -> None:
-    reaches_both(strategy, oracle)
 
 
 # -- regressions --------------------------------------------------------------------------------
@@ -194,10 +179,7 @@ def test_values_the_api_refuses_are_refused(scope: Scope, props: dict[str, Any],
     """Regressions: the dataset and role ARNs were matched at their start only (``re.match``), so
     anything after a valid beginning passed; ``\\d`` took non-ASCII digits; the tag pattern's ``\\s``
     took tabs and line breaks, which botocore's ``\\p{Z}`` does not."""
-    if "role" in props:
-        props = {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), props["role"], mutable=False)}
-    with pytest.raises(ValueError, match=re.escape(f"- {prop}")):
-        job(scope, **props)(scope.new_id())
+    check_refused(scope, job, props, prop)
 
 
 # -- tokens: each string prop takes an unresolved value, unchecked, into the request -------------
@@ -208,12 +190,4 @@ STRING_PROPS = ["dataset_arn", "ingestion_mode", "job_name", "prefix", "role", "
 @pytest.mark.parametrize("kind", ["ref", "lazy"])
 @pytest.mark.parametrize("prop", STRING_PROPS)
 def test_a_token_passes_through(scope: Scope, prop: str, kind: str) -> None:
-    name = f"{prop.title().replace(' ', '')}{kind.title()}"
-    value = token(kind, name)
-    cases: dict[str, dict[str, Any]] = {
-        "role": {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), value, mutable=False)},
-        "tag key": {"tags": {value: "v"}},
-        "tag value": {"tags": {"k": value}},
-    }
-    made = job(scope, **cases.get(prop, {prop: value}))(scope.new_id())
-    assert passed_through(made, kind, name)
+    check_token_passes(scope, job, prop, kind)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections.abc import Callable
 from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from hypothesis import assume, example, given, settings
+from constructs import Construct
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from export_constructs import ExportDestination, PinpointExportJob
@@ -27,17 +29,20 @@ from .test_bad_input import (
     accepted,
     ascii_word,
     bucket_names,
-    duration,
+    check_role,
+    check_token_passes,
+    imported,
+    job_builder,
     mixed,
-    new_scope,
+    module_scope,
     passed_through,
     prefix_ok,
+    prefix_property,
     prefixes,
-    reaches_both,
     role_arns,
+    strategies_reach_both,
     text,
-    timeout_ok,
-    timeouts,
+    timeout_property,
     token,
 )
 
@@ -48,15 +53,12 @@ ROLE_HEAD = "arn:aws:iam::123456789012:role/"
 MAX_INT = 2**31 - 1
 
 
-@pytest.fixture(scope="module")
-def scope() -> Scope:
-    return new_scope("BadInputPinpoint")
+scope = module_scope("BadInputPinpoint")
 
 
-def job(scope: Scope, **props: Any) -> Any:
+def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     """A builder for ``accepted``: the job with valid props but ``props``."""
-    kwargs: dict[str, Any] = {"application_id": APP, "destination": scope.destination, **props}
-    return lambda cid: PinpointExportJob(scope.stack, cid, **kwargs)
+    return job_builder(PinpointExportJob, scope, {"application_id": APP, **props})
 
 
 # -- application_id: the construct's rule - the project id, hexadecimal digits (AWS's own model of
@@ -140,11 +142,7 @@ def role_ok(arn: str) -> bool:
 @example("arn:aws:iam::1234567890:role/r")
 @example("arn:aws:iam::" + "\u0661" * 12 + ":role/r")  # non-ASCII digits
 def test_role(scope: Scope, arn: str) -> None:
-    try:
-        role = iam.Role.from_role_arn(scope.stack, scope.new_id("R"), arn, mutable=False)
-    except RuntimeError:  # CDK's own parsing refuses it: not the construct's input
-        assume(False)
-    assert accepted(scope, job(scope, role=role), ["role"]) == role_ok(arn)
+    check_role(scope, job, arn, role_ok)
 
 
 # -- prefix: the constructs' rules, and not empty (S3UrlPrefix is "s3://bucket-name/folder-name/",
@@ -155,18 +153,8 @@ def pinpoint_prefix_ok(prefix: str) -> bool:
     return prefix != "" and prefix_ok(prefix)
 
 
-@PROPERTY
-@given(prefixes(512))
-@example("pinpoint/endpoints/")
-@example("")
-def test_prefix(scope: Scope, prefix: str) -> None:
-    assert accepted(scope, job(scope, prefix=prefix), ["prefix"]) == pinpoint_prefix_ok(prefix)
-
-
-@settings(PROPERTY, max_examples=30)
-@given(timeouts)
-def test_timeout(scope: Scope, unit_amount: tuple[str, int]) -> None:
-    assert accepted(scope, job(scope, timeout=duration(unit_amount)), ["timeout"]) == timeout_ok(unit_amount)
+test_prefix = prefix_property(job, pinpoint_prefix_ok, "pinpoint/endpoints/", "")
+test_timeout = timeout_property(job)
 
 
 # -- destination: where the bucket's name is known, the construct's S3UrlPrefix rule (the seed's
@@ -182,28 +170,17 @@ def bucket_ok(bucket: str) -> bool:
 @example("my-exports.v2")
 @example("My_Exports")
 def test_destination_bucket(scope: Scope, bucket: str) -> None:
-    n = scope.new_id("D")
-    try:
-        imported = s3.Bucket.from_bucket_name(scope.stack, f"{n}Bucket", bucket)
-    except RuntimeError:  # CDK's own checks refuse it: not the construct's input
-        assume(False)
-    destination = ExportDestination(scope.stack, n, bucket=imported)
+    destination = imported(scope, bucket)
     assert accepted(scope, job(scope, destination=destination), ["destination"]) == bucket_ok(bucket)
 
 
-@pytest.mark.parametrize(
-    ("strategy", "oracle"),
-    [
-        (application_ids, application_id_ok),
-        (st.tuples(segment_ids, segment_versions), lambda v: segment_ok(*v)),
-        (roles, role_ok),
-        (prefixes(512), pinpoint_prefix_ok),
-        (bucket_names(), bucket_ok),
-    ],
-    ids=["application_id", "segment", "role", "prefix", "bucket"],
+test_strategies_reach_both_branches = strategies_reach_both(
+    application_id=(application_ids, application_id_ok),
+    segment=(st.tuples(segment_ids, segment_versions), lambda v: segment_ok(*v)),
+    role=(roles, role_ok),
+    prefix=(prefixes(512), pinpoint_prefix_ok),
+    bucket=(bucket_names(), bucket_ok),
 )
-def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle: Any) -> None:
-    reaches_both(strategy, oracle)
 
 
 # -- regressions ---------------------------------------------------------------------------------
@@ -240,14 +217,7 @@ STRING_PROPS = ["application_id", "segment_id", "prefix", "role"]
 @pytest.mark.parametrize("kind", ["ref", "lazy"])
 @pytest.mark.parametrize("prop", STRING_PROPS)
 def test_a_token_passes_through(scope: Scope, prop: str, kind: str) -> None:
-    name = f"{prop.title()}{kind.title()}"
-    value = token(kind, name)
-    if prop == "role":
-        props: dict[str, Any] = {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), value, mutable=False)}
-    else:
-        props = {prop: value}
-    made = job(scope, **props)(scope.new_id())
-    assert passed_through(made, kind, name)
+    check_token_passes(scope, job, prop, kind)
 
 
 def test_a_segment_version_and_a_bucket_known_at_deploy_time_pass(scope: Scope) -> None:

@@ -5,13 +5,14 @@ property, the shared strategies and how the oracles read the seeds' patterns). O
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_iam as iam
 from aws_cdk.region_info import RegionInfo
+from constructs import Construct
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -25,38 +26,39 @@ from .test_bad_input import (
     Scope,
     accepted,
     ascii_word,
-    duration,
+    check_refused,
+    check_role,
+    check_tags,
+    check_token_passes,
+    job_builder,
     mixed,
+    module_scope,
     near_misses,
     new_scope,
     passed_through,
     prefix_ok,
+    prefix_property,
     prefixes,
-    reaches_both,
     role_arns,
     sized,
+    strategies_reach_both,
     tag_maps,
     tags_ok,
     text,
-    timeout_ok,
-    timeouts,
-    token,
-    with_token_key,
+    timeout_property,
+    token_props,
 )
 
 WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-0f1e2d3c4b5a/world-"
 ROLE_HEAD = "arn:aws:iam::123456789012:role/"
 
 
-@pytest.fixture(scope="module")
-def scope() -> Scope:
-    return new_scope("BadInputRoboMaker")
+scope = module_scope("BadInputRoboMaker")
 
 
-def job(scope: Scope, **props: Any) -> Any:
+def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     """A builder for ``accepted``: the job with valid props but ``props``."""
-    kwargs: dict[str, Any] = {"worlds": [WORLD + "a"], "destination": scope.destination, **props}
-    return lambda cid: RoboMakerWorldExportJob(scope.stack, cid, **kwargs)
+    return job_builder(RoboMakerWorldExportJob, scope, {"worlds": [WORLD + "a"], **props})
 
 
 # -- worlds: seed 000, 1-100 items, each 1-1224 characters of `arn:.*` ---------------------------
@@ -111,11 +113,7 @@ def role_ok(arn: str) -> bool:
 @example("arn:aws-cn:iam::123456789012:role/name")
 @example("arn:aws:iam::\u00e9t\u00e9:role/r")  # \w is ASCII in the API's pattern
 def test_role(scope: Scope, arn: str) -> None:
-    try:
-        role = iam.Role.from_role_arn(scope.stack, scope.new_id("R"), arn, mutable=False)
-    except RuntimeError:  # CDK's own parsing refuses it: not the construct's input
-        assume(False)
-    assert accepted(scope, job(scope, role=role), ["role"]) == role_ok(arn)
+    check_role(scope, job, arn, role_ok)
 
 
 # -- tags: seed 000, at most 50; key 1-128 and value 0-256 of `[a-zA-Z0-9 _.\-\/+=:]*`; and no aws:
@@ -125,8 +123,7 @@ TAG_CHARS = ALNUM + " _.-/+=:"
 tags = tag_maps(ascii_word(TAG_CHARS), ascii_word(TAG_CHARS, min_size=0), 50)
 
 
-def tag_map_ok(value: Mapping[str, str], tokens: Collection[str] = ()) -> bool:
-    return tags_ok(value, max_count=50, char_ok=lambda c: c in TAG_CHARS, tokens=tokens)
+tag_map_ok = partial(tags_ok, max_count=50, char_ok=lambda c: c in TAG_CHARS)
 
 
 @PROPERTY
@@ -136,25 +133,13 @@ def tag_map_ok(value: Mapping[str, str], tokens: Collection[str] = ()) -> bool:
 @example({"équipe": "sim"}, None)
 @example({}, "ml@ops")
 def test_tags(scope: Scope, value: dict[str, str], token_key_value: str | None) -> None:
-    value, tokens = with_token_key(value, token_key_value)
-    assert accepted(scope, job(scope, tags=value), ["tags"]) == tag_map_ok(value, tokens)
+    check_tags(scope, job, value, token_key_value, tag_map_ok)
 
 
 # -- prefix (the constructs' rules; s3Prefix, API_OutputLocation: 1-1024 of `.*`) and timeout -------
 
-
-@PROPERTY
-@given(prefixes(512))
-@example("robomaker/worlds/")
-@example("a\x85/")
-def test_prefix(scope: Scope, prefix: str) -> None:
-    assert accepted(scope, job(scope, prefix=prefix), ["prefix"]) == prefix_ok(prefix)
-
-
-@settings(PROPERTY, max_examples=30)
-@given(timeouts)
-def test_timeout(scope: Scope, unit_amount: tuple[str, int]) -> None:
-    assert accepted(scope, job(scope, timeout=duration(unit_amount)), ["timeout"]) == timeout_ok(unit_amount)
+test_prefix = prefix_property(job, prefix_ok, "robomaker/worlds/", "a\x85/")
+test_timeout = timeout_property(job)
 
 
 # -- the stack's Region: the construct's rule (the iamRole pattern admits only the aws partition):
@@ -192,19 +177,13 @@ def test_region(scope: Scope, region: str) -> None:
     assert ("\n  - region: " not in message) == region_ok(region)
 
 
-@pytest.mark.parametrize(
-    ("strategy", "oracle"),
-    [
-        (worlds, worlds_ok),
-        (roles, role_ok),
-        (tags, tag_map_ok),
-        (prefixes(512), prefix_ok),
-        (regions, region_ok),
-    ],
-    ids=["worlds", "role", "tags", "prefix", "region"],
+test_strategies_reach_both_branches = strategies_reach_both(
+    worlds=(worlds, worlds_ok),
+    role=(roles, role_ok),
+    tags=(tags, tag_map_ok),
+    prefix=(prefixes(512), prefix_ok),
+    region=(regions, region_ok),
 )
-def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle: Any) -> None:
-    reaches_both(strategy, oracle)
 
 
 # -- regressions ----------------------------------------------------------------------------------
@@ -223,10 +202,7 @@ def test_strategies_reach_both_branches(strategy: st.SearchStrategy[Any], oracle
 def test_values_the_api_refuses_are_refused(scope: Scope, props: dict[str, Any], prop: str) -> None:
     """Regressions: ``.`` took carriage returns and Unicode line separators, ``\\w`` non-ASCII
     letters, and a token tag key let its value go unchecked."""
-    if "role" in props:
-        props = {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), props["role"], mutable=False)}
-    with pytest.raises(ValueError, match=re.escape(f"- {prop}")):
-        job(scope, **props)(scope.new_id())
+    check_refused(scope, job, props, prop)
 
 
 # -- tokens: each string prop takes an unresolved value, unchecked, into the request --------------
@@ -239,17 +215,12 @@ TOKEN_CASES = [(p, k) for p in STRING_PROPS for k in ("ref", "lazy") if (p, k) !
 
 @pytest.mark.parametrize(("prop", "kind"), TOKEN_CASES)
 def test_a_token_passes_through(scope: Scope, prop: str, kind: str) -> None:
-    name = f"{prop.title().replace(' ', '')}{kind.title()}"
-    value = token(kind, name)
-    cases: dict[str, dict[str, Any]] = {
-        "world": {"worlds": [WORLD + "a", value]},
-        "prefix": {"prefix": value},
-        "role": {"role": iam.Role.from_role_arn(scope.stack, scope.new_id("R"), value, mutable=False)},
-        "tag key": {"tags": {value: "v"}},
-        "tag value": {"tags": {"k": value}},
-    }
-    made = job(scope, **cases[prop])(scope.new_id())
-    assert passed_through(made, kind, name)
+    check_token_passes(scope, job, prop, kind, world_token_props)
+
+
+def world_token_props(scope: Scope, prop: str, value: str) -> dict[str, Any]:
+    """A world token goes into the list after a known world; the other props as everywhere."""
+    return {"worlds": [WORLD + "a", value]} if prop == "world" else token_props(scope, prop, value)
 
 
 def test_a_worlds_list_and_a_region_known_at_deploy_time_pass(scope: Scope) -> None:
