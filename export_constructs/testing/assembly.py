@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..handler import consts
+
 #: Environment variables the CDK Provider framework's functions carry (custom-resources
 #: provider-framework/runtime/consts.js).
 USER_ON_EVENT_ENV = "USER_ON_EVENT_FUNCTION_ARN"
 USER_IS_COMPLETE_ENV = "USER_IS_COMPLETE_FUNCTION_ARN"
 WAITER_ENV = "WAITER_STATE_MACHINE_ARN"
-EXPORT_JOB_TYPE = "Custom::ExportJob-"
+EXPORT_JOB_TYPE = f"Custom::{consts.RESOURCE_TYPE_PREFIX}"
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,14 @@ class Pseudo:
 
 
 @dataclass(frozen=True)
+class JobType:
+    service: str
+
+
+@dataclass(frozen=True)
 class StackTemplate:
     name: str
     template: Mapping[str, Any]
-    directory: Path
     assets: Mapping[str, Path]
     """S3 object key of each file asset -> its folder in the assembly."""
 
@@ -88,6 +95,14 @@ class StackTemplate:
     def resources(self) -> Mapping[str, Any]:
         resources: Mapping[str, Any] = self.template.get("Resources", {})
         return resources
+
+    def job_types(self) -> list[JobType]:
+        """The services of the template's export jobs, one entry per job."""
+        return [
+            JobType(str(r["Type"]).removeprefix(EXPORT_JOB_TYPE))
+            for r in self.resources.values()
+            if str(r.get("Type", "")).startswith(EXPORT_JOB_TYPE)
+        ]
 
     def jobs(self, resolver: Resolver) -> list[JobResource]:
         found = []
@@ -170,7 +185,7 @@ def read_assembly(directory: Path, stack_names: set[str] | None = None) -> list[
         if stack_names is not None and artifact_id not in stack_names and name not in stack_names:
             continue
         template = json.loads((directory / artifact["properties"]["templateFile"]).read_text())
-        stacks.append(StackTemplate(name=artifact_id, template=template, directory=directory, assets=assets))
+        stacks.append(StackTemplate(name=artifact_id, template=template, assets=assets))
     return stacks
 
 
@@ -235,7 +250,7 @@ class Resolver:
         if kind == "AWS::CloudFormation::WaitConditionHandle" and self._handle_url is not None:
             return self._handle_url(name)
         if kind in ("AWS::StepFunctions::StateMachine",):
-            return self._arn("states", f"stateMachine:{self._physical_name(name)}", sep=":")
+            return self._arn("states", f"stateMachine:{self._physical_name(name)}")
         return self._physical_name(name, lower=kind == "AWS::S3::Bucket")
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -258,13 +273,13 @@ class Resolver:
         if kind == "AWS::KMS::Key":
             return self._arn("kms", f"key/{self.ref(name)}")
         if kind == "AWS::Lambda::Function":
-            return self._arn("lambda", f"function:{self._physical_name(name)}", sep=":")
+            return self._arn("lambda", f"function:{self._physical_name(name)}")
         if kind == "AWS::Logs::LogGroup":
-            return self._arn("logs", f"log-group:{self._physical_name(name)}:*", sep=":")
+            return self._arn("logs", f"log-group:{self._physical_name(name)}:*")
         service = kind.split("::")[1].lower()
         return self._arn(service, self._physical_name(name))
 
-    def _arn(self, service: str, resource: str, sep: str = "") -> str:
+    def _arn(self, service: str, resource: str) -> str:
         p = self.pseudo
         return f"arn:{p.partition}:{service}:{p.region}:{p.account}:{resource}"
 
@@ -276,8 +291,6 @@ class Resolver:
         return f"{self.pseudo.stack_name}-{logical_id}"[: 64 - 13] + f"-{suffix.upper()}"
 
     def _sub(self, arg: Any) -> str:
-        import re
-
         text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
         values = {k: str(self.resolve(v)) for k, v in variables.items()}
 

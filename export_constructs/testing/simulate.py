@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -156,17 +156,29 @@ class _Waits:
 class _Stack:
     """One stack's jobs, their functions and the physical ids CloudFormation holds."""
 
-    def __init__(self, stack: StackTemplate, pseudo: Pseudo, clock: VirtualClock, log: Log, waits: _Waits) -> None:
+    def __init__(
+        self,
+        stack: StackTemplate,
+        pseudo: Pseudo,
+        clock: VirtualClock,
+        log: Log,
+        waits: _Waits,
+        *,
+        retry_create: bool = False,
+        created: dict[str, tuple[str, Mapping[str, Any]]] | None = None,
+    ) -> None:
         self.stack = stack
         self.pseudo = pseudo
         self.clock = clock
         self.log = log
         self.waits = waits
         self.resolver = Resolver(stack.template, pseudo, handle_url=waits.signals.url)
+        if created is not None:  # an update: CloudFormation keeps what every resource returned
+            self.resolver.created = created
         self.jobs = stack.jobs(self.resolver)
         self._functions: dict[str, _Function] = {}
         self._interpreter = Interpreter(self._invoke_arn)
-        self.retry_create = False
+        self.retry_create = retry_create
 
     # -- the long-wait path ------------------------------------------------------------------
 
@@ -191,9 +203,13 @@ class _Stack:
         started = self.clock.elapsed
         while not self.waits.signals.signals.get(handle):
             for execution in self.waits.stepfunctions.running():
-                machine = self._state_machine(execution.state_machine)
-                self._interpreter.start(execution, machine)
+                if execution.arn not in self._interpreter.runs:
+                    self._interpreter.start(execution, self._state_machine(execution.state_machine))
             wait = self._interpreter.tick()
+            for execution in self.waits.stepfunctions.executions.values():
+                if execution.status == "FAILED" and execution.cause:
+                    self.log(f"  StepFunctions: tracker execution {execution.name} failed: {execution.cause}")
+                    execution.cause = ""  # logged once
             if self.waits.signals.signals.get(handle):
                 break
             if self.clock.elapsed - started >= timeout:
@@ -365,7 +381,8 @@ def _aws_environment(fakes: Mapping[str, FakeService], region: str) -> Iterator[
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL": None,
+        # Any service without a fake fails on loopback instead of reaching AWS.
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
         "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": None,
         "AWS_RETRY_MODE": None,
         "AWS_MAX_ATTEMPTS": None,
@@ -451,24 +468,26 @@ def simulate(
         stepfunctions = StepFunctionsFake(clock=clock, region=region, account=account, log=emit)
         fakes["StepFunctions"] = cleanup.enter_context(stepfunctions)
         waits = _Waits(stepfunctions, cleanup.enter_context(SignalReceiver()))
-        runs = [
-            _Stack(s, Pseudo(stack_name=s.name, account=account, region=region), clock, emit, waits) for s in stacks
-        ]
-        for run in runs:
-            for job in run.jobs:
-                if job.service not in fakes:
-                    fake = fake_class(job.service)(
-                        scenario=_scenario_for(scenario, job.service),
-                        clock=clock,
-                        region=region,
-                        account=account,
-                        log=emit,
-                    )
-                    fakes[job.service] = cleanup.enter_context(fake)
-        cleanup.enter_context(_aws_environment(fakes, region))
         targets = {s.name: s for s in _stacks_of(update_to)} if update_to is not None else {}
+        runs = [
+            _Stack(
+                s,
+                Pseudo(stack_name=s.name, account=account, region=region),
+                clock,
+                emit,
+                waits,
+                retry_create=retry_create,
+            )
+            for s in stacks
+        ]
+        # A fake for every service of the deployed and the updated stacks alike.
+        for service in dict.fromkeys(j.service for s in [*stacks, *targets.values()] for j in s.job_types()):
+            fake = fake_class(service)(
+                scenario=_scenario_for(scenario, service), clock=clock, region=region, account=account, log=emit
+            )
+            fakes[service] = cleanup.enter_context(fake)
+        cleanup.enter_context(_aws_environment(fakes, region))
         for run in runs:
-            run.retry_create = retry_create
             steps += _lifecycle(
                 run,
                 targets.get(run.stack.name),
@@ -478,6 +497,20 @@ def simulate(
     calls = [c for fake in fakes.values() for c in fake.calls]
     problems = [p for fake in fakes.values() for p in fake.problems] + waits.signals.problems
     return SimulationResult(steps=steps, calls=calls, problems=problems)
+
+
+def _created(stack: _Stack, step: Step, phase: str, steps: list[Step], known: Container[str] = ()) -> Step:
+    """Record ``step``; once it succeeded, await the wait conditions that depend on its resource
+    (except those in ``known``). Return the first failed step, else ``step``."""
+    steps.append(step)
+    if step.status == "SUCCESS":
+        for wait_id in stack.waits_after(step.logical_id):
+            if wait_id not in known:
+                waited = stack.await_condition(wait_id, phase)
+                steps.append(waited)
+                if waited.status == "FAILED":
+                    return waited
+    return step
 
 
 def _lifecycle(
@@ -494,20 +527,21 @@ def _lifecycle(
     for job in run.jobs:
         props = run.properties(job)
         step = run.run(job, "Create", "deploy", properties=props)
-        steps.append(step)
         if step.physical_id is not None:
             live[job.logical_id] = (job, step.physical_id, props)
-        if step.status == "SUCCESS":
-            for wait_id in run.waits_after(job.logical_id):
-                waited = run.await_condition(wait_id, "deploy")
-                steps.append(waited)
-                if waited.status == "FAILED":
-                    step = waited
-        if step.status == "FAILED":
+        if _created(run, step, "deploy", steps).status == "FAILED":
             rollback()
             return steps
     if target is not None:
-        updated = _Stack(target, run.pseudo, run.clock, run.log, run.waits)
+        updated = _Stack(
+            target,
+            run.pseudo,
+            run.clock,
+            run.log,
+            run.waits,
+            retry_create=run.retry_create,
+            created=run.resolver.created,
+        )
         replaced: list[tuple[JobResource, str, dict[str, Any]]] = []
         for job in updated.jobs:
             props = updated.properties(job)
@@ -518,24 +552,17 @@ def _lifecycle(
                 step = updated.run(
                     job, "Update", "update", properties=props, physical_id=physical, old_properties=old_props
                 )
-                steps.append(step)
-                if step.status == "FAILED":
-                    return steps
-                if step.physical_id != physical:
-                    replaced.append((old_job, physical, old_props))
-                live[job.logical_id] = (job, step.physical_id or physical, props)
-                for wait_id in updated.waits_after(job.logical_id):
-                    if wait_id not in run.stack.resources:  # a new wait condition: a new wait
-                        waited = updated.await_condition(wait_id, "update")
-                        steps.append(waited)
-                        if waited.status == "FAILED":
-                            return steps
+                if step.status == "SUCCESS":
+                    if step.physical_id != physical:
+                        replaced.append((old_job, physical, old_props))
+                    live[job.logical_id] = (job, step.physical_id or physical, props)
             else:
                 step = updated.run(job, "Create", "update", properties=props)
-                steps.append(step)
-                if step.status == "FAILED":
-                    return steps
-                live[job.logical_id] = (job, step.physical_id or "", props)
+                if step.status == "SUCCESS":
+                    live[job.logical_id] = (job, step.physical_id or "", props)
+            # Only new wait conditions wait: an unchanged one was satisfied at deploy.
+            if _created(updated, step, "update", steps, known=run.stack.resources).status == "FAILED":
+                return steps
         kept = {j.logical_id for j in updated.jobs}
         for logical_id in [k for k in live if k not in kept]:
             old_job, physical, old_props = live.pop(logical_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -73,8 +73,6 @@ class Run:
     definition: Mapping[str, Any]
     state: str
     data: Any
-    waiting: float = 0.0
-    trace: list[str] = field(default_factory=list)
 
 
 def _path_get(data: Any, path: str) -> Any:
@@ -124,7 +122,6 @@ class Interpreter:
         for _ in range(100):  # a bound: the tracker's loop always reaches a Wait or an end
             spec = run.definition["States"][run.state]
             kind = spec["Type"]
-            run.trace.append(run.state)
             if kind == "Task":
                 resource = spec["Resource"]
                 function = spec.get("Parameters", {}).get("FunctionName", resource)
@@ -132,7 +129,7 @@ class Interpreter:
                     result = self._invoke(function, run.data)
                 except Exception as error:
                     run.execution.status = "FAILED"
-                    run.execution.history.append(f"{run.state} failed: {error}")
+                    run.execution.cause = f"{run.state} failed: {error}"
                     return 0.0
                 run.data = _path_set(run.data, spec.get("ResultPath", "$"), result)
             elif kind == "Choice":

@@ -103,3 +103,33 @@ def test_a_longer_timeout_keeps_the_job_and_waits_again(six_hours: Path, tmp_pat
     assert update.physical_id == created.physical_id, "the job is kept"
     assert result.operations("Forecast").count("CreateForecastExportJob") == 1
     assert result.operations("StepFunctions").count("StartExecution") == 2, "a tracker for the new wait"
+
+
+def test_an_update_to_the_same_template_sends_no_event_to_resources_that_read_others(six_hours: Path) -> None:
+    """The result resource's properties are other resources' attributes: an update keeps what
+    those returned, so an unchanged template changes nothing (regression: the update used to
+    resolve them afresh and send a needless, failing Update)."""
+    result = run(six_hours, Scenario.SUCCESS, update_to=six_hours, delete=False)
+    assert [s.request_type for s in result.steps if s.service != "WaitCondition"] == ["Create"] * 3
+
+
+def test_a_long_wait_job_added_by_an_update_waits_for_its_signal(tmp_path: Path) -> None:
+    """A service that first appears in the update gets its fake (regression: its calls went to
+    the real endpoint), and its new wait condition is awaited (regression: it was not)."""
+    app = cdk.App(outdir=str(tmp_path / "before"))
+    stack = cdk.Stack(app, "Long")
+    dest = ExportDestination(stack, "Exports")
+    PersonalizeDatasetExportJob(
+        stack,
+        "Users",
+        dataset_arn=f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:dataset/shop/USERS",
+        destination=dest,
+        wait=False,
+    )
+    app.synth()
+    result = run(tmp_path / "before", Scenario.SUCCESS, update_to=synth(tmp_path / "after", 6), delete=False)
+    created = result.step("Demand0D9EE668")
+    assert created.phase == "update" and created.status == "SUCCESS"
+    (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
+    assert wait.phase == "update" and wait.status == "SUCCESS"
+    assert "CreateForecastExportJob" in result.operations("Forecast")

@@ -4,7 +4,7 @@ the state machine's definition from the template."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .base import ServiceError
@@ -18,7 +18,8 @@ class Execution:
     name: str
     input: str
     status: str = "RUNNING"
-    history: list[str] = field(default_factory=list)
+    cause: str = ""
+    """Why the execution failed, when it did (the simulation logs it)."""
 
 
 class Fake(BotocoreFake):
