@@ -4,10 +4,13 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from export_constructs.testing import Scenario, SimulationResult, simulate
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -49,3 +52,62 @@ def edited(assembly: Path, target: Path, service: str, edit: Callable[[dict[str,
     edit(template["Resources"][job_of(assembly, service)]["Properties"])
     path.write_text(json.dumps(template))
     return updated
+
+
+@dataclass(frozen=True)
+class Service:
+    """What the simulation tests know of each service's API."""
+
+    name: str
+    create: str
+    describe: str
+    succeeded: str
+    stop: str | None
+    """The operation that stops a running job, where the API has one."""
+    release: str | None = None
+    """What Delete calls once the job has ended (Forecast deletes the export job record)."""
+    throttled: str = "ThrottlingException"
+
+
+SERVICES = {
+    s.name: s
+    for s in (
+        Service("Personalize", "CreateDatasetExportJob", "DescribeDatasetExportJob", "ACTIVE", None),
+        Service(
+            "Forecast",
+            "CreateForecastExportJob",
+            "DescribeForecastExportJob",
+            "ACTIVE",
+            "StopResource",
+            "DeleteForecastExportJob",
+        ),
+        Service("Pinpoint", "CreateExportJob", "GetExportJob", "COMPLETED", None, throttled="TooManyRequestsException"),
+        Service("RoboMaker", "CreateWorldExportJob", "DescribeWorldExportJob", "Completed", "CancelWorldExportJob"),
+    )
+}
+
+
+def simulated(assembly: Path, service: str, scenario: Scenario, **kwargs: Any) -> SimulationResult:
+    """``simulate`` with ``scenario`` for ``service`` (the others succeed), asserting that the
+    fake services found no malformed request."""
+    result = simulate(assembly, scenario={service: scenario}, **kwargs)
+    assert result.problems == [], "the fake services found malformed requests"
+    return result
+
+
+def change_request(service: str) -> Callable[[dict[str, Any]], None]:
+    """An edit of ``service``'s job properties that changes its request (a new tag; Pinpoint,
+    which has no tags, exports one segment instead of the whole project)."""
+
+    def change(properties: dict[str, Any]) -> None:
+        request = properties["Request"]
+        if service == "Pinpoint":
+            request["ExportJobRequest"]["SegmentId"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+        elif service == "Forecast":
+            request["Tags"] = [*request.get("Tags", []), {"Key": "rev", "Value": "2"}]
+        elif service == "Personalize":
+            request["tags"] = [*request.get("tags", []), {"tagKey": "rev", "tagValue": "2"}]
+        else:
+            request["tags"] = {**request.get("tags", {}), "rev": "2"}
+
+    return change

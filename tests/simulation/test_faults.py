@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,44 +26,15 @@ from export_constructs.handler import consts
 from export_constructs.testing import FAILURE_REASON, FakeService, Scenario, SimulationResult, simulate
 from export_constructs.testing.simulate import CREATE_FAILED_MARKER
 
-from .conftest import edited, job_of
+from .conftest import SERVICES, change_request, edited, job_of, simulated
 
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    create: str
-    describe: str
-    stop: str | None
-    release: str | None = None
-    """What Delete calls once the job has ended (Forecast deletes the export job record)."""
-    throttled: str = "ThrottlingException"
-
-
-SERVICES = {
-    s.name: s
-    for s in (
-        Service("Personalize", "CreateDatasetExportJob", "DescribeDatasetExportJob", None),
-        Service(
-            "Forecast",
-            "CreateForecastExportJob",
-            "DescribeForecastExportJob",
-            "StopResource",
-            "DeleteForecastExportJob",
-        ),
-        Service("Pinpoint", "CreateExportJob", "GetExportJob", None, throttled="TooManyRequestsException"),
-        Service("RoboMaker", "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"),
-    )
-}
 services = pytest.mark.parametrize("service", SERVICES)
 
 
 @functools.cache
 def scenario_run(assembly: Path, service: str, scenario: Scenario) -> SimulationResult:
     """One simulation per (service, scenario), shared by the tests that read it."""
-    result = simulate(assembly, scenario={service: scenario})
-    assert result.problems == [], "the fake services found malformed requests"
-    return result
+    return simulated(assembly, service, scenario)
 
 
 def calls(result: SimulationResult, service: str, operation: str) -> list[tuple[int, str | None]]:
@@ -199,18 +169,7 @@ def test_update_mid_run_starts_a_new_job_and_stops_the_old_one_where_the_api_can
     spec = SERVICES[service]
     before = running_assembly(sample_assembly, tmp_path_factory.getbasetemp(), service)
 
-    def change(properties: dict[str, Any]) -> None:
-        request = properties["Request"]
-        if service == "Pinpoint":
-            request["ExportJobRequest"]["SegmentId"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-        elif service == "Forecast":
-            request["Tags"] = [*request.get("Tags", []), {"Key": "rev", "Value": "2"}]
-        elif service == "Personalize":
-            request["tags"] = [*request.get("tags", []), {"tagKey": "rev", "tagValue": "2"}]
-        else:
-            request["tags"] = {**request.get("tags", {}), "rev": "2"}
-
-    after = edited(before, tmp_path / "after", service, change)
+    after = edited(before, tmp_path / "after", service, change_request(service))
     result = simulate(before, scenario={service: Scenario.SUCCESS}, update_to=after, delete=False)
     assert result.problems == []
     logical_id = job_of(sample_assembly, service)

@@ -5,13 +5,16 @@ result resource reads the job's final attributes. Also ``wait=False``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 
 from export_constructs import ExportDestination, ForecastExportJob, PersonalizeDatasetExportJob
-from export_constructs.testing import FAILURE_REASON, Scenario, SimulationResult, simulate
+from export_constructs.testing import FAILURE_REASON, Scenario, SimulationResult
+
+from .conftest import simulated
 
 
 def synth(outdir: Path, hours: int) -> Path:
@@ -45,19 +48,15 @@ def steps_of(result: SimulationResult, service: str) -> list[tuple[str, str, str
     return [(s.logical_id[:6], s.request_type, s.status) for s in result.steps if s.service == service]
 
 
-def run(assembly: Path, scenario: Scenario, **kwargs: object) -> SimulationResult:
-    result = simulate(assembly, scenario={"Forecast": scenario}, **kwargs)  # type: ignore[arg-type]
-    assert result.problems == []
-    return result
+def run(assembly: Path, scenario: Scenario, **kwargs: Any) -> SimulationResult:
+    return simulated(assembly, "Forecast", scenario, **kwargs)
 
 
 def test_success_waits_for_the_signal_and_reports_the_final_attributes(six_hours: Path) -> None:
     result = run(six_hours, Scenario.SUCCESS)
     (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
     assert wait.status == "SUCCESS" and wait.simulated_seconds >= 60
-    created = next(
-        s for s in result.steps if s.logical_id.startswith("DemandResource") or s.logical_id == "Demand0D9EE668"
-    )
+    created = result.step("Demand0D9EE668")
     assert created.data["Status"].startswith("CREATE_"), "the custom resource completed at start"
     report = result.step(next(s.logical_id for s in result.steps if s.logical_id.startswith("DemandResult")))
     assert report.status == "SUCCESS"

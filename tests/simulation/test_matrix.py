@@ -5,54 +5,27 @@ framework's rules, against the fake services. The failure modes are in test_faul
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from export_constructs.testing import Scenario, SimulationResult, simulate
+from export_constructs.testing import Scenario, simulate
+from export_constructs.testing.assembly import EXPORT_JOB_TYPE
 
-from .conftest import edited, job_of
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    create: str
-    describe: str
-    succeeded: str
-    stop: str | None
-    """The operation that stops a running job, where the API has one."""
-
-
-SERVICES = {
-    s.name: s
-    for s in (
-        Service("Personalize", "CreateDatasetExportJob", "DescribeDatasetExportJob", "ACTIVE", None),
-        Service("RoboMaker", "CreateWorldExportJob", "DescribeWorldExportJob", "Completed", "CancelWorldExportJob"),
-        Service("Forecast", "CreateForecastExportJob", "DescribeForecastExportJob", "ACTIVE", "StopResource"),
-        Service("Pinpoint", "CreateExportJob", "GetExportJob", "COMPLETED", None),
-    )
-}
-
-
-def run(assembly: Path, service: str, scenario: Scenario, **kwargs: Any) -> SimulationResult:
-    result = simulate(assembly, scenario={service: scenario}, **kwargs)
-    assert result.problems == [], "the fake services found malformed requests"
-    return result
+from .conftest import SERVICES, TEMPLATE, change_request, edited, job_of, simulated
 
 
 def test_the_sample_app_has_a_job_of_every_service(sample_assembly: Path) -> None:
-    template = json.loads((sample_assembly / "ExportConstructsSample.template.json").read_text())
-    types = {v["Type"] for v in template["Resources"].values() if v["Type"].startswith("Custom::ExportJob-")}
-    assert types == {f"Custom::ExportJob-{s}" for s in SERVICES}
+    template = json.loads((sample_assembly / TEMPLATE).read_text())
+    types = {v["Type"] for v in template["Resources"].values() if v["Type"].startswith(EXPORT_JOB_TYPE)}
+    assert types == {f"{EXPORT_JOB_TYPE}{s}" for s in SERVICES}
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_success_reports_the_jobs_attributes_and_delete_keeps_the_output(sample_assembly: Path, service: str) -> None:
     spec = SERVICES[service]
-    result = run(sample_assembly, service, Scenario.SUCCESS)
+    result = simulated(sample_assembly, service, Scenario.SUCCESS)
     created = result.step(job_of(sample_assembly, service))
     assert created.status == "SUCCESS", created.reason
     assert created.data["JobArn"] == created.physical_id
@@ -72,19 +45,8 @@ def test_update_with_a_changed_request_starts_a_new_job_and_cleans_up_the_old_on
 ) -> None:
     spec = SERVICES[service]
 
-    def retag(properties: dict[str, Any]) -> None:
-        request = properties["Request"]
-        if service == "Pinpoint":  # no tags: export one segment instead of the whole project
-            request["ExportJobRequest"]["SegmentId"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-        elif service == "Forecast":
-            request["Tags"].append({"Key": "rev", "Value": "2"})
-        elif service == "Personalize":
-            request["tags"].append({"tagKey": "rev", "tagValue": "2"})
-        else:
-            request["tags"]["rev"] = "2"
-
-    updated = edited(sample_assembly, tmp_path / "updated", service, retag)
-    result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
+    updated = edited(sample_assembly, tmp_path / "updated", service, change_request(service))
+    result = simulated(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
     logical_id = job_of(sample_assembly, service)
     created, update = result.step(logical_id), result.step(logical_id, "Update")
     assert update.status == "SUCCESS", update.reason
@@ -102,7 +64,7 @@ def test_update_of_the_timeout_only_keeps_the_job(sample_assembly: Path, tmp_pat
         properties["TimeoutSeconds"] = "3300"
 
     updated = edited(sample_assembly, tmp_path / "updated", service, longer)
-    result = run(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
+    result = simulated(sample_assembly, service, Scenario.SUCCESS, update_to=updated)
     logical_id = job_of(sample_assembly, service)
     update = result.step(logical_id, "Update")
     assert update.status == "SUCCESS" and update.physical_id == result.step(logical_id).physical_id
@@ -115,7 +77,7 @@ def test_unchanged_jobs_get_no_update_event(sample_assembly: Path) -> None:
     assert [s.request_type for s in result.steps] == ["Create"] * len(SERVICES)
 
 
-def test_simulating_a_stack_object_synthesizes_it(sample_assembly: Path) -> None:
+def test_simulating_a_stack_object_synthesizes_it() -> None:
     import aws_cdk as cdk
 
     from sample_app.app import build_app

@@ -206,6 +206,7 @@ class FakeService:
     access_denied: ClassVar[tuple[int, str]] = (400, "AccessDeniedException")
     """The access-denied answer of this service: (HTTP status, error code)."""
     validation_error: ClassVar[tuple[int, str]] = (400, "ValidationException")
+    not_found: ClassVar[tuple[int, str]] = (400, "ResourceNotFoundException")
     """The answer to a request that breaks the service's model: (HTTP status, error code)."""
 
     scenario: Scenario
@@ -336,6 +337,17 @@ class FakeService:
         if self.scenario is Scenario.NEVER_ENDS:
             return list(running)
         return [*running, succeeded]
+
+    def job(self, operation: str, key: str, missing: str) -> Job:
+        """The job ``key`` for a call of ``operation``: the scenario's fault first, else the
+        service's not-found error (message ``missing``) when there is no such job."""
+        if fault := self.fault(operation, key):
+            raise fault
+        job = self.jobs.get(key)
+        if job is None:
+            status, code = self.not_found
+            raise ServiceError(code, missing, status)
+        return job
 
     def new_job(self, key: str, steps: list[str], /, **fields: Any) -> Job:
         """Start a job ``key`` that moves through ``steps``, with the service's own ``fields``."""

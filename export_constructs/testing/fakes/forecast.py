@@ -23,12 +23,6 @@ class Fake(BotocoreFake):
     endpoint_env = "AWS_ENDPOINT_URL_FORECAST"
     validation_error = (400, "InvalidInputException")
 
-    def _job(self, arn: str) -> Any:
-        job = self.jobs.get(arn)
-        if job is None:
-            raise ServiceError("ResourceNotFoundException", f"No resource found {arn}")
-        return job
-
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
         arn = (
@@ -44,9 +38,7 @@ class Fake(BotocoreFake):
 
     def op_DescribeForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["ForecastExportJobArn"]
-        if fault := self.fault("DescribeForecastExportJob", arn):
-            raise fault
-        job = self._job(arn)
+        job = self.job("DescribeForecastExportJob", arn, f"No resource found {arn}")
         self.advance(job)
         if job.status == "GONE":
             del self.jobs[arn]
@@ -69,9 +61,7 @@ class Fake(BotocoreFake):
 
     def op_StopResource(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["ResourceArn"]
-        if fault := self.fault("StopResource", arn):
-            raise fault
-        job = self._job(arn)
+        job = self.job("StopResource", arn, f"No resource found {arn}")
         if job.status not in ACTIVE_STATES:
             raise ServiceError("InvalidInputException", f"Cannot stop {arn} in status {job.status}")
         job.jump(["CREATE_STOPPING", "CREATE_STOPPED"])
@@ -80,9 +70,7 @@ class Fake(BotocoreFake):
 
     def op_DeleteForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["ForecastExportJobArn"]
-        if fault := self.fault("DeleteForecastExportJob", arn):
-            raise fault
-        job = self._job(arn)
+        job = self.job("DeleteForecastExportJob", arn, f"No resource found {arn}")
         if job.status not in DELETABLE:
             raise ServiceError("ResourceInUseException", f"{arn} is in status {job.status} and cannot be deleted")
         job.jump(["DELETE_PENDING", "DELETE_IN_PROGRESS", "GONE"])

@@ -29,11 +29,7 @@ class Fake(BotocoreFake):
 
     def op_DescribeDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["datasetExportJobArn"]
-        if fault := self.fault("DescribeDatasetExportJob", arn):
-            raise fault
-        job = self.jobs.get(arn)
-        if job is None:
-            raise ServiceError("ResourceNotFoundException", f"Could not find dataset export job {arn}.")
+        job = self.job("DescribeDatasetExportJob", arn, f"Could not find dataset export job {arn}.")
         self.advance(job)
         request = job.fields["request"]
         described: dict[str, Any] = {

@@ -6,7 +6,7 @@ import copy
 import uuid
 from typing import Any
 
-from .base import FAILURE_REASON, Job, Scenario, ServiceError, iso, iter_pages, ordered
+from .base import FAILURE_REASON, Job, Scenario, iso, iter_pages, ordered
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
@@ -24,6 +24,7 @@ class Fake(BotocoreFake):
     server_error = (500, "InternalServerErrorException")
     access_denied = (403, "ForbiddenException")
     validation_error = (400, "BadRequestException")
+    not_found = (404, "NotFoundException")
 
     def op_CreateExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         app = params["ApplicationId"]
@@ -41,11 +42,7 @@ class Fake(BotocoreFake):
 
     def op_GetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         key = f"{params['ApplicationId']}/{params['JobId']}"
-        if fault := self.fault("GetExportJob", key):
-            raise fault
-        job = self.jobs.get(key)
-        if job is None:
-            raise ServiceError("NotFoundException", f"Resource not found: export job {params['JobId']}", 404)
+        job = self.job("GetExportJob", key, f"Resource not found: export job {params['JobId']}")
         before = self._pieces(job)[0]
         self.advance(job)
         done = self._pieces(job)[0]

@@ -138,9 +138,9 @@ class Fake(FakeService):
             arn = f"arn:aws:robomaker:{self.region}:{self.account}:world-export-job/{uuid.uuid4().hex[:24]}"
             self.new_job(arn, self.steps(RUNNING, "Completed", "Failed"), request=body)
             self.tokens[token] = (body, arn)
-        return {k: v for k, v in self._job(arn).items() if k not in ("worlds", "failureReason")}
+        return {k: v for k, v in self._described(arn).items() if k not in ("worlds", "failureReason")}
 
-    def _job(self, arn: str) -> dict[str, Any]:
+    def _described(self, arn: str) -> dict[str, Any]:
         job = self.jobs[arn]
         request = job.fields["request"]
         described: dict[str, Any] = {
@@ -158,20 +158,12 @@ class Fake(FakeService):
         return described
 
     def _describe(self, body: dict[str, Any]) -> dict[str, Any]:
-        if fault := self.fault(DESCRIBE, body["job"]):
-            raise fault
-        job = self.jobs.get(body["job"])
-        if job is None:
-            raise ServiceError("ResourceNotFoundException", f"World export job {body['job']} does not exist.")
+        job = self.job(DESCRIBE, body["job"], f"World export job {body['job']} does not exist.")
         self.advance(job)
-        return self._job(job.id)
+        return self._described(job.id)
 
     def _cancel(self, body: dict[str, Any]) -> dict[str, Any]:
-        if fault := self.fault(CANCEL, body["job"]):
-            raise fault
-        job = self.jobs.get(body["job"])
-        if job is None:
-            raise ServiceError("ResourceNotFoundException", f"World export job {body['job']} does not exist.")
+        job = self.job(CANCEL, body["job"], f"World export job {body['job']} does not exist.")
         if job.status not in ("Pending", "Running"):
             raise ServiceError("InvalidParameterException", f"Cannot cancel a job in status {job.status}.")
         job.jump(["Canceling", "Canceled"])
