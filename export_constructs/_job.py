@@ -186,7 +186,8 @@ class ExportJobBase(Construct):
         - ``wait`` and ``timeout`` up to 55 minutes: the custom resource polls the job to its end;
         - ``wait`` and a longer ``timeout``: the custom resource starts the job and a tracker
           execution, and an ``AWS::CloudFormation::WaitCondition`` (Timeout = ``timeout``) holds
-          the stack until the tracker signals the outcome; the attributes come from its data;
+          the stack until the tracker signals the outcome; a result resource then reads the
+          job's final attributes;
         - not ``wait``: the resource completes once the job is accepted.
         """
         provider = self._provider

@@ -128,11 +128,10 @@ class ForecastExportJob(ExportJobBase):
             into ``destination``.
         tags: tags for the job (at most 50; key 1-128, value 0-256 characters of letters, digits,
             spaces and ``_.:/=+-@``; no ``aws:`` keys). Default: none.
-        timeout: how long the stack waits for the job, 1 minute to 12 hours. Up to 55 minutes the
-            custom resource waits; beyond, an ``AWS::CloudFormation::WaitCondition`` with this
-            Timeout does, signalled by the stack's tracker, and the attributes come from its
-            data. The job is stopped (where the API allows) and the deployment fails when it
-            runs longer. Default: 50 minutes.
+        timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
+            an ``AWS::CloudFormation::WaitCondition``: see ``ExportJobBase.wait_condition``). A
+            job that runs longer is stopped where the API allows and fails the deployment.
+            Default: 50 minutes.
         wait: whether the stack waits for the job to end. ``False`` completes the resource as
             soon as the service accepts the job; ``status`` is then its status at start.
             Default: ``True``.

@@ -121,11 +121,10 @@ class PinpointExportJob(ExportJobBase):
             shared by this stack's exports of the project into ``destination``; it may put
             objects under the jobs' prefixes, list the bucket and use the destination's key to
             encrypt (kms:GenerateDataKey, kms:Decrypt).
-        timeout: how long the stack waits for the job, 1 minute to 12 hours. Up to 55 minutes the
-            custom resource waits; beyond, an ``AWS::CloudFormation::WaitCondition`` with this
-            Timeout does, signalled by the stack's tracker, and the attributes come from its
-            data. The job is stopped (where the API allows) and the deployment fails when it
-            runs longer. Default: 50 minutes.
+        timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
+            an ``AWS::CloudFormation::WaitCondition``: see ``ExportJobBase.wait_condition``). A
+            job that runs longer is stopped where the API allows and fails the deployment.
+            Default: 50 minutes.
         wait: whether the stack waits for the job to end. ``False`` completes the resource as
             soon as the service accepts the job; ``status`` is then its status at start.
             Default: ``True``.

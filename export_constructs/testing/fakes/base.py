@@ -206,8 +206,9 @@ class FakeService:
     access_denied: ClassVar[tuple[int, str]] = (400, "AccessDeniedException")
     """The access-denied answer of this service: (HTTP status, error code)."""
     validation_error: ClassVar[tuple[int, str]] = (400, "ValidationException")
-    not_found: ClassVar[tuple[int, str]] = (400, "ResourceNotFoundException")
     """The answer to a request that breaks the service's model: (HTTP status, error code)."""
+    not_found: ClassVar[tuple[int, str]] = (400, "ResourceNotFoundException")
+    """The answer about a job that does not exist: (HTTP status, error code)."""
 
     scenario: Scenario
     """How the service behaves (the ``scenario`` argument)."""
