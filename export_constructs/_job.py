@@ -10,14 +10,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aws_cdk import CfnResource, CustomResource, Duration, Stack
+from aws_cdk import CfnResource, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
-from ._memo import addr_of, is_unresolved, seconds_of, stack_of
+from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
 from ._provider import ExportJobProvider
 from ._validation import Problems
 from .destination import ExportDestination, collapse_prefixes
@@ -48,11 +48,18 @@ class ExportJobBase(Construct):
     wait_condition: CfnWaitCondition | None = None
     """The ``AWS::CloudFormation::WaitCondition`` the stack waits on when ``timeout`` is beyond
     55 minutes (and ``wait`` is true). ``None`` otherwise: the custom resource itself waits."""
-    _resource: CustomResource
+    _resource: CfnResource
+    _report: CfnResource | None = None
+    _wait_for: list[IConstruct]
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self._scope = scope
+        # ``self.node.path`` without its two round trips: the parent's path (shared by siblings)
+        # and the id as constructs stores it ("/" becomes "--").
+        parent, own = path_of(scope), id.replace("/", "--")
+        self._path = f"{parent}/{own}" if parent else own
+        self._wait_for = []
 
     # The attributes are made on first use: four jsii calls fewer per job that nobody reads.
 
@@ -123,7 +130,7 @@ class ExportJobBase(Construct):
         return prefix
 
     def _default_prefix(self) -> str:
-        path = re.sub(r"[^A-Za-z0-9_./-]", "-", self.node.path)
+        path = re.sub(r"[^A-Za-z0-9_./-]", "-", self._path)
         return f"{self.ADAPTER.lower()}/{path}/"
 
     def _service_role(
@@ -180,7 +187,7 @@ class ExportJobBase(Construct):
 
     def _create_resource(
         self, *, request: Mapping[str, Any], job_name: str | None, timeout: Duration, wait: bool = True
-    ) -> CustomResource:
+    ) -> CfnResource:
         """The job's custom resource on the stack's provider, waiting one of three ways:
 
         - ``wait`` and ``timeout`` up to 55 minutes: the custom resource polls the job to its end;
@@ -189,6 +196,9 @@ class ExportJobBase(Construct):
           the stack until the tracker signals the outcome; a result resource then reads the
           job's final attributes;
         - not ``wait``: the resource completes once the job is accepted.
+
+        The resource depends on what the subclass's ``destination.grant_service_write`` said
+        to wait for (``self._wait_for``): the job must not start before the service may write.
         """
         provider = self._provider
         seconds = int(seconds_of(timeout))
@@ -219,20 +229,9 @@ class ExportJobBase(Construct):
             properties[consts.PROP_TRACKER] = tracker.state_machine_arn
             # The tracker's deadline: early enough to stop the job and signal before the wait ends.
             properties[consts.PROP_TIMEOUT_SECONDS] = str(seconds - int(seconds_of(_defaults.LONG_WAIT_MARGIN)))
-        resource = CustomResource(
-            self,
-            "Resource",
-            service_token=provider.service_token,
-            resource_type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.ADAPTER}",
-            properties=properties,
-        )
-        # CustomResource writes DeletionPolicy and UpdateReplacePolicy "Delete", CloudFormation's
-        # default for a custom resource: leaving them out changes nothing and saves 63 bytes a job.
-        cfn = resource.node.default_child
-        if isinstance(cfn, CfnResource):
-            options = cfn.cfn_options
-            options.deletion_policy = None
-            options.update_replace_policy = None
+        resource = self._custom_resource("Resource", properties)
+        for dependency in self._wait_for:
+            _depend(resource, dependency)
         self._resource = resource
         if handle is not None:
             condition = CfnWaitCondition(
@@ -243,30 +242,52 @@ class ExportJobBase(Construct):
                 count=1,
             )
             assert tracker is not None
-            condition.node.add_dependency(resource)
+            condition.add_resource_dependency(resource)
             resource.node.add_dependency(tracker.access_policy)  # on_event starts the tracker
             self.wait_condition = condition
             # The attributes come from a result resource that reads the job once the wait has
             # completed: AWS types WaitCondition.Data as an object, so it cannot be split into
             # attributes (and CDK's recommended validation refuses such templates).
-            self._report = CustomResource(
-                self,
+            self._report = self._custom_resource(
                 "Result",
-                service_token=provider.service_token,
-                resource_type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.ADAPTER}",
-                properties={
+                {
                     consts.PROP_MODE: consts.MODE_REPORT,
-                    consts.PROP_JOB_ID: resource.get_att_string(consts.ATTR_JOB_ARN),
-                    consts.PROP_JOB_NAME: resource.get_att_string(consts.ATTR_JOB_NAME),
-                    consts.PROP_OUTPUT_URI: resource.get_att_string(consts.ATTR_OUTPUT_URI),
+                    consts.PROP_JOB_ID: _get_att(resource, consts.ATTR_JOB_ARN),
+                    consts.PROP_JOB_NAME: _get_att(resource, consts.ATTR_JOB_NAME),
+                    consts.PROP_OUTPUT_URI: _get_att(resource, consts.ATTR_OUTPUT_URI),
                     consts.PROP_WAIT_CONDITION: condition.ref,
                 },
             )
-            self._report.node.add_dependency(condition)
+            self._report.add_resource_dependency(condition)
         return resource
+
+    def _custom_resource(self, id: str, properties: Mapping[str, Any]) -> CfnResource:
+        """A ``Custom::ExportJob-<service>`` resource on the stack's provider.
+
+        A plain ``CfnResource`` where ``CustomResource`` would add a construct around it (same
+        logical id: its ``Default`` child is left out of ids) and seven jsii round trips per job
+        to take back the ``DeletionPolicy``/``UpdateReplacePolicy: Delete`` it writes - which is
+        CloudFormation's default for a custom resource anyway (63 bytes a job less)."""
+        return CfnResource(
+            self,
+            id,
+            type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.ADAPTER}",
+            properties={"ServiceToken": self._provider.service_token, **properties},
+        )
 
     def _attribute(self, name: str) -> str:
         """``Fn::GetAtt`` of the custom resource, or - on the long path - of the result resource
         that reads the job after its wait condition has completed."""
-        report: CustomResource | None = getattr(self, "_report", None)
-        return (report or self._resource).get_att_string(name)
+        return _get_att(self._report or self._resource, name)
+
+
+def _get_att(resource: CfnResource, name: str) -> str:
+    return Token.as_string(resource.get_att(name))
+
+
+def _depend(resource: CfnResource, dependency: IConstruct) -> None:
+    """``DependsOn``: one round trip for a CloudFormation resource, two for any construct."""
+    if isinstance(dependency, CfnResource):
+        resource.add_resource_dependency(dependency)
+    else:
+        resource.node.add_dependency(dependency)

@@ -77,6 +77,12 @@ def stack_of(scope: IConstruct) -> Stack:
 
 
 @_weak_memo
+def path_of(scope: IConstruct) -> str:
+    """``scope.node.path``: fixed once the construct exists (a job's siblings share it)."""
+    return scope.node.path
+
+
+@_weak_memo
 def addr_of(scope: IConstruct) -> str:
     """``scope.node.addr``: fixed once the construct exists."""
     return scope.node.addr
@@ -113,6 +119,7 @@ __all__ = [
     "bucket_name_of",
     "is_unresolved",
     "key_arn_of",
+    "path_of",
     "role_arn_of",
     "seconds_of",
     "stack_of",

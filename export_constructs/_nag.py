@@ -94,8 +94,10 @@ def _render(node: Any) -> str:
 
 
 def acknowledge(scope: IConstruct, rule_ids: Iterable[str], reason: str) -> None:
-    for rule_id in rule_ids:
-        Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    """Acknowledge ``rule_ids`` on ``scope``, all in one call (each call is a jsii round trip)."""
+    acknowledgments = [Acknowledgment(id=rule_id, reason=reason) for rule_id in rule_ids]
+    if acknowledgments:
+        Validations.of(scope).acknowledge(*acknowledgments)
 
 
 def acknowledge_iam5(scope: IConstruct, resources: Iterable[Any], reason: str) -> None:

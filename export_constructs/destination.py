@@ -8,11 +8,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aws_cdk import Annotations, Fn, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnResource, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
@@ -53,6 +53,8 @@ class _WriteAccess:
     prefixes: list[str] = field(default_factory=list)
     #: The collapsed prefixes acknowledged so far.
     acknowledged: set[str] = field(default_factory=set)
+    #: What a job writing with this access waits for (see ``grant_service_write``).
+    wait_for: list[IConstruct] = field(default_factory=list)
 
 
 class ExportDestination(Construct):
@@ -208,7 +210,7 @@ class ExportDestination(Construct):
         role_kms_actions: list[str] | None = None,
         service_kms_actions: list[str] | None = None,
         service_s3_actions: list[str] | None = None,
-    ) -> None:
+    ) -> list[IConstruct]:
         """Let a service, acting through ``role``, write under ``prefix``.
 
         Grants the role ``s3:PutObject`` under the prefix, listing the bucket, and the key
@@ -229,6 +231,12 @@ class ExportDestination(Construct):
                 policy). Default: nothing.
             service_s3_actions: what the service principal itself may do in the bucket (bucket
                 policy), e.g. ``s3:PutObject`` and ``s3:ListBucket``. Default: nothing.
+
+        Returns:
+            What a job writing with this grant must wait for (make its resource depend on each):
+            the role's policy - or, for a role the library did not create, the role - and the
+            bucket policy when the service was granted in it. The same list for every job that
+            shares the grant.
         """
         key = (addr_of(role), service_principal, source_arn)
         access = self._accesses.get(key)
@@ -248,6 +256,7 @@ class ExportDestination(Construct):
         access.prefixes.append(prefix)
         if access.owned:  # a role the library created: acknowledge its prefix grant
             self._acknowledge_prefixes(role, access)
+        return access.wait_for
 
     # -- internals -------------------------------------------------------------------------
 
@@ -292,6 +301,12 @@ class ExportDestination(Construct):
     ) -> None:
         objects = self._object_arns(access)
         role.add_to_principal_policy(iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects))
+        # The role's statements are in place once its default policy is: only the policy's
+        # resource is waited for (it depends on the role). A role the library did not create may
+        # hold its statements anywhere: wait for all of it (nothing, if it is imported).
+        policy = role.node.try_find_child("DefaultPolicy") if access.owned else None
+        policy_resource = _resource_of(policy) if isinstance(policy, Construct) else None
+        access.wait_for.append(policy_resource or role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
         )
@@ -316,26 +331,33 @@ class ExportDestination(Construct):
             principal = iam.ServicePrincipal(service_principal)
             if object_actions:
                 self._add_to_bucket_policy(
+                    access,
                     iam.PolicyStatement(
                         principals=[principal],
                         actions=object_actions,
                         resources=objects,
                         conditions=conditions,
-                    )
+                    ),
                 )
             if bucket_actions:
                 self._add_to_bucket_policy(
+                    access,
                     iam.PolicyStatement(
                         principals=[principal],
                         actions=bucket_actions,
                         resources=[self.bucket.bucket_arn],
                         conditions=conditions,
-                    )
+                    ),
                 )
 
-    def _add_to_bucket_policy(self, statement: iam.PolicyStatement) -> None:
+    def _add_to_bucket_policy(self, access: _WriteAccess, statement: iam.PolicyStatement) -> None:
         result = self.bucket.add_to_resource_policy(statement)
-        if not result.statement_added:
+        if result.statement_added:
+            # The service itself is allowed in the bucket policy: its jobs must not start before it.
+            policy = _resource_of(self.bucket.policy) if self.bucket.policy is not None else None
+            if policy is not None and policy not in access.wait_for:
+                access.wait_for.append(policy)
+        else:
             Annotations.of(self).add_warning_v2(
                 "export-constructs:imported-bucket-policy",
                 "The bucket is imported, so its bucket policy cannot be changed here. Add this "
@@ -351,6 +373,12 @@ class ExportDestination(Construct):
                 "The KMS key is imported, so its key policy cannot be changed here. Add this "
                 f"statement to it yourself: {json.dumps(Stack.of(self).resolve(statement.to_statement_json()))}",
             )
+
+
+def _resource_of(construct: Construct) -> CfnResource | None:
+    """The CloudFormation resource of an L2 construct (e.g. a policy), to depend on it alone."""
+    child = construct.node.default_child
+    return child if isinstance(child, CfnResource) else None
 
 
 __all__ = ["ExportDestination", "collapse_prefixes"]

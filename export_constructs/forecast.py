@@ -185,7 +185,7 @@ class ForecastExportJob(ExportJobBase):
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
         )
-        destination.grant_service_write(
+        self._wait_for = destination.grant_service_write(
             self.role,
             prefix=self.prefix,
             service_principal=SERVICE_PRINCIPAL,
@@ -210,7 +210,6 @@ class ForecastExportJob(ExportJobBase):
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
 
         self._grant_handler(forecast_arn, job_name)
-        self.node.add_dependency(self.role)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
 
     # -- validation -------------------------------------------------------------------------

@@ -135,7 +135,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
         )
-        destination.grant_service_write(
+        self._wait_for = destination.grant_service_write(
             self.role,
             prefix=self.prefix,
             service_principal=SERVICE_PRINCIPAL,
@@ -158,7 +158,6 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             request["tags"] = [{"tagKey": k, "tagValue": v} for k, v in tags.items()]
 
         self._grant_handler(dataset_arn, job_name)
-        self.node.add_dependency(self.role)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
 
     def _grant_handler(self, dataset_arn: str, job_name: str | None) -> None:

@@ -205,7 +205,7 @@ class PinpointExportJob(ExportJobBase):
             source_arn=app_arn,
             share_key=self._share_key(application_id),
         )
-        destination.grant_service_write(
+        self._wait_for = destination.grant_service_write(
             self.role,
             prefix=self.prefix,
             service_principal=SERVICE_PRINCIPAL,
@@ -221,7 +221,6 @@ class PinpointExportJob(ExportJobBase):
         request = {"ApplicationId": application_id, "ExportJobRequest": export_request}
 
         self._grant_handler(application_id)
-        self.node.add_dependency(self.role)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
         self.total_pieces = self._attribute("TotalPieces")
         self.completed_pieces = self._attribute("CompletedPieces")

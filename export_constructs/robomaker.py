@@ -142,7 +142,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
         )
-        destination.grant_service_write(
+        self._wait_for = destination.grant_service_write(
             self.role,
             prefix=self.prefix,
             service_principal=SERVICE_PRINCIPAL,
@@ -162,7 +162,6 @@ class RoboMakerWorldExportJob(ExportJobBase):
             request["tags"] = dict(tags)
 
         self._grant_handler(worlds)
-        self.node.add_dependency(self.role)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
 
     @staticmethod

@@ -293,7 +293,7 @@ class Produce:
 
 def properties_of(made: Construct) -> dict[str, Any]:
     """A job's custom-resource properties, resolved (without synthesizing)."""
-    cfn = made.node.find_child("Resource").node.default_child
+    cfn = made.node.default_child
     assert isinstance(cfn, cdk.CfnResource)
     resolved: dict[str, Any] = cdk.Stack.of(made).resolve(cfn._cfn_properties)
     return resolved

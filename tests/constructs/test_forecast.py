@@ -306,7 +306,7 @@ def test_attributes_are_tokens(built: Built) -> None:
     assert isinstance(job, ForecastExportJob)
     for token in (job.job_arn, job.status, job.output_uri, job.job_name):
         assert cdk.Token.is_unresolved(token)
-    resource = job.node.find_child("Resource").node.default_child
+    resource = job.node.default_child
     assert isinstance(resource, cdk.CfnResource)
     assert stack.resolve(job.output_uri) == {"Fn::GetAtt": [stack.get_logical_id(resource), "OutputUri"]}
     assert cdk.Token.is_unresolved(job.role.role_arn)

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
+from constructs import Construct
 
 from export_constructs import ExportDestination, PersonalizeDatasetExportJob
 
@@ -316,11 +317,52 @@ def test_attributes_are_tokens_and_role_is_exposed() -> None:
     job = PersonalizeDatasetExportJob(stack, "J", dataset_arn=DATASET, destination=dest)
     for token in (job.job_arn, job.status, job.output_uri, job.job_name):
         assert cdk.Token.is_unresolved(token)
-    resource = job.node.find_child("Resource").node.default_child
+    resource = job.node.default_child
     assert isinstance(resource, cdk.CfnResource)
     assert stack.resolve(job.status) == {"Fn::GetAtt": [stack.get_logical_id(resource), "Status"]}
     assert cdk.Token.is_unresolved(job.role.role_arn)
     assert job.prefix == "personalize/Test/J/"
+
+
+def test_each_job_waits_for_its_roles_policy_and_the_bucket_policy(built: Built) -> None:
+    """Personalize writes as itself under the bucket policy's grant: a job that started before
+    that policy (or its role's policy) existed would fail to write."""
+    t = built[2]
+    (role_policy,) = [k for k in resources_of(t, "AWS::IAM::Policy") if k.startswith("ExportsPersonalizeRole")]
+    (bucket_policy,) = [
+        k for k, v in resources_of(t, "AWS::S3::BucketPolicy").items() if "personalize.amazonaws.com" in json.dumps(v)
+    ]
+    jobs = resources_of(t, "Custom::ExportJob-Personalize")
+    assert len(jobs) == 2
+    for job in jobs.values():
+        assert sorted(job["DependsOn"]) == sorted([role_policy, bucket_policy])
+
+
+def test_a_users_own_role_in_the_stack_is_waited_for_whole() -> None:
+    _, stack, dest = new_stack()
+    role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("personalize.amazonaws.com"))
+    PersonalizeDatasetExportJob(stack, "J", dataset_arn=DATASET, destination=dest, role=role)
+    t = Template.from_stack(stack).to_json()
+    (job,) = resources_of(t, "Custom::ExportJob-Personalize").values()
+    iam_resources = [*resources_of(t, "AWS::IAM::Role"), *resources_of(t, "AWS::IAM::Policy")]
+    own = [k for k in iam_resources if k.startswith("Mine")]
+    assert len(own) == 2  # the role and its default policy (the grants)
+    assert set(own) <= set(job["DependsOn"])
+
+
+def test_the_jobs_logical_id_is_that_of_a_custom_resource_at_its_path() -> None:
+    """Earlier versions made the job's resource with ``CustomResource`` (a ``Default`` child):
+    a different logical id would make CloudFormation replace every deployed job."""
+    _, stack, dest = new_stack()
+    job = PersonalizeDatasetExportJob(stack, "J", dataset_arn=DATASET, destination=dest)
+    resource = job.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+
+    other = cdk.Stack(cdk.App(), "Test", env=ENV)
+    earlier = cdk.CustomResource(Construct(other, "J"), "Resource", service_token="arn:aws:lambda:x")
+    earlier_id = other.resolve(other.get_logical_id(earlier.node.default_child))  # type: ignore[arg-type]
+    assert stack.resolve(stack.get_logical_id(resource)) == earlier_id
+    assert "DeletionPolicy" not in Template.from_stack(stack).to_json()["Resources"][earlier_id]
 
 
 def test_construct_stack_passes_the_five_nag_packs(built: Built) -> None:

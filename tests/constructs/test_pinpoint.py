@@ -254,7 +254,7 @@ def test_attributes_are_tokens_named_as_the_handler_returns_them(built: Built) -
     _, stack, _ = built
     job = stack.node.find_child("Endpoints")
     assert isinstance(job, PinpointExportJob)
-    resource = job.node.find_child("Resource").node.default_child
+    resource = job.node.default_child
     assert isinstance(resource, cdk.CfnResource)
     logical = stack.get_logical_id(resource)
     extra = {

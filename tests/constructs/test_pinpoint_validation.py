@@ -116,7 +116,7 @@ def test_unresolved_tokens_pass(scope: tuple[cdk.Stack, ExportDestination]) -> N
     number = cdk.CfnParameter(stack, "N", type="Number").value_as_number
     given = iam.Role.from_role_arn(stack, "Given", text, mutable=False)
     job = make(scope, application_id=text, segment_id=text, segment_version=number, prefix=text, role=given)
-    cfn = job.node.find_child("Resource").node.default_child
+    cfn = job.node.default_child
     assert isinstance(cfn, cdk.CfnResource)
     synthesized = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(cfn)]["Properties"]
     assert synthesized["Request"]["ApplicationId"] == {"Ref": "P"}
