@@ -23,7 +23,7 @@ from export_constructs import (
     RoboMakerWorldExportJob,
     _defaults,
 )
-from export_constructs._provider import _ASSET_EXCLUDE, _PACKAGE_DIR, HANDLER_RUNTIME
+from export_constructs._provider import HANDLER_RUNTIME, handler_code
 from export_constructs.handler import consts
 
 ACCOUNT = "123456789012"
@@ -134,7 +134,7 @@ def handwritten_stack(app: cdk.App, jobs: int) -> cdk.Stack:
     bucket.grant_put(role, "personalize/*")
     bucket.grant_read(role)
     key.grant(role, "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants")
-    code = lambda_.Code.from_asset(str(_PACKAGE_DIR), exclude=_ASSET_EXCLUDE)
+    code = handler_code()
     for i in range(jobs):
         handwritten_job(stack, i, code=code, role=role, bucket_name=bucket.bucket_name, key_arn=key.key_arn)
     return stack

@@ -9,11 +9,12 @@ grow with the square of the number of jobs. What is cached here cannot change on
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -42,12 +43,15 @@ def is_unresolved(value: object) -> bool:
 
     A string can only be a token (or hold one) if it contains an encoded token's marker; a list
     only if its one element is a list token; numbers are cached (a pure function of the value:
-    a token's encoding is recognised by its form, not looked up). Anything else is asked.
+    a token's encoding is recognised by its form, not looked up; ints and infinities never are
+    tokens, and jsii could not even send an infinity or a huge int). Anything else is asked.
     """
     if isinstance(value, str):
         return _TOKEN_MARK in value and _str_unresolved(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _number_unresolved(float(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return False  # number tokens are encoded as (finite) floats, never as ints
+    if isinstance(value, float):
+        return math.isfinite(value) and _number_unresolved(value)
     if isinstance(value, list | tuple) and all(isinstance(v, str) and _TOKEN_MARK not in v for v in value):
         return False
     return Token.is_unresolved(value)
@@ -83,9 +87,21 @@ def path_of(scope: IConstruct) -> str:
 
 
 @_weak_memo
+def region_of(stack: Stack) -> str:
+    """``stack.region``: fixed when the stack is made."""
+    return stack.region
+
+
+@_weak_memo
 def addr_of(scope: IConstruct) -> str:
     """``scope.node.addr``: fixed once the construct exists."""
     return scope.node.addr
+
+
+@_weak_memo
+def validations_of(scope: IConstruct) -> Validations:
+    """``Validations.of(scope)``: a construct's acknowledgements go through one object."""
+    return Validations.of(scope)
 
 
 @_weak_memo
@@ -120,7 +136,9 @@ __all__ = [
     "is_unresolved",
     "key_arn_of",
     "path_of",
+    "region_of",
     "role_arn_of",
     "seconds_of",
     "stack_of",
+    "validations_of",
 ]

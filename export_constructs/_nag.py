@@ -13,8 +13,10 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Stack
 from constructs import IConstruct
+
+from ._memo import is_unresolved, validations_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
@@ -97,17 +99,22 @@ def acknowledge(scope: IConstruct, rule_ids: Iterable[str], reason: str) -> None
     """Acknowledge ``rule_ids`` on ``scope``, all in one call (each call is a jsii round trip)."""
     acknowledgments = [Acknowledgment(id=rule_id, reason=reason) for rule_id in rule_ids]
     if acknowledgments:
-        Validations.of(scope).acknowledge(*acknowledgments)
+        validations_of(scope).acknowledge(*acknowledgments)
 
 
 def acknowledge_iam5(scope: IConstruct, resources: Iterable[Any], reason: str) -> None:
     """Acknowledge ``AwsSolutions-IAM5`` for each wildcard resource on ``scope``'s policies."""
-    rendered = (render(scope, r) for r in resources)
-    acknowledge(
-        scope,
-        (f"AwsSolutions-IAM5[Resource::{r}]" for r in rendered if "*" in r),
-        reason,
-    )
+    acknowledge(scope, _iam5_findings(scope, resources), reason)
+
+
+def _iam5_findings(scope: IConstruct, resources: Iterable[Any]) -> list[str]:
+    """``AwsSolutions-IAM5[Resource::<rendered>]`` for each wildcard resource; the tokens among
+    them are resolved in one call."""
+    resources = list(resources)
+    tokens = [r for r in resources if not isinstance(r, str) or is_unresolved(r)]
+    resolved = dict(zip(map(id, tokens), Stack.of(scope).resolve(tokens), strict=True)) if tokens else {}
+    rendered = (_render(resolved[id(r)]) if id(r) in resolved else r for r in resources)
+    return [f"AwsSolutions-IAM5[Resource::{r}]" for r in rendered if "*" in r]
 
 
 _COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, Fn, Stack
+from aws_cdk import ArnFormat, Aws, Fn, IgnoreMode, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -25,8 +25,15 @@ from .handler import consts
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: The handler's code asset is this package folder with everything but ``handler/`` left out,
-#: so the Lambda imports ``handler.entry`` exactly as pytest does.
-_ASSET_EXCLUDE = ["*", "!handler", "!handler/**", "**/__pycache__", "**/*.pyc"]
+#: so the Lambda imports ``handler.entry`` exactly as pytest does. In .gitignore form: CDK's
+#: default glob matching walks into every excluded folder and took ~0.2 s of each synth.
+_ASSET_EXCLUDE = ["/*", "!/handler/", "__pycache__/", "*.pyc"]
+
+
+def handler_code() -> lambda_.AssetCode:
+    """The handler's code asset (see ``_ASSET_EXCLUDE``)."""
+    return lambda_.Code.from_asset(str(_PACKAGE_DIR), exclude=_ASSET_EXCLUDE, ignore_mode=IgnoreMode.GIT)
+
 
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -133,7 +140,7 @@ class ExportJobProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts, polls and stops this stack's export jobs",
         )
-        self.code = code = lambda_.Code.from_asset(str(_PACKAGE_DIR), exclude=_ASSET_EXCLUDE)
+        self.code = code = handler_code()
         common = dict(
             runtime=HANDLER_RUNTIME,
             code=code,

@@ -16,7 +16,7 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import is_unresolved
+from ._memo import is_unresolved, key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._validation import Problems
 from .destination import ExportDestination
@@ -196,10 +196,10 @@ class ForecastExportJob(ExportJobBase):
 
         s3_config: dict[str, Any] = {
             "Path": destination.s3_uri(self.prefix),
-            "RoleArn": self.role.role_arn,
+            "RoleArn": role_arn_of(self.role),
         }
         if destination.encryption_key is not None:
-            s3_config["KMSKeyArn"] = destination.encryption_key.key_arn
+            s3_config["KMSKeyArn"] = key_arn_of(destination.encryption_key)
         request: dict[str, Any] = {
             "ForecastArn": forecast_arn,
             "Destination": {"S3Config": s3_config},
@@ -248,8 +248,8 @@ class ForecastExportJob(ExportJobBase):
             )
         key = destination.encryption_key
         if key is not None:
-            problems.length("destination.encryption_key", key.key_arn, max_len=MAX_ARN)
-            problems.pattern("destination.encryption_key", key.key_arn, KMS_KEY_ARN_PATTERN)
+            problems.length("destination.encryption_key", key_arn_of(key), max_len=MAX_ARN)
+            problems.pattern("destination.encryption_key", key_arn_of(key), KMS_KEY_ARN_PATTERN)
 
     # -- grants -----------------------------------------------------------------------------
 

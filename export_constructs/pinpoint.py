@@ -5,20 +5,19 @@ AWS ended support for Amazon Pinpoint on 2026-10-30; the construct warns about i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import math
 from typing import Any
 
-from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._nag import acknowledge_iam5
-from ._provider import ExportJobProvider
+from ._memo import is_unresolved, role_arn_of
 from ._validation import Problems
 from .destination import ExportDestination
 
@@ -73,7 +72,7 @@ REASON_ALL_APPS = (
 
 
 def _plain_folder(prefix: str) -> bool:
-    return not Token.is_unresolved(prefix) and prefix.endswith("/") and not prefix.startswith("/")
+    return not is_unresolved(prefix) and prefix.endswith("/") and not prefix.startswith("/")
 
 
 class PinpointExportJob(ExportJobBase):
@@ -134,20 +133,40 @@ class PinpointExportJob(ExportJobBase):
 
     application_id: str
     """The Pinpoint project id."""
-    total_pieces: str
-    """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
-    completed_pieces: str
-    """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
-    failed_pieces: str
-    """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
-    total_failures: str
-    """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
-    failures: str
-    """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened to
-    fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
-    pinpoint_job_id: str
-    """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM resource
-    ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
+
+    # Pinpoint's own attributes, made on first use like the common ones.
+
+    @functools.cached_property
+    def total_pieces(self) -> str:
+        """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
+        return self._attribute("TotalPieces")
+
+    @functools.cached_property
+    def completed_pieces(self) -> str:
+        """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
+        return self._attribute("CompletedPieces")
+
+    @functools.cached_property
+    def failed_pieces(self) -> str:
+        """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
+        return self._attribute("FailedPieces")
+
+    @functools.cached_property
+    def total_failures(self) -> str:
+        """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
+        return self._attribute("TotalFailures")
+
+    @functools.cached_property
+    def failures(self) -> str:
+        """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened
+        to fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
+        return self._attribute("Failures")
+
+    @functools.cached_property
+    def pinpoint_job_id(self) -> str:
+        """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM
+        resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
+        return self._attribute("PinpointJobId")
 
     def __init__(
         self,
@@ -178,7 +197,7 @@ class PinpointExportJob(ExportJobBase):
         if role is not None:
             problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, hint="an IAM role ARN")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
-        if not Token.is_unresolved(self.prefix) and self.prefix == "":
+        if not is_unresolved(self.prefix) and self.prefix == "":
             problems.add(
                 "prefix",
                 "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/",
@@ -194,8 +213,7 @@ class PinpointExportJob(ExportJobBase):
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
 
-        stack = Stack.of(self)
-        app_arn = stack.format_arn(service="mobiletargeting", resource="apps", resource_name=application_id)
+        app_arn = self._provider.arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
         self.destination = destination
         self.role = self._service_role(
@@ -213,7 +231,7 @@ class PinpointExportJob(ExportJobBase):
             role_kms_actions=ROLE_KMS_ACTIONS,
         )
 
-        export_request: dict[str, Any] = {"RoleArn": self.role.role_arn, "S3UrlPrefix": s3_url_prefix}
+        export_request: dict[str, Any] = {"RoleArn": role_arn_of(self.role), "S3UrlPrefix": s3_url_prefix}
         if segment_id is not None:
             export_request["SegmentId"] = segment_id
         if segment_version is not None:
@@ -222,12 +240,6 @@ class PinpointExportJob(ExportJobBase):
 
         self._grant_handler(application_id)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
-        self.total_pieces = self._attribute("TotalPieces")
-        self.completed_pieces = self._attribute("CompletedPieces")
-        self.failed_pieces = self._attribute("FailedPieces")
-        self.total_failures = self._attribute("TotalFailures")
-        self.failures = self._attribute("Failures")
-        self.pinpoint_job_id = self._attribute("PinpointJobId")
 
     @staticmethod
     def _check_segment_version(problems: Problems, segment_id: str | None, segment_version: int | None) -> None:
@@ -235,9 +247,7 @@ class PinpointExportJob(ExportJobBase):
             return
         if segment_id is None:
             problems.add("segment_version", "requires segment_id: it is the version of that segment")
-        # Infinity and NaN have no JSON form: jsii's Node.js process would die on them.
-        finite = not isinstance(segment_version, float) or math.isfinite(segment_version)
-        if finite and Token.is_unresolved(segment_version):
+        if is_unresolved(segment_version):  # never asks jsii about infinity, NaN or huge ints
             return
         if isinstance(segment_version, bool) or not isinstance(segment_version, int):
             problems.add("segment_version", f"must be an integer, got {segment_version!r}")
@@ -254,41 +264,40 @@ class PinpointExportJob(ExportJobBase):
         """Part of the role's construct id: the project id itself (validated hexadecimal), or for
         a token a hash of what it resolves to (``{"Ref": ...}``), which stays the same from one
         synth to the next."""
-        if not Token.is_unresolved(application_id):
+        if not is_unresolved(application_id):
             return application_id
-        resolved = json.dumps(Stack.of(self).resolve(application_id), sort_keys=True)
+        resolved = json.dumps(self._stack.resolve(application_id), sort_keys=True)
         return "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
 
     def _grant_handler(self, application_id: str) -> None:
-        provider = ExportJobProvider.of(self)
-        stack = Stack.of(self)
+        provider = self._provider
 
         def app_arns(app: str) -> list[str]:
             return [
-                stack.format_arn(service="mobiletargeting", resource="apps", resource_name=name)
+                provider.arn("mobiletargeting", "apps", name)
                 for name in (app, f"{app}/jobs/export", f"{app}/jobs/export/*")
             ]
 
-        any_app = stack.format_arn(service="mobiletargeting", resource="apps", resource_name="*")
+        any_app = provider.arn("mobiletargeting", "apps", "*")
         apps = provider.sources(self.ADAPTER, any_app, REASON_ALL_APPS)
         apps.add(application_id)
-        acknowledge_iam5(provider.handler_role, app_arns(application_id)[2:], REASON_EXPORT_JOBS)
+        provider.acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
 
         def resources() -> list[str]:
             if apps.collapsed:
                 return [any_app]
             return [arn for app in apps.listed() for arn in app_arns(app)]
 
-        provider.grant_once(
-            self.ADAPTER,
-            lambda: [
+        def statements() -> list[iam.PolicyStatement]:
+            return [
                 # The IAM reference authorises CreateExportJob and GetExportJobs on the project
                 # (apps/<id>), Pinpoint's guide on apps/<id>/jobs/export: both are listed.
                 # GetExportJob is authorised on apps/<id>/jobs/export/<job id>.
                 iam.PolicyStatement(actions=HANDLER_ACTIONS, resources=lazy_list(resources)),
                 provider.pass_role_statement(self.ADAPTER, PASSED_TO_SERVICES),
-            ],
-        )
+            ]
+
+        provider.grant_once(self.ADAPTER, statements)
 
 
 __all__ = ["PinpointExportJob"]

@@ -17,7 +17,7 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import bucket_name_of, is_unresolved, role_arn_of
+from ._memo import bucket_name_of, is_unresolved, region_of, role_arn_of
 from ._nag import acknowledge_iam5
 from ._validation import Problems
 from .destination import ExportDestination
@@ -177,7 +177,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
             problems.pattern(f"worlds[{i}]", world, WORLD_ARN_PATTERN)
 
     def _check_partition(self, problems: Problems) -> None:
-        region = self._stack.region
+        region = region_of(self._stack)
         if is_unresolved(region):
             return
         partition = _partition_of(region)
