@@ -71,6 +71,11 @@ class Result:
     def synth(self) -> float:
         return statistics.median(self.in_process)
 
+    def paired_ratio(self, baseline: Result) -> float:
+        """The median over rounds of this wall / the baseline's wall in the same round: a slow
+        stretch of a shared machine weighs on both sides of each ratio."""
+        return statistics.median(w / b for w, b in zip(self.walls, baseline.walls, strict=True))
+
 
 def run_config(config: Config, outdir: Path) -> tuple[float, dict[str, float]]:
     """One fresh process; its wall time and the figures it prints."""
@@ -256,9 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     empty = results[Config("empty", 0)]
     header = (
         "| configuration | resources | template | resources/job | bytes/job "
-        "| synth wall (median) | x empty app | fastest run, x empty | in-process (median) |"
+        "| synth wall (median) | x empty app | x empty, per round (median) | fastest run, x empty "
+        "| in-process (median) |"
     )
-    lines += [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for config in configs:
         r = results[config]
         per_res = per_bytes = ""
@@ -271,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             per_bytes = f"{(r.template_bytes - first.template_bytes) / (config.jobs - 1):,.0f} B"
         lines.append(
             f"| {config.label} | {r.resources} | {kb(r.template_bytes)} | {per_res} | {per_bytes} "
-            f"| {r.wall:.2f} s | {r.wall / empty.wall:.2f} | {r.fastest:.2f} s, {r.fastest / empty.fastest:.2f} "
+            f"| {r.wall:.2f} s | {r.wall / empty.wall:.2f} | {r.paired_ratio(empty):.2f} "
+            f"| {r.fastest:.2f} s, {r.fastest / empty.fastest:.2f} "
             f"| {r.synth:.2f} s |"
         )
     lines.append("")
@@ -337,8 +344,13 @@ def main(argv: list[str] | None = None) -> int:
         biggest.resources < MAX_RESOURCES and biggest.template_bytes < MAX_TEMPLATE_BYTES,
     )
     hundred = results[Config("library", 100)]
-    ratio = hundred.wall / empty.wall
-    check(f"100-job synth <= {MAX_SYNTH_RATIO_AT_100}x the empty app ({ratio:.2f}x)", ratio <= MAX_SYNTH_RATIO_AT_100)
+    # Both estimates must hold: the ratio of the medians and the median of the per-round ratios.
+    ratio = max(hundred.wall / empty.wall, hundred.paired_ratio(empty))
+    check(
+        f"100-job synth <= {MAX_SYNTH_RATIO_AT_100}x the empty app ({hundred.wall / empty.wall:.2f}x of the "
+        f"medians, {hundred.paired_ratio(empty):.2f}x per round)",
+        ratio <= MAX_SYNTH_RATIO_AT_100,
+    )
     fixed = first.wall - empty.wall
     per_job_ms = (hundred.wall - first.wall) / 99 * 1000
     check(f"handler asset <= 50 KB zipped ({kb(zipped)})", zipped <= MAX_ASSET_BYTES)
