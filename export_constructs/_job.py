@@ -133,6 +133,43 @@ class ExportJobBase(Construct):
         path = re.sub(r"[^A-Za-z0-9_./-]", "-", self._path)
         return f"{self.ADAPTER.lower()}/{path}/"
 
+    def _write_into(
+        self,
+        destination: ExportDestination,
+        *,
+        role: iam.IRole | None,
+        service_principal: str,
+        source_arn: str,
+        share_key: str = "",
+        role_kms_actions: list[str] | None = None,
+        role_object_actions: list[str] | None = None,
+        service_kms_actions: list[str] | None = None,
+        service_s3_actions: list[str] | None = None,
+    ) -> None:
+        """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
+        ``destination`` (:meth:`_service_role`) - and let the service write under ``self.prefix``
+        (``ExportDestination.grant_service_write``, and ``role_object_actions`` on the jobs'
+        objects: :meth:`_grant_role_objects`). The job's resource waits for those grants."""
+        self.destination = destination
+        self.role = self._service_role(
+            destination=destination,
+            role=role,
+            service_principal=service_principal,
+            source_arn=source_arn,
+            share_key=share_key,
+        )
+        self._wait_for = destination.grant_service_write(
+            self.role,
+            prefix=self.prefix,
+            service_principal=service_principal,
+            source_arn=source_arn,
+            role_kms_actions=role_kms_actions,
+            service_kms_actions=service_kms_actions,
+            service_s3_actions=service_s3_actions,
+        )
+        if role_object_actions:
+            self._grant_role_objects(role_object_actions)
+
     def _service_role(
         self,
         *,
@@ -197,8 +234,8 @@ class ExportJobBase(Construct):
           job's final attributes;
         - not ``wait``: the resource completes once the job is accepted.
 
-        The resource depends on what the subclass's ``destination.grant_service_write`` said
-        to wait for (``self._wait_for``): the job must not start before the service may write.
+        The resource depends on what :meth:`_write_into` granted (``self._wait_for``): the job
+        must not start before the service may write.
         """
         provider = self._provider
         seconds = int(seconds_of(timeout))

@@ -13,10 +13,10 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Acknowledgment, Stack
+from aws_cdk import Acknowledgment
 from constructs import IConstruct
 
-from ._memo import is_unresolved, validations_of
+from ._memo import is_unresolved, stack_of, validations_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
@@ -78,7 +78,7 @@ REASON_LOG_BUCKET_LOGS = "This is the server access log bucket; logging it into 
 def render(scope: IConstruct, value: Any) -> str:
     """A value as cdk-nag renders it in finding ids: ``Ref`` -> ``<Id>``, ``Fn::GetAtt`` ->
     ``<Id.Attr>``, ``Fn::Join`` joined, other intrinsics as compact JSON."""
-    return _render(Stack.of(scope).resolve(value))
+    return _render(stack_of(scope).resolve(value))
 
 
 def _render(node: Any) -> str:
@@ -112,7 +112,7 @@ def _iam5_findings(scope: IConstruct, resources: Iterable[Any]) -> list[str]:
     them are resolved in one call."""
     resources = list(resources)
     tokens = [r for r in resources if not isinstance(r, str) or is_unresolved(r)]
-    resolved = dict(zip(map(id, tokens), Stack.of(scope).resolve(tokens), strict=True)) if tokens else {}
+    resolved = dict(zip(map(id, tokens), stack_of(scope).resolve(tokens), strict=True)) if tokens else {}
     rendered = (_render(resolved[id(r)]) if id(r) in resolved else r for r in resources)
     return [f"AwsSolutions-IAM5[Resource::{r}]" for r in rendered if "*" in r]
 

@@ -257,7 +257,7 @@ class ExportDestination(Construct):
         access.prefixes.append(prefix)
         if access.owned:  # a role the library created: acknowledge its prefix grant
             self._acknowledge_prefixes(role, access)
-        return access.wait_for
+        return list(access.wait_for)
 
     # -- internals -------------------------------------------------------------------------
 

@@ -178,21 +178,14 @@ class ForecastExportJob(ExportJobBase):
         Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
 
         source_arn = self._provider.arn("forecast", "*")
-        self.destination = destination
-        self.role = self._service_role(
-            destination=destination,
+        self._write_into(
+            destination,
             role=role,
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
-        )
-        self._wait_for = destination.grant_service_write(
-            self.role,
-            prefix=self.prefix,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=source_arn,
             role_kms_actions=ROLE_KMS_ACTIONS,
+            role_object_actions=ROLE_OBJECT_ACTIONS,
         )
-        self._grant_role_objects(ROLE_OBJECT_ACTIONS)
 
         s3_config: dict[str, Any] = {
             "Path": destination.s3_uri(self.prefix),

@@ -128,16 +128,9 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         problems.raise_if_any()
 
         source_arn = self._provider.arn("personalize", "*")
-        self.destination = destination
-        self.role = self._service_role(
-            destination=destination,
+        self._write_into(
+            destination,
             role=role,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=source_arn,
-        )
-        self._wait_for = destination.grant_service_write(
-            self.role,
-            prefix=self.prefix,
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
             role_kms_actions=ROLE_KMS_ACTIONS,

@@ -215,19 +215,12 @@ class PinpointExportJob(ExportJobBase):
 
         app_arn = self._provider.arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
-        self.destination = destination
-        self.role = self._service_role(
-            destination=destination,
+        self._write_into(
+            destination,
             role=role,
             service_principal=SERVICE_PRINCIPAL,
             source_arn=app_arn,
             share_key=self._share_key(application_id),
-        )
-        self._wait_for = destination.grant_service_write(
-            self.role,
-            prefix=self.prefix,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=app_arn,
             role_kms_actions=ROLE_KMS_ACTIONS,
         )
 

@@ -135,20 +135,13 @@ class RoboMakerWorldExportJob(ExportJobBase):
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
 
         source_arn = self._provider.arn("robomaker", "*")
-        self.destination = destination
-        self.role = self._service_role(
-            destination=destination,
+        self._write_into(
+            destination,
             role=role,
             service_principal=SERVICE_PRINCIPAL,
             source_arn=source_arn,
+            role_object_actions=ROLE_OBJECT_ACTIONS,
         )
-        self._wait_for = destination.grant_service_write(
-            self.role,
-            prefix=self.prefix,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=source_arn,
-        )
-        self._grant_role_objects(ROLE_OBJECT_ACTIONS)
 
         output: dict[str, Any] = {"s3Bucket": bucket_name_of(destination.bucket)}
         if self.prefix:  # s3Prefix has at least 1 character; without it the job writes at the root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -348,6 +349,15 @@ def test_a_users_own_role_in_the_stack_is_waited_for_whole() -> None:
     own = [k for k in iam_resources if k.startswith("Mine")]
     assert len(own) == 2  # the role and its default policy (the grants)
     assert set(own) <= set(job["DependsOn"])
+
+
+@pytest.mark.parametrize("id", ["Users", "Users/2026", "ünï cödé"])
+def test_the_default_prefix_follows_the_construct_path(id: str) -> None:
+    """The construct derives its path instead of asking jsii: it must be the path constructs keeps."""
+    _, stack, dest = new_stack()
+    job = PersonalizeDatasetExportJob(Construct(stack, "Group"), id, dataset_arn=DATASET, destination=dest)
+    assert job.prefix == "personalize/" + re.sub(r"[^A-Za-z0-9_./-]", "-", job.node.path) + "/"
+    assert job.node.path.startswith("Test/Group/")
 
 
 def test_the_jobs_logical_id_is_that_of_a_custom_resource_at_its_path() -> None:
