@@ -270,7 +270,7 @@ class Engine:
             except JobNotFound:
                 LOG.info("%s %s is already gone", adapter.label, job_id)
             else:
-                if state.phase is Phase.RUNNING and not adapter.stop(job_id):
+                if state.phase is Phase.RUNNING and not adapter.stop(job_id, state):
                     LOG.warning(
                         "%s %s is %s and the service has no API to stop it; it runs to its end. Its S3 output is kept.",
                         adapter.label,
@@ -305,7 +305,7 @@ class Engine:
         timeout = event.timeout_seconds
         if elapsed < timeout:
             return
-        stopped = adapter.stop(job_id)
+        stopped = adapter.stop(job_id, state)
         what = (
             "the handler asked the service to stop it"
             if stopped

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from export_constructs.handler import consts
-from export_constructs.handler.adapters.base import JobConflict, JobNotFound, Phase
+from export_constructs.handler.adapters.base import JobConflict, JobNotFound, JobState, Phase
 from export_constructs.handler.adapters.forecast import Adapter, job_arn_for
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, derive_job_name, load_adapter
 from export_constructs.handler.event import Arn, ResourceEvent
@@ -443,6 +443,9 @@ def test_delete_record_other_errors_propagate(forecast: tuple[Any, Stubber], clo
         engine_for(client, clock).is_complete(event("Delete", PhysicalResourceId=job_arn()))
 
 
+RUNNING = JobState(phase=Phase.RUNNING, status="CREATE_IN_PROGRESS")
+
+
 # -- stop -------------------------------------------------------------------------------------
 
 
@@ -451,7 +454,7 @@ def test_stop_of_a_job_that_is_gone_counts_as_stopped(forecast: tuple[Any, Stubb
     stub.add_client_error(
         "stop_resource", "ResourceNotFoundException", "gone", expected_params={"ResourceArn": job_arn()}
     )
-    assert Adapter(lambda _: client).stop(job_arn()) is True
+    assert Adapter(lambda _: client).stop(job_arn(), RUNNING) is True
 
 
 @pytest.mark.parametrize("status", ["ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"])
@@ -461,7 +464,7 @@ def test_stop_of_a_job_that_ended_meanwhile_counts_as_stopped(forecast: tuple[An
         "stop_resource", "InvalidInputException", "not running", expected_params={"ResourceArn": job_arn()}
     )
     describe(stub, status)
-    assert Adapter(lambda _: client).stop(job_arn()) is True
+    assert Adapter(lambda _: client).stop(job_arn(), RUNNING) is True
 
 
 def test_stop_that_fails_while_the_job_still_runs_raises(forecast: tuple[Any, Stubber]) -> None:
@@ -471,7 +474,7 @@ def test_stop_that_fails_while_the_job_still_runs_raises(forecast: tuple[Any, St
     )
     describe(stub, "CREATE_IN_PROGRESS")
     with pytest.raises(Exception, match="bad request"):
-        Adapter(lambda _: client).stop(job_arn())
+        Adapter(lambda _: client).stop(job_arn(), RUNNING)
 
 
 def test_describe_of_a_missing_job_raises_job_not_found(forecast: tuple[Any, Stubber]) -> None:

@@ -102,8 +102,9 @@ class ExportJobAdapter(abc.ABC):
     def describe(self, job_id: str) -> JobState:
         """Observe the job; raise :class:`JobNotFound` when it does not exist."""
 
-    def stop(self, job_id: str) -> bool:
-        """Ask the service to stop a running job. Return False when the API has no way to."""
+    def stop(self, job_id: str, state: JobState) -> bool:
+        """Ask the service to stop a running job, last seen as ``state`` (e.g. already
+        stopping). Return False when the API has no way to."""
         return False
 
     def release(self, job_id: str, state: JobState) -> bool:

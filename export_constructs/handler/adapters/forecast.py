@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..event import Arn
-from .base import ClientFactory, ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
 
@@ -60,10 +60,6 @@ class Adapter(ExportJobAdapter):
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
     job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
     can_stop = True
-
-    def __init__(self, client_factory: ClientFactory) -> None:
-        super().__init__(client_factory)
-        self._last_status: dict[str, str] = {}
 
     @property
     def _client(self) -> Any:
@@ -111,7 +107,6 @@ class Adapter(ExportJobAdapter):
     def describe(self, job_id: str) -> JobState:
         job = self._describe_raw(job_id)
         status = str(job.get("Status", ""))
-        self._last_status[job_id] = status
         reason = job.get("Message") or None
         if reason is None and status == "CREATE_STOPPED":
             reason = "the job was stopped"
@@ -125,12 +120,12 @@ class Adapter(ExportJobAdapter):
 
     # -- stop and delete --------------------------------------------------------------------
 
-    def stop(self, job_id: str) -> bool:
+    def stop(self, job_id: str, state: JobState) -> bool:
         """Stop a running job (StopResource); one already ``CREATE_STOPPING`` needs nothing more.
 
         A job that is gone, or that ended between the last poll and the stop, counts as stopped.
         """
-        if self._last_status.get(job_id) == "CREATE_STOPPING":
+        if state.status == "CREATE_STOPPING":
             return True
         try:
             self._client.stop_resource(ResourceArn=job_id)

@@ -33,7 +33,7 @@ from botocore.session import get_session
 
 from ..clients import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, RETRY_CONFIG
 from ..event import Arn
-from .base import ClientFactory, ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
 
 LOG = logging.getLogger("export_constructs")
 
@@ -195,10 +195,6 @@ class Adapter(ExportJobAdapter):
     #: module docstring). Tests replace it, e.g. to make backoff sleeps instant.
     make_client: ClassVar[Callable[[], RoboMakerClient]] = RoboMakerClient
 
-    def __init__(self, client_factory: ClientFactory) -> None:
-        super().__init__(client_factory)
-        self._last_status: dict[str, str] = {}
-
     @functools.cached_property
     def _client(self) -> RoboMakerClient:
         return type(self).make_client()
@@ -221,7 +217,6 @@ class Adapter(ExportJobAdapter):
                 raise JobNotFound(job_id) from error
             raise
         status = str(job.get("status", ""))
-        self._last_status[job_id] = status
         return JobState(
             phase=_PHASES.get(status, Phase.RUNNING),
             status=status,
@@ -229,12 +224,12 @@ class Adapter(ExportJobAdapter):
             reason=_reason(job),
         )
 
-    def stop(self, job_id: str) -> bool:
+    def stop(self, job_id: str, state: JobState) -> bool:
         """Cancel a ``Pending`` or ``Running`` job; one already ``Canceling`` needs nothing more.
 
         A job that is gone, or that ended between the last poll and the cancel, counts as stopped.
         """
-        if self._last_status.get(job_id) == "Canceling":
+        if state.status == "Canceling":
             return True
         try:
             self._client.call("CancelWorldExportJob", {"job": job_id}, region=_region(Arn.parse(job_id)))
