@@ -50,6 +50,17 @@ def _failed(adapter: ExportJobAdapter, job_id: str, state: JobState) -> JobFaile
     )
 
 
+def _attributes(job_id: str, name: str, output_uri: str, state: JobState) -> dict[str, str]:
+    """The resource's ``Data``: the common attributes and the adapter's own."""
+    return {
+        consts.ATTR_JOB_ARN: job_id,
+        consts.ATTR_JOB_NAME: name,
+        consts.ATTR_STATUS: state.status,
+        consts.ATTR_OUTPUT_URI: output_uri,
+        **state.attributes,
+    }
+
+
 class DeadlineExceeded(Exception):
     """The job outlived the construct's timeout."""
 
@@ -127,9 +138,8 @@ class Engine:
         if event.request_type == "Delete":
             adapter = load_adapter(event.adapter_name, self._client_factory)
             return {"IsComplete": self._delete_done(event.physical_id or "", adapter)}
-        if event.mode != consts.MODE_WAIT:
-            return self._accepted(event)
-        return self._poll(event)
+        # ``start`` and ``signal`` modes complete once the job is accepted (its status at start).
+        return self._poll(event, wait=event.mode == consts.MODE_WAIT)
 
     def poll(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """One look at the job: complete with its attributes, not yet, or raise
@@ -137,18 +147,17 @@ class Engine:
         The custom resource's polls and the long-wait tracker's are this same judgement."""
         return self._poll(ResourceEvent.from_dict(raw))
 
-    def _poll(self, event: ResourceEvent) -> dict[str, Any]:
+    def _poll(self, event: ResourceEvent, *, wait: bool = True) -> dict[str, Any]:
+        """Without ``wait``, a job that has not failed completes as it is."""
         adapter = load_adapter(event.adapter_name, self._client_factory)
         job_id = event.physical_id or ""
         state = adapter.describe(job_id)
         LOG.info("%s %s: %s", adapter.label, job_id, state.status)
-        if state.phase is Phase.SUCCEEDED:
-            return {
-                "IsComplete": True,
-                "Data": self._attributes(event, adapter, job_id, state),
-            }
         if state.phase is Phase.FAILED:
             raise _failed(adapter, job_id, state)
+        if state.phase is Phase.SUCCEEDED or not wait:
+            name = derive_job_name(event, adapter, event.properties)
+            return {"IsComplete": True, "Data": _attributes(job_id, name, adapter.output_uri(event.request), state)}
         self._check_deadline(event, adapter, job_id, state)
         return {"IsComplete": False}
 
@@ -169,16 +178,6 @@ class Engine:
 
     # -- modes without a wait in the custom resource ----------------------------------------
 
-    def _accepted(self, event: ResourceEvent) -> dict[str, Any]:
-        """``start`` and ``signal`` modes: the job was accepted; report its status at start
-        (a job that already failed fails the resource)."""
-        adapter = load_adapter(event.adapter_name, self._client_factory)
-        job_id = event.physical_id or ""
-        state = adapter.describe(job_id)
-        if state.phase is Phase.FAILED:
-            raise _failed(adapter, job_id, state)
-        return {"IsComplete": True, "Data": self._attributes(event, adapter, job_id, state)}
-
     @staticmethod
     def _report_id(event: ResourceEvent) -> dict[str, Any]:
         """The result resource's id: ``report:<job id>``, which no adapter owns, so its Delete
@@ -195,16 +194,9 @@ class Engine:
         state = adapter.describe(job_id)
         if state.phase is not Phase.SUCCEEDED:
             raise JobFailed(f"{adapter.label} {job_id} has status {state.status}, though its wait condition succeeded")
-        return {
-            "IsComplete": True,
-            "Data": {
-                consts.ATTR_JOB_ARN: job_id,
-                consts.ATTR_JOB_NAME: str(event.properties.get(consts.PROP_JOB_NAME, "")),
-                consts.ATTR_STATUS: state.status,
-                consts.ATTR_OUTPUT_URI: str(event.properties.get(consts.PROP_OUTPUT_URI, "")),
-                **state.attributes,
-            },
-        }
+        name = str(event.properties.get(consts.PROP_JOB_NAME, ""))
+        uri = str(event.properties.get(consts.PROP_OUTPUT_URI, ""))
+        return {"IsComplete": True, "Data": _attributes(job_id, name, uri, state)}
 
     def _new_wait(self, event: ResourceEvent) -> bool:
         """A kept job in ``signal`` mode needs a tracker for a new wait condition handle."""
@@ -316,18 +308,3 @@ class Engine:
             f"(last status {state.status}, {int(elapsed)} s after it was created); {what}. "
             "Raise the construct's timeout if the job needs longer."
         )
-
-    def _attributes(
-        self,
-        event: ResourceEvent,
-        adapter: ExportJobAdapter,
-        job_id: str,
-        state: JobState,
-    ) -> dict[str, str]:
-        return {
-            consts.ATTR_JOB_ARN: job_id,
-            consts.ATTR_JOB_NAME: derive_job_name(event, adapter, event.properties),
-            consts.ATTR_STATUS: state.status,
-            consts.ATTR_OUTPUT_URI: adapter.output_uri(event.request),
-            **state.attributes,
-        }
