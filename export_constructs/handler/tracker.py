@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import consts
+from .adapters.base import MAX_TEXT, shorten
 from .engine import DeadlineExceeded, Engine, JobFailed
 
 LOG = logging.getLogger("export_constructs")
@@ -31,8 +32,6 @@ LOG = logging.getLogger("export_constructs")
 SEPARATOR = consts.SIGNAL_SEPARATOR
 SIGNALLED_ATTRIBUTES = consts.SIGNALLED_ATTRIBUTES
 SIGNAL_ID = "export"
-#: CloudFormation shows at most this much of a reason; the rest goes to the logs.
-MAX_REASON = 1000
 SIGNAL_ATTEMPTS = 4
 
 Send = Callable[[str, Mapping[str, str]], None]
@@ -94,9 +93,9 @@ class Tracker:
     def _signal(
         self, handle: str, job: str | None, status: str, reason: str, data: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        if len(reason) > MAX_REASON:
+        if len(reason) > MAX_TEXT:  # the whole reason goes to the logs
             LOG.error("%s", reason)
-            reason = reason[: MAX_REASON - 3] + "..."
+            reason = shorten(reason)
         LOG.info("signalling %s for %s: %s", status, job, reason)
         self._send(
             handle,

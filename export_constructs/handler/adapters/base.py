@@ -59,6 +59,15 @@ class JobConflict(Exception):
 
 ClientFactory = Callable[[str], Any]
 
+#: CloudFormation shows at most this much of a reason, and its whole custom-resource response is
+#: at most 4,096 bytes: longer texts are cut (the whole text goes to the logs where it matters).
+MAX_TEXT = 1000
+
+
+def shorten(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, or its first ``limit`` characters ending in ``...``."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def error_code(error: BaseException) -> str:
     """The AWS error code of a botocore ``ClientError`` (``""`` for any other exception)."""

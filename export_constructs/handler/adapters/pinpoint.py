@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase, error_code, shorten
 
 LOG = logging.getLogger("export_constructs")
 
@@ -40,8 +40,6 @@ _FAILED = {"FAILED", "FAILING"}
 ADOPTION_WINDOW_SECONDS = 3600
 #: How many pages of GetExportJobs a Create reads looking for a job to adopt.
 MAX_LIST_PAGES = 5
-#: CloudFormation's whole custom-resource response is at most 4,096 bytes: long texts are cut.
-MAX_TEXT = 1000
 
 NOT_FOUND = "NotFoundException"
 JOB_ARN = re.compile(
@@ -123,7 +121,7 @@ class Adapter(ExportJobAdapter):
         failures = [str(f) for f in job.get("Failures") or []]
         reason = None
         if phase is Phase.FAILED:
-            reason = _cut("; ".join(failures)) if failures else _generic_reason(job)
+            reason = shorten("; ".join(failures)) if failures else _generic_reason(job)
         return JobState(
             phase=phase,
             status=status,
@@ -135,7 +133,7 @@ class Adapter(ExportJobAdapter):
                 "CompletedPieces": str(job.get("CompletedPieces", 0)),
                 "FailedPieces": str(job.get("FailedPieces", 0)),
                 "TotalFailures": str(job.get("TotalFailures", 0)),
-                "Failures": _cut("; ".join(failures)),
+                "Failures": shorten("; ".join(failures)),
             },
         )
 
@@ -176,10 +174,6 @@ def _generic_reason(job: Mapping[str, Any]) -> str:
         f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
         f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
     )
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
 
 
 def _parse_date(value: Any) -> datetime | None:
