@@ -80,11 +80,6 @@ class Pseudo:
 
 
 @dataclass(frozen=True)
-class JobType:
-    service: str
-
-
-@dataclass(frozen=True)
 class StackTemplate:
     name: str
     template: Mapping[str, Any]
@@ -96,10 +91,10 @@ class StackTemplate:
         resources: Mapping[str, Any] = self.template.get("Resources", {})
         return resources
 
-    def job_types(self) -> list[JobType]:
-        """The services of the template's export jobs, one entry per job."""
+    def services(self) -> list[str]:
+        """The services of the template's export jobs, one entry per job (nothing resolved)."""
         return [
-            JobType(str(r["Type"]).removeprefix(EXPORT_JOB_TYPE))
+            str(r["Type"]).removeprefix(EXPORT_JOB_TYPE)
             for r in self.resources.values()
             if str(r.get("Type", "")).startswith(EXPORT_JOB_TYPE)
         ]

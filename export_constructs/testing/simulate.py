@@ -481,7 +481,7 @@ def simulate(
             for s in stacks
         ]
         # A fake for every service of the deployed and the updated stacks alike.
-        for service in dict.fromkeys(j.service for s in [*stacks, *targets.values()] for j in s.job_types()):
+        for service in dict.fromkeys(service for s in [*stacks, *targets.values()] for service in s.services()):
             fake = fake_class(service)(
                 scenario=_scenario_for(scenario, service), clock=clock, region=region, account=account, log=emit
             )
