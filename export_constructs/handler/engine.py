@@ -165,7 +165,13 @@ class Engine:
 
     def _start(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
         name = derive_job_name(event, adapter, event.properties)
-        spec = JobSpec(name=name, request=event.request, stack=event.stack_arn, timeout_seconds=event.timeout_seconds)
+        spec = JobSpec(
+            name=name,
+            request=event.request,
+            stack=event.stack_arn,
+            requested_at=self._clock(),
+            timeout_seconds=event.timeout_seconds,
+        )
         try:
             job_id = adapter.start(spec)
         except JobConflict as conflict:

@@ -261,7 +261,7 @@ def test_adoption_takes_a_missing_format_as_forecasts_default_csv(forecast: tupl
     del request["Format"]
     from export_constructs.handler.adapters.base import JobSpec
 
-    spec = JobSpec(name="demand", request=request, stack=Arn.parse(STACK_ID))
+    spec = JobSpec(name="demand", request=request, stack=Arn.parse(STACK_ID), requested_at=CREATED)
     stub.add_client_error("create_forecast_export_job", "ResourceAlreadyExistsException", "exists")
     existing = describe_response("ACTIVE", arn=job_arn("demand"), request=request)
     existing["Format"] = "CSV"

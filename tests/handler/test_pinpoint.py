@@ -48,13 +48,6 @@ def pinpoint() -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
-@pytest.fixture(autouse=True)
-def adapter_clock(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Clock:
-    """The adapter's adoption window reads the same clock as the engine's deadline."""
-    monkeypatch.setattr(adapter_module, "now", clock)
-    return clock
-
-
 def job_arn(job_id: str = JOB_ID, app: str = APP) -> str:
     return f"arn:aws:mobiletargeting:us-east-1:123456789012:apps/{app}/jobs/export/{job_id}"
 

@@ -45,6 +45,9 @@ class JobSpec:
     """The construct's request parameters, in the service's own shape, without the name."""
     stack: Arn
     """The stack's ARN: partition, region and account of the job."""
+    requested_at: datetime
+    """The engine's clock when it asks for the job: an adapter that looks back for a job it may
+    have started already (a retried Create) measures from it."""
     timeout_seconds: int | None = None
     """How long the resource waits for the job (its ``TimeoutSeconds``)."""
 

@@ -48,11 +48,6 @@ JOB_ARN = re.compile(
 )
 
 
-def now() -> datetime:
-    """The current time (tests replace it)."""
-    return datetime.now(UTC)
-
-
 class Adapter(ExportJobAdapter):
     label = "Pinpoint export job"
     job_id_pattern = JOB_ARN
@@ -66,16 +61,16 @@ class Adapter(ExportJobAdapter):
     def start(self, spec: JobSpec) -> str:
         app = str(spec.request["ApplicationId"])
         wanted = _definition(spec.request["ExportJobRequest"])
-        adopted = self._find_adoptable(app, wanted, _window_seconds(spec))
+        adopted = self._find_adoptable(app, wanted, spec.requested_at - timedelta(seconds=_window_seconds(spec)))
         if adopted is not None:
             LOG.info("adopting Pinpoint export job %s of project %s (a retried Create)", adopted, app)
             return _job_arn(spec, app, adopted)
         response = self._client.create_export_job(ApplicationId=app, ExportJobRequest=wanted)
         return _job_arn(spec, app, str(response["ExportJobResponse"]["Id"]))
 
-    def _find_adoptable(self, app: str, wanted: Mapping[str, Any], window_seconds: int) -> str | None:
-        """The newest job of ``app`` with our definition that is running or recently completed."""
-        oldest = now() - timedelta(seconds=window_seconds)
+    def _find_adoptable(self, app: str, wanted: Mapping[str, Any], oldest: datetime) -> str | None:
+        """The newest job of ``app`` with our definition that is running, or that completed and
+        was created at ``oldest`` or later."""
         candidates: list[tuple[bool, datetime, str]] = []
         for job in self._list_jobs(app):
             if _definition(job.get("Definition") or {}) != wanted:
