@@ -331,12 +331,22 @@ class FakeService:
                 return ServiceError(code, "Internal service error (simulated burst)", status)
         return None
 
-    def steps(self, running: Sequence[str], succeeded: str, failed: str) -> list[str]:
-        """The status sequence a new job follows in this scenario."""
+    def steps(
+        self,
+        running: Sequence[str],
+        succeeded: str,
+        failed: str,
+        *,
+        failing: Sequence[str] | None = None,
+        never: Sequence[str] | None = None,
+    ) -> list[str]:
+        """The status sequence a new job follows in this scenario: ``running`` then ``succeeded``
+        or ``failed``, or ``running`` for ever. ``failing`` and ``never`` are the statuses before
+        a failure and of a job that never ends, where the service's differ from ``running``."""
         if self.scenario is Scenario.FAILURE:
-            return [*running, failed]
+            return [*(running if failing is None else failing), failed]
         if self.scenario is Scenario.NEVER_ENDS:
-            return list(running)
+            return list(running if never is None else never)
         return [*running, succeeded]
 
     def job(self, operation: str, key: str, missing: str) -> Job:

@@ -6,7 +6,7 @@ import copy
 import uuid
 from typing import Any
 
-from .base import FAILURE_REASON, Job, Scenario, iso, iter_pages, ordered
+from .base import FAILURE_REASON, Job, iso, iter_pages, ordered
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
@@ -31,12 +31,7 @@ class Fake(BotocoreFake):
         if fault := self.fault("CreateExportJob", app, starts_job=True):
             raise fault
         job_id = uuid.uuid4().hex
-        if self.scenario is Scenario.FAILURE:
-            steps = [*FAILING, "FAILED"]
-        elif self.scenario is Scenario.NEVER_ENDS:
-            steps = NEVER
-        else:
-            steps = [*RUNNING, "COMPLETED"]
+        steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER)
         job = self.new_job(f"{app}/{job_id}", steps, app=app, job_id=job_id, request=copy.deepcopy(params))
         return {"ExportJobResponse": self._response(job)}
 
