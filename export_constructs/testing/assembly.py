@@ -123,8 +123,7 @@ class StackTemplate:
             raise ValueError(f"{logical_id} is not a CDK Provider framework onEvent function")
         interval, attempts = 0, 0
         if WAITER_ENV in variables:
-            machine = self.resources[_ref_target(variables[WAITER_ENV])]["Properties"]
-            definition = json.loads(resolver.resolve(machine["DefinitionString"]))
+            definition = self.definition(_ref_target(variables[WAITER_ENV]), resolver)
             for state in definition["States"].values():
                 for retry in state.get("Retry", []):
                     interval, attempts = int(retry["IntervalSeconds"]), int(retry["MaxAttempts"])
@@ -136,6 +135,13 @@ class StackTemplate:
             interval_seconds=interval,
             max_attempts=attempts,
         )
+
+    def definition(self, logical_id: str, resolver: Resolver) -> Mapping[str, Any]:
+        """The state machine ``logical_id``'s definition, resolved and parsed."""
+        definition: Mapping[str, Any] = json.loads(
+            resolver.resolve(self.resources[logical_id]["Properties"]["DefinitionString"])
+        )
+        return definition
 
     def function(self, logical_id: str) -> UserFunction:
         properties = self.resources[logical_id]["Properties"]

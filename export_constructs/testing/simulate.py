@@ -235,10 +235,7 @@ class _Stack:
     def _state_machine(self, arn: str) -> Mapping[str, Any]:
         for logical_id, resource in self.stack.resources.items():
             if resource["Type"] == "AWS::StepFunctions::StateMachine" and self.resolver.ref(logical_id) == arn:
-                definition: Mapping[str, Any] = json.loads(
-                    self.resolver.resolve(resource["Properties"]["DefinitionString"])
-                )
-                return definition
+                return self.stack.definition(logical_id, self.resolver)
         raise ValueError(f"no state machine {arn} in the template")
 
     def _invoke_arn(self, arn: str, payload: Any) -> Any:

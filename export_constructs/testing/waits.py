@@ -104,8 +104,8 @@ class Interpreter:
         self.runs: dict[str, Run] = {}
 
     def start(self, execution: Execution, definition: Mapping[str, Any]) -> None:
-        if execution.arn not in self.runs:
-            self.runs[execution.arn] = Run(execution, definition, definition["StartAt"], json.loads(execution.input))
+        """Run ``execution`` from its definition's first state (the caller starts each once)."""
+        self.runs[execution.arn] = Run(execution, definition, definition["StartAt"], json.loads(execution.input))
 
     def tick(self) -> float:
         """Run every live execution until it waits or ends; return how long they wait."""
