@@ -109,6 +109,16 @@ class Engine:
     ) -> None:
         self._client_factory = client_factory
         self._clock = clock
+        self._adapters: dict[str, ExportJobAdapter] = {}
+
+    def _adapter(self, name: str) -> ExportJobAdapter:
+        """The adapter ``name``, built once per engine: a warm Lambda container keeps its clients
+        (RoboMaker's botocore session and connection pool) from one invocation to the next.
+        Adapters hold no per-job state."""
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            adapter = self._adapters[name] = load_adapter(name, self._client_factory)
+        return adapter
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -117,7 +127,7 @@ class Engine:
         LOG.info("%s %s %s", event.request_type, event.resource_type, event.physical_id)
         if event.mode == consts.MODE_REPORT:
             return self._report_id(event)
-        adapter = load_adapter(event.adapter_name, self._client_factory)
+        adapter = self._adapter(event.adapter_name)
         if event.request_type == "Create":
             return self._tracked(raw, event, self._start(event, adapter))
         if event.request_type == "Update":
@@ -136,7 +146,7 @@ class Engine:
         if event.mode == consts.MODE_REPORT:
             return {"IsComplete": True} if event.request_type == "Delete" else self._report(event)
         if event.request_type == "Delete":
-            adapter = load_adapter(event.adapter_name, self._client_factory)
+            adapter = self._adapter(event.adapter_name)
             return {"IsComplete": self._delete_done(event.physical_id or "", adapter)}
         # ``start`` and ``signal`` modes complete once the job is accepted (its status at start).
         return self._poll(event, wait=event.mode == consts.MODE_WAIT)
@@ -149,7 +159,7 @@ class Engine:
 
     def _poll(self, event: ResourceEvent, *, wait: bool = True) -> dict[str, Any]:
         """Without ``wait``, a job that has not failed completes as it is."""
-        adapter = load_adapter(event.adapter_name, self._client_factory)
+        adapter = self._adapter(event.adapter_name)
         job_id = event.physical_id or ""
         state = adapter.describe(job_id)
         LOG.info("%s %s: %s", adapter.label, job_id, state.status)
@@ -195,7 +205,7 @@ class Engine:
     def _report(self, event: ResourceEvent) -> dict[str, Any]:
         """The long path's result: the job's final attributes, read once the wait condition has
         completed (so the job succeeded, unless it was changed behind the stack's back)."""
-        adapter = load_adapter(event.adapter_name, self._client_factory)
+        adapter = self._adapter(event.adapter_name)
         job_id = str(event.properties[consts.PROP_JOB_ID])
         state = adapter.describe(job_id)
         if state.phase is not Phase.SUCCEEDED:

@@ -527,6 +527,25 @@ def test_retried_create_gets_the_job_it_started(fake: FakeRoboMaker, sleeps: lis
     assert fake.calls == [(CREATE, create_body()), (CREATE, create_body())]
 
 
+def test_a_warm_handler_reuses_its_client_across_invocations(
+    fake: FakeRoboMaker, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    """Lambda keeps the engine between invocations: one botocore session and connection pool."""
+    made: list[RoboMakerClient] = []
+
+    def make() -> RoboMakerClient:
+        made.append(RoboMakerClient(sleep=lambda _: None, jitter=lambda: 1))
+        return made[-1]
+
+    monkeypatch.setattr(robomaker.Adapter, "make_client", make)
+    handler = engine(clock)
+    result = handler.on_event(event())
+    polled = after_on_event(event(), result)
+    for _ in range(3):
+        assert handler.is_complete(polled) == {"IsComplete": False}
+    assert len(made) == 1
+
+
 def test_create_with_the_token_of_a_different_job_is_a_conflict(
     fake: FakeRoboMaker, sleeps: list[float], clock: Clock
 ) -> None:

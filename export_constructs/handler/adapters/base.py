@@ -82,7 +82,9 @@ class ExportJobAdapter(abc.ABC):
     """Starts, observes and stops one service's export jobs.
 
     Adapters raise on errors (the engine turns an exception into FAILED) and never talk to
-    CloudFormation. Throttling and 5xx are retried by the client's retry configuration.
+    CloudFormation. Throttling and 5xx are retried by the client's retry configuration. An
+    engine builds each adapter once and keeps it for every later event: adapters hold clients,
+    never per-job state.
     """
 
     #: Human name used in messages, e.g. ``"Personalize dataset export job"``.
