@@ -341,8 +341,16 @@ class FakeService:
         never: Sequence[str] | None = None,
     ) -> list[str]:
         """The status sequence a new job follows in this scenario: ``running`` then ``succeeded``
-        or ``failed``, or ``running`` for ever. ``failing`` and ``never`` are the statuses before
-        a failure and of a job that never ends, where the service's differ from ``running``."""
+        or ``failed``, or ``running`` for ever.
+
+        Args:
+            running: the statuses of a job on its way to success.
+            succeeded: the final status of a job that succeeds.
+            failed: the final status of a job that fails.
+            failing: the statuses before ``failed``, where the service's differ from ``running``.
+                Default: ``running``.
+            never: the statuses of a job that never ends. Default: ``running``.
+        """
         if self.scenario is Scenario.FAILURE:
             return [*(running if failing is None else failing), failed]
         if self.scenario is Scenario.NEVER_ENDS:
