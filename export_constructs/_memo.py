@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import weakref
 from collections.abc import Callable
 from typing import TypeVar
@@ -34,26 +35,36 @@ def _number_unresolved(value: float) -> bool:
     return Token.is_unresolved(value)
 
 
-#: Every encoded string or list token contains this (``${Token[...]}``, ``#{Token[...]}``).
-_TOKEN_MARK = "{Token["
+#: What every encoded token contains (aws-cdk-lib's ``ANY_TOKEN_MARKER``): a string without it is
+#: never a token, whatever else it holds.
+_TOKEN_MARK = "Token["
+#: aws-cdk-lib's encoded string token (``${Token[<key>]}``, ``STRING_TOKEN_REGEX``'s first
+#: branch): a string holding one is unresolved. Other strings with the mark are asked.
+_STRING_TOKEN = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}")
 
 
 def is_unresolved(value: object) -> bool:
     """``Token.is_unresolved`` without the round trip where the answer is plain.
 
-    A string can only be a token (or hold one) if it contains an encoded token's marker; a list
-    only if its one element is a list token; numbers are cached (a pure function of the value:
-    a token's encoding is recognised by its form, not looked up; ints and infinities never are
-    tokens, and jsii could not even send an infinity or a huge int). Anything else is asked.
+    A string is a token (or holds one) only if it contains aws-cdk-lib's token mark, and surely
+    is one if it holds an encoded string token (a job's S3 path made of a bucket name token and
+    its own prefix, say); a list only if its one element is a list token; numbers are cached (a
+    pure function of the value: a token's encoding is recognised by its form, not looked up;
+    ints and infinities never are tokens, and jsii could not even send an infinity or a huge
+    int). Anything else is asked.
     """
     if isinstance(value, str):
-        return _TOKEN_MARK in value and _str_unresolved(value)
+        if _TOKEN_MARK not in value:
+            return False
+        return _STRING_TOKEN.search(value) is not None or _str_unresolved(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return False  # number tokens are encoded as (finite) floats, never as ints
     if isinstance(value, float):
         return math.isfinite(value) and _number_unresolved(value)
-    if isinstance(value, list | tuple) and all(isinstance(v, str) and _TOKEN_MARK not in v for v in value):
-        return False
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, str) and _TOKEN_MARK not in v for v in value):
+            return False
+        return Token.is_unresolved(list(value))  # jsii takes a list, not a tuple
     return Token.is_unresolved(value)
 
 

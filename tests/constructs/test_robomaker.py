@@ -208,6 +208,16 @@ def test_many_worlds_and_world_tokens_widen_to_the_accounts_worlds_and_pass_nag(
     assert nag_findings(app, stack) == {}
 
 
+def test_worlds_may_be_a_tuple_holding_tokens() -> None:
+    # worlds is a Sequence[str]: a tuple holding a token used to reach jsii, which takes only lists.
+    stack = cdk.Stack(cdk.App(), "Tuple", env=ENV)
+    worlds = (cdk.Fn.ref("World"), WORLD + "a")
+    RoboMakerWorldExportJob(stack, "J", worlds=worlds, destination=ExportDestination(stack, "Exports"))
+    template = dict(Template.from_stack(stack).to_json())
+    requests = [r["Properties"]["Request"] for r in resources_of(template, "Custom::ExportJob-RoboMaker").values()]
+    assert [r["worlds"] for r in requests] == [[{"Ref": "World"}, WORLD + "a"]]
+
+
 def test_user_role_is_used_and_passable() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "Own", env=ENV)
