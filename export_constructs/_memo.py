@@ -12,7 +12,7 @@ import functools
 import math
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from aws_cdk import Duration, Stack, Token, Validations
@@ -48,10 +48,11 @@ def is_unresolved(value: object) -> bool:
 
     A string is a token (or holds one) only if it contains aws-cdk-lib's token mark, and surely
     is one if it holds an encoded string token (a job's S3 path made of a bucket name token and
-    its own prefix, say); a list only if its one element is a list token; numbers are cached (a
-    pure function of the value: a token's encoding is recognised by its form, not looked up;
-    ints and infinities never are tokens, and jsii could not even send an infinity or a huge
-    int). Anything else is asked.
+    its own prefix, say); a mapping never is (only its values may be); a sequence only if its
+    one element is a list token; numbers are cached (a pure function of the value: a token's
+    encoding is recognised by its form, not looked up; ints and infinities never are tokens, and
+    jsii could not even send an infinity or a huge int). Anything else is asked. Any mapping or
+    sequence a prop is typed for works: jsii itself sends only dicts and lists.
     """
     if isinstance(value, str):
         if _TOKEN_MARK not in value:
@@ -61,10 +62,12 @@ def is_unresolved(value: object) -> bool:
         return False  # number tokens are encoded as (finite) floats, never as ints
     if isinstance(value, float):
         return math.isfinite(value) and _number_unresolved(value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, Mapping):
+        return False  # sent as a plain object, never a resolvable one: aws-cdk-lib says False
+    if isinstance(value, Sequence):
         if all(isinstance(v, str) and _TOKEN_MARK not in v for v in value):
             return False
-        return Token.is_unresolved(list(value))  # jsii takes a list, not a tuple
+        return Token.is_unresolved(list(value))  # jsii sends a list, not a tuple or other sequence
     return Token.is_unresolved(value)
 
 

@@ -3,12 +3,24 @@ where a string's form does not settle the answer."""
 
 from __future__ import annotations
 
+import json
+import types
+from collections import OrderedDict, UserList
+from collections.abc import Callable
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from export_constructs import _memo
+from export_constructs import (
+    ExportDestination,
+    ForecastExportJob,
+    PersonalizeDatasetExportJob,
+    RoboMakerWorldExportJob,
+    _memo,
+)
 
 from .test_bad_input import PROPERTY
 
@@ -74,6 +86,17 @@ def test_lists_and_numbers_too(value: object) -> None:
     assert _memo.is_unresolved(value) is cdk.Token.is_unresolved(asked)
 
 
+@pytest.mark.parametrize("value", [{}, {"team": "a"}, {"team": _REF}, {_REF: "a"}, OrderedDict(team=_REF)])
+def test_a_mapping_is_never_a_token_itself(value: dict[str, str]) -> None:
+    assert _memo.is_unresolved(value) is cdk.Token.is_unresolved(value) is False
+    assert _memo.is_unresolved(types.MappingProxyType(value)) is False  # jsii cannot send this one
+
+
+def test_any_sequence_is_asked_as_a_list() -> None:
+    assert _memo.is_unresolved(UserList([_LIST_ELEMENT])) is cdk.Token.is_unresolved([_LIST_ELEMENT]) is True
+    assert _memo.is_unresolved(UserList(["a"])) is False
+
+
 def test_a_path_holding_a_string_token_is_known_without_a_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     # A job's S3 path: the destination's bucket name (a token) and the job's own prefix; it differs
     # per job, so no cache spares the call.
@@ -83,3 +106,31 @@ def test_a_path_holding_a_string_token_is_known_without_a_round_trip(monkeypatch
     monkeypatch.setattr(_memo, "_str_unresolved", ask)
     assert _memo.is_unresolved(f"s3://{_REF}/exports/job-7/")
     assert not _memo.is_unresolved("s3://bucket/exports/job-7/")
+
+
+WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/w-1"
+JOBS: dict[str, Callable[[cdk.Stack, ExportDestination, Any], object]] = {
+    "personalize": lambda stack, dest, tags: PersonalizeDatasetExportJob(
+        stack,
+        "Job",
+        destination=dest,
+        dataset_arn="arn:aws:personalize:us-east-1:123456789012:dataset/g/INTERACTIONS",
+        tags=tags,
+    ),
+    "forecast": lambda stack, dest, tags: ForecastExportJob(
+        stack, "Job", destination=dest, forecast_arn="arn:aws:forecast:us-east-1:123456789012:forecast/f1", tags=tags
+    ),
+    "robomaker": lambda stack, dest, tags: RoboMakerWorldExportJob(
+        stack, "Job", destination=dest, worlds=UserList([WORLD]), tags=tags
+    ),
+}
+
+
+@pytest.mark.parametrize("service", sorted(JOBS))
+def test_tags_may_be_any_mapping(service: str) -> None:
+    # Mapping[str, str]: a read-only view used to reach jsii, which sends only dicts, and fail.
+    stack = cdk.Stack(cdk.App(), "Tags", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    JOBS[service](stack, ExportDestination(stack, "Exports"), types.MappingProxyType({"team": "exports"}))
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    (job,) = [r for r in resources.values() if r["Type"].startswith("Custom::ExportJob")]
+    assert '"team"' in json.dumps(job["Properties"]["Request"])
