@@ -1,6 +1,7 @@
 """export_constructs: AWS export jobs that CloudFormation cannot express, as CDK constructs."""
 
 from ._provider import ExportJobProvider
+from ._validation import PropTypeError
 from .destination import ExportDestination
 from .forecast import ForecastExportJob
 from .personalize import PersonalizeDatasetExportJob
@@ -13,5 +14,6 @@ __all__ = [
     "ForecastExportJob",
     "PersonalizeDatasetExportJob",
     "PinpointExportJob",
+    "PropTypeError",
     "RoboMakerWorldExportJob",
 ]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import enum
+import functools
+import inspect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from constructs import Construct
 
-from ._memo import is_unresolved
+from ._memo import is_unresolved, path_of
+
+F = TypeVar("F", bound=Callable[..., None])
 
 #: AWS reads its patterns as Java regular expressions: ``\d`` and ``\w`` are ASCII (``re.ASCII``),
 #: and ``.`` matches no line terminator, where Python's ``.`` refuses only "\n". The other
@@ -131,6 +139,112 @@ class Problems:
                     )
             self.length(f"{prop}[{key!r}] value", value, max_len=max_value)
             self.pattern(f"{prop}[{key!r}] value", value, value_pattern, unicode=True)
+
+
+class PropTypeError(TypeError, ValueError):
+    """A prop of the wrong type: a ``TypeError``, as jsii raises for aws-cdk-lib's own
+    constructs, and a ``ValueError`` like every other bad prop of this library's."""
+
+
+def typed_props(init: F) -> F:
+    """Check a construct's keyword-only props against their annotations before ``init`` runs, as
+    jsii's generated classes do for aws-cdk-lib's: one :class:`PropTypeError` naming the
+    construct's path and each prop of the wrong type (a role given as its ARN string, ``wait=1``).
+    Tokens are of the types they stand for (a string token is a ``str``), so they pass."""
+    signature = inspect.signature(init)
+    names = [p.name for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    hints: dict[str, Any] = {}
+
+    @functools.wraps(init)
+    def checked(self: Construct, *args: Any, **kwargs: Any) -> None:
+        if not hints:  # annotations are strings until their modules have loaded
+            hints.update(typing.get_type_hints(init))
+        bound = signature.bind(self, *args, **kwargs).arguments
+        problems = [
+            f"{name}: must be {_describe(hints[name])}, got {type(bound[name]).__name__} {_shown(bound[name])}"
+            for name in names
+            if name in bound and not _is_a(bound[name], hints[name])
+        ]
+        if problems:
+            scope, id_ = bound.get("scope"), bound.get("id")
+            path = "/".join(p for p in (path_of(scope) if isinstance(scope, Construct) else "", str(id_)) if p)
+            details = "\n  - ".join(problems)
+            raise PropTypeError(f"{path}: invalid props:\n  - {details}")
+        init(self, *args, **kwargs)
+
+    return typing.cast(F, checked)
+
+
+def _is_a(value: object, hint: Any) -> bool:
+    """Whether ``value`` fits ``hint``: the forms the constructs' props use."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_a(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if origin in (Mapping, dict):
+        return _is_jsii(value) or (
+            isinstance(value, Mapping) and all(_is_a(k, args[0]) and _is_a(v, args[1]) for k, v in value.items())
+        )
+    if origin in (Sequence, list):
+        return _is_jsii(value) or (
+            isinstance(value, Sequence)
+            and not isinstance(value, str | bytes)
+            and all(_is_a(item, args[0]) for item in value)
+        )
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:  # a number token is a float
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and is_unresolved(value)
+        )
+    if _is_jsii_interface(hint):  # a Protocol: which interface a jsii object implements is jsii's
+        return _is_jsii(value)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a form no prop uses
+
+
+def _is_jsii(value: object) -> bool:
+    """An object of aws-cdk-lib's (an imported resource's proxy too), or implementing one of its
+    interfaces."""
+    kind = type(value)
+    return hasattr(kind, "__jsii_type__") or hasattr(kind, "__jsii_ifaces__") or hasattr(value, "__jsii_ref__")
+
+
+def _is_jsii_interface(hint: Any) -> bool:
+    return isinstance(hint, type) and hasattr(hint, "__jsii_type__") and getattr(hint, "_is_protocol", False)
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in args)
+    if hint is type(None):
+        return "None"
+    if origin in (Mapping, dict):
+        return f"a mapping of {_plural(args[0])} to {_plural(args[1])}"
+    if origin in (Sequence, list):
+        return f"a list of {_plural(args[0])}"
+    if hint is str:
+        return "a string"
+    if hint is bool:
+        return "True or False"
+    if hint is int:
+        return "an int"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return f"a {hint.__name__} member"
+    name = getattr(hint, "__name__", str(hint))
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def _plural(hint: Any) -> str:
+    return "strings" if hint is str else f"{getattr(hint, '__name__', hint)}s"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _short(value: str) -> str:

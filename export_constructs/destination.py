@@ -26,6 +26,7 @@ from ._nag import (
     acknowledge_replication,
     render,
 )
+from ._validation import typed_props
 
 
 def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES) -> list[str]:
@@ -89,6 +90,7 @@ class ExportDestination(Construct):
     """The key that encrypts the output: the new key, or the ``encryption_key`` prop; None for
     an existing bucket given without a key."""
 
+    @typed_props
     def __init__(
         self,
         scope: Construct,

@@ -18,7 +18,7 @@ from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._validation import Problems
+from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
 SERVICE_PRINCIPAL = "forecast.amazonaws.com"
@@ -139,6 +139,7 @@ class ForecastExportJob(ExportJobBase):
 
     ADAPTER = "Forecast"
 
+    @typed_props
     def __init__(
         self,
         scope: Construct,

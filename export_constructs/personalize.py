@@ -15,7 +15,7 @@ from ._lazy import lazy_list
 from ._memo import key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._provider import common_pattern
-from ._validation import Problems
+from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
 SERVICE_PRINCIPAL = "personalize.amazonaws.com"
@@ -90,6 +90,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
     ADAPTER = "Personalize"
 
+    @typed_props
     def __init__(
         self,
         scope: Construct,

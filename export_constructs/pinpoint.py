@@ -18,7 +18,7 @@ from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
-from ._validation import Problems
+from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
 #: The principal Pinpoint's export role trusts (AWS's guide, "IAM role for exporting endpoints").
@@ -168,6 +168,7 @@ class PinpointExportJob(ExportJobBase):
         resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
         return self._attribute("PinpointJobId")
 
+    @typed_props
     def __init__(
         self,
         scope: Construct,
@@ -240,10 +241,7 @@ class PinpointExportJob(ExportJobBase):
             return
         if segment_id is None:
             problems.add("segment_version", "requires segment_id: it is the version of that segment")
-        if is_unresolved(segment_version):  # never asks jsii about infinity, NaN or huge ints
-            return
-        if isinstance(segment_version, bool) or not isinstance(segment_version, int):
-            problems.add("segment_version", f"must be an integer, got {segment_version!r}")
+        if is_unresolved(segment_version):  # a number token (its type was checked: typed_props)
             return
         if segment_version < 1:
             problems.add("segment_version", f"must be at least 1 (segment versions start at 1), got {segment_version}")

@@ -19,7 +19,7 @@ from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, region_of, role_arn_of
 from ._nag import acknowledge_iam5
-from ._validation import Problems
+from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
 SERVICE_PRINCIPAL = "robomaker.amazonaws.com"
@@ -108,6 +108,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
 
     ADAPTER = "RoboMaker"
 
+    @typed_props
     def __init__(
         self,
         scope: Construct,
@@ -159,9 +160,6 @@ class RoboMakerWorldExportJob(ExportJobBase):
 
     @staticmethod
     def _check_worlds(problems: Problems, worlds: Sequence[str]) -> None:
-        if isinstance(worlds, str):
-            problems.add("worlds", f"must be a list of world ARNs, got the string {worlds!r}")
-            return
         problems.count("worlds", worlds, min_count=1, max_count=MAX_WORLDS)
         if is_unresolved(worlds):
             return
