@@ -198,8 +198,8 @@ def _is_a(value: object, hint: Any) -> bool:
         return (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, float) and is_unresolved(value)
         )
-    if _is_jsii_interface(hint):  # a Protocol: which interface a jsii object implements is jsii's
-        return _is_jsii(value)
+    if _is_jsii_interface(hint):  # a Protocol: isinstance cannot tell
+        return _implements(value, hint)
     if isinstance(hint, type):
         return isinstance(value, hint)
     return True  # a form no prop uses
@@ -210,6 +210,21 @@ def _is_jsii(value: object) -> bool:
     interfaces."""
     kind = type(value)
     return hasattr(kind, "__jsii_type__") or hasattr(kind, "__jsii_ifaces__") or hasattr(value, "__jsii_ref__")
+
+
+def _implements(value: object, interface: Any) -> bool:
+    """Whether ``value`` implements the jsii interface ``interface`` (or one extending it): by the
+    interfaces its class declares (``@jsii.implements``), or as that interface's proxy. A dynamic
+    proxy (what some ``from_*`` methods return) is taken on trust: jsii alone knows its
+    interfaces."""
+    mro = type(value).__mro__
+    if any(vars(k).get("__jsii_type__") == interface.__jsii_type__ for k in mro):
+        return True  # the interface's proxy, or a proxy of one extending it
+    if any(interface in i.__mro__ for k in mro for i in vars(k).get("__jsii_ifaces__", ())):
+        return True
+    if any("__jsii_type__" in vars(k) or "__jsii_ifaces__" in vars(k) for k in mro):
+        return False  # a jsii class or proxy of something else (a Duration given as a role)
+    return hasattr(value, "__jsii_ref__")
 
 
 def _is_jsii_interface(hint: Any) -> bool:

@@ -106,3 +106,28 @@ def test_tokens_and_imported_resources_are_of_the_types_they_stand_for() -> None
         segment_version=version,  # type: ignore[arg-type]
         role=role,
     )
+
+
+def test_an_interface_prop_takes_what_implements_it_and_nothing_else() -> None:
+    stack = cdk.Stack(cdk.App(), "Types", env=ENV)
+    destination = ExportDestination(stack, "Exports")
+    trusted = iam.ServicePrincipal("forecast.amazonaws.com")
+    roles: list[iam.IRole] = [
+        iam.Role(stack, "Role", assumed_by=trusted),
+        iam.LazyRole(stack, "Lazy", assumed_by=trusted),
+        iam.Role.from_role_arn(stack, "Imported", "arn:aws:iam::123456789012:role/r"),  # a dynamic proxy
+    ]
+    for i, role in enumerate(roles):
+        export_constructs.ForecastExportJob(
+            stack, f"Job{i}", destination=destination, role=role, **REQUIRED["ForecastExportJob"]
+        )
+    others: list[Any] = [cdk.Duration.minutes(5), destination.bucket, trusted]
+    for i, other in enumerate(others):
+        with pytest.raises(PropTypeError, match=rf"- role: must be an IRole or None, got {type(other).__name__} "):
+            export_constructs.ForecastExportJob(
+                stack,
+                f"Not{i}",
+                destination=destination,
+                role=other,
+                **REQUIRED["ForecastExportJob"],
+            )
