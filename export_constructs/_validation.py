@@ -11,6 +11,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from aws_cdk import IResolvable
 from constructs import Construct
 
 from ._memo import is_unresolved, path_of
@@ -42,8 +43,7 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self._messages:
-            details = "\n  - ".join(self._messages)
-            raise ValueError(f"{self._scope.node.path}: invalid props:\n  - {details}")
+            raise ValueError(_report(self._scope.node.path, self._messages))
 
     # -- rules (each skips unresolved tokens) ------------------------------------------------
 
@@ -124,7 +124,7 @@ class Problems:
         """AWS's common tag rules: count, key 1..max_key, value 0..max_value, the pattern, and
         no ``aws:`` key prefix in any case (reserved for AWS). The patterns are Python's (see
         ``pattern``'s ``unicode``); the value of a key that is a token is checked all the same."""
-        if tags is None or is_unresolved(tags):
+        if tags is None:
             return
         if len(tags) > max_count:
             self.add(prop, f"must have at most {max_count} tags, got {len(tags)}")
@@ -139,6 +139,12 @@ class Problems:
                     )
             self.length(f"{prop}[{key!r}] value", value, max_len=max_value)
             self.pattern(f"{prop}[{key!r}] value", value, value_pattern, unicode=True)
+
+
+def _report(path: str, problems: list[str]) -> str:
+    """The one form of every bad-props error: the construct's path, then a line per problem."""
+    details = "\n  - ".join(problems)
+    return f"{path}: invalid props:\n  - {details}"
 
 
 class PropTypeError(TypeError, ValueError):
@@ -161,15 +167,14 @@ def typed_props(init: F) -> F:
             hints.update(typing.get_type_hints(init))
         bound = signature.bind(self, *args, **kwargs).arguments
         problems = [
-            f"{name}: must be {_describe(hints[name])}, got {type(bound[name]).__name__} {_shown(bound[name])}"
+            f"{name}: must be {_describe(hints[name])}, got {type(bound[name]).__name__} {_short(bound[name])}"
             for name in names
             if name in bound and not _is_a(bound[name], hints[name])
         ]
         if problems:
             scope, id_ = bound.get("scope"), bound.get("id")
             path = "/".join(p for p in (path_of(scope) if isinstance(scope, Construct) else "", str(id_)) if p)
-            details = "\n  - ".join(problems)
-            raise PropTypeError(f"{path}: invalid props:\n  - {details}")
+            raise PropTypeError(_report(path, problems))
         init(self, *args, **kwargs)
 
     return typing.cast(F, checked)
@@ -182,12 +187,10 @@ def _is_a(value: object, hint: Any) -> bool:
         return any(_is_a(value, arg) for arg in args)
     if hint is type(None):
         return value is None
-    if origin in (Mapping, dict):
-        return _is_jsii(value) or (
-            isinstance(value, Mapping) and all(_is_a(k, args[0]) and _is_a(v, args[1]) for k, v in value.items())
-        )
-    if origin in (Sequence, list):
-        return _is_jsii(value) or (
+    if origin is Mapping:  # not a token for a whole map: tags are written entry by entry
+        return isinstance(value, Mapping) and all(_is_a(k, args[0]) and _is_a(v, args[1]) for k, v in value.items())
+    if origin is Sequence:  # or a token standing for a list
+        return _implements(value, IResolvable) or (
             isinstance(value, Sequence)
             and not isinstance(value, str | bytes)
             and all(_is_a(item, args[0]) for item in value)
@@ -203,13 +206,6 @@ def _is_a(value: object, hint: Any) -> bool:
     if isinstance(hint, type):
         return isinstance(value, hint)
     return True  # a form no prop uses
-
-
-def _is_jsii(value: object) -> bool:
-    """An object of aws-cdk-lib's (an imported resource's proxy too), or implementing one of its
-    interfaces."""
-    kind = type(value)
-    return hasattr(kind, "__jsii_type__") or hasattr(kind, "__jsii_ifaces__") or hasattr(value, "__jsii_ref__")
 
 
 def _implements(value: object, interface: Any) -> bool:
@@ -237,9 +233,9 @@ def _describe(hint: Any) -> str:
         return " or ".join(_describe(arg) for arg in args)
     if hint is type(None):
         return "None"
-    if origin in (Mapping, dict):
+    if origin is Mapping:
         return f"a mapping of {_plural(args[0])} to {_plural(args[1])}"
-    if origin in (Sequence, list):
+    if origin is Sequence:
         return f"a list of {_plural(args[0])}"
     if hint is str:
         return "a string"
@@ -257,13 +253,12 @@ def _plural(hint: Any) -> str:
     return "strings" if hint is str else f"{getattr(hint, '__name__', hint)}s"
 
 
-def _shown(value: object) -> str:
+def _short(value: object) -> str:
+    """``value`` for an error message: a long string cut inside its quotes, else a cut repr."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 80 else value[:77] + "...")
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _short(value: str) -> str:
-    return repr(value if len(value) <= 80 else value[:77] + "...")
 
 
 def all_resolved(values: Iterable[str]) -> bool:

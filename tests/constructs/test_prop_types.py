@@ -5,7 +5,10 @@ aws-cdk-lib's own constructs: one error naming the construct's path and every su
 from __future__ import annotations
 
 import inspect
+import json
+import types
 import typing
+from collections import UserList
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +20,8 @@ from constructs import Construct
 import export_constructs
 from export_constructs import ExportDestination, PropTypeError
 
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
+from .test_bad_input import ENV
+
 WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/w-1"
 
 #: What each construct needs besides a destination.
@@ -131,3 +135,40 @@ def test_an_interface_prop_takes_what_implements_it_and_nothing_else() -> None:
                 role=other,
                 **REQUIRED["ForecastExportJob"],
             )
+
+
+TAGGED = ["ForecastExportJob", "PersonalizeDatasetExportJob", "RoboMakerWorldExportJob"]
+
+
+def tagged_job(name: str, tags: Any) -> cdk.Stack:
+    stack = cdk.Stack(cdk.App(), "Tags", env=ENV)
+    cls = getattr(export_constructs, name)
+    cls(stack, "Job", destination=ExportDestination(stack, "Exports"), tags=tags, **REQUIRED[name])
+    return stack
+
+
+@pytest.mark.parametrize("name", TAGGED)
+def test_tags_may_be_any_mapping(name: str) -> None:
+    # Mapping[str, str]: a read-only view used to reach jsii, which sends only dicts, and fail.
+    stack = tagged_job(name, types.MappingProxyType({"team": "exports"}))
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    (job,) = [r for r in resources.values() if r["Type"].startswith("Custom::ExportJob")]
+    assert '"team"' in json.dumps(job["Properties"]["Request"])
+
+
+@pytest.mark.parametrize("name", TAGGED)
+def test_tags_are_not_a_token_for_a_whole_map(name: str) -> None:
+    # They are written entry by entry; a whole-map token failed with an AttributeError or TypeError.
+    with pytest.raises(PropTypeError, match=r"- tags: must be a mapping of strings to strings or None, got Intrinsic"):
+        tagged_job(name, cdk.Token.as_any(cdk.Fn.ref("Tags")))
+
+
+@pytest.mark.parametrize("worlds", [UserList([WORLD]), cdk.Token.as_any(cdk.Fn.ref("Worlds"))])
+def test_worlds_may_be_any_sequence_or_a_token_for_a_list(worlds: Any) -> None:
+    stack = cdk.Stack(cdk.App(), "Worlds", env=ENV)
+    export_constructs.RoboMakerWorldExportJob(
+        stack, "Job", destination=ExportDestination(stack, "Exports"), worlds=worlds
+    )
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    (job,) = [r for r in resources.values() if r["Type"].startswith("Custom::ExportJob")]
+    assert job["Properties"]["Request"]["worlds"] in ([WORLD], {"Ref": "Worlds"})

@@ -3,24 +3,15 @@ where a string's form does not settle the answer."""
 
 from __future__ import annotations
 
-import json
 import types
 from collections import OrderedDict, UserList
-from collections.abc import Callable
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from export_constructs import (
-    ExportDestination,
-    ForecastExportJob,
-    PersonalizeDatasetExportJob,
-    RoboMakerWorldExportJob,
-    _memo,
-)
+from export_constructs import _memo
 
 from .test_bad_input import PROPERTY
 
@@ -106,31 +97,3 @@ def test_a_path_holding_a_string_token_is_known_without_a_round_trip(monkeypatch
     monkeypatch.setattr(_memo, "_str_unresolved", ask)
     assert _memo.is_unresolved(f"s3://{_REF}/exports/job-7/")
     assert not _memo.is_unresolved("s3://bucket/exports/job-7/")
-
-
-WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/w-1"
-JOBS: dict[str, Callable[[cdk.Stack, ExportDestination, Any], object]] = {
-    "personalize": lambda stack, dest, tags: PersonalizeDatasetExportJob(
-        stack,
-        "Job",
-        destination=dest,
-        dataset_arn="arn:aws:personalize:us-east-1:123456789012:dataset/g/INTERACTIONS",
-        tags=tags,
-    ),
-    "forecast": lambda stack, dest, tags: ForecastExportJob(
-        stack, "Job", destination=dest, forecast_arn="arn:aws:forecast:us-east-1:123456789012:forecast/f1", tags=tags
-    ),
-    "robomaker": lambda stack, dest, tags: RoboMakerWorldExportJob(
-        stack, "Job", destination=dest, worlds=UserList([WORLD]), tags=tags
-    ),
-}
-
-
-@pytest.mark.parametrize("service", sorted(JOBS))
-def test_tags_may_be_any_mapping(service: str) -> None:
-    # Mapping[str, str]: a read-only view used to reach jsii, which sends only dicts, and fail.
-    stack = cdk.Stack(cdk.App(), "Tags", env=cdk.Environment(account="123456789012", region="us-east-1"))
-    JOBS[service](stack, ExportDestination(stack, "Exports"), types.MappingProxyType({"team": "exports"}))
-    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
-    (job,) = [r for r in resources.values() if r["Type"].startswith("Custom::ExportJob")]
-    assert '"team"' in json.dumps(job["Properties"]["Request"])
