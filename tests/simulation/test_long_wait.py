@@ -17,17 +17,19 @@ from export_constructs.testing import FAILURE_REASON, Scenario, SimulationResult
 from .conftest import simulated
 
 
-def synth(outdir: Path, hours: int) -> Path:
+def synth(outdir: Path, hours: int | None) -> Path:
+    """A Personalize job that does not wait and, given ``hours``, a Forecast job waiting that long."""
     app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "Long")
     dest = ExportDestination(stack, "Exports")
-    ForecastExportJob(
-        stack,
-        "Demand",
-        forecast_arn=f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:forecast/shop_demand",
-        destination=dest,
-        timeout=Duration.hours(hours),
-    )
+    if hours is not None:
+        ForecastExportJob(
+            stack,
+            "Demand",
+            forecast_arn=f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:forecast/shop_demand",
+            destination=dest,
+            timeout=Duration.hours(hours),
+        )
     PersonalizeDatasetExportJob(
         stack,
         "Users",
@@ -115,18 +117,8 @@ def test_an_update_to_the_same_template_sends_no_event_to_resources_that_read_ot
 def test_a_long_wait_job_added_by_an_update_waits_for_its_signal(tmp_path: Path) -> None:
     """A service that first appears in the update gets its fake (regression: its calls went to
     the real endpoint), and its new wait condition is awaited (regression: it was not)."""
-    app = cdk.App(outdir=str(tmp_path / "before"))
-    stack = cdk.Stack(app, "Long")
-    dest = ExportDestination(stack, "Exports")
-    PersonalizeDatasetExportJob(
-        stack,
-        "Users",
-        dataset_arn=f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:dataset/shop/USERS",
-        destination=dest,
-        wait=False,
-    )
-    app.synth()
-    result = run(tmp_path / "before", Scenario.SUCCESS, update_to=synth(tmp_path / "after", 6), delete=False)
+    before, after = synth(tmp_path / "before", None), synth(tmp_path / "after", 6)
+    result = run(before, Scenario.SUCCESS, update_to=after, delete=False)
     created = result.step("Demand0D9EE668")
     assert created.phase == "update" and created.status == "SUCCESS"
     (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
