@@ -147,17 +147,15 @@ class ExportJobBase(Construct):
         service_s3_actions: list[str] | None = None,
     ) -> None:
         """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
-        ``destination`` (:meth:`_service_role`) - and let the service write under ``self.prefix``
+        ``destination`` (:meth:`_shared_role`) - and let the service write under ``self.prefix``
         (``ExportDestination.grant_service_write``, and ``role_object_actions`` on the jobs'
         objects: :meth:`_grant_role_objects`). The job's resource waits for those grants."""
         self.destination = destination
-        self.role = self._service_role(
-            destination=destination,
-            role=role,
-            service_principal=service_principal,
-            source_arn=source_arn,
-            share_key=share_key,
-        )
+        if role is not None:
+            self._provider.add_passed_role(self.ADAPTER, role.role_arn)
+            self.role = role
+        else:
+            self.role = self._shared_role(service_principal, source_arn, share_key)
         self._wait_for = destination.grant_service_write(
             self.role,
             prefix=self.prefix,
@@ -170,25 +168,14 @@ class ExportJobBase(Construct):
         if role_object_actions:
             self._grant_role_objects(role_object_actions)
 
-    def _service_role(
-        self,
-        *,
-        destination: ExportDestination,
-        role: iam.IRole | None,
-        service_principal: str,
-        source_arn: str,
-        share_key: str = "",
-    ) -> iam.IRole:
-        """The user's role, or the role shared by this service's jobs on this destination.
+    def _shared_role(self, service_principal: str, source_arn: str, share_key: str) -> iam.IRole:
+        """The role this service's jobs share on their destination.
 
         It trusts only ``service_principal``, conditioned on ``aws:SourceAccount`` and
         ``aws:SourceArn`` (confused-deputy prevention), and lives under the stack's role path
         so the handler may pass it.
         """
-        provider = self._provider
-        if role is not None:
-            provider.add_passed_role(self.ADAPTER, role.role_arn)
-            return role
+        destination = self.destination
         role_id = f"{self.ADAPTER}Role{share_key}"
         return destination.shared_role(
             role_id,
@@ -201,7 +188,7 @@ class ExportJobBase(Construct):
                         "ArnLike": {"aws:SourceArn": source_arn},
                     }
                 ),
-                path=provider.role_path,
+                path=self._provider.role_path,
                 description=f"Lets {service_principal} write export output into {destination.node.path}",
             ),
         )
