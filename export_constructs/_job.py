@@ -201,11 +201,12 @@ class ExportJobBase(Construct):
         prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
         if not prefixes:
             destination = self.destination
-            self.role.add_to_principal_policy(
+            destination._add_to_role(
+                self.role,
                 iam.PolicyStatement(
                     actions=actions,
                     resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
-                )
+                ),
             )
         prefixes.append(self.prefix)
 

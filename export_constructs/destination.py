@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aws_cdk import Annotations, CfnResource, Fn, RemovalPolicy, Stack
+import jsii
+from aws_cdk import Annotations, Aspects, CfnResource, Fn, IAspect, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IConstruct
+from constructs import Construct, Dependable, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
@@ -26,6 +26,7 @@ from ._nag import (
     acknowledge_replication,
     render,
 )
+from ._pasteable import pasteable_json
 from ._validation import typed_props
 
 
@@ -110,6 +111,9 @@ class ExportDestination(Construct):
         self._roles: dict[str, iam.IRole] = {}
         self._owned = bucket is None
         self._object_arn_cache: dict[str, str] = {}
+        #: Statements for imported resources, to print at synth: (warning id, what to say, statement).
+        self._pending_warnings: list[tuple[str, str, iam.PolicyStatement]] = []
+        self._immutable_roles: set[str] = set()
         if bucket is not None:
             if server_access_logs_bucket is not None:
                 raise ValueError(
@@ -307,22 +311,27 @@ class ExportDestination(Construct):
         service_s3_actions: list[str],
     ) -> None:
         objects = self._object_arns(access)
-        role.add_to_principal_policy(iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects))
+        self._add_to_role(role, iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects))
         # The role's statements are in place once its default policy is: only the policy's
         # resource is waited for (it depends on the role). A role the library did not create may
         # hold its statements anywhere: wait for all of it (nothing, if it is imported).
         policy = role.node.try_find_child("DefaultPolicy") if access.owned else None
         policy_resource = _resource_of(policy) if isinstance(policy, Construct) else None
         access.wait_for.append(policy_resource or role)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
+        self._add_to_role(
+            role, iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
         )
         conditions = {
             "StringEquals": {"aws:SourceAccount": stack_of(self).account},
             "ArnLike": {"aws:SourceArn": source_arn},
         }
         if self.encryption_key is not None:
-            self.encryption_key.grant(role, *role_kms_actions)
+            if addr_of(role) in self._immutable_roles:
+                self._add_to_role(
+                    role, iam.PolicyStatement(actions=role_kms_actions, resources=[self.encryption_key.key_arn])
+                )
+            else:
+                self.encryption_key.grant(role, *role_kms_actions)
             if service_kms_actions:
                 self._add_to_key_policy(
                     iam.PolicyStatement(
@@ -365,21 +374,71 @@ class ExportDestination(Construct):
             if policy is not None and policy not in access.wait_for:
                 access.wait_for.append(policy)
         else:
-            Annotations.of(self).add_warning_v2(
+            self._warn_at_synth(
                 "export-constructs:imported-bucket-policy",
-                "The bucket is imported, so its bucket policy cannot be changed here. Add this "
-                f"statement to it yourself: {json.dumps(Stack.of(self).resolve(statement.to_statement_json()))}",
+                "The bucket is imported, so its bucket policy cannot be changed here. "
+                "Add this statement to it yourself:",
+                statement,
             )
 
     def _add_to_key_policy(self, statement: iam.PolicyStatement) -> None:
         assert self.encryption_key is not None
         result = self.encryption_key.add_to_resource_policy(statement, allow_no_op=True)
         if not result.statement_added:
-            Annotations.of(self).add_warning_v2(
+            self._warn_at_synth(
                 "export-constructs:imported-key-policy",
-                "The KMS key is imported, so its key policy cannot be changed here. Add this "
-                f"statement to it yourself: {json.dumps(Stack.of(self).resolve(statement.to_statement_json()))}",
+                "The KMS key is imported, so its key policy cannot be changed here. Add this statement to it yourself:",
+                statement,
             )
+
+    def _add_to_role(self, role: iam.IRole, statement: iam.PolicyStatement) -> None:
+        """``statement`` in ``role``'s policy, or - for an immutable imported role - a warning
+        with the statement the user must add to it.
+
+        ``Role.from_role_arn(..., mutable=False)`` answers ``statement_added=True`` and drops the
+        statement (aws-cdk-lib's ``ImmutableRole.addToPrincipalPolicy``); only its empty
+        ``policy_dependable`` tells: a role that took the statement names the policy holding it."""
+        result = role.add_to_principal_policy(statement)
+        dependable = result.policy_dependable
+        if result.statement_added and dependable is not None and Dependable.of(dependable).dependency_roots:
+            return
+        self._immutable_roles.add(addr_of(role))
+        self._warn_at_synth(
+            "export-constructs:immutable-role-policy",
+            f"The role {role.node.path} is imported as immutable, so no statement can be added to it "
+            "here. Add this statement to its policy yourself:",
+            statement,
+        )
+
+    def _warn_at_synth(self, warning_id: str, text: str, statement: iam.PolicyStatement) -> None:
+        """Warn with ``statement`` as it stands once every job has been added.
+
+        The statement's resources are lazy lists that later jobs still add to: resolving it now
+        (to print it) would freeze them, empty, in the template as well. An aspect prints it at
+        synth instead."""
+        if not self._pending_warnings:
+            Aspects.of(self).add(_SynthWarnings(self))
+        self._pending_warnings.append((warning_id, text, statement))
+
+    def _emit_warnings(self) -> None:
+        stack = stack_of(self)
+        for warning_id, text, statement in self._pending_warnings:
+            Annotations.of(self).add_warning_v2(
+                warning_id, f"{text}\n{pasteable_json(stack, statement.to_statement_json())}\n"
+            )
+        self._pending_warnings = []
+
+
+@jsii.implements(IAspect)
+class _SynthWarnings:
+    """Prints a destination's pending warnings once, when synthesis visits it."""
+
+    def __init__(self, destination: ExportDestination) -> None:
+        self._destination = destination
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._destination:
+            self._destination._emit_warnings()
 
 
 def _resource_of(construct: Construct) -> CfnResource | None:

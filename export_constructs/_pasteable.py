@@ -1,0 +1,78 @@
+"""Policy statements as a user can paste them: for the warnings about imported resources,
+whose policies CDK cannot change.
+
+A statement resolved by ``Stack.resolve`` is full of ``{"Ref": "AWS::AccountId"}`` and
+``Fn::Join``; here the pseudo parameters become the stack's own values where they are known
+(``<account>``, ``<region>``, ``<partition>`` placeholders where the stack is env-agnostic) and
+joins of plain strings are joined. Other intrinsics (a resource of the stack) are left as they
+are: only the template knows them.
+
+Everything here runs at synth (from an aspect), never while jobs are still being added: a
+``Lazy`` value resolved during construction is frozen before later jobs add to it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import Stack
+
+from ._memo import is_unresolved
+
+
+def partition_of(region: str) -> str:
+    """The partition of a Region (``cn-north-1`` -> ``aws-cn``)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    if region.startswith("eu-isoe-"):
+        return "aws-iso-e"
+    if region.startswith("us-isof-"):
+        return "aws-iso-f"
+    return "aws"
+
+
+def _pseudo(stack: Stack) -> dict[str, str]:
+    account, region = stack.account, stack.region
+    known_region = not is_unresolved(region)
+    return {
+        "AWS::AccountId": account if not is_unresolved(account) else "<account>",
+        "AWS::Region": region if known_region else "<region>",
+        "AWS::Partition": partition_of(region) if known_region else "<partition>",
+        "AWS::URLSuffix": ("amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com")
+        if known_region
+        else "<url-suffix>",
+    }
+
+
+def _fold(node: Any, pseudo: dict[str, str]) -> Any:
+    if isinstance(node, list):
+        return [_fold(item, pseudo) for item in node]
+    if isinstance(node, dict):
+        if len(node) == 1:
+            ((fn, arg),) = node.items()
+            if fn == "Ref" and arg in pseudo:
+                return pseudo[arg]
+            if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+                parts = _fold(arg[1], pseudo)
+                if isinstance(parts, list) and all(isinstance(p, str) for p in parts):
+                    return str(arg[0]).join(parts)
+                return {fn: [arg[0], parts]}
+        return {key: _fold(value, pseudo) for key, value in node.items()}
+    return node
+
+
+def pasteable(stack: Stack, value: Any) -> Any:
+    """``value`` resolved in ``stack``, with pseudo parameters replaced and plain joins joined."""
+    return _fold(stack.resolve(value), _pseudo(stack))
+
+
+def pasteable_json(stack: Stack, value: Any) -> str:
+    """:func:`pasteable` as indented JSON, ready to paste into a policy's ``Statement`` list."""
+    return json.dumps(pasteable(stack, value), indent=2, sort_keys=False)
