@@ -1,42 +1,66 @@
 """``python -m export_constructs.testing [cdk.out] [--scenario SCENARIO | SERVICE=SCENARIO ...]``:
-simulate a synthesized app's export jobs offline and print their lifecycle line by line."""
+simulate a synthesized app's export jobs offline and print their lifecycle line by line.
+
+A CI gate: the exit code is 0 when every event succeeded and the fake services found no problem
+in the handler's requests, 1 when an event failed or a problem was found (the last line says
+which), and 2 for a usage error (an unknown service or scenario, no cloud assembly)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from .assembly import read_assembly
 from .fakes.base import Scenario
-from .simulate import simulate
+from .simulate import SimulationResult, _check_services, _scenario_of, simulate
+
+
+def _scenario_argument(text: str) -> tuple[str, Scenario]:
+    """``[SERVICE=]SCENARIO`` as (service or "", scenario)."""
+    service, _, value = text.rpartition("=")
+    try:
+        return service, _scenario_of(value, f" in {text!r}")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the simulation the command line asks for; return the exit code (0 all green, 1 an
+    event failed or a problem was found); exit with 2 on a usage error."""
     parser = argparse.ArgumentParser(prog="python -m export_constructs.testing", description=__doc__)
     parser.add_argument("assembly", nargs="?", default="cdk.out", help="cloud assembly folder (default: cdk.out)")
     parser.add_argument(
         "--scenario",
         action="append",
         default=[],
+        type=_scenario_argument,
         metavar="[SERVICE=]SCENARIO",
         help=f"one of {', '.join(s.value for s in Scenario)}, for all services or one (repeatable)",
     )
     parser.add_argument("--keep", action="store_true", help="do not delete the stack at the end")
     args = parser.parse_args(argv)
+    try:
+        stacks = read_assembly(Path(args.assembly))
+    except FileNotFoundError as error:
+        parser.error(str(error))
+    services = [service for stack in stacks for service in stack.services()]
     chosen: dict[str, Scenario] = {}
     default = Scenario.SUCCESS
-    for item in args.scenario:
-        service, _, value = item.rpartition("=")
-        try:
-            scenario = Scenario(value)
-        except ValueError:
-            parser.error(f"unknown scenario {value!r}")
+    for service, scenario in args.scenario:
         if service:
+            try:
+                _check_services(
+                    [service], services, f"the stacks in {args.assembly}", f" in --scenario {service}={scenario}"
+                )
+            except ValueError as error:
+                parser.error(str(error))
             chosen[service] = scenario
         else:
             default = scenario
     result = simulate(
         args.assembly,
-        scenario=lambda service: chosen.get(service, default),
+        scenario={service: chosen.get(service, default) for service in services},
         delete=not args.keep,
         log=print,
     )
@@ -48,7 +72,30 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(result.steps) - len(failed)} succeeded, {len(failed)} failed; "
         f"{len(result.calls)} API calls, {len(result.problems)} problems in them"
     )
-    return 1 if result.problems else 0
+    verdict = _verdict(result)
+    print(verdict)
+    return 0 if verdict.startswith("PASSED") else 1
+
+
+def _verdict(result: SimulationResult) -> str:
+    """The last line: PASSED, or FAILED with each failed event (path, event, reason) and the
+    number of problems."""
+    failed = [s for s in result.steps if s.status == "FAILED"]
+    why = []
+    if failed:
+        events = "; ".join(
+            f"{s.path} {s.request_type} [{s.phase}]: {' '.join(s.reason.split()) or 'no reason'}" for s in failed
+        )
+        why.append(f"{len(failed)} event{'s' if len(failed) > 1 else ''} failed: {events}")
+    if result.problems:
+        count = len(result.problems)
+        why.append(
+            f"the fake services found {count} problem{'s' if count > 1 else ''} in the handler's requests "
+            "(PROBLEM lines)"
+        )
+    if not why:
+        return "PASSED: every event succeeded and the fake services found no problem"
+    return "FAILED: " + ", and ".join(why)
 
 
 if __name__ == "__main__":

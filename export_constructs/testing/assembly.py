@@ -169,8 +169,16 @@ def _ref_target(value: Any) -> str:
 
 
 def read_assembly(directory: Path, stack_names: set[str] | None = None) -> list[StackTemplate]:
-    """The stacks of a cloud assembly folder (``cdk.out``), with their file assets."""
-    manifest = json.loads((directory / "manifest.json").read_text())
+    """The stacks of a cloud assembly folder (``cdk.out``), with their file assets.
+
+    Raises:
+        FileNotFoundError: ``directory`` holds no cloud assembly (no ``manifest.json``).
+    """
+    manifest_file = directory / "manifest.json"
+    if not manifest_file.is_file():
+        why = "no manifest.json" if directory.is_dir() else "no such folder"
+        raise FileNotFoundError(f"{directory}: no cloud assembly here ({why}); run `cdk synth` first")
+    manifest = json.loads(manifest_file.read_text())
     assets: dict[str, Path] = {}
     for artifact in manifest.get("artifacts", {}).values():
         if artifact.get("type") == "cdk:asset-manifest":
@@ -322,7 +330,12 @@ def stringify(node: Any) -> Any:
 
 def _display_path(resource: Mapping[str, Any], logical_id: str) -> str:
     """The construct's path (``Stack/UsersExport``), from the resource's ``aws:cdk:path``."""
-    path = str(resource.get("Metadata", {}).get("aws:cdk:path", logical_id))
+    return construct_path(str(resource.get("Metadata", {}).get("aws:cdk:path", logical_id)))
+
+
+def construct_path(path: str) -> str:
+    """The path of the construct a resource stands for: ``Stack/UsersExport/Resource`` (an
+    export job's resource) and ``.../Resource/Default`` (an L2 resource's) are ``Stack/UsersExport``."""
     for suffix in ("/Resource/Default", "/Default", "/Resource"):
         path = path.removesuffix(suffix)
     return path

@@ -2,7 +2,8 @@
 
 The simulation plays CloudFormation and the CDK Provider framework: it sends each export-job
 custom resource the events CloudFormation would (Create; Update and the cleanup Delete of a
-replaced job; Delete; and the rollback Deletes after a failure), passes them through the
+replaced job; Delete; the rollback Deletes after a failed deployment, and the rollback Updates
+after a failed update), passes them through the
 framework's rules (custom-resources provider-framework/runtime/framework.js and
 cfn-response.js) to the user functions found in the template, and polls ``is_complete`` as the
 waiter state machine does, on a virtual clock. The handler's boto3 clients reach fake services
@@ -18,13 +19,22 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .assembly import JobResource, Pseudo, Resolver, StackTemplate, UserFunction, read_assembly, stringify
+from .assembly import (
+    JobResource,
+    Pseudo,
+    Resolver,
+    StackTemplate,
+    UserFunction,
+    construct_path,
+    read_assembly,
+    stringify,
+)
 from .fakes.base import ACCESS_KEY, SECRET_KEY, Call, FakeService, Log, Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .waits import Interpreter, SignalReceiver
@@ -44,7 +54,10 @@ class Step:
     logical_id: str
     """The resource's logical id in the template (e.g. ``UsersExportB5678792``)."""
     path: str
-    """The resource's construct path (``aws:cdk:path``), or the logical id of a wait condition."""
+    """The path of the construct the resource stands for: its ``aws:cdk:path`` without a
+    trailing ``/Resource`` or ``/Resource/Default``, so an export job's resource has the job's
+    path (``MyStack/UsersExport``). The logical id for a wait condition, and for any resource
+    when the template has no path metadata (``cdk synth`` writes it, a bare ``cdk.App()`` does not)."""
     service: str
     """The export job's service (``Personalize``...), or ``WaitCondition``."""
     request_type: str
@@ -79,26 +92,68 @@ class SimulationResult:
     problems: list[str]
     """What the fake services found wrong with the handler's requests (should be empty)."""
 
-    def step(self, logical_id: str, request_type: str = "Create", phase: str | None = None) -> Step:
-        """The first event of ``logical_id`` of this request type (and phase).
+    def step(self, resource: Any, request_type: str = "Create", phase: str | None = None) -> Step:
+        """The first event of ``resource`` of this request type (and phase).
+
+        An export job construct stands for its custom resource (``<job path>/Resource``): the
+        job's Create is that resource's Create. On the long-wait path the job's wait condition
+        and its ``Result`` resource have steps of their own: pass ``job.wait_condition`` or
+        ``job.node.find_child("Result")`` (or their paths) for those.
 
         Args:
-            logical_id: the resource's logical id.
+            resource: the resource's logical id (``"UsersExportB5678792"``); its construct path
+                (``"MyStack/UsersExport"``, the job's path; ``.../Resource`` and
+                ``.../Resource/Default`` name the same resource), which needs the templates'
+                ``aws:cdk:path`` metadata (``cdk synth`` writes it, a bare ``cdk.App()`` does
+                not); or the construct itself (an export job, its resource, a wait condition),
+                matched by its logical id or its path.
             request_type: ``Create``, ``Update`` or ``Delete``. Default: ``"Create"``.
             phase: ``deploy``, ``update``, ``cleanup``, ``rollback`` or ``delete``. Default:
                 any phase.
 
         Raises:
             KeyError: there is no such event.
+            TypeError: ``resource`` is neither a string nor a construct.
         """
+        ids, path, name = _lookup_keys(resource)
         for step in self.steps:
-            if step.logical_id == logical_id and step.request_type == request_type and phase in (None, step.phase):
-                return step
-        raise KeyError(f"no {request_type} step of {logical_id}{f' in {phase}' if phase else ''}")
+            if (step.logical_id in ids or step.path == path) and step.request_type == request_type:
+                if phase in (None, step.phase):
+                    return step
+        hint = ""
+        if path is not None and not ids and not any("/" in s.path for s in self.steps):
+            hint = (
+                " (the templates have no aws:cdk:path metadata, which `cdk synth` writes and a bare "
+                "cdk.App() does not: pass the construct or its logical id)"
+            )
+        raise KeyError(f"no {request_type} step of {name}{f' in {phase}' if phase else ''}{hint}")
 
     def operations(self, service: str) -> list[str]:
         """The API operations ``service`` (``"Personalize"``...) received, in order."""
         return [c.operation for c in self.calls if c.service == service]
+
+
+def _lookup_keys(resource: Any) -> tuple[set[str], str | None, str]:
+    """What :meth:`SimulationResult.step` matches ``resource`` by: logical ids, a construct
+    path, and the name its error message shows. A construct is duck-typed (``node.path``; a
+    ``CfnElement``'s ``logical_id`` resolved by its ``stack``), so this needs no CDK import."""
+    if isinstance(resource, str):
+        return ({resource}, None, resource) if "/" not in resource else (set(), construct_path(resource), resource)
+    path = getattr(getattr(resource, "node", None), "path", None)
+    if not isinstance(path, str):
+        raise TypeError(f"step() takes a logical id, a construct path or a construct, not {resource!r}")
+    ids: set[str] = set()
+    element = resource
+    for _ in range(3):  # a job -> its Resource (-> an L2 resource's Default)
+        logical_id, stack = getattr(element, "logical_id", None), getattr(element, "stack", None)
+        if isinstance(logical_id, str) and stack is not None:
+            resolved = stack.resolve(logical_id)
+            ids = {resolved} if isinstance(resolved, str) else set()
+            break
+        element = getattr(getattr(element, "node", None), "default_child", None)
+        if element is None:
+            break
+    return ids, construct_path(path), path
 
 
 class _Function:
@@ -344,12 +399,42 @@ class _Stack:
         return step
 
 
-def _scenario_for(choice: ScenarioChoice, service: str) -> Scenario:
+def _scenario_of(value: object, context: str = "") -> Scenario:
+    """``value`` (a :class:`Scenario` or its value, e.g. ``"failure"``) as a Scenario.
+
+    Raises:
+        ValueError: ``value`` is no scenario; the message lists the scenarios.
+    """
+    if isinstance(value, str):  # a Scenario is a str too
+        with contextlib.suppress(ValueError):
+            return Scenario(value)
+    valid = ", ".join(s.value for s in Scenario)
+    raise ValueError(f"unknown scenario {value!r}{context}; valid scenarios: {valid}")
+
+
+def _check_services(names: Iterable[str], services: Iterable[str], where: str, context: str = "") -> None:
+    """Refuse a service name (from ``names``) that is not one of ``services``, those of the
+    stacks ``where`` describes (e.g. ``"the simulated stacks"``).
+
+    Raises:
+        ValueError: an unknown name; the message lists ``services``.
+    """
+    known = sorted(set(services))
+    for name in names:
+        if name not in known:
+            listed = ", ".join(known) or "none (no export jobs)"
+            raise ValueError(f"unknown service {name!r}{context}; services of {where}: {listed}")
+
+
+def _scenarios(choice: ScenarioChoice, services: list[str]) -> dict[str, Scenario]:
+    """Each service's scenario, refusing unknown services and values with the valid ones."""
     if isinstance(choice, Mapping):
-        return Scenario(choice.get(service, Scenario.SUCCESS))
+        _check_services(choice, services, "the simulated stacks")
+        return {s: _scenario_of(choice.get(s, Scenario.SUCCESS), f" for {s!r}") for s in services}
     if callable(choice):
-        return Scenario(choice(service))
-    return Scenario(choice)
+        return {s: _scenario_of(choice(s), f" returned by scenario({s!r})") for s in services}
+    scenario = _scenario_of(choice)
+    return dict.fromkeys(services, scenario)
 
 
 def fake_class(service: str) -> type[FakeService]:
@@ -436,12 +521,17 @@ def simulate(
         source: a ``Stack`` (synthesized here) or a cloud assembly folder such as ``cdk.out``.
         scenario: how the fake services behave: one :class:`Scenario` for all, or a mapping of
             service name (``"Personalize"``, ``"Forecast"``, ``"Pinpoint"``, ``"RoboMaker"``)
-            to scenario (others succeed), or a function of the service name. Default: every
-            job succeeds.
+            to scenario (others succeed), or a function of the service name; a scenario is a
+            :class:`Scenario` or its value (``"failure"``). The mapping's keys must be
+            services of the simulated stacks (the deployed and the updated ones), spelled as
+            their resource types are (``Custom::ExportJob-Personalize``). Default: every job
+            succeeds.
         update_to: a second ``Stack`` or assembly folder to update the deployed stack to:
             jobs whose properties changed get an Update (and, when the handler replaces the
             job, the cleanup Delete of the old one); new jobs a Create; removed jobs a Delete.
-            Default: no update.
+            If an event of the update fails, it is rolled back as CloudFormation does: the jobs
+            it updated get an Update back to their previous properties (phase ``rollback``), the
+            jobs it created a Delete, and the jobs it replaced stay. Default: no update.
         delete: end by deleting the stack (each live job gets a Delete). Default: True.
         log: called with each progress line (e.g. ``print``). Default: silent.
         retry_create: invoke every Create's onEvent twice with the same request, as the
@@ -455,6 +545,12 @@ def simulate(
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
         received and any problem they found in them.
+
+    Raises:
+        ValueError: ``scenario`` names a service none of the stacks has, or gives (or its
+            function returns) a value that is no scenario; the message lists the valid ones.
+        FileNotFoundError: ``source`` or ``update_to`` is a folder without a cloud assembly
+            (no ``manifest.json``): run ``cdk synth`` first.
     """
     emit: Log = log or (lambda _: None)
     stacks = _stacks_of(source)
@@ -478,9 +574,11 @@ def simulate(
             for s in stacks
         ]
         # A fake for every service of the deployed and the updated stacks alike.
-        for service in dict.fromkeys(service for s in [*stacks, *targets.values()] for service in s.services()):
+        services = list(dict.fromkeys(service for s in [*stacks, *targets.values()] for service in s.services()))
+        scenarios = _scenarios(scenario, services)
+        for service in services:
             fake = fake_class(service)(
-                scenario=_scenario_for(scenario, service), clock=clock, region=region, account=account, log=emit
+                scenario=scenarios[service], clock=clock, region=region, account=account, log=emit
             )
             fakes[service] = cleanup.enter_context(fake)
         cleanup.enter_context(_aws_environment(fakes, region))
@@ -508,6 +606,48 @@ def _created(stack: _Stack, step: Step, phase: str, steps: list[Step], known: Co
                 if waited.status == "FAILED":
                     return waited
     return step
+
+
+def _update_rollback(
+    run: _Stack,
+    updated: _Stack,
+    sent: list[tuple[JobResource, Step, dict[str, Any]]],
+    before: Mapping[str, tuple[JobResource, str, dict[str, Any]]],
+    live: dict[str, tuple[JobResource, str, dict[str, Any]]],
+    steps: list[Step],
+) -> bool:
+    """CloudFormation's update rollback, once an update failed: in reverse order, every job
+    this update sent an Update (the failed one too) gets an Update back to its previous
+    properties (``OldResourceProperties``: the ones it was updated to), and every job it created
+    a Delete; then the rollback cleanup deletes what a rollback Update replaced. Nothing replaced
+    by the update is deleted: the rollback brought it back. ``live`` becomes ``before``, with the
+    physical ids the rollback Updates returned. Return False if any rollback event failed
+    (UPDATE_ROLLBACK_FAILED)."""
+    replaced: list[tuple[JobResource, str, dict[str, Any]]] = []
+    ok = True
+    for job, step, props in reversed(sent):
+        logical_id = job.logical_id
+        if step.request_type == "Create":
+            if step.physical_id is not None:
+                back = updated.run(job, "Delete", "rollback", properties=props, physical_id=step.physical_id)
+                steps.append(back)
+                ok = ok and back.status == "SUCCESS"
+            live.pop(logical_id, None)
+            continue
+        old_job, _, old_props = before[logical_id]
+        physical = live[logical_id][1]  # a failed Update kept the physical id
+        back = run.run(old_job, "Update", "rollback", properties=old_props, physical_id=physical, old_properties=props)
+        steps.append(back)
+        if back.status != "SUCCESS":
+            ok = False
+            continue
+        restored = back.physical_id or physical
+        if restored != physical:
+            replaced.append((job, physical, props))
+        live[logical_id] = (old_job, restored, old_props)
+    for job, physical, props in replaced:
+        steps.append(updated.run(job, "Delete", "rollback", properties=props, physical_id=physical))
+    return ok
 
 
 def _lifecycle(
@@ -540,6 +680,8 @@ def _lifecycle(
             created=run.resolver.created,
         )
         replaced: list[tuple[JobResource, str, dict[str, Any]]] = []
+        before = dict(live)  # what the update rollback restores
+        sent: list[tuple[JobResource, Step, dict[str, Any]]] = []  # this update's events, in order
         for job in updated.jobs:
             props = updated.properties(job)
             if job.logical_id in live:
@@ -557,15 +699,19 @@ def _lifecycle(
                 step = updated.run(job, "Create", "update", properties=props)
                 if step.status == "SUCCESS":
                     live[job.logical_id] = (job, step.physical_id or "", props)
+            sent.append((job, step, props))
             # Only new wait conditions wait: an unchanged one was satisfied at deploy.
             if _created(updated, step, "update", steps, known=run.stack.resources).status == "FAILED":
-                return steps
-        kept = {j.logical_id for j in updated.jobs}
-        for logical_id in [k for k in live if k not in kept]:
-            old_job, physical, old_props = live.pop(logical_id)
-            replaced.append((old_job, physical, old_props))
-        for old_job, physical, old_props in replaced:
-            steps.append(run.run(old_job, "Delete", "cleanup", properties=old_props, physical_id=physical))
+                if not _update_rollback(run, updated, sent, before, live, steps):
+                    return steps  # UPDATE_ROLLBACK_FAILED: the stack is stuck
+                break
+        else:
+            kept = {j.logical_id for j in updated.jobs}
+            for logical_id in [k for k in live if k not in kept]:
+                old_job, physical, old_props = live.pop(logical_id)
+                replaced.append((old_job, physical, old_props))
+            for old_job, physical, old_props in replaced:
+                steps.append(run.run(old_job, "Delete", "cleanup", properties=old_props, physical_id=physical))
     if delete:
         before_delete()
         for _, (job, physical, props) in reversed(list(live.items())):
