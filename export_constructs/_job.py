@@ -235,6 +235,8 @@ class ExportJobBase(Construct):
         }
         if job_name is not None:
             properties[consts.PROP_JOB_NAME] = job_name
+            # For the handler's message when an Update changes a named job's request.
+            properties[consts.PROP_CONSTRUCT_PATH] = self._path
         if not wait:
             properties[consts.PROP_MODE] = consts.MODE_START
         handle: CfnWaitConditionHandle | None = None

@@ -20,6 +20,9 @@ TRACK_ENTRY = "handler.entry.track"
 PROP_JOB_NAME_PREFIX = "JobNamePrefix"
 JOB_NAME_PREFIX_HEAD = "ex"
 PROP_JOB_NAME = "JobName"
+#: The job's construct path, sent only with ``PROP_JOB_NAME`` (unnamed jobs' templates do not
+#: grow): messages about a given name name the construct. It is not part of the job's digest.
+PROP_CONSTRUCT_PATH = "ConstructPath"
 PROP_TIMEOUT_SECONDS = "TimeoutSeconds"
 PROP_REQUEST = "Request"
 #: How the resource waits: ``MODE_WAIT`` (default: the custom resource polls the job to its end),

@@ -25,6 +25,7 @@ from .adapters.base import (
     JobState,
     Phase,
     error_code,
+    shorten,
 )
 from .event import ResourceEvent
 
@@ -59,6 +60,37 @@ def _attributes(job_id: str, name: str, output_uri: str, state: JobState) -> dic
         consts.ATTR_OUTPUT_URI: output_uri,
         **state.attributes,
     }
+
+
+def _keeps_given_name(event: ResourceEvent) -> bool:
+    """An Update whose old and new properties give the same ``job_name``."""
+    given = event.properties.get(consts.PROP_JOB_NAME)
+    old = event.old_properties
+    return event.request_type == "Update" and old is not None and bool(given) and old.get(consts.PROP_JOB_NAME) == given
+
+
+def changed_members(old: Any, new: Any, path: str = "") -> list[str]:
+    """The dotted paths (``jobOutput.s3DataDestination.path``) where ``new`` differs from ``old``;
+    lists are compared whole."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        keys = [*new, *(k for k in old if k not in new)]
+        return [m for k in keys for m in changed_members(old.get(k), new.get(k), f"{path}.{k}" if path else str(k))]
+    return [] if old == new else [path]
+
+
+def _named_update_refused(event: ResourceEvent, adapter: ExportJobAdapter, name: str, conflict: JobConflict) -> str:
+    """Why an Update that changes a named job's request fails, and what to do about it."""
+    old = event.old_properties or {}
+    path = event.properties.get(consts.PROP_CONSTRUCT_PATH) or event.logical_id
+    members = changed_members(old.get(consts.PROP_REQUEST), event.properties.get(consts.PROP_REQUEST))
+    shown = ", ".join(members[:6]) + (f" and {len(members) - 6} more" if len(members) > 6 else "")
+    return shorten(
+        f"{path}: the request changed ({shown or 'Request'}) but job_name {name!r} did not, and "
+        f"{adapter.label} {name!r} already exists with other parameters ({conflict}). "
+        "As with any custom-named resource that needs replacement, the changed job needs a new name: "
+        "give the construct a new job_name (or leave job_name unset to derive one). "
+        "Nothing was started or stopped."
+    )
 
 
 class DeadlineExceeded(Exception):
@@ -185,11 +217,16 @@ class Engine:
         try:
             job_id = adapter.start(spec)
         except JobConflict as conflict:
+            if _keeps_given_name(event):
+                raise JobConflict(_named_update_refused(event, adapter, name, conflict)) from None
             raise JobConflict(
                 f"{adapter.label} {name!r} already exists with other parameters ({conflict}); "
                 "choose another job_name, or leave job_name unset to derive one"
             ) from None
-        LOG.info("%s %s started as %s", adapter.label, name, job_id)
+        if job_id == event.physical_id:
+            LOG.info("%s %s is %s, which has these parameters: kept", adapter.label, name, job_id)
+        else:
+            LOG.info("%s %s started as %s", adapter.label, name, job_id)
         return {"PhysicalResourceId": job_id}
 
     # -- modes without a wait in the custom resource ----------------------------------------
@@ -264,10 +301,20 @@ class Engine:
         return str(arn)
 
     def _same_job(self, event: ResourceEvent, adapter: ExportJobAdapter) -> bool:
-        """An Update that changes nothing the job depends on (e.g. only the timeout) keeps it."""
+        """An Update that changes nothing the job depends on (e.g. only the timeout) keeps it.
+
+        The request is compared as well as the name: a given ``job_name`` stays the same when
+        the request changes. Such an Update goes to :meth:`_start`, whose idempotent
+        ``adapter.start`` tells CloudFormation's rollback Update (the job of that name has
+        these parameters: it is kept) from a forward one (it has others: :class:`JobConflict`,
+        and nothing is started), and starts a genuinely new job where the name is free (a
+        Forecast job moved to another forecast).
+        """
         old = event.old_properties or {}
-        return adapter.owns(event.physical_id) and derive_job_name(event, adapter, old) == derive_job_name(
-            event, adapter, event.properties
+        return (
+            adapter.owns(event.physical_id)
+            and old.get(consts.PROP_REQUEST) == event.properties.get(consts.PROP_REQUEST)
+            and derive_job_name(event, adapter, old) == derive_job_name(event, adapter, event.properties)
         )
 
     def _delete(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
