@@ -18,6 +18,7 @@ from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
+from ._placement import check_job_name, check_role_account, check_source_arn, claim_job_name, warn_shared_prefix
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
@@ -114,14 +115,16 @@ class ForecastExportJob(ExportJobBase):
         scope: parent construct.
         id: construct id.
         forecast_arn: the forecast to export (``arn:<partition>:forecast:<region>:<account>:forecast/<name>``,
-            at most 256 characters of ``[a-zA-Z0-9-_./:]``).
+            at most 256 characters of ``[a-zA-Z0-9-_./:]``), of the stack's account and Region
+            where the stack's are known.
         destination: where the output goes. Its bucket must allow access from outside a VPC
             (Forecast cannot use S3 VPC endpoints).
         prefix: key prefix in the destination bucket, ending in ``/``. Default:
             ``forecast/<construct path>/``.
         job_name: the job's name (1-63, ``[a-zA-Z][a-zA-Z0-9_]*``). Default: derived from the
             stack id, the construct's logical id and a hash of the props, so a retried create
-            adopts its job and a changed one starts a new job.
+            adopts its job and a changed one starts a new job. Unique among the stack's jobs
+            exporting the same forecast.
         format: ``"CSV"`` or ``"PARQUET"``. Default: none sent, so Forecast's own default (CSV).
         role: the role Forecast assumes to write (an IAM role of this account, at most 256
             characters). Default: a least-privilege role shared by this stack's Forecast exports
@@ -167,15 +170,23 @@ class ForecastExportJob(ExportJobBase):
             FORECAST_RESOURCE_PATTERN,
             hint="a forecast's ARN ends in forecast/<name>",
         )
+        stack = self._stack
+        check_source_arn(problems, "forecast_arn", forecast_arn, stack, service="Forecast", what="a forecast")
         problems.length("job_name", job_name, min_len=1, max_len=MAX_JOB_NAME)
         problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
+        # Export job names are per forecast (the job's ARN holds both names).
+        check_job_name(problems, stack, self.ADAPTER, job_name, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
         problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
         if role is not None:
-            self._check_role(problems, role.role_arn, self._stack.account)
+            problems.length("role", role.role_arn, max_len=MAX_ARN)
+            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+            check_role_account(problems, role, stack, service="Forecast")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         self._check_destination(problems, destination)
         problems.raise_if_any()
+        claim_job_name(stack, self.ADAPTER, job_name, self._path, key=forecast_arn)
+        warn_shared_prefix(self, self._path, destination, self.prefix)
         Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
 
         source_arn = self._provider.arn("forecast", "*")
@@ -207,20 +218,6 @@ class ForecastExportJob(ExportJobBase):
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
 
     # -- validation -------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_role(problems: Problems, role_arn: str, account: str) -> None:
-        problems.length("role", role_arn, max_len=MAX_ARN)
-        problems.pattern("role", role_arn, ROLE_ARN_PATTERN)
-        if is_unresolved(role_arn) or is_unresolved(account):
-            return
-        parts = role_arn.split(":")
-        if len(parts) > 4 and parts[4] and parts[4] != account:
-            problems.add(
-                "role",
-                f"must be a role of this stack's account {account}: Forecast refuses roles of other "
-                f"accounts, got {role_arn!r}",
-            )
 
     def _check_destination(self, problems: Problems, destination: ExportDestination) -> None:
         """``S3Config.Path`` (``s3://bucket/prefix``, 7-4096, ``^s3://[a-z0-9].+$``) where the

@@ -12,8 +12,16 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import key_arn_of, role_arn_of
+from ._memo import is_unresolved, key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
+from ._placement import (
+    arn_fields,
+    check_job_name,
+    check_role_account,
+    check_source_arn,
+    claim_job_name,
+    warn_shared_prefix,
+)
 from ._provider import common_pattern
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
@@ -67,16 +75,18 @@ class PersonalizeDatasetExportJob(ExportJobBase):
     Args:
         scope: parent construct.
         id: construct id.
-        dataset_arn: the dataset to export (``arn:...:personalize:...``, at most 256).
+        dataset_arn: the dataset to export (``arn:...:personalize:...``, at most 256): a dataset,
+            not a dataset group, of the stack's account and Region where the stack's are known.
         destination: where the output goes.
         prefix: key prefix in the destination bucket, ending in ``/``. Default:
             ``personalize/<construct path>/``.
         ingestion_mode: ``"BULK"``, ``"PUT"`` or ``"ALL"``. Default: ``"PUT"``, as the API.
         job_name: the job's name (1-63, ``[a-zA-Z0-9][a-zA-Z0-9_-]*``). Default: derived from
             the stack id, the construct's logical id and a hash of the props, so a retried
-            create adopts its job and a changed one starts a new job.
-        role: the role Personalize assumes to write. Default: a least-privilege role shared by
-            this stack's Personalize exports into ``destination``.
+            create adopts its job and a changed one starts a new job. Unique among the stack's
+            Personalize jobs.
+        role: the role Personalize assumes to write, of the stack's account. Default: a
+            least-privilege role shared by this stack's Personalize exports into ``destination``.
         tags: tags for the job (at most 200; key 1-128, value 0-256; no ``aws:`` keys).
             Default: none.
         timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
@@ -121,12 +131,19 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             key_pattern=TAG_PATTERN,
             value_pattern=TAG_PATTERN,
         )
+        stack = self._stack
+        _check_dataset(problems, dataset_arn)
+        check_source_arn(problems, "dataset_arn", dataset_arn, stack, service="Personalize", what="a dataset")
+        check_job_name(problems, stack, self.ADAPTER, job_name)
         if role is not None:
             problems.length("role", role.role_arn, max_len=256)
             problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+            check_role_account(problems, role, stack, service="Personalize")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         problems.length("prefix", self.prefix, max_len=MAX_PATH - len("s3://") - 63 - 1)
         problems.raise_if_any()
+        claim_job_name(stack, self.ADAPTER, job_name, self._path)
+        warn_shared_prefix(self, self._path, destination, self.prefix)
 
         source_arn = self._provider.arn("personalize", "*")
         self._write_into(
@@ -193,6 +210,23 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             ]
 
         provider.grant_once(self.ADAPTER, statements)
+
+
+def _check_dataset(problems: Problems, dataset_arn: str) -> None:
+    """A dataset group's ARN matches the API's pattern, but Personalize exports datasets: say
+    which dataset ARN to give instead."""
+    fields = arn_fields(dataset_arn)
+    if fields is None or is_unresolved(fields[5]) or fields[5].split("/", 1)[0] != "dataset-group":
+        return
+    placeholders = ("", "<partition>", "", "<region>", "<account>")
+    head = [f if i in (0, 2) or not is_unresolved(f) else placeholders[i] for i, f in enumerate(fields[:5])]
+    group = fields[5].partition("/")[2] or "<group>"
+    example = ":".join([*head, f"dataset/{group}/USERS"])
+    problems.add(
+        "dataset_arn",
+        f"must be a dataset's ARN: this is a dataset group; give one of its datasets, e.g. {example} "
+        f"(got {dataset_arn!r})",
+    )
 
 
 __all__ = ["PersonalizeDatasetExportJob"]

@@ -18,6 +18,7 @@ from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
+from ._placement import check_role_account, warn_shared_prefix
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
@@ -28,11 +29,13 @@ PASSED_TO_SERVICES = ["mobiletargeting.amazonaws.com", SERVICE_PRINCIPAL]
 
 # Seed 003 (CreateExportJob) and botocore's model constrain nothing but the required members; the
 # rules below are what the API reference says in prose.
-#: A Pinpoint project (application) id. AWS's own API model for it (Amazon Cognito's
+#: A Pinpoint project (application) id: 32 hexadecimal digits, as Pinpoint makes them (a UUID
+#: without its dashes). AWS's own API model for it (Amazon Cognito's
 #: ``AnalyticsConfigurationType.ApplicationId``, a Pinpoint project id) is ``HexStringType``,
-#: ``^[0-9a-fA-F]+$``. Ids are 32 lowercase hex digits in practice, but no AWS model states the
-#: length or the case, so neither is enforced.
-APPLICATION_ID_PATTERN = r"[0-9a-fA-F]+"
+#: ``^[0-9a-fA-F]+$``; Pinpoint writes its ids in lower case, but no AWS model states the case,
+#: so it is not enforced.
+APPLICATION_ID_LENGTH = 32
+APPLICATION_ID_PATTERN = r"[0-9a-fA-F]{32}"
 #: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
@@ -105,7 +108,7 @@ class PinpointExportJob(ExportJobBase):
     Args:
         scope: parent construct.
         id: construct id.
-        application_id: the Pinpoint project id (``Project ID`` on the console; hexadecimal
+        application_id: the Pinpoint project id (``Project ID`` on the console; 32 hexadecimal
             digits, e.g. ``0123456789abcdef0123456789abcdef``).
         destination: where the output goes; Pinpoint's ``S3UrlPrefix`` is
             ``s3://<bucket>/<prefix>``.
@@ -115,11 +118,11 @@ class PinpointExportJob(ExportJobBase):
             the project.
         segment_version: the version of ``segment_id`` to export (an integer >= 1; requires
             ``segment_id``). Default: none - Pinpoint chooses the segment's version.
-        role: the role Pinpoint assumes to write (an IAM role ARN). Default: a least-privilege
-            role trusting ``pinpoint.amazonaws.com`` for this project only (``aws:SourceArn``),
-            shared by this stack's exports of the project into ``destination``; it may put
-            objects under the jobs' prefixes, list the bucket and use the destination's key to
-            encrypt (kms:GenerateDataKey, kms:Decrypt).
+        role: the role Pinpoint assumes to write (an IAM role ARN of the stack's account).
+            Default: a least-privilege role trusting ``pinpoint.amazonaws.com`` for this project
+            only (``aws:SourceArn``), shared by this stack's exports of the project into
+            ``destination``; it may put objects under the jobs' prefixes, list the bucket and use
+            the destination's key to encrypt (kms:GenerateDataKey, kms:Decrypt).
         timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
             an ``AWS::CloudFormation::WaitCondition``: see ``ExportJobBase.wait_condition``). A
             job that runs longer is stopped where the API allows and fails the deployment.
@@ -191,12 +194,13 @@ class PinpointExportJob(ExportJobBase):
             "application_id",
             application_id,
             APPLICATION_ID_PATTERN,
-            hint="the project id shown on the Pinpoint console, hexadecimal digits",
+            hint=f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
         )
         problems.length("segment_id", segment_id, min_len=1)
         self._check_segment_version(problems, segment_id, segment_version)
         if role is not None:
             problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, hint="an IAM role ARN")
+            check_role_account(problems, role, self._stack, service="Pinpoint")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         if not is_unresolved(self.prefix) and self.prefix == "":
             problems.add(
@@ -213,6 +217,7 @@ class PinpointExportJob(ExportJobBase):
             )
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
+        warn_shared_prefix(self, self._path, destination, self.prefix)
 
         app_arn = self._provider.arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id

@@ -19,6 +19,7 @@ from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, region_of, role_arn_of
 from ._nag import acknowledge_iam5
+from ._placement import check_role_account, check_source_arn, warn_shared_prefix
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
@@ -88,13 +89,14 @@ class RoboMakerWorldExportJob(ExportJobBase):
     Args:
         scope: parent construct.
         id: construct id.
-        worlds: ARNs of the worlds to export (1-100, each ``arn:...`` of at most 1,224 characters).
+        worlds: ARNs of the worlds to export (1-100, each ``arn:...`` of at most 1,224 characters),
+            of the stack's account and Region where the stack's are known.
         destination: where the output goes.
         prefix: key prefix in the destination bucket, ending in ``/``. Default:
             ``robomaker/<construct path>/``.
         role: the role RoboMaker assumes to write (``arn:aws:iam::<account>:role/...``, at most
-            255 characters). Default: a least-privilege role shared by this stack's RoboMaker
-            exports into ``destination``.
+            255 characters, of the stack's account). Default: a least-privilege role shared by
+            this stack's RoboMaker exports into ``destination``.
         tags: tags for the job (at most 50; key 1-128 and value 0-256 characters of
             ``[a-zA-Z0-9 _.-/+=:]``; no ``aws:`` keys). Default: none.
         timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
@@ -130,10 +132,12 @@ class RoboMakerWorldExportJob(ExportJobBase):
         if role is not None:
             problems.length("role", role.role_arn, max_len=MAX_ROLE_ARN)
             problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+            check_role_account(problems, role, self._stack, service="RoboMaker")
         problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
+        warn_shared_prefix(self, self._path, destination, self.prefix)
 
         source_arn = self._provider.arn("robomaker", "*")
         self._write_into(
@@ -158,14 +162,14 @@ class RoboMakerWorldExportJob(ExportJobBase):
         self._grant_handler(worlds)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
 
-    @staticmethod
-    def _check_worlds(problems: Problems, worlds: Sequence[str]) -> None:
+    def _check_worlds(self, problems: Problems, worlds: Sequence[str]) -> None:
         problems.count("worlds", worlds, min_count=1, max_count=MAX_WORLDS)
         if is_unresolved(worlds):
             return
         for i, world in enumerate(worlds):
             problems.length(f"worlds[{i}]", world, min_len=1, max_len=MAX_WORLD_ARN)
             problems.pattern(f"worlds[{i}]", world, WORLD_ARN_PATTERN)
+            check_source_arn(problems, f"worlds[{i}]", world, self._stack, service="RoboMaker", what="a world")
 
     def _check_partition(self, problems: Problems) -> None:
         region = region_of(self._stack)

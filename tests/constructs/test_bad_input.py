@@ -46,7 +46,8 @@ from export_constructs import ExportDestination, PersonalizeDatasetExportJob
 T = TypeVar("T")
 
 ACCOUNT = "123456789012"
-ENV = cdk.Environment(account=ACCOUNT, region="us-east-1")
+REGION = "us-east-1"
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 
 #: Java's line terminators: its ``.`` matches none of them (ECMA-262's none but ``\x85``).
 LINE_BREAKS = "\n\r\x85\u2028\u2029"
@@ -110,6 +111,22 @@ def accepted(scope: Scope, build: Callable[[str], object], props: Collection[str
         return False
     event("accepted")
     return True
+
+
+def in_stack_env(arn: str) -> bool:
+    """The constructs' rule for a source ARN (a dataset, forecast or world) in a stack of a known
+    account and Region (every module's stack here): an ARN-shaped value (``arn:`` and five fields,
+    the last may hold colons) names the stack's Region and account, where the service reads its
+    sources. Other values are left to the prop's own pattern."""
+    fields = arn.split(":", 5)
+    return len(fields) < 6 or fields[0] != "arn" or (fields[3] == REGION and fields[4] == ACCOUNT)
+
+
+def of_account(arn: str) -> bool:
+    """The constructs' rule for a user's role in a stack of a known account: an ARN-shaped role
+    ARN names the stack's account (iam:PassRole passes no role of another account)."""
+    fields = arn.split(":", 5)
+    return len(fields) < 6 or fields[0] != "arn" or fields[4] == ACCOUNT
 
 
 def reaches_both(strategy: st.SearchStrategy[T], oracle: Callable[[T], bool]) -> None:

@@ -27,9 +27,11 @@ from .test_bad_input import (
     check_role,
     check_tags,
     check_token_passes,
+    in_stack_env,
     job_builder,
     mixed,
     module_scope,
+    of_account,
     role_arns,
     sized,
     strategies_reach_both,
@@ -52,14 +54,19 @@ def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     return job_builder(PersonalizeDatasetExportJob, scope, {"dataset_arn": DATASET, **props})
 
 
-# -- dataset_arn: seed 002, max 256, `arn:([a-z\d-]+):personalize:.*:.*:.+` ------------------------
+# -- dataset_arn: seed 002, max 256, `arn:([a-z\d-]+):personalize:.*:.*:.+`; and the construct's
+# rules: of the stack's Region and account (in_stack_env), and a dataset, not a dataset group -------
 
 datasets = mixed(
     st.builds(
-        lambda p, r, name: f"arn:{p}:personalize:{r}:123456789012:dataset/{name}",
+        lambda p, r, a, resource: f"arn:{p}:personalize:{r}:{a}:{resource}",
         st.sampled_from(["aws", "aws-cn", "aws-us-gov", "a1-b"]),
-        st.sampled_from(["us-east-1", "", "x:y"]),
-        ascii_word(ALNUM + "/_-"),
+        st.sampled_from(["us-east-1", "", "x:y", "eu-west-1"]),
+        st.sampled_from(["123456789012", "111122223333", ""]),
+        st.one_of(
+            ascii_word(ALNUM + "/_-").map(lambda name: f"dataset/{name}"),
+            st.sampled_from(["dataset-group/shop", "dataset-group", "dataset-groups/shop"]),
+        ),
     ),
     sized(lambda n: (HEAD + "x" * n)[:n], 256),
     st.builds(lambda s: f"arn:aws:personalize:{s}", text()),
@@ -67,7 +74,10 @@ datasets = mixed(
 
 
 def dataset_ok(arn: str) -> bool:
-    return len(arn) <= 256 and re.fullmatch(f"arn:[a-z0-9-]+:personalize:{ANY}*:{ANY}*:{ANY}+", arn) is not None
+    if not (len(arn) <= 256 and re.fullmatch(f"arn:[a-z0-9-]+:personalize:{ANY}*:{ANY}*:{ANY}+", arn) is not None):
+        return False
+    fields = arn.split(":", 5)
+    return in_stack_env(arn) and fields[5].split("/", 1)[0] != "dataset-group"
 
 
 @PROPERTY
@@ -75,6 +85,9 @@ def dataset_ok(arn: str) -> bool:
 @example(DATASET)
 @example("arn:\u0661:personalize:r:a:x")  # a non-ASCII digit in the partition
 @example(DATASET + "\nx")  # a line break: ".+" is not the whole value
+@example("arn:aws:personalize:us-east-1:123456789012:dataset-group/shop")
+@example("arn:aws:personalize:eu-west-1:123456789012:dataset/shop/USERS")
+@example("arn:aws:personalize:us-east-1:111122223333:dataset/shop/USERS")
 def test_dataset_arn(scope: Scope, arn: str) -> None:
     assert accepted(scope, job(scope, dataset_arn=arn), ["dataset_arn"]) == dataset_ok(arn)
 
@@ -98,9 +111,11 @@ def test_ingestion_mode(scope: Scope, mode: str) -> None:
     assert accepted(scope, job(scope, ingestion_mode=mode), ["ingestion_mode"]) == mode_ok(mode)
 
 
-# -- job_name: seed 002, 1-63, `^[a-zA-Z0-9][a-zA-Z0-9\-_]*` --------------------------------------
+# -- job_name: seed 002, 1-63, `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`; and the construct's rule: unique
+# among the stack's Personalize jobs (so the oracle remembers the names the module's stack took) ----
 
 names = mixed(ascii_word(ALNUM + "-_", max_size=20), sized(lambda n: "j" * n, 1, 63))
+TAKEN: set[str] = set()
 
 
 def name_ok(name: str) -> bool:
@@ -110,20 +125,24 @@ def name_ok(name: str) -> bool:
 @PROPERTY
 @given(names)
 @example("users-export_1")
+@example("users-export_1")  # the second job of that name
 @example("-users")
 def test_job_name(scope: Scope, name: str) -> None:
-    assert accepted(scope, job(scope, job_name=name), ["job_name"]) == name_ok(name)
+    ok = name_ok(name) and name not in TAKEN
+    assert accepted(scope, job(scope, job_name=name), ["job_name"]) == ok
+    if ok:
+        TAKEN.add(name)
 
 
-# -- role: seed 002 roleArn, max 256, `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+` ---
+# -- role: seed 002 roleArn, max 256, `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`, of
+# the stack's account (the construct's rule: of_account) --------------------------------------------
 
 roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 256)
 
 
 def role_ok(arn: str) -> bool:
-    return (
-        len(arn) <= 256 and re.fullmatch(r"arn:[a-z0-9-]+:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", arn) is not None
-    )
+    pattern = r"arn:[a-z0-9-]+:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+    return len(arn) <= 256 and re.fullmatch(pattern, arn) is not None and of_account(arn)
 
 
 @PROPERTY
@@ -131,6 +150,7 @@ def role_ok(arn: str) -> bool:
 @example(ROLE_HEAD + "path/name+=,.@-_")
 @example(ROLE_HEAD + "name with a space")  # the pattern covers the whole ARN
 @example("arn:aws:iam::" + "\u0661" * 12 + ":role/r")  # non-ASCII digits
+@example("arn:aws:iam::210987654321:role/name")  # another account's
 def test_role(scope: Scope, arn: str) -> None:
     check_role(scope, job, arn, role_ok)
 

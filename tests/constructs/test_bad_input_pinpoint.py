@@ -35,6 +35,7 @@ from .test_bad_input import (
     job_builder,
     mixed,
     module_scope,
+    of_account,
     passed_through,
     prefix_ok,
     prefix_property,
@@ -61,12 +62,14 @@ def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     return job_builder(PinpointExportJob, scope, {"application_id": APP, **props})
 
 
-# -- application_id: the construct's rule - the project id, hexadecimal digits (AWS's own model of
-# a Pinpoint project id, Cognito's AnalyticsConfigurationType.ApplicationId, is `^[0-9a-fA-F]+$`) --
+# -- application_id: the construct's rule - the project id, 32 hexadecimal digits as Pinpoint makes
+# them (AWS's own model of a Pinpoint project id, Cognito's AnalyticsConfigurationType.ApplicationId,
+# is `^[0-9a-fA-F]+$`; no model states the case) ----------------------------------------------------
 
 application_ids = mixed(
     st.one_of(
         st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
+        st.text(alphabet=string.hexdigits, min_size=31, max_size=33),
         st.text(alphabet=string.hexdigits, min_size=1, max_size=8),
     ),
     st.sampled_from(["my-project", "0x1f", "g", "\uff10"]),  # a fullwidth digit
@@ -74,12 +77,13 @@ application_ids = mixed(
 
 
 def application_id_ok(value: str) -> bool:
-    return value != "" and all(c in string.hexdigits for c in value)
+    return len(value) == 32 and all(c in string.hexdigits for c in value)
 
 
 @PROPERTY
 @given(application_ids)
 @example(APP)
+@example(APP.upper())
 @example("0123456789ABCDEF")
 @example(APP + "\n")
 def test_application_id(scope: Scope, value: str) -> None:
@@ -128,19 +132,21 @@ def test_segment(scope: Scope, segment_id: str | None, version: object) -> None:
     assert ok == segment_ok(segment_id, version)
 
 
-# -- role: the construct's rule (the API reference: "the ARN of the IAM role"): an IAM role ARN ---
+# -- role: the construct's rule (the API reference: "the ARN of the IAM role"): an IAM role ARN, of
+# the stack's account (of_account) ---------------------------------------------------------------
 
 roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 2048)
 
 
 def role_ok(arn: str) -> bool:
-    return re.fullmatch(f"arn:[a-z0-9-]+:iam::[0-9]{{12}}:role/{ANY}+", arn) is not None
+    return re.fullmatch(f"arn:[a-z0-9-]+:iam::[0-9]{{12}}:role/{ANY}+", arn) is not None and of_account(arn)
 
 
 @PROPERTY
 @given(roles)
 @example(ROLE_HEAD + "path/to/name+=,.@-_")
 @example("arn:aws:iam::1234567890:role/r")
+@example("arn:aws:iam::210987654321:role/r")  # another account's
 @example("arn:aws:iam::" + "\u0661" * 12 + ":role/r")  # non-ASCII digits
 def test_role(scope: Scope, arn: str) -> None:
     check_role(scope, job, arn, role_ok)

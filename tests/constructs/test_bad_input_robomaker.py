@@ -30,11 +30,13 @@ from .test_bad_input import (
     check_role,
     check_tags,
     check_token_passes,
+    in_stack_env,
     job_builder,
     mixed,
     module_scope,
     near_misses,
     new_scope,
+    of_account,
     passed_through,
     prefix_ok,
     prefix_property,
@@ -61,12 +63,14 @@ def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     return job_builder(RoboMakerWorldExportJob, scope, {"worlds": [WORLD + "a"], **props})
 
 
-# -- worlds: seed 000, 1-100 items, each 1-1224 characters of `arn:.*` ---------------------------
+# -- worlds: seed 000, 1-100 items, each 1-1224 characters of `arn:.*`; and the construct's rule:
+# each of the stack's Region and account (in_stack_env) ----------------------------------------------
 
 world = mixed(
     ascii_word(ALNUM + "-").map(lambda w: WORLD + w),
     sized(lambda n: (WORLD + "w" * n)[:n], 1224),
     st.sampled_from(["arn:", "arn", "", "world/sim-1/world-a", "ARN:x"]),
+    st.sampled_from([WORLD.replace("us-east-1", "us-west-2") + "a", WORLD.replace(ACCOUNT, "111122223333") + "a"]),
     text().map(lambda s: "arn:" + s),
 )
 worlds = st.one_of(
@@ -85,7 +89,7 @@ def worlds_ok(value: Sequence[str] | str) -> bool:
     return (
         not isinstance(value, str)
         and 1 <= len(value) <= 100
-        and all(1 <= len(w) <= 1224 and re.fullmatch(f"arn:{ANY}*", w) is not None for w in value)
+        and all(1 <= len(w) <= 1224 and re.fullmatch(f"arn:{ANY}*", w) is not None and in_stack_env(w) for w in value)
     )
 
 
@@ -98,13 +102,14 @@ def test_worlds(scope: Scope, value: Sequence[str] | str) -> None:
     assert accepted(scope, job(scope, worlds=value), ["worlds"]) == worlds_ok(value)
 
 
-# -- role: seed 000 iamRole, 1-255, `arn:aws:iam::\w+:role/.*` -------------------------------------
+# -- role: seed 000 iamRole, 1-255, `arn:aws:iam::\w+:role/.*`, of the stack's account (of_account) --
 
 roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 255)
 
 
 def role_ok(arn: str) -> bool:
-    return 1 <= len(arn) <= 255 and re.fullmatch(f"arn:aws:iam::[A-Za-z0-9_]+:role/{ANY}*", arn) is not None
+    pattern = f"arn:aws:iam::[A-Za-z0-9_]+:role/{ANY}*"
+    return 1 <= len(arn) <= 255 and re.fullmatch(pattern, arn) is not None and of_account(arn)
 
 
 @PROPERTY

@@ -46,8 +46,16 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"dataset_arn": ARN_HEAD + "x" * (256 - len(ARN_HEAD))},
         {"dataset_arn": ARN_HEAD + "x" * (257 - len(ARN_HEAD))},
     ),
-    ("dataset_arn", {"dataset_arn": "arn:aws-cn:personalize:r:a:x"}, {"dataset_arn": "arn:aws:s3:::bucket"}),
-    ("dataset_arn", {"dataset_arn": "arn:aws:personalize:::x"}, {"dataset_arn": "arn:aws:personalize:::"}),
+    (
+        "dataset_arn",
+        {"dataset_arn": "arn:aws-cn:personalize:us-east-1:123456789012:x"},
+        {"dataset_arn": "arn:aws:s3:::bucket"},
+    ),
+    (
+        "dataset_arn",
+        {"dataset_arn": "arn:aws:personalize:us-east-1:123456789012:x"},
+        {"dataset_arn": "arn:aws:personalize:us-east-1:123456789012:"},
+    ),
     ("ingestion_mode", {"ingestion_mode": "BULK"}, {"ingestion_mode": "bulk"}),
     ("ingestion_mode", {"ingestion_mode": "ALL"}, {"ingestion_mode": "EVERYTHING"}),
     ("job_name", {"job_name": "a" * 63}, {"job_name": "a" * 64}),

@@ -51,8 +51,10 @@ def role(scope: tuple[cdk.Stack, ExportDestination], arn: str) -> iam.IRole:
 
 CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # prop, just inside, just outside
-    ("application_id", {"application_id": "0123456789ABCDEF"}, {"application_id": APP[:-1] + "g"}),
-    ("application_id", {"application_id": "a"}, {"application_id": ""}),
+    ("application_id", {"application_id": APP.upper()}, {"application_id": APP[:-1] + "g"}),
+    ("application_id", {"application_id": APP}, {"application_id": APP[:-1]}),
+    ("application_id", {"application_id": APP}, {"application_id": APP + "0"}),
+    ("application_id", {"application_id": APP}, {"application_id": ""}),
     ("application_id", {"application_id": APP}, {"application_id": "my-project"}),
     ("segment_id", {"segment_id": "s"}, {"segment_id": ""}),
     ("segment_version", {"segment_id": SEGMENT, "segment_version": 1}, {"segment_id": SEGMENT, "segment_version": 0}),

@@ -322,10 +322,12 @@ def test_role_arn_must_fit_the_api(scope: tuple[cdk.Stack, ExportDestination], i
 def test_regions_outside_the_aws_partition_fail(region: str, partition: str) -> None:
     app = cdk.App()
     ok = cdk.Stack(app, "Ok", env=cdk.Environment(region="eu-west-1"))
-    RoboMakerWorldExportJob(ok, "J", worlds=[WORLD + "a"], destination=ExportDestination(ok, "Exports"))
+    here = WORLD.replace("us-east-1", "eu-west-1")
+    RoboMakerWorldExportJob(ok, "J", worlds=[here + "a"], destination=ExportDestination(ok, "Exports"))
     stack = cdk.Stack(app, "Other", env=cdk.Environment(account="123456789012", region=region))
+    there = WORLD.replace("arn:aws:", f"arn:{partition}:").replace("us-east-1", region)
     with pytest.raises(ValueError, match=rf"^Other/J: invalid props:\n  - region: .*{region} is in the {partition}"):
-        RoboMakerWorldExportJob(stack, "J", worlds=[WORLD + "a"], destination=ExportDestination(stack, "Exports"))
+        RoboMakerWorldExportJob(stack, "J", worlds=[there + "a"], destination=ExportDestination(stack, "Exports"))
 
 
 def test_every_problem_is_reported_at_once(scope: tuple[cdk.Stack, ExportDestination]) -> None:
