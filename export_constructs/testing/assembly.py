@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,19 @@ class StackTemplate:
     template: Mapping[str, Any]
     assets: Mapping[str, Path]
     """S3 object key of each file asset -> its folder in the assembly."""
+    environment: str = ""
+    """The stack's ``aws://<account>/<region>`` (the manifest's ``environment``); an
+    environment-agnostic stack has ``unknown-account`` and ``unknown-region`` there."""
+
+    @property
+    def account(self) -> str | None:
+        """The stack's account, or None if the stack is environment-agnostic."""
+        return _known(self.environment, 0, "unknown-account")
+
+    @property
+    def region(self) -> str | None:
+        """The stack's Region, or None if the stack is environment-agnostic."""
+        return _known(self.environment, 1, "unknown-region")
 
     @property
     def resources(self) -> Mapping[str, Any]:
@@ -194,7 +207,8 @@ def read_assembly(directory: Path, stack_names: set[str] | None = None) -> list[
         if stack_names is not None and artifact_id not in stack_names and name not in stack_names:
             continue
         template = json.loads((directory / artifact["properties"]["templateFile"]).read_text())
-        stacks.append(StackTemplate(name=artifact_id, template=template, assets=assets))
+        env = str(artifact.get("environment", ""))
+        stacks.append(StackTemplate(name=artifact_id, environment=env, template=template, assets=assets))
     return stacks
 
 
@@ -339,3 +353,43 @@ def construct_path(path: str) -> str:
     for suffix in ("/Resource/Default", "/Default", "/Resource"):
         path = path.removesuffix(suffix)
     return path
+
+
+#: The account and Region an environment-agnostic stack is simulated in.
+DEFAULT_ACCOUNT, DEFAULT_REGION = "123456789012", "us-east-1"
+
+
+def _known(environment: str, index: int, unknown: str) -> str | None:
+    parts = environment.removeprefix("aws://").split("/")
+    value = parts[index] if environment.startswith("aws://") and len(parts) == 2 else ""
+    return None if value in ("", unknown) else value
+
+
+def simulated_environment(
+    stacks: Iterable[StackTemplate], account: str | None = None, region: str | None = None
+) -> tuple[str, str]:
+    """The account and Region to simulate ``stacks`` in: ``account`` and ``region`` where given,
+    else the stacks' own where concrete, else :data:`DEFAULT_ACCOUNT` and :data:`DEFAULT_REGION`.
+
+    Raises:
+        ValueError: a stack's concrete account or Region contradicts ``account``, ``region`` or
+            another stack's (one simulation runs in one account and Region).
+    """
+    chosen: dict[str, tuple[str | None, str]] = {
+        "account": (account, f"account={account!r}"),
+        "region": (region, f"region={region!r}"),
+    }
+    for stack in stacks:
+        for key, own in (("account", stack.account), ("region", stack.region)):
+            value, source = chosen[key]
+            if own is None:
+                continue
+            if value is None:
+                chosen[key] = (own, f"stack {stack.name} ({stack.environment})")
+            elif own != value:
+                raise ValueError(
+                    f"stack {stack.name} is deployed to {key} {own} ({stack.environment}), but {source} says "
+                    f"{value}: a stack is simulated in its own account and Region (leave {key} out, or simulate "
+                    "stacks of different environments one at a time)"
+                )
+    return chosen["account"][0] or DEFAULT_ACCOUNT, chosen["region"][0] or DEFAULT_REGION

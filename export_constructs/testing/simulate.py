@@ -33,8 +33,10 @@ from .assembly import (
     UserFunction,
     construct_path,
     read_assembly,
+    simulated_environment,
     stringify,
 )
+from .fakes.arns import dns_suffix_of, partition_of
 from .fakes.base import ACCESS_KEY, SECRET_KEY, Call, FakeService, Log, Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .waits import Interpreter, SignalReceiver
@@ -510,8 +512,8 @@ def simulate(
     update_to: Any = None,
     delete: bool = True,
     log: Log | None = None,
-    account: str = "123456789012",
-    region: str = "us-east-1",
+    account: str | None = None,
+    region: str | None = None,
     retry_create: bool = False,
     before_delete: Callable[[Mapping[str, FakeService]], None] | None = None,
 ) -> SimulationResult:
@@ -539,8 +541,13 @@ def simulate(
         before_delete: called with the fake services (by service name) after the deployment
             (and update), before the Delete events, e.g. to delete a job out of band.
             Default: nothing.
-        account: the simulated account id. Default: ``"123456789012"``.
-        region: the simulated Region. Default: ``"us-east-1"``.
+        account: the simulated account id. Default: the stacks' own account where it is
+            concrete (an ``env`` with an account), else ``"123456789012"``. An account that
+            contradicts a stack's is a ValueError.
+        region: the simulated Region; the fakes' ARNs are in its partition (``cn-*``:
+            ``aws-cn``, ``us-gov-*``: ``aws-us-gov``...). Default: the stacks' own Region where
+            it is concrete, else ``"us-east-1"``. A Region that contradicts a stack's is a
+            ValueError.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
@@ -549,11 +556,15 @@ def simulate(
     Raises:
         ValueError: ``scenario`` names a service none of the stacks has, or gives (or its
             function returns) a value that is no scenario; the message lists the valid ones.
+            Or ``account`` or ``region`` contradicts a stack's concrete environment, or the
+            stacks (the updated ones too) are in different accounts or Regions.
         FileNotFoundError: ``source`` or ``update_to`` is a folder without a cloud assembly
             (no ``manifest.json``): run ``cdk synth`` first.
     """
     emit: Log = log or (lambda _: None)
     stacks = _stacks_of(source)
+    given = (account, region)
+    account, region = simulated_environment(stacks, *given)
     clock = VirtualClock()
     steps: list[Step] = []
     fakes: dict[str, FakeService] = {}
@@ -562,10 +573,17 @@ def simulate(
         fakes["StepFunctions"] = cleanup.enter_context(stepfunctions)
         waits = _Waits(stepfunctions, cleanup.enter_context(SignalReceiver()))
         targets = {s.name: s for s in _stacks_of(update_to)} if update_to is not None else {}
+        simulated_environment([*stacks, *targets.values()], *given)  # the update's stacks, in the same place
         runs = [
             _Stack(
                 s,
-                Pseudo(stack_name=s.name, account=account, region=region),
+                Pseudo(
+                    stack_name=s.name,
+                    account=account,
+                    region=region,
+                    partition=partition_of(region),
+                    url_suffix=dns_suffix_of(region),
+                ),
                 clock,
                 emit,
                 waits,

@@ -316,7 +316,8 @@ class FakeService:
             status, code = self.access_denied
             return ServiceError(
                 code,
-                f"User: arn:aws:sts::{self.account}:assumed-role/ExportJobProvider-HandlerRole/OnEvent is not "
+                f"User: arn:{_partition_of(self.region)}:sts::{self.account}:assumed-role/"
+                "ExportJobProvider-HandlerRole/OnEvent is not "
                 f"authorized to perform: {self.signing_name}:{operation} (simulated)",
                 status,
             )
@@ -392,6 +393,12 @@ class FakeService:
         self.calls.append(
             Call(self.name, operation, params, error.status if error else 200, error.code if error else None)
         )
+
+
+def _partition_of(region: str) -> str:
+    from .arns import partition_of  # arns imports this module
+
+    return partition_of(region)
 
 
 def _handler_for(fake: FakeService) -> type[BaseHTTPRequestHandler]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .arns import partition_of, refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, ServiceError
 from .protocol import BotocoreFake
 
@@ -26,11 +27,14 @@ class Fake(BotocoreFake):
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
         arn = (
-            f"arn:aws:forecast:{self.region}:{self.account}:forecast-export-job/"
+            f"arn:{partition_of(self.region)}:forecast:{self.region}:{self.account}:forecast-export-job/"
             f"{forecast_name}/{params['ForecastExportJobName']}"
         )
         if fault := self.fault("CreateForecastExportJob", arn, starts_job=True):
             raise fault
+        refuse_foreign_source(self, "ForecastArn", params["ForecastArn"], "forecast")
+        # "If you pass a role that isn't in your account, you get an InvalidInputException error."
+        refuse_foreign_role(self, "Destination.S3Config.RoleArn", params["Destination"]["S3Config"]["RoleArn"])
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"A forecast export job named {arn} already exists")
         self.new_job(arn, self.steps(RUNNING, "ACTIVE", "CREATE_FAILED"), request=copy.deepcopy(params))

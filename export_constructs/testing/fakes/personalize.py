@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .arns import arn_fields, partition_of, refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, ServiceError
 from .protocol import BotocoreFake
 
@@ -19,13 +20,30 @@ class Fake(BotocoreFake):
     validation_error = (400, "InvalidInputException")
 
     def op_CreateDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        arn = f"arn:aws:personalize:{self.region}:{self.account}:dataset-export-job/{params['jobName']}"
+        where = f"{partition_of(self.region)}:personalize:{self.region}:{self.account}"
+        arn = f"arn:{where}:dataset-export-job/{params['jobName']}"
         if fault := self.fault("CreateDatasetExportJob", arn, starts_job=True):
             raise fault
+        self._refuse_dataset(params["datasetArn"])
+        refuse_foreign_role(self, "roleArn", params["roleArn"])
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"Dataset export job {arn} already exists.")
         self.new_job(arn, self.steps(RUNNING, "ACTIVE", "CREATE FAILED"), request=copy.deepcopy(params))
         return {"datasetExportJobArn": arn}
+
+    def _refuse_dataset(self, dataset_arn: str) -> None:
+        """Personalize exports a dataset of its own account and Region: a dataset group's ARN is an
+        invalid value (InvalidInputException), another place's dataset is not found."""
+        fields = arn_fields(dataset_arn)
+        if fields is not None and fields[5].split("/", 1)[0] == "dataset-group":
+            status, code = self.validation_error
+            raise ServiceError(
+                code,
+                f"datasetArn {dataset_arn} is a dataset group, not a dataset: give one of its datasets "
+                f"(...:dataset/{fields[5].partition('/')[2]}/<dataset type>).",
+                status,
+            )
+        refuse_foreign_source(self, "datasetArn", dataset_arn, "dataset")
 
     def op_DescribeDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["datasetExportJobArn"]

@@ -6,6 +6,7 @@ import copy
 import uuid
 from typing import Any
 
+from .arns import refuse_foreign_role, refuse_unknown_application
 from .base import FAILURE_REASON, Job, iso, iter_pages, ordered
 from .protocol import BotocoreFake
 
@@ -30,6 +31,8 @@ class Fake(BotocoreFake):
         app = params["ApplicationId"]
         if fault := self.fault("CreateExportJob", app, starts_job=True):
             raise fault
+        refuse_unknown_application(self, app)
+        refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
         job_id = uuid.uuid4().hex
         steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER)
         job = self.new_job(f"{app}/{job_id}", steps, app=app, job_id=job_id, request=copy.deepcopy(params))
@@ -49,6 +52,7 @@ class Fake(BotocoreFake):
         app = params["ApplicationId"]
         if fault := self.fault("GetExportJobs", app):
             raise fault
+        refuse_unknown_application(self, app)
         jobs = [j for j in ordered(self.jobs) if j.fields["app"] == app]
         page, token = iter_pages(jobs, int(params.get("PageSize") or 20), params.get("Token"))
         listing: dict[str, Any] = {"Item": [self._response(j) for j in page]}

@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Any
 
+from .arns import partition_of, refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, Answer, FakeService, ServiceError
 
 CREATE, DESCRIBE, CANCEL = "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"
@@ -127,6 +128,9 @@ class Fake(FakeService):
         token = body.get("clientRequestToken") or uuid.uuid4().hex
         if fault := self.fault(CREATE, token, starts_job=True):
             raise fault
+        for i, world in enumerate(body["worlds"]):
+            refuse_foreign_source(self, f"worlds[{i}]", world, "world")
+        refuse_foreign_role(self, "iamRole", body["iamRole"])
         if token in self.tokens:
             first, arn = self.tokens[token]
             if first != body:
@@ -135,7 +139,8 @@ class Fake(FakeService):
                     "The request uses the same client token as a previous, but non-identical request.",
                 )
         else:
-            arn = f"arn:aws:robomaker:{self.region}:{self.account}:world-export-job/{uuid.uuid4().hex[:24]}"
+            where = f"{partition_of(self.region)}:robomaker:{self.region}:{self.account}"
+            arn = f"arn:{where}:world-export-job/{uuid.uuid4().hex[:24]}"
             self.new_job(arn, self.steps(RUNNING, "Completed", "Failed"), request=body)
             self.tokens[token] = (body, arn)
         return {k: v for k, v in self._described(arn).items() if k not in ("worlds", "failureReason")}
