@@ -19,7 +19,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Lint, type-check and run the tests
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed ## Lint, type-check and run the tests (iam-simulate evaluates every simulated request)
 	$(PY) -m ruff check export_constructs tests sample_app bench
 	$(PY) -m ruff format --check export_constructs tests sample_app bench
 	$(PY) -m mypy

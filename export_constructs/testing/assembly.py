@@ -85,6 +85,8 @@ class StackTemplate:
     template: Mapping[str, Any]
     assets: Mapping[str, Path]
     """S3 object key of each file asset -> its folder in the assembly."""
+    warnings: tuple[str, ...] = ()
+    """The synth warnings of the stack's constructs (``aws:cdk:warning`` metadata)."""
     environment: str = ""
     """The stack's ``aws://<account>/<region>`` (the manifest's ``environment``); an
     environment-agnostic stack has ``unknown-account`` and ``unknown-region`` there."""
@@ -208,7 +210,15 @@ def read_assembly(directory: Path, stack_names: set[str] | None = None) -> list[
             continue
         template = json.loads((directory / artifact["properties"]["templateFile"]).read_text())
         env = str(artifact.get("environment", ""))
-        stacks.append(StackTemplate(name=artifact_id, environment=env, template=template, assets=assets))
+        warnings = tuple(
+            str(entry.get("data", ""))
+            for entries in artifact.get("metadata", {}).values()
+            for entry in entries
+            if entry.get("type") == "aws:cdk:warning"
+        )
+        stacks.append(
+            StackTemplate(name=artifact_id, environment=env, template=template, assets=assets, warnings=warnings)
+        )
     return stacks
 
 

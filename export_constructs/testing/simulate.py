@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +36,7 @@ from .assembly import (
     simulated_environment,
     stringify,
 )
+from .authorize import AccountPolicies, Authorizer
 from .fakes.arns import dns_suffix_of, partition_of
 from .fakes.base import ACCESS_KEY, SECRET_KEY, Call, FakeService, Log, Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
@@ -92,7 +93,11 @@ class SimulationResult:
     """Every request the fake services received: each service's in the order received, one
     service after another."""
     problems: list[str]
-    """What the fake services found wrong with the handler's requests (should be empty)."""
+    """What the fake services found wrong with the handler's requests, and - with
+    ``authorize`` - every request or service access IAM denied and every policy IAM would refuse
+    (should be empty)."""
+    authorization: str = ""
+    """With ``authorize``: how many requests IAM evaluated, allowed and denied; else empty."""
 
     def step(self, resource: Any, request_type: str = "Create", phase: str | None = None) -> Step:
         """The first event of ``resource`` of this request type (and phase).
@@ -234,6 +239,7 @@ class _Stack:
             self.resolver.created = created
         self.jobs = stack.jobs(self.resolver)
         self._functions: dict[str, _Function] = {}
+        self.authorizer: Authorizer | None = None
         self._interpreter = Interpreter(self._invoke_arn)
         self.retry_create = retry_create
 
@@ -305,6 +311,12 @@ class _Stack:
         if spec.logical_id not in self._functions:
             environment = {k: str(v) for k, v in self.resolver.resolve(dict(spec.environment)).items()}
             environment["AWS_LAMBDA_FUNCTION_NAME"] = self.resolver.ref(spec.logical_id)
+            if self.authorizer is not None:
+                # Lambda hands each function its role's session: the fakes tell callers by it.
+                token = f"simulated-session/{self.stack.name}/{spec.logical_id}"
+                role = self.resolver.resolve(self.stack.resources[spec.logical_id]["Properties"]["Role"])
+                self.authorizer.sessions[token] = str(role)
+                environment["AWS_SESSION_TOKEN"] = token
             self._functions[spec.logical_id] = _Function(spec, environment)
         return self._functions[spec.logical_id]
 
@@ -516,6 +528,7 @@ def simulate(
     region: str | None = None,
     retry_create: bool = False,
     before_delete: Callable[[Mapping[str, FakeService]], None] | None = None,
+    authorize: bool | None = None,
 ) -> SimulationResult:
     """Deploy (and optionally update and delete) a stack's export jobs against fake services.
 
@@ -548,6 +561,12 @@ def simulate(
             ``aws-cn``, ``us-gov-*``: ``aws-us-gov``...). Default: the stacks' own Region where
             it is concrete, else ``"us-east-1"``. A Region that contradicts a stack's is a
             ValueError.
+        authorize: evaluate every request the handler sends and every access the services make
+            for a job with the IAM evaluator ``@cloud-copilot/iam-simulate`` (a separate Node.js
+            process; the npm packages are not part of export_constructs, see
+            :mod:`export_constructs.testing.iam`), against the templates' policies; a denied
+            request is answered with the service's AccessDenied and listed in ``problems``.
+            Default: on when the environment variable ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
@@ -599,6 +618,11 @@ def simulate(
                 scenario=scenarios[service], clock=clock, region=region, account=account, log=emit
             )
             fakes[service] = cleanup.enter_context(fake)
+        authorizer = _authorizer(authorize, runs)
+        for fake in fakes.values():
+            fake.authorizer = authorizer
+        for run in runs:
+            run.authorizer = authorizer
         cleanup.enter_context(_aws_environment(fakes, region))
         for run in runs:
             steps += _lifecycle(
@@ -609,7 +633,33 @@ def simulate(
             )
     calls = [c for fake in fakes.values() for c in fake.calls]
     problems = [p for fake in fakes.values() for p in fake.problems] + waits.signals.problems
-    return SimulationResult(steps=steps, calls=calls, problems=problems)
+    if authorizer is None:
+        return SimulationResult(steps=steps, calls=calls, problems=problems)
+    problems += authorizer.problems
+    return SimulationResult(steps=steps, calls=calls, problems=problems, authorization=authorizer.summary())
+
+
+def _policies(runs: Sequence[_Stack]) -> AccountPolicies:
+    """The simulated account's policies: the stacks' templates and their warnings' statements."""
+    pseudo = runs[0].pseudo
+    policies = AccountPolicies(pseudo.account, pseudo.region, pseudo.partition)
+    for run in runs:
+        policies.add_template(run.stack.resources, run.resolver.resolve, run.stack.name)
+        policies.add_warnings(run.stack.warnings)
+    return policies
+
+
+def _authorizer(authorize: bool | None, runs: Sequence[_Stack]) -> Authorizer | None:
+    if authorize is None:
+        authorize = os.environ.get("EXPORT_CONSTRUCTS_AUTHORIZE") == "1"
+    if not authorize or not runs:
+        return None
+    from .iam import shared_simulator
+
+    policies = _policies(runs)
+    authorizer = Authorizer(shared_simulator(), policies)
+    authorizer.load(policies)
+    return authorizer
 
 
 def _created(stack: _Stack, step: Step, phase: str, steps: list[Step], known: Container[str] = ()) -> Step:
@@ -697,6 +747,9 @@ def _lifecycle(
             retry_create=run.retry_create,
             created=run.resolver.created,
         )
+        if run.authorizer is not None:  # the update brings its own policies
+            updated.authorizer = run.authorizer
+            run.authorizer.load(_policies([updated]))
         replaced: list[tuple[JobResource, str, dict[str, Any]]] = []
         before = dict(live)  # what the update rollback restores
         sent: list[tuple[JobResource, Step, dict[str, Any]]] = []  # this update's events, in order

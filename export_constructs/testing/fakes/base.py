@@ -173,6 +173,19 @@ def check_signature(
 Answer = tuple[int, dict[str, str], bytes]
 
 
+@dataclass
+class IamRequest:
+    """What IAM authorizes for one API request (see :meth:`FakeService.iam_request`)."""
+
+    resources: dict[str, str | list[str]]
+    """The ARN (or ARNs) of each resource type the request is about, by the Service Authorization
+    Reference's type name (``dataset``, ``datasetExportJob``...)."""
+    passed_roles: list[tuple[str, str]] = field(default_factory=list)
+    """``(role ARN, service principal)`` for each role the request passes."""
+    tagged: str = ""
+    """The resource the request tags (tags given at create), or empty."""
+
+
 class FakeService:
     """A fake AWS service on 127.0.0.1 (an ephemeral port) for one scenario.
 
@@ -209,6 +222,12 @@ class FakeService:
     """The answer to a request that breaks the service's model: (HTTP status, error code)."""
     not_found: ClassVar[tuple[int, str]] = (400, "ResourceNotFoundException")
     """The answer about a job that does not exist: (HTTP status, error code)."""
+    iam_prefix: ClassVar[str] = ""
+    """The service's prefix in IAM actions (``personalize``, ``mobiletargeting``...)."""
+
+    authorizer: Any = None
+    """An :class:`~export_constructs.testing.authorize.Authorizer` that authorizes every request
+    and every access the service makes for a job; None: nothing is authorized."""
 
     scenario: Scenario
     """How the service behaves (the ``scenario`` argument)."""
@@ -291,7 +310,88 @@ class FakeService:
         """An error in the protocol's wire format."""
         raise NotImplementedError
 
+    @property
+    def partition(self) -> str:
+        """The partition of :attr:`region` (``aws``, ``aws-cn``...), for the ARNs the fake builds."""
+        return _partition_of(self.region)
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        """What IAM authorizes for ``operation`` with these parameters.
+
+        Args:
+            operation: the API operation.
+            params: the request's parameters, as the service parsed them.
+        """
+        raise NotImplementedError(f"{self.name} names no IAM resources for {operation}")
+
     # -- shared behaviour ---------------------------------------------------------------------
+
+    def authorize(self, operation: str, params: Any, headers: Any) -> ServiceError | None:
+        """The service's AccessDenied answer when IAM denies the request (see :attr:`authorizer`).
+
+        Args:
+            operation: the API operation.
+            params: the request's parameters.
+            headers: the HTTP headers (the caller's session token among them).
+        """
+        if self.authorizer is None:
+            return None
+        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
+        need = self.iam_request(operation, params)
+        denied = self.authorizer.check_request(
+            principal,
+            self.iam_prefix,
+            operation,
+            need.resources,
+            passed_roles=need.passed_roles,
+            tagged=bool(need.tagged),
+            tag_resource=need.tagged,
+        )
+        if denied is None:
+            return None
+        status, code = self.access_denied
+        return ServiceError(code, f"User: {principal} is not authorized to perform: {denied}", status)
+
+    def authorize_job(
+        self,
+        service_principal: str,
+        role_arn: str,
+        *,
+        source_arn: str,
+        s3_path: str,
+        key_arn: str | None = None,
+        service_writes: bool = False,
+        role_actions: Sequence[str] = ("s3:PutObject",),
+    ) -> str:
+        """What the service does for a job started now, authorized (see
+        :meth:`~export_constructs.testing.authorize.Authorizer.check_service`): the reason the
+        job fails with when IAM denies any of it, else ``""``.
+
+        Args:
+            service_principal: the service, e.g. ``personalize.amazonaws.com``.
+            role_arn: the role the job was given.
+            source_arn: the ``aws:SourceArn`` the service sends (the job's ARN).
+            s3_path: where the job writes (``s3://bucket/prefix/``).
+            key_arn: the key the job encrypts with. Default: the bucket's default key.
+            service_writes: the service also writes as its own principal. Default: False.
+            role_actions: what the role does on the objects. Default: ``s3:PutObject``.
+        """
+        if self.authorizer is None:
+            return ""
+        bucket, _, prefix = s3_path.removeprefix("s3://").partition("/")
+        partition = self.authorizer.policies.partition
+        key_arn = key_arn or self.authorizer.policies.bucket_keys.get(bucket)
+        reason = self.authorizer.check_service(
+            service_principal,
+            role_arn,
+            source_arn=source_arn,
+            objects=[f"arn:{partition}:s3:::{bucket}/{prefix}export-part-00000"],
+            bucket_arn=f"arn:{partition}:s3:::{bucket}",
+            key_arn=key_arn,
+            service_writes=service_writes,
+            role_actions=role_actions,
+        )
+        return reason or ""
 
     def handle(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
         """Check one HTTP request's SigV4 signature, then :meth:`dispatch` it."""
@@ -340,6 +440,7 @@ class FakeService:
         *,
         failing: Sequence[str] | None = None,
         never: Sequence[str] | None = None,
+        denied: bool = False,
     ) -> list[str]:
         """The status sequence a new job follows in this scenario: ``running`` then ``succeeded``
         or ``failed``, or ``running`` for ever.
@@ -351,8 +452,9 @@ class FakeService:
             failing: the statuses before ``failed``, where the service's differ from ``running``.
                 Default: ``running``.
             never: the statuses of a job that never ends. Default: ``running``.
+            denied: the job fails whatever the scenario (IAM denied what it needs). Default: False.
         """
-        if self.scenario is Scenario.FAILURE:
+        if self.scenario is Scenario.FAILURE or denied:
             return [*(running if failing is None else failing), failed]
         if self.scenario is Scenario.NEVER_ENDS:
             return list(running if never is None else never)

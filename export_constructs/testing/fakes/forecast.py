@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from .arns import partition_of, refuse_foreign_role, refuse_foreign_source
-from .base import FAILURE_REASON, ServiceError
+from .base import FAILURE_REASON, IamRequest, ServiceError
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS"]
@@ -23,6 +23,26 @@ class Fake(BotocoreFake):
     signing_name = "forecast"
     endpoint_env = "AWS_ENDPOINT_URL_FORECAST"
     validation_error = (400, "InvalidInputException")
+    iam_prefix = "forecast"
+    principal = "forecast.amazonaws.com"
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        if operation == "CreateForecastExportJob":
+            job = self._job_arn(params)
+            return IamRequest(
+                {"forecast": params["ForecastArn"]},
+                passed_roles=[(params["Destination"]["S3Config"]["RoleArn"], self.principal)],
+                tagged=job if params.get("Tags") else "",
+            )
+        arn = params.get("ForecastExportJobArn") or params["ResourceArn"]
+        return IamRequest({"forecastExport": arn})
+
+    def _job_arn(self, params: dict[str, Any]) -> str:
+        forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
+        return (
+            f"arn:{self.partition}:forecast:{self.region}:{self.account}:forecast-export-job/"
+            f"{forecast_name}/{params['ForecastExportJobName']}"
+        )
 
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
@@ -37,7 +57,18 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "Destination.S3Config.RoleArn", params["Destination"]["S3Config"]["RoleArn"])
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"A forecast export job named {arn} already exists")
-        self.new_job(arn, self.steps(RUNNING, "ACTIVE", "CREATE_FAILED"), request=copy.deepcopy(params))
+        s3 = params["Destination"]["S3Config"]
+        # Forecast's guide has its role read back what it writes (s3:GetObject) besides PutObject.
+        denied = self.authorize_job(
+            self.principal,
+            s3["RoleArn"],
+            source_arn=arn,
+            s3_path=s3["Path"],
+            key_arn=s3.get("KMSKeyArn"),
+            role_actions=("s3:PutObject", "s3:GetObject"),
+        )
+        steps = self.steps(RUNNING, "ACTIVE", "CREATE_FAILED", denied=bool(denied))
+        self.new_job(arn, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"ForecastExportJobArn": arn}
 
     def op_DescribeForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +91,7 @@ class Fake(BotocoreFake):
         if "Format" in request:
             described["Format"] = request["Format"]
         if job.status == "CREATE_FAILED":
-            described["Message"] = FAILURE_REASON
+            described["Message"] = job.fields["reason"]
         return described
 
     def op_StopResource(self, params: dict[str, Any]) -> dict[str, Any]:

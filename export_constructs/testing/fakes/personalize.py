@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from .arns import arn_fields, partition_of, refuse_foreign_role, refuse_foreign_source
-from .base import FAILURE_REASON, ServiceError
+from .base import FAILURE_REASON, IamRequest, ServiceError
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATE PENDING", "CREATE IN_PROGRESS", "CREATE IN_PROGRESS"]
@@ -18,6 +18,21 @@ class Fake(BotocoreFake):
     signing_name = "personalize"
     endpoint_env = "AWS_ENDPOINT_URL_PERSONALIZE"
     validation_error = (400, "InvalidInputException")
+    iam_prefix = "personalize"
+    principal = "personalize.amazonaws.com"
+
+    def _job_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:personalize:{self.region}:{self.account}:dataset-export-job/{name}"
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        if operation == "CreateDatasetExportJob":
+            job = self._job_arn(params["jobName"])
+            return IamRequest(
+                {"dataset": params["datasetArn"], "datasetExportJob": job},
+                passed_roles=[(params["roleArn"], self.principal)],
+                tagged=job if params.get("tags") else "",
+            )
+        return IamRequest({"datasetExportJob": params["datasetExportJobArn"]})
 
     def op_CreateDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         where = f"{partition_of(self.region)}:personalize:{self.region}:{self.account}"
@@ -28,7 +43,17 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "roleArn", params["roleArn"])
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"Dataset export job {arn} already exists.")
-        self.new_job(arn, self.steps(RUNNING, "ACTIVE", "CREATE FAILED"), request=copy.deepcopy(params))
+        # Personalize writes as its own principal too (its guide's bucket policy) and uses the key.
+        denied = self.authorize_job(
+            self.principal,
+            params["roleArn"],
+            source_arn=arn,
+            s3_path=params["jobOutput"]["s3DataDestination"]["path"],
+            key_arn=params["jobOutput"]["s3DataDestination"].get("kmsKeyArn"),
+            service_writes=True,
+        )
+        steps = self.steps(RUNNING, "ACTIVE", "CREATE FAILED", denied=bool(denied))
+        self.new_job(arn, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"datasetExportJobArn": arn}
 
     def _refuse_dataset(self, dataset_arn: str) -> None:
@@ -62,5 +87,5 @@ class Fake(BotocoreFake):
             "lastUpdatedDateTime": self.clock.as_real(self.clock.stamp()),
         }
         if job.status == "CREATE FAILED":
-            described["failureReason"] = FAILURE_REASON
+            described["failureReason"] = job.fields["reason"]
         return {"datasetExportJob": described}

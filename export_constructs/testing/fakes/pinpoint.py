@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from .arns import refuse_foreign_role, refuse_unknown_application
-from .base import FAILURE_REASON, Job, iso, iter_pages, ordered
+from .base import FAILURE_REASON, IamRequest, Job, iso, iter_pages, ordered
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
@@ -26,6 +26,21 @@ class Fake(BotocoreFake):
     access_denied = (403, "ForbiddenException")
     validation_error = (400, "BadRequestException")
     not_found = (404, "NotFoundException")
+    iam_prefix = "mobiletargeting"
+    principal = "pinpoint.amazonaws.com"
+
+    def _app_arn(self, app: str) -> str:
+        return f"arn:{self.partition}:mobiletargeting:{self.region}:{self.account}:apps/{app}"
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        app = self._app_arn(params["ApplicationId"])
+        if operation == "CreateExportJob":
+            role = params["ExportJobRequest"]["RoleArn"]
+            # The IAM reference names mobiletargeting.amazonaws.com as the service a role is passed to.
+            return IamRequest({"app": app}, passed_roles=[(role, "mobiletargeting.amazonaws.com")])
+        if operation == "GetExportJob":
+            return IamRequest({"export-job": f"{app}/jobs/export/{params['JobId']}"})
+        return IamRequest({"app": app})
 
     def op_CreateExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         app = params["ApplicationId"]
@@ -35,7 +50,20 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
         job_id = uuid.uuid4().hex
         steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER)
-        job = self.new_job(f"{app}/{job_id}", steps, app=app, job_id=job_id, request=copy.deepcopy(params))
+        export = params["ExportJobRequest"]
+        denied = self.authorize_job(
+            self.principal, export["RoleArn"], source_arn=self._app_arn(app), s3_path=export["S3UrlPrefix"]
+        )
+        if denied:
+            steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=True)
+        job = self.new_job(
+            f"{app}/{job_id}",
+            steps,
+            app=app,
+            job_id=job_id,
+            request=copy.deepcopy(params),
+            reason=denied or FAILURE_REASON,
+        )
         return {"ExportJobResponse": self._response(job)}
 
     def op_GetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +116,7 @@ class Fake(BotocoreFake):
             "TotalProcessed": completed + failed,
         }
         if job.status in ("FAILING", "FAILED"):
-            response["Failures"] = [FAILURE_REASON]
+            response["Failures"] = [job.fields["reason"]]
         if job.status in ("COMPLETED", "FAILED"):
             response["CompletionDate"] = iso(self.clock.as_real(self.clock.stamp()))
         return response

@@ -145,6 +145,9 @@ class BotocoreFake(FakeService):
             self.record(operation.name, params, refused)
             return self.error_answer(refused)
         try:
+            forbidden = self.authorize(operation.name, params, headers)
+            if forbidden is not None:
+                raise forbidden
             result = self.operation(operation.name)(params)
         except ServiceError as error:
             self.record(operation.name, params, error)

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from .arns import partition_of, refuse_foreign_role, refuse_foreign_source
-from .base import FAILURE_REASON, Answer, FakeService, ServiceError
+from .base import FAILURE_REASON, Answer, FakeService, IamRequest, ServiceError
 
 CREATE, DESCRIBE, CANCEL = "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"
 OPERATIONS = {"/createWorldExportJob": CREATE, "/describeWorldExportJob": DESCRIBE, "/cancelWorldExportJob": CANCEL}
@@ -98,6 +98,15 @@ class Fake(FakeService):
     def error_answer(self, error: ServiceError) -> Answer:
         return error.status, {"x-amzn-ErrorType": error.code}, json.dumps({"message": error.message}).encode()
 
+    iam_prefix = "robomaker"
+    principal = "robomaker.amazonaws.com"
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        if operation == CREATE:
+            # Tags given at create are not authorized here: the job's ARN is not known before.
+            return IamRequest({"world": list(params["worlds"])}, passed_roles=[(params["iamRole"], self.principal)])
+        return IamRequest({"worldExportJob": params["job"]})
+
     def dispatch(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
         operation = OPERATIONS.get(path)
         if method != "POST" or operation is None:
@@ -117,6 +126,9 @@ class Fake(FakeService):
             self.record(operation, body, refused)
             return self.error_answer(refused)
         try:
+            forbidden = self.authorize(operation, body, headers)
+            if forbidden is not None:
+                raise forbidden
             answer = {CREATE: self._create, DESCRIBE: self._describe, CANCEL: self._cancel}[operation](body)
         except ServiceError as error:
             self.record(operation, body, error)
@@ -141,7 +153,17 @@ class Fake(FakeService):
         else:
             where = f"{partition_of(self.region)}:robomaker:{self.region}:{self.account}"
             arn = f"arn:{where}:world-export-job/{uuid.uuid4().hex[:24]}"
-            self.new_job(arn, self.steps(RUNNING, "Completed", "Failed"), request=body)
+            output = body["outputLocation"]
+            denied = self.authorize_job(
+                self.principal,
+                body["iamRole"],
+                source_arn=arn,
+                s3_path=f"s3://{output['s3Bucket']}/{output.get('s3Prefix', '')}",
+                # RoboMaker's guide: the role writes in multipart uploads and reads its parts back.
+                role_actions=("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"),
+            )
+            steps = self.steps(RUNNING, "Completed", "Failed", denied=bool(denied))
+            self.new_job(arn, steps, request=body, reason=denied or FAILURE_REASON)
             self.tokens[token] = (body, arn)
         return {k: v for k, v in self._described(arn).items() if k not in ("worlds", "failureReason")}
 
@@ -159,7 +181,7 @@ class Fake(FakeService):
             "tags": request.get("tags", {}),
         }
         if job.status == "Failed":
-            described.update(failureCode="InternalServiceError", failureReason=FAILURE_REASON)
+            described.update(failureCode="InternalServiceError", failureReason=job.fields["reason"])
         return described
 
     def _describe(self, body: dict[str, Any]) -> dict[str, Any]:

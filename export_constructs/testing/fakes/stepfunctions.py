@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .base import ServiceError
+from .base import IamRequest, ServiceError
 from .protocol import BotocoreFake
 
 
@@ -32,6 +32,13 @@ class Fake(BotocoreFake):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.executions: dict[str, Execution] = {}
+
+    iam_prefix = "states"
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        if operation == "StartExecution":
+            return IamRequest({"statemachine": params["stateMachineArn"]})
+        return IamRequest({"execution": params["executionArn"]})
 
     def op_StartExecution(self, params: dict[str, Any]) -> dict[str, Any]:
         machine = params["stateMachineArn"]

@@ -1,0 +1,202 @@
+"""Authorization through iam-simulate: the sample app's deployment is allowed request by request,
+the denials that must hold do hold, and every statement the library writes is needed (removing
+any one of them makes the simulation find a problem)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from export_constructs.testing import simulate
+from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
+from export_constructs.testing.authorize import Access, AccountPolicies, Authorizer
+from export_constructs.testing.iam import shared_simulator
+
+from .conftest import copy_assembly
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def authorizer(sample_assembly: Path) -> Authorizer:
+    (stack,) = read_assembly(sample_assembly)
+    resolver = Resolver(stack.template, Pseudo(stack_name=stack.name, account=ACCOUNT, region=REGION))
+    policies = AccountPolicies(ACCOUNT, REGION, "aws")
+    policies.add_template(stack.resources, resolver.resolve, stack.name)
+    return Authorizer(shared_simulator(), policies)
+
+
+def test_the_sample_apps_deployment_is_authorized_request_by_request(sample_assembly: Path) -> None:
+    result = simulate(sample_assembly, authorize=True)
+    assert result.problems == []
+    assert all(s.status == "SUCCESS" for s in result.steps)
+    evaluated = int(result.authorization.split()[0])
+    # Every API request (each on one or more resources, plus PassRole) and each job's service
+    # accesses were evaluated.
+    assert evaluated > len(result.calls)
+    print(f"authorization: {result.authorization}")
+
+
+def _role(authorizer: Authorizer, service: str) -> str:
+    trusted = [r for r in authorizer.policies.roles.values() if service in json.dumps(r.trust)]
+    return trusted[0].arn
+
+
+def _handler(authorizer: Authorizer) -> str:
+    return next(arn for name, arn in authorizer.policies.function_roles.items() if "OnEvent" in name)
+
+
+def _bucket(authorizer: Authorizer) -> str:
+    return next(b for b in authorizer.policies.bucket_keys)
+
+
+def test_denials_that_must_hold(authorizer: Authorizer) -> None:
+    """Each request is first shown allowed as it is, then denied with one thing changed."""
+    p = authorizer.policies
+    role, handler, bucket = _role(authorizer, "personalize"), _handler(authorizer), _bucket(authorizer)
+    key = p.bucket_keys[bucket]
+    deputy = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": f"arn:aws:personalize:{REGION}:{ACCOUNT}:x"}
+    stack_uuid = next(iter(json.dumps(list(p._by_name.values())).split(":dataset-export-job/")[1:])).split("_")[0]
+    job = f"arn:aws:personalize:{REGION}:{ACCOUNT}:dataset-export-job/{stack_uuid}_UsersExport_0123"
+    prefix_obj = next(
+        r
+        for s in p.bucket_policies[bucket]
+        if s.get("Principal") == {"Service": "personalize.amazonaws.com"} and s["Action"] == "s3:PutObject"
+        for r in s["Resource"]
+    ).replace("*", "part-0")
+    pairs = [
+        # (allowed as is, denied variant)
+        (Access(handler, "personalize:DescribeDatasetExportJob", job), job.replace(stack_uuid, "ex00000000")),
+        (Access(role, "s3:PutObject", prefix_obj), f"arn:aws:s3:::{bucket}/another/prefix/part-0"),
+    ]
+    for allowed, other_resource in pairs:
+        assert authorizer.evaluate(allowed) == "Allowed", allowed
+        assert authorizer.evaluate(Access(allowed.principal, allowed.action, other_resource)) != "Allowed"
+    trust = Access("personalize.amazonaws.com", "sts:AssumeRole", role, deputy)
+    assert authorizer.evaluate(trust) == "Allowed"
+    assert authorizer.evaluate(Access("forecast.amazonaws.com", "sts:AssumeRole", role, deputy)) != "Allowed"
+    other_account = {**deputy, "aws:SourceAccount": "999999999999"}
+    assert authorizer.evaluate(Access("personalize.amazonaws.com", "sts:AssumeRole", role, other_account)) != "Allowed"
+    service_put = Access("personalize.amazonaws.com", "s3:PutObject", prefix_obj, deputy)
+    assert authorizer.evaluate(service_put) == "Allowed"
+    insecure = {**deputy, "aws:SecureTransport": "false"}
+    assert authorizer.evaluate(Access(role, "s3:PutObject", prefix_obj, insecure)) == "ExplicitlyDenied"
+    assert authorizer.evaluate(Access("personalize.amazonaws.com", "s3:PutObject", prefix_obj, other_account)) != (
+        "Allowed"
+    )
+    via_s3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT}
+    assert authorizer.evaluate(Access(role, "kms:GenerateDataKey", key, via_s3)) == "Allowed"
+    passed = Access(handler, "iam:PassRole", role, {"iam:PassedToService": "personalize.amazonaws.com"})
+    assert authorizer.evaluate(passed) == "Allowed"
+    to_ec2 = Access(handler, "iam:PassRole", role, {"iam:PassedToService": "ec2.amazonaws.com"})
+    assert authorizer.evaluate(to_ec2) != "Allowed"
+
+
+def test_iams_grammar_refuses_what_linters_pass(authorizer: Authorizer) -> None:
+    policies = AccountPolicies(ACCOUNT, REGION, "aws")
+    policies.add_template(
+        {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
+            },
+            "Policy": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "Roles": ["r"],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": []},
+                            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "my-bucket/*"},
+                            {"Effect": "Allow", "Action": "s3:PutObjekt", "Resource": "*"},
+                            {
+                                "Effect": "Allow",
+                                "Action": "s3:GetObject",
+                                "Resource": "*",
+                                "Condition": {"StringEquals": {"aws:SourceAcount": "1"}},
+                            },
+                        ],
+                    },
+                },
+            },
+        },
+        lambda node: node if not isinstance(node, dict) or "Fn::GetAtt" not in node else "arn:aws:iam::1:role/r",
+        "Lint",
+    )
+    problems = "\n".join(policies.check_grammar(authorizer.simulator))
+    for expected in ("no statement", "no Resource", "'my-bucket/*' is not an ARN", "unknown action 's3:PutObjekt'"):
+        assert expected in problems
+    assert "unknown condition key 'aws:SourceAcount'" in problems
+
+
+# -- every statement the library writes is needed ------------------------------------------------
+
+
+def _documents(template: dict[str, Any]) -> Iterator[tuple[str, str, list[Any]]]:
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
+            if field in props:
+                yield logical_id, field, props[field]["Statement"]
+
+
+#: Statements whose absence no simulated request can show, each with why.
+NOT_SHOWN = {
+    # CDK's own: X-Ray tracing and Lambda logging happen outside the export APIs.
+    "xray:PutTraceSegments",
+    "logs:CreateLogStream",
+    "logs:CreateLogDelivery",
+    "lambda:InvokeFunction",
+    "lambda:GetFunction",
+    "states:StartExecution",
+    # The bucket policies' TLS-only denials and the log bucket's delivery grant.
+    "s3:*",
+    "s3:PutObject@logging.s3.amazonaws.com",
+    # Key administration by the account (the default key policy statement).
+    "kms:*",
+    # CloudWatch Logs encrypting the provider's log group with its key (no export API involved).
+    "kms:Decrypt@logs",
+}
+
+
+def _statement_key(statement: dict[str, Any]) -> str:
+    actions = statement.get("Action")
+    first = actions[0] if isinstance(actions, list) else actions
+    principal = statement.get("Principal", {})
+    service = principal.get("Service") if isinstance(principal, dict) else None
+    if service == "logging.s3.amazonaws.com":
+        return f"{first}@{service}"
+    if ":logs:" in json.dumps(statement.get("Condition", {})) or '"logs.' in json.dumps(principal):
+        return f"{first}@logs"
+    return str(first)
+
+
+def test_removing_any_statement_the_library_writes_shows_a_problem(sample_assembly: Path, tmp_path: Path) -> None:
+    (stack,) = read_assembly(sample_assembly)
+    template_file = next(sample_assembly.glob(f"{stack.name}.template.json"))
+    original = json.loads(template_file.read_text())
+    survivors = []
+    mutated = 0
+    for logical_id, field, statements in list(_documents(original)):
+        for index, statement in enumerate(statements):
+            if _statement_key(statement) in NOT_SHOWN or statement.get("Effect") == "Deny":
+                continue
+            mutated += 1
+            target = copy_assembly(sample_assembly, tmp_path / f"m{mutated}")
+            template = copy.deepcopy(original)
+            kept = template["Resources"][logical_id]["Properties"][field]["Statement"]
+            del kept[index]
+            if not kept:
+                kept.append({"Effect": "Deny", "Action": "none:None", "Resource": "*"})
+            (target / template_file.name).write_text(json.dumps(template))
+            result = simulate(target, authorize=True)
+            if not result.problems and all(s.status == "SUCCESS" for s in result.steps):
+                survivors.append(f"{logical_id}.{field}[{index}]: {json.dumps(statement)[:300]}")
+    assert mutated >= 10
+    assert survivors == [], "\n".join(survivors)
