@@ -203,10 +203,8 @@ class ExportJobBase(Construct):
             destination = self.destination
             destination._add_to_role(
                 self.role,
-                iam.PolicyStatement(
-                    actions=actions,
-                    resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
-                ),
+                actions,
+                lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
             )
         prefixes.append(self.prefix)
 

@@ -12,7 +12,7 @@ from aws_cdk import Annotations, Aspects, CfnResource, Fn, IAspect, RemovalPolic
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, Dependable, IConstruct
+from constructs import Construct, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
@@ -26,7 +26,7 @@ from ._nag import (
     acknowledge_replication,
     render,
 )
-from ._pasteable import pasteable_json
+from ._pasteable import pasteable, pasteable_json
 from ._validation import typed_props
 
 
@@ -112,7 +112,7 @@ class ExportDestination(Construct):
         self._owned = bucket is None
         self._object_arn_cache: dict[str, str] = {}
         #: Statements for imported resources, to print at synth: (warning id, what to say, statement).
-        self._pending_warnings: list[tuple[str, str, iam.PolicyStatement]] = []
+        self._pending_warnings: list[tuple[str, str, iam.PolicyStatement, iam.IRole | None]] = []
         self._immutable_roles: set[str] = set()
         if bucket is not None:
             if server_access_logs_bucket is not None:
@@ -311,25 +311,21 @@ class ExportDestination(Construct):
         service_s3_actions: list[str],
     ) -> None:
         objects = self._object_arns(access)
-        self._add_to_role(role, iam.PolicyStatement(actions=_defaults.S3_WRITE_ACTIONS, resources=objects))
+        self._add_to_role(role, _defaults.S3_WRITE_ACTIONS, objects, access=access)
         # The role's statements are in place once its default policy is: only the policy's
         # resource is waited for (it depends on the role). A role the library did not create may
         # hold its statements anywhere: wait for all of it (nothing, if it is imported).
         policy = role.node.try_find_child("DefaultPolicy") if access.owned else None
         policy_resource = _resource_of(policy) if isinstance(policy, Construct) else None
         access.wait_for.append(policy_resource or role)
-        self._add_to_role(
-            role, iam.PolicyStatement(actions=_defaults.S3_LIST_ACTIONS, resources=[self.bucket.bucket_arn])
-        )
+        self._add_to_role(role, _defaults.S3_LIST_ACTIONS, [self.bucket.bucket_arn], access=access)
         conditions = {
             "StringEquals": {"aws:SourceAccount": stack_of(self).account},
             "ArnLike": {"aws:SourceArn": source_arn},
         }
         if self.encryption_key is not None:
             if addr_of(role) in self._immutable_roles:
-                self._add_to_role(
-                    role, iam.PolicyStatement(actions=role_kms_actions, resources=[self.encryption_key.key_arn])
-                )
+                self._add_to_role(role, role_kms_actions, [self.encryption_key.key_arn], on_key=True)
             else:
                 self.encryption_key.grant(role, *role_kms_actions)
             if service_kms_actions:
@@ -391,38 +387,70 @@ class ExportDestination(Construct):
                 statement,
             )
 
-    def _add_to_role(self, role: iam.IRole, statement: iam.PolicyStatement) -> None:
-        """``statement`` in ``role``'s policy, or - for an immutable imported role - a warning
-        with the statement the user must add to it.
+    def _add_to_role(
+        self,
+        role: iam.IRole,
+        actions: list[str],
+        resources: list[str],
+        *,
+        on_key: bool = False,
+        access: _WriteAccess | None = None,
+    ) -> None:
+        """``actions`` on ``resources`` (in the bucket, or - ``on_key`` - the key) for ``role``.
+
+        Through the role's policy; for a role imported as immutable, through the resource's own
+        policy where the library owns it (the bucket policy or the key policy naming the role,
+        which suffices within one account, as aws-cdk's ``addGrantsToResources`` does), else a
+        warning with the statement the user must add to the role.
 
         ``Role.from_role_arn(..., mutable=False)`` answers ``statement_added=True`` and drops the
-        statement (aws-cdk-lib's ``ImmutableRole.addToPrincipalPolicy``); only its empty
-        ``policy_dependable`` tells: a role that took the statement names the policy holding it."""
-        result = role.add_to_principal_policy(statement)
-        dependable = result.policy_dependable
-        if result.statement_added and dependable is not None and Dependable.of(dependable).dependency_roots:
+        statement (aws-cdk-lib's ``ImmutableRole.addToPrincipalPolicy``): a role that took it holds
+        it in a policy child, ``DefaultPolicy`` (a ``Role``) or ``Policy`` (a mutable import)."""
+        statement = iam.PolicyStatement(actions=actions, resources=resources)
+        if addr_of(role) not in self._immutable_roles:
+            result = role.add_to_principal_policy(statement)
+            holder = role.node.try_find_child("DefaultPolicy") or role.node.try_find_child("Policy")
+            if result.statement_added and holder is not None:
+                return
+            self._immutable_roles.add(addr_of(role))
+        principal = iam.ArnPrincipal(role.role_arn)
+        if on_key:
+            assert self.encryption_key is not None
+            granted = iam.PolicyStatement(actions=actions, resources=["*"], principals=[principal])
+            if self.encryption_key.add_to_resource_policy(granted, allow_no_op=True).statement_added:
+                return
+        elif self._owned:
+            granted = iam.PolicyStatement(actions=actions, resources=resources, principals=[principal])
+            if access is not None:
+                self._add_to_bucket_policy(access, granted)
+            else:
+                self.bucket.add_to_resource_policy(granted)
             return
-        self._immutable_roles.add(addr_of(role))
         self._warn_at_synth(
             "export-constructs:immutable-role-policy",
-            f"The role {role.node.path} is imported as immutable, so no statement can be added to it "
-            "here. Add this statement to its policy yourself:",
+            f"The role {role.node.path} ({{role}}) is imported as immutable, so no statement can be added "
+            "to it here. Add this statement to its policy yourself:",
             statement,
+            role,
         )
 
-    def _warn_at_synth(self, warning_id: str, text: str, statement: iam.PolicyStatement) -> None:
+    def _warn_at_synth(
+        self, warning_id: str, text: str, statement: iam.PolicyStatement, role: iam.IRole | None = None
+    ) -> None:
         """Warn with ``statement`` as it stands once every job has been added.
 
         The statement's resources are lazy lists that later jobs still add to: resolving it now
         (to print it) would freeze them, empty, in the template as well. An aspect prints it at
-        synth instead."""
+        synth instead. ``{role}`` in ``text`` becomes ``role``'s ARN."""
         if not self._pending_warnings:
             Aspects.of(self).add(_SynthWarnings(self))
-        self._pending_warnings.append((warning_id, text, statement))
+        self._pending_warnings.append((warning_id, text, statement, role))
 
     def _emit_warnings(self) -> None:
         stack = stack_of(self)
-        for warning_id, text, statement in self._pending_warnings:
+        for warning_id, text, statement, role in self._pending_warnings:
+            if role is not None:
+                text = text.replace("{role}", str(pasteable(stack, role.role_arn)))
             Annotations.of(self).add_warning_v2(
                 warning_id, f"{text}\n{pasteable_json(stack, statement.to_statement_json())}\n"
             )

@@ -144,3 +144,16 @@ def test_an_immutable_role_gets_a_warning_with_each_statement_it_needs(assembly:
     template = artifact.template
     attached = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
     assert all(USER_ROLE.rsplit("/", 1)[1] not in json.dumps(p["Properties"].get("Roles")) for p in attached)
+
+
+@pytest.mark.parametrize("role_kind", ["library", "user"])
+def test_a_role_that_takes_statements_gets_no_immutable_role_warning(
+    assembly: cdk.cx_api.CloudAssembly, role_kind: str
+) -> None:
+    artifact = assembly.get_stack_by_name(f"Imported-name-{role_kind}")
+    assert _warnings(artifact, "export-constructs:immutable-role-policy") == []
+    policies = [r for r in artifact.template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    listed = [
+        s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if "s3:ListBucket" in s["Action"]
+    ]
+    assert listed, "the role may list the bucket"
