@@ -210,9 +210,13 @@ def read_assembly(directory: Path, stack_names: set[str] | None = None) -> list[
             continue
         template = json.loads((directory / artifact["properties"]["templateFile"]).read_text())
         env = str(artifact.get("environment", ""))
+        # Metadata sits in the manifest or, since CDK 2.1x, in the file it names.
+        metadata = dict(artifact.get("metadata", {}))
+        if artifact.get("additionalMetadataFile"):
+            metadata.update(json.loads((directory / artifact["additionalMetadataFile"]).read_text()))
         warnings = tuple(
             str(entry.get("data", ""))
-            for entries in artifact.get("metadata", {}).values()
+            for entries in metadata.values()
             for entry in entries
             if entry.get("type") == "aws:cdk:warning"
         )
@@ -231,6 +235,8 @@ class Resolver:
         self, template: Mapping[str, Any], pseudo: Pseudo, handle_url: Callable[[str], str] | None = None
     ) -> None:
         self._resources: Mapping[str, Any] = template.get("Resources", {})
+        #: A parameter's ``Ref`` is its ``Default``: the simulation deploys without overrides.
+        self._parameters: Mapping[str, Any] = template.get("Parameters", {})
         self.pseudo = pseudo
         self._handle_url = handle_url
         #: What created custom resources returned: physical id (their ``Ref``) and ``Data``
@@ -274,6 +280,11 @@ class Resolver:
             return pseudo[name]
         if name in self.created:
             return self.created[name][0]
+        parameter = self._parameters.get(name)
+        if parameter is not None:
+            if "Default" not in parameter:
+                raise ValueError(f"Ref to parameter {name}, which has no Default to simulate with")
+            return str(parameter["Default"])
         resource = self._resources.get(name)
         if resource is None:
             raise ValueError(f"Ref to {name}, which is neither a resource nor a pseudo parameter")

@@ -134,12 +134,13 @@ class AccountPolicies:
                 name = str(resolve({"Ref": logical_id}))
                 self.function_roles[name] = str(resolve(props["Role"]))
 
-    def add_warned_statement(self, warning_id: str, statement: Mapping[str, Any]) -> None:
+    def add_warned_statement(self, warning_id: str, statement: Mapping[str, Any], role_arn: str = "") -> None:
         """A statement a warning asks the user to add to an imported bucket's or key's policy,
         as the user would paste it (placeholders filled in with the simulated values)."""
         values = {"account": self.account, "region": self.region, "partition": self.partition}
         values["url-suffix"] = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
         filled = json.loads(_PLACEHOLDER.sub(lambda m: values[m[1]], json.dumps(statement)))
+        role_arn = _PLACEHOLDER.sub(lambda m: values[m[1]], role_arn)
         if warning_id.endswith("imported-bucket-policy"):
             for resource in _listed(filled["Resource"]):
                 bucket = str(resource).split(":::", 1)[-1].split("/", 1)[0]
@@ -147,6 +148,11 @@ class AccountPolicies:
                 break
         elif warning_id.endswith("imported-key-policy"):
             self.warned_key_statements.append(filled)
+        elif warning_id.endswith("immutable-role-policy") and role_arn:
+            name = role_arn.rsplit("/", 1)[-1]
+            self._by_name.setdefault(name, []).append(
+                (f"the warning's statement for {name}", {"Version": "2012-10-17", "Statement": [filled]})
+            )
 
     # -- looking up ----------------------------------------------------------------------------
 
@@ -190,7 +196,8 @@ class AccountPolicies:
             if match is None or "{" not in warning:
                 continue
             statement = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])
-            self.add_warned_statement(match[1], statement)
+            role = re.search(r"\((arn:[^)\s]+:role/[^)\s]+)\)", warning)
+            self.add_warned_statement(match[1], statement, role[1] if role else "")
 
     # -- IAM's grammar -------------------------------------------------------------------------
 
@@ -280,6 +287,8 @@ class Authorizer:
         self.evaluated = 0
         self.allowed = 0
         self.denied = 0
+        self.unverified: list[str] = []
+        """What could not be evaluated offline (the trust policy of an imported role)."""
         self.sessions: dict[str, str] = {}
         """Session tokens handed to functions -> their role ARNs."""
 
@@ -418,12 +427,15 @@ class Authorizer:
         service_writes: bool = False,
         role_actions: Sequence[str] = ("s3:PutObject",),
         list_bucket: bool = True,
+        role_kms_actions: Sequence[str] = (),
+        service_kms_actions: Sequence[str] = (),
     ) -> str | None:
         """Authorize what a service does when it runs a job: assume ``role_arn`` (its trust
         policy, with ``aws:SourceAccount`` / ``aws:SourceArn`` as the service sends them), write
         ``objects`` as the role (identity policy and bucket policy, over TLS), use the bucket's
         key through S3 (``kms:ViaService``), and - where the service writes as itself
-        (``service_writes``) - the same as its own principal.
+        (``service_writes``) - the same as its own principal; and what the service does with the
+        key directly, as the role (``role_kms_actions``) and as itself (``service_kms_actions``).
 
         Returns:
             The service's failure reason for the first denied access, or None.
@@ -432,7 +444,8 @@ class Authorizer:
         confused_deputy = {"aws:SourceAccount": p.account, "aws:SourceArn": source_arn}
         role = p.role(role_arn)
         if role.trust is None:
-            self.problems.append(f"not evaluated: {service_principal} assuming {role_arn} (a role of no template)")
+            # An imported role's trust policy is in no template: only the account knows it.
+            self.unverified.append(f"{service_principal} assuming {role_arn} (its trust policy is in no template)")
         elif not self.check(Access(service_principal, "sts:AssumeRole", role_arn, confused_deputy)):
             return f"the service could not assume {role_arn}"
         via_s3 = {"kms:ViaService": f"s3.{p.region}.amazonaws.com", "kms:CallerAccount": p.account}
@@ -450,11 +463,20 @@ class Authorizer:
                 for action in ("kms:GenerateDataKey", "kms:Decrypt"):
                     if not self.check(Access(writer, action, key_arn, {**context, **via_s3})):
                         return f"Access Denied: {writer} may not {action} with {key_arn}"
+        if key_arn is not None:
+            direct: list[tuple[str, str, dict[str, str]]] = [(role_arn, a, {}) for a in role_kms_actions]
+            direct += [(service_principal, a, confused_deputy) for a in service_kms_actions]
+            for principal, action, context in direct:
+                if not self.check(Access(principal, action, key_arn, context)):
+                    return f"Access Denied: {principal} may not {action} on {key_arn}"
         return None
 
     def summary(self) -> str:
         """``N requests evaluated: A allowed, D denied``."""
-        return f"{self.evaluated} requests evaluated: {self.allowed} allowed, {self.denied} denied"
+        text = f"{self.evaluated} requests evaluated: {self.allowed} allowed, {self.denied} denied"
+        if self.unverified:
+            text += f"; {len(set(self.unverified))} not evaluated (trust policies of imported roles)"
+        return text
 
 
 __all__ = ["Access", "AccountPolicies", "Authorizer", "Role"]

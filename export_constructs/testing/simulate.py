@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -505,9 +505,13 @@ def _aws_environment(fakes: Mapping[str, FakeService], region: str) -> Iterator[
                 os.environ[key] = value
 
 
-def _stacks_of(source: Any) -> list[StackTemplate]:
+def _stacks_of(source: Any, names: Collection[str] | None = None) -> list[StackTemplate]:
     if isinstance(source, str | Path):
-        return read_assembly(Path(source))
+        stacks = read_assembly(Path(source), set(names) if names is not None else None)
+        missing = sorted(set(names or ()) - {s.name for s in stacks})
+        if missing:
+            raise ValueError(f"{source}: no stack named {', '.join(map(repr, missing))} in the cloud assembly")
+        return stacks
     from aws_cdk import Stage
 
     stage = Stage.of(source)
@@ -529,6 +533,7 @@ def simulate(
     retry_create: bool = False,
     before_delete: Callable[[Mapping[str, FakeService]], None] | None = None,
     authorize: bool | None = None,
+    stacks: Collection[str] | None = None,
 ) -> SimulationResult:
     """Deploy (and optionally update and delete) a stack's export jobs against fake services.
 
@@ -567,6 +572,8 @@ def simulate(
             :mod:`export_constructs.testing.iam`), against the templates' policies; a denied
             request is answered with the service's AccessDenied and listed in ``problems``.
             Default: on when the environment variable ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
+        stacks: with a cloud assembly folder, the artifact ids of the stacks to simulate.
+            Default: every stack of the assembly.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
@@ -581,9 +588,9 @@ def simulate(
             (no ``manifest.json``): run ``cdk synth`` first.
     """
     emit: Log = log or (lambda _: None)
-    stacks = _stacks_of(source)
+    templates = _stacks_of(source, stacks)
     given = (account, region)
-    account, region = simulated_environment(stacks, *given)
+    account, region = simulated_environment(templates, *given)
     clock = VirtualClock()
     steps: list[Step] = []
     fakes: dict[str, FakeService] = {}
@@ -591,8 +598,8 @@ def simulate(
         stepfunctions = StepFunctionsFake(clock=clock, region=region, account=account, log=emit)
         fakes["StepFunctions"] = cleanup.enter_context(stepfunctions)
         waits = _Waits(stepfunctions, cleanup.enter_context(SignalReceiver()))
-        targets = {s.name: s for s in _stacks_of(update_to)} if update_to is not None else {}
-        simulated_environment([*stacks, *targets.values()], *given)  # the update's stacks, in the same place
+        targets = {s.name: s for s in _stacks_of(update_to, stacks)} if update_to is not None else {}
+        simulated_environment([*templates, *targets.values()], *given)  # the update's stacks, in the same place
         runs = [
             _Stack(
                 s,
@@ -608,10 +615,10 @@ def simulate(
                 waits,
                 retry_create=retry_create,
             )
-            for s in stacks
+            for s in templates
         ]
         # A fake for every service of the deployed and the updated stacks alike.
-        services = list(dict.fromkeys(service for s in [*stacks, *targets.values()] for service in s.services()))
+        services = list(dict.fromkeys(service for s in [*templates, *targets.values()] for service in s.services()))
         scenarios = _scenarios(scenario, services)
         for service in services:
             fake = fake_class(service)(

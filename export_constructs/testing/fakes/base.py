@@ -362,6 +362,8 @@ class FakeService:
         key_arn: str | None = None,
         service_writes: bool = False,
         role_actions: Sequence[str] = ("s3:PutObject",),
+        role_kms_actions: Sequence[str] = (),
+        service_kms_actions: Sequence[str] = (),
     ) -> str:
         """What the service does for a job started now, authorized (see
         :meth:`~export_constructs.testing.authorize.Authorizer.check_service`): the reason the
@@ -375,6 +377,9 @@ class FakeService:
             key_arn: the key the job encrypts with. Default: the bucket's default key.
             service_writes: the service also writes as its own principal. Default: False.
             role_actions: what the role does on the objects. Default: ``s3:PutObject``.
+            role_kms_actions: what the service does with the key as the role, directly (not
+                through S3). Default: nothing.
+            service_kms_actions: what the service does with the key as itself. Default: nothing.
         """
         if self.authorizer is None:
             return ""
@@ -390,6 +395,8 @@ class FakeService:
             key_arn=key_arn,
             service_writes=service_writes,
             role_actions=role_actions,
+            role_kms_actions=role_kms_actions,
+            service_kms_actions=service_kms_actions,
         )
         return reason or ""
 

@@ -66,6 +66,8 @@ class Fake(BotocoreFake):
             s3_path=s3["Path"],
             key_arn=s3.get("KMSKeyArn"),
             role_actions=("s3:PutObject", "s3:GetObject"),
+            # Forecast's guide: the role describes the key and manages grants on it.
+            role_kms_actions=("kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"),
         )
         steps = self.steps(RUNNING, "ACTIVE", "CREATE_FAILED", denied=bool(denied))
         self.new_job(arn, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)

@@ -51,6 +51,10 @@ class Fake(BotocoreFake):
             s3_path=params["jobOutput"]["s3DataDestination"]["path"],
             key_arn=params["jobOutput"]["s3DataDestination"].get("kmsKeyArn"),
             service_writes=True,
+            # Personalize's guide ("Giving Amazon Personalize access to your AWS KMS key"): the role
+            # and the key policy allow DescribeKey and ListGrants; the service creates a grant.
+            role_kms_actions=("kms:DescribeKey", "kms:ListGrants"),
+            service_kms_actions=("kms:DescribeKey", "kms:CreateGrant"),
         )
         steps = self.steps(RUNNING, "ACTIVE", "CREATE FAILED", denied=bool(denied))
         self.new_job(arn, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
