@@ -36,6 +36,11 @@ TRUST_LIMIT = 2_048
 BUCKET_POLICY_LIMIT = 20 * 1024
 KEY_POLICY_LIMIT = 32 * 1024
 
+#: Every verdict of this process's authorizers: ``allowed``, ``denied`` (what a simulation asked
+#: for and IAM refused: each is a problem of that simulation), ``denied as expected`` (a denial a
+#: caller required: ``Authorizer.check(..., expect=False)``).
+TOTALS: dict[str, int] = {"allowed": 0, "denied": 0, "denied as expected": 0}
+
 _PLACEHOLDER = re.compile(r"<(account|region|partition|url-suffix)>")
 
 
@@ -357,8 +362,10 @@ class Authorizer:
         allowed = verdict == "Allowed"
         if allowed:
             self.allowed += 1
+            TOTALS["allowed"] += 1
         else:
             self.denied += 1
+            TOTALS["denied" if expect else "denied as expected"] += 1
         if verdict.startswith("error"):
             self.problems.append(f"not evaluated: {access}: {verdict}")
         elif allowed != expect:

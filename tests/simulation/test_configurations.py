@@ -192,7 +192,7 @@ def _library_statements(template: dict[str, Any]) -> Iterator[tuple[str, str, in
                     yield logical_id, field, index, statement
 
 
-@pytest.mark.parametrize("cell", ["ImportedBucketAndKey", "UserRole", "ImmutableRole", "TwoDestinations", "LongWait"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_removing_any_statement_makes_the_configuration_fail(
     assemblies: tuple[Path, Path], tmp_path: Path, cell: str
 ) -> None:
