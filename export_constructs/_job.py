@@ -148,15 +148,15 @@ class ExportJobBase(Construct):
     ) -> None:
         """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
         ``destination`` (:meth:`_shared_role`) - and let the service write under ``self.prefix``
-        (``ExportDestination.grant_service_write``, and ``role_object_actions`` on the jobs'
+        (``ExportDestination._grant_service_write``, and ``role_object_actions`` on the jobs'
         objects: :meth:`_grant_role_objects`). The job's resource waits for those grants."""
         self.destination = destination
         if role is not None:
-            self._provider.add_passed_role(self.ADAPTER, role.role_arn)
+            self._provider._add_passed_role(self.ADAPTER, role.role_arn)
             self.role = role
         else:
             self.role = self._shared_role(service_principal, source_arn, share_key)
-        self._wait_for = destination.grant_service_write(
+        self._wait_for = destination._grant_service_write(
             self.role,
             prefix=self.prefix,
             service_principal=service_principal,
@@ -177,7 +177,7 @@ class ExportJobBase(Construct):
         """
         destination = self.destination
         role_id = f"{self.ADAPTER}Role{share_key}"
-        return destination.shared_role(
+        return destination._shared_role(
             role_id,
             lambda: iam.Role(
                 destination,
@@ -198,7 +198,7 @@ class ExportJobBase(Construct):
         destination, besides the destination's own write grant: one statement per role and
         destination, its prefixes collapsed like the destination's (``collapse_prefixes``)."""
         key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
-        prefixes = self._provider.registry(self.ADAPTER).setdefault(key, [])
+        prefixes = self._provider._registry(self.ADAPTER).objects.setdefault(key, [])
         if not prefixes:
             destination = self.destination
             destination._add_to_role(

@@ -21,8 +21,6 @@ from ._memo import is_unresolved, stack_of, validations_of
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
 
-    from ._provider import ExportJobProvider
-
 # Reasons, stated once.
 REASON_PREFIX_WILDCARD = (
     "The service writes objects whose names it chooses, so the grant covers every key under "
@@ -142,8 +140,9 @@ def acknowledge_replication(bucket: s3.IBucket) -> None:
     )
 
 
-def acknowledge_provider(provider: ExportJobProvider) -> None:
-    """The provider's functions, roles and the CDK framework inside it."""
+def acknowledge_provider(provider: IConstruct, function_arns: Iterable[str]) -> None:
+    """The provider's functions, roles and the CDK framework inside it; ``function_arns``: the
+    functions whose versions the framework's roles may invoke."""
     acknowledge(
         provider,
         ["AwsSolutions-IAM5[Resource::*]"],
@@ -156,13 +155,4 @@ def acknowledge_provider(provider: ExportJobProvider) -> None:
     )
     acknowledge(provider, (f"{p}-LambdaInsideVPC" for p in _COMPLIANCE_PACKS), REASON_VPC)
     acknowledge_inline_policy(provider)
-    functions = [
-        provider.on_event_function,
-        provider.is_complete_function,
-        *(provider.provider.node.find_child(f"framework-{n}") for n in ("isComplete", "onTimeout")),
-    ]
-    acknowledge_iam5(
-        provider,
-        (f"{f.function_arn}:*" for f in functions),  # type: ignore[attr-defined]
-        REASON_FRAMEWORK_VERSIONS,
-    )
+    acknowledge_iam5(provider, (f"{arn}:*" for arn in function_arns), REASON_FRAMEWORK_VERSIONS)

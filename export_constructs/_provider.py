@@ -6,6 +6,7 @@ import functools
 import os
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Aws, Fn, IgnoreMode, Stack
@@ -73,7 +74,7 @@ class ExportJobProvider(Construct):
     """The one log group of the handler, the framework and the waiter state machine."""
     handler_role: iam.Role
     """The role of the ``on_event`` and ``is_complete`` functions; each service's statements are
-    added to its policy once (:meth:`grant_once`)."""
+    added to its policy once, whatever the number of jobs."""
     code: lambda_.AssetCode
     """The handler's code asset: this package's ``handler/`` folder."""
     on_event_function: lambda_.Function
@@ -101,8 +102,8 @@ class ExportJobProvider(Construct):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         self._granted: set[str] = set()
-        self._registries: dict[str, dict[str, list[str]]] = {}
-        self._sources: dict[tuple[str, str], ListedSources] = {}
+        self._registries: dict[str, ServiceLists] = {}
+        self._source_lists: dict[tuple[str, str], ListedSources] = {}
         self._arns: dict[tuple[str, str, str | None, str | None], str] = {}
         self._acknowledged: set[str] = set()
 
@@ -196,7 +197,15 @@ class ExportJobProvider(Construct):
         )
         self._harden_framework(framework_on_event_role, framework_complete_role)
         self.service_token = self.provider.service_token
-        acknowledge_provider(self)
+        framework_functions = [self.provider.node.find_child(f"framework-{n}") for n in ("isComplete", "onTimeout")]
+        acknowledge_provider(
+            self,
+            [
+                self.on_event_function.function_arn,
+                self.is_complete_function.function_arn,
+                *(f.function_arn for f in framework_functions if isinstance(f, lambda_.Function)),
+            ],
+        )
 
     def _harden_framework(self, *roles: iam.Role) -> None:
         """The framework's own functions and state machine: tracing, memory and concurrency,
@@ -241,7 +250,7 @@ class ExportJobProvider(Construct):
         """IAM path of every service role the library creates in this stack."""
         return Fn.join("", ["/export-constructs/", Aws.STACK_NAME, "/"])
 
-    def arn(self, service: str, resource: str, resource_name: str | None = None, *, region: str | None = None) -> str:
+    def _arn(self, service: str, resource: str, resource_name: str | None = None, *, region: str | None = None) -> str:
         """``Stack.format_arn`` for this stack, computed once per distinct ARN.
 
         Args:
@@ -258,20 +267,23 @@ class ExportJobProvider(Construct):
             )
         return known
 
-    def registry(self, service: str) -> dict[str, list[str]]:
-        """Per-service lists (job names, source ARNs, roles) the service's statements read
-        lazily at synth, so the policy is written once per service."""
-        return self._registries.setdefault(service, {})
+    def _registry(self, service: str) -> ServiceLists:
+        """``service``'s lists (job names, roles, prefixes) its statements read lazily at synth,
+        so the policy is written once per service."""
+        known = self._registries.get(service)
+        if known is None:
+            known = self._registries[service] = ServiceLists()
+        return known
 
-    def sources(self, service: str, wildcard: str, reason: str) -> ListedSources:
+    def _sources(self, service: str, wildcard: str, reason: str) -> ListedSources:
         """The source ARNs (datasets, forecasts, worlds, projects) ``service``'s handler
         statement lists; see :class:`ListedSources`. One list per service and ``wildcard``."""
         key = (service, wildcard)
-        if key not in self._sources:
-            self._sources[key] = ListedSources(self, wildcard, reason)
-        return self._sources[key]
+        if key not in self._source_lists:
+            self._source_lists[key] = ListedSources(self, wildcard, reason)
+        return self._source_lists[key]
 
-    def grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
+    def _grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
         """Add a service's statements to the handler's policy, the first time only."""
         if service in self._granted:
             return
@@ -279,14 +291,14 @@ class ExportJobProvider(Construct):
         for statement in statements():
             self.handler_role.add_to_principal_policy(statement)
 
-    def add_passed_role(self, service: str, role_arn: str) -> None:
-        """Record a user-given role the handler passes to ``service`` (see :meth:`passed_roles`)."""
-        roles = self.registry(service).setdefault("roles", [])
+    def _add_passed_role(self, service: str, role_arn: str) -> None:
+        """Record a user-given role the handler passes to ``service`` (see :meth:`_passed_roles`)."""
+        roles = self._registry(service).roles
         roles.append(role_arn)
         if len(roles) > _defaults.MAX_LISTED_PREFIXES:
-            self.acknowledge_wildcards(self.passed_roles(service), REASON_PASSED_ROLES)
+            self._acknowledge_wildcards(self._passed_roles(service), REASON_PASSED_ROLES)
 
-    def acknowledge_wildcards(self, resources: list[str], reason: str) -> None:
+    def _acknowledge_wildcards(self, resources: list[str], reason: str) -> None:
         """Acknowledge AwsSolutions-IAM5 for wildcard ``resources`` of the handler's policy, each
         resource once however many jobs ask."""
         new = [r for r in resources if r not in self._acknowledged]
@@ -294,22 +306,22 @@ class ExportJobProvider(Construct):
             self._acknowledged.update(new)
             acknowledge_iam5(self.handler_role, new, reason)
 
-    def passed_roles(self, service: str) -> list[str]:
+    def _passed_roles(self, service: str) -> list[str]:
         """The user-given roles of ``service``'s jobs; above ``MAX_LISTED_PREFIXES`` distinct ones,
         their common path (or the account's roles), so the handler's policy stays bounded."""
-        unique = sorted(set(self.registry(service).get("roles", [])))
+        unique = sorted(set(self._registry(service).roles))
         if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
             return unique
-        return [common_pattern(unique, cut="/", head=":role/") or self.arn("iam", "role", "*", region="")]
+        return [common_pattern(unique, cut="/", head=":role/") or self._arn("iam", "role", "*", region="")]
 
-    def pass_role_statement(self, service: str, principals: list[str]) -> iam.PolicyStatement:
+    def _pass_role_statement(self, service: str, principals: list[str]) -> iam.PolicyStatement:
         """``iam:PassRole`` on the library's role path and on the service's user-given roles,
         only to ``principals`` (``iam:PassedToService``)."""
-        own_roles = self.arn("iam", "role", f"export-constructs/{Aws.STACK_NAME}/*", region="")
+        own_roles = self._arn("iam", "role", f"export-constructs/{Aws.STACK_NAME}/*", region="")
         acknowledge_iam5(self.handler_role, [own_roles], REASON_ROLE_PATH)
         return iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=lazy_list(lambda: [own_roles, *self.passed_roles(service)]),
+            resources=lazy_list(lambda: [own_roles, *self._passed_roles(service)]),
             conditions={"StringEquals": {"iam:PassedToService": principals}},
         )
 
@@ -325,6 +337,22 @@ def common_pattern(values: list[str], *, cut: str = "", head: str = "") -> str |
     if not common or head not in common:
         return None
     return f"{common}*"
+
+
+@dataclass
+class ServiceLists:
+    """What one service's jobs in a stack add up to, read lazily by its statements."""
+
+    names: list[str] = field(default_factory=list)
+    """Job names given with ``job_name`` (Personalize)."""
+    jobs: list[str] = field(default_factory=list)
+    """``<forecast name or *>/<job name, or '' if derived>`` (Forecast)."""
+    collapsed: list[str] = field(default_factory=list)
+    """Job names already acknowledged on any forecast (Forecast)."""
+    roles: list[str] = field(default_factory=list)
+    """Roles given with ``role``, which the handler passes."""
+    objects: dict[str, list[str]] = field(default_factory=dict)
+    """Per role and destination, the prefixes of the jobs sharing them."""
 
 
 class ListedSources:
@@ -343,7 +371,7 @@ class ListedSources:
         before = len(self._unique)
         self._unique.update(arns)
         if before <= _defaults.MAX_LISTED_PREFIXES < len(self._unique):
-            self._provider.acknowledge_wildcards([self.wildcard], self._reason)
+            self._provider._acknowledge_wildcards([self.wildcard], self._reason)
 
     @property
     def collapsed(self) -> bool:

@@ -55,7 +55,7 @@ class _WriteAccess:
     prefixes: list[str] = field(default_factory=list)
     #: The collapsed prefixes acknowledged so far.
     acknowledged: set[str] = field(default_factory=set)
-    #: What a job writing with this access waits for (see ``grant_service_write``).
+    #: What a job writing with this access waits for (see ``_grant_service_write``).
     wait_for: list[IConstruct] = field(default_factory=list)
 
 
@@ -181,7 +181,7 @@ class ExportDestination(Construct):
         """
         return f"s3://{bucket_name_of(self.bucket)}/{prefix}"
 
-    def shared_role(self, role_id: str, create: Callable[[], iam.IRole]) -> iam.IRole:
+    def _shared_role(self, role_id: str, create: Callable[[], iam.IRole]) -> iam.IRole:
         """The service role ``role_id`` that the jobs writing here share: made by ``create``
         (with this destination as its scope) the first time, the same role after that."""
         role = self._roles.get(role_id)
@@ -207,7 +207,7 @@ class ExportDestination(Construct):
             self.encryption_key.grant(grantee, *_defaults.KMS_READ_ACTIONS)
         return grant
 
-    def grant_service_write(
+    def _grant_service_write(
         self,
         role: iam.IRole,
         *,

@@ -189,7 +189,7 @@ class ForecastExportJob(ExportJobBase):
         warn_shared_prefix(self, self._path, destination, self.prefix)
         Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
 
-        source_arn = self._provider.arn("forecast", "*")
+        source_arn = self._provider._arn("forecast", "*")
         self._write_into(
             destination,
             role=role,
@@ -248,14 +248,14 @@ class ForecastExportJob(ExportJobBase):
         """Create on the listed forecasts; describe, stop, delete and tag on this stack's jobs:
         ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
         provider = self._provider
-        registry = provider.registry(self.ADAPTER)
-        jobs = registry.setdefault("jobs", [])  # "<forecast name or *>/<job name, or '' if derived>"
-        any_forecast = provider.arn("forecast", "forecast", "*")
+        registry = provider._registry(self.ADAPTER)
+        jobs = registry.jobs  # "<forecast name or *>/<job name, or '' if derived>"
+        any_forecast = provider._arn("forecast", "forecast", "*")
 
         derived = f"{provider.job_name_prefix}_*"
 
         def job_arn(forecast_name: str, name: str) -> str:
-            return provider.arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
+            return provider._arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
 
         def job_pairs(pairs: set[str]) -> list[tuple[str, str]]:
             split = sorted(_split(p) for p in pairs)
@@ -274,7 +274,7 @@ class ForecastExportJob(ExportJobBase):
         pair = f"{forecast_name}/{job_name or ''}"
         jobs_before = set(jobs)
         jobs.append(pair)
-        forecasts = provider.sources(self.ADAPTER, any_forecast, REASON_FORECAST_WILDCARD)
+        forecasts = provider._sources(self.ADAPTER, any_forecast, REASON_FORECAST_WILDCARD)
         forecasts.add(forecast_arn)
 
         # Acknowledge the wildcard ARNs this job adds, in the form the policy will hold them: listed
@@ -285,18 +285,18 @@ class ForecastExportJob(ExportJobBase):
                 reason = REASON_JOB_PREFIX if forecast_name != "*" else REASON_JOB_ANY_FORECAST
                 acknowledge_iam5(provider.handler_role, [job_arn(forecast_name, job_name or "")], reason)
             if len(jobs_before) >= limit:
-                acknowledged = registry.setdefault("collapsed", [])
+                acknowledged = registry.collapsed
                 names = sorted({_split(p)[1] for p in (jobs if len(jobs_before) == limit else [pair])})
                 new = [n for n in names if n not in acknowledged]
                 acknowledged.extend(new)
                 acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
 
-        provider.grant_once(
+        provider._grant_once(
             self.ADAPTER,
             lambda: [
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
                 iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecasts.arns)),
-                provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+                provider._pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
             ],
         )
 

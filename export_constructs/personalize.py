@@ -145,7 +145,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         claim_job_name(stack, self.ADAPTER, job_name, self._path)
         warn_shared_prefix(self, self._path, destination, self.prefix)
 
-        source_arn = self._provider.arn("personalize", "*")
+        source_arn = self._provider._arn("personalize", "*")
         self._write_into(
             destination,
             role=role,
@@ -173,9 +173,8 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
     def _grant_handler(self, dataset_arn: str, job_name: str | None) -> None:
         provider = self._provider
-        registry = provider.registry(self.ADAPTER)
-        names_listed = registry.setdefault("names", [])
-        any_dataset = provider.arn("personalize", "dataset", "*")
+        names_listed = provider._registry(self.ADAPTER).names
+        any_dataset = provider._arn("personalize", "dataset", "*")
 
         def names() -> list[str]:
             unique = sorted(set(names_listed))
@@ -186,16 +185,16 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
         def job_arns() -> list[str]:
             return [
-                provider.arn("personalize", "dataset-export-job", n)
+                provider._arn("personalize", "dataset-export-job", n)
                 for n in [f"{provider.job_name_prefix}_*", *names()]
             ]
 
-        datasets = provider.sources(self.ADAPTER, any_dataset, REASON_DATASET_WILDCARD)
+        datasets = provider._sources(self.ADAPTER, any_dataset, REASON_DATASET_WILDCARD)
         datasets.add(dataset_arn)
         if job_name is not None:
             names_listed.append(job_name)
             if len(names_listed) > _defaults.MAX_LISTED_PREFIXES:
-                provider.acknowledge_wildcards(job_arns()[1:], REASON_NAME_WILDCARD)
+                provider._acknowledge_wildcards(job_arns()[1:], REASON_NAME_WILDCARD)
 
         def statements() -> list[iam.PolicyStatement]:
             acknowledge_iam5(provider.handler_role, job_arns()[:1], REASON_JOB_PREFIX)
@@ -206,10 +205,10 @@ class PersonalizeDatasetExportJob(ExportJobBase):
                     resources=lazy_list(lambda: [*job_arns(), *datasets.arns()]),
                 ),
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
-                provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+                provider._pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
             ]
 
-        provider.grant_once(self.ADAPTER, statements)
+        provider._grant_once(self.ADAPTER, statements)
 
 
 def _check_dataset(problems: Problems, dataset_arn: str) -> None:

@@ -219,7 +219,7 @@ class PinpointExportJob(ExportJobBase):
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
         warn_shared_prefix(self, self._path, destination, self.prefix)
 
-        app_arn = self._provider.arn("mobiletargeting", "apps", application_id)
+        app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
         self._write_into(
             destination,
@@ -270,14 +270,14 @@ class PinpointExportJob(ExportJobBase):
 
         def app_arns(app: str) -> list[str]:
             return [
-                provider.arn("mobiletargeting", "apps", name)
+                provider._arn("mobiletargeting", "apps", name)
                 for name in (app, f"{app}/jobs/export", f"{app}/jobs/export/*")
             ]
 
-        any_app = provider.arn("mobiletargeting", "apps", "*")
-        apps = provider.sources(self.ADAPTER, any_app, REASON_ALL_APPS)
+        any_app = provider._arn("mobiletargeting", "apps", "*")
+        apps = provider._sources(self.ADAPTER, any_app, REASON_ALL_APPS)
         apps.add(application_id)
-        provider.acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
+        provider._acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
 
         def resources() -> list[str]:
             if apps.collapsed:
@@ -290,10 +290,10 @@ class PinpointExportJob(ExportJobBase):
                 # (apps/<id>), Pinpoint's guide on apps/<id>/jobs/export: both are listed.
                 # GetExportJob is authorised on apps/<id>/jobs/export/<job id>.
                 iam.PolicyStatement(actions=HANDLER_ACTIONS, resources=lazy_list(resources)),
-                provider.pass_role_statement(self.ADAPTER, PASSED_TO_SERVICES),
+                provider._pass_role_statement(self.ADAPTER, PASSED_TO_SERVICES),
             ]
 
-        provider.grant_once(self.ADAPTER, statements)
+        provider._grant_once(self.ADAPTER, statements)
 
 
 __all__ = ["PinpointExportJob"]

@@ -139,7 +139,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
         warn_shared_prefix(self, self._path, destination, self.prefix)
 
-        source_arn = self._provider.arn("robomaker", "*")
+        source_arn = self._provider._arn("robomaker", "*")
         self._write_into(
             destination,
             role=role,
@@ -186,13 +186,13 @@ class RoboMakerWorldExportJob(ExportJobBase):
 
     def _grant_handler(self, worlds: Sequence[str]) -> None:
         provider = self._provider
-        jobs = provider.arn("robomaker", "world-export-job", "*")
-        any_world = provider.arn("robomaker", "world", "*")
-        listed = provider.sources(self.ADAPTER, any_world, REASON_WORLD_WILDCARD)
+        jobs = provider._arn("robomaker", "world-export-job", "*")
+        any_world = provider._arn("robomaker", "world", "*")
+        listed = provider._sources(self.ADAPTER, any_world, REASON_WORLD_WILDCARD)
         if is_unresolved(worlds):
             # A list token's ARNs are known only at deploy time: allow the account's worlds.
             listed.add(any_world)
-            provider.acknowledge_wildcards([any_world], REASON_WORLD_WILDCARD)
+            provider._acknowledge_wildcards([any_world], REASON_WORLD_WILDCARD)
         else:
             listed.add(*worlds)
 
@@ -201,10 +201,10 @@ class RoboMakerWorldExportJob(ExportJobBase):
             return [
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=[jobs]),
                 iam.PolicyStatement(actions=HANDLER_WORLD_ACTIONS, resources=lazy_list(listed.arns)),
-                provider.pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+                provider._pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
             ]
 
-        provider.grant_once(self.ADAPTER, statements)
+        provider._grant_once(self.ADAPTER, statements)
 
 
 @functools.lru_cache(maxsize=64)
