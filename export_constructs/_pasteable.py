@@ -17,25 +17,19 @@ import json
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk.region_info import RegionInfo
 
 from ._memo import is_unresolved
 
 
 def partition_of(region: str) -> str:
-    """The partition of a Region (``cn-north-1`` -> ``aws-cn``)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    if region.startswith("eu-isoe-"):
-        return "aws-iso-e"
-    if region.startswith("us-isof-"):
-        return "aws-iso-f"
-    return "aws"
+    """The partition of a Region (``cn-north-1`` -> ``aws-cn``), from aws-cdk-lib's Region facts;
+    ``aws`` for a Region they do not know yet."""
+    return RegionInfo.get(region).partition or "aws"
+
+
+def _url_suffix(region: str) -> str:
+    return RegionInfo.get(region).domain_suffix or "amazonaws.com"
 
 
 def _pseudo(stack: Stack) -> dict[str, str]:
@@ -45,9 +39,7 @@ def _pseudo(stack: Stack) -> dict[str, str]:
         "AWS::AccountId": account if not is_unresolved(account) else "<account>",
         "AWS::Region": region if known_region else "<region>",
         "AWS::Partition": partition_of(region) if known_region else "<partition>",
-        "AWS::URLSuffix": ("amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com")
-        if known_region
-        else "<url-suffix>",
+        "AWS::URLSuffix": _url_suffix(region) if known_region else "<url-suffix>",
     }
 
 

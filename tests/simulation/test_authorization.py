@@ -4,11 +4,8 @@ any one of them makes the simulation find a problem)."""
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +14,7 @@ from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
 from export_constructs.testing.authorize import Access, AccountPolicies, Authorizer
 from export_constructs.testing.iam import shared_simulator
 
-from .conftest import copy_assembly
+from .mutations import surviving_removals
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
@@ -141,65 +138,8 @@ def test_iams_grammar_refuses_what_linters_pass(authorizer: Authorizer) -> None:
 # -- every statement the library writes is needed ------------------------------------------------
 
 
-def _documents(template: dict[str, Any]) -> Iterator[tuple[str, str, list[Any]]]:
-    for logical_id, resource in template["Resources"].items():
-        props = resource.get("Properties", {})
-        for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
-            if field in props:
-                yield logical_id, field, props[field]["Statement"]
-
-
-#: Statements whose absence no simulated request can show, each with why.
-NOT_SHOWN = {
-    # CDK's own: X-Ray tracing and Lambda logging happen outside the export APIs.
-    "xray:PutTraceSegments",
-    "logs:CreateLogStream",
-    "logs:CreateLogDelivery",
-    "lambda:InvokeFunction",
-    "lambda:GetFunction",
-    "states:StartExecution",
-    # The bucket policies' TLS-only denials and the log bucket's delivery grant.
-    "s3:*",
-    "s3:PutObject@logging.s3.amazonaws.com",
-    # Key administration by the account (the default key policy statement).
-    "kms:*",
-    # CloudWatch Logs encrypting the provider's log group with its key (no export API involved).
-    "kms:Decrypt@logs",
-}
-
-
-def _statement_key(statement: dict[str, Any]) -> str:
-    actions = statement.get("Action")
-    first = actions[0] if isinstance(actions, list) else actions
-    principal = statement.get("Principal", {})
-    service = principal.get("Service") if isinstance(principal, dict) else None
-    if service == "logging.s3.amazonaws.com":
-        return f"{first}@{service}"
-    if ":logs:" in json.dumps(statement.get("Condition", {})) or '"logs.' in json.dumps(principal):
-        return f"{first}@logs"
-    return str(first)
-
-
 def test_removing_any_statement_the_library_writes_shows_a_problem(sample_assembly: Path, tmp_path: Path) -> None:
     (stack,) = read_assembly(sample_assembly)
-    template_file = next(sample_assembly.glob(f"{stack.name}.template.json"))
-    original = json.loads(template_file.read_text())
-    survivors = []
-    mutated = 0
-    for logical_id, field, statements in list(_documents(original)):
-        for index, statement in enumerate(statements):
-            if _statement_key(statement) in NOT_SHOWN or statement.get("Effect") == "Deny":
-                continue
-            mutated += 1
-            target = copy_assembly(sample_assembly, tmp_path / f"m{mutated}")
-            template = copy.deepcopy(original)
-            kept = template["Resources"][logical_id]["Properties"][field]["Statement"]
-            del kept[index]
-            if not kept:
-                kept.append({"Effect": "Deny", "Action": "none:None", "Resource": "*"})
-            (target / template_file.name).write_text(json.dumps(template))
-            result = simulate(target, authorize=True)
-            if not result.problems and all(s.status == "SUCCESS" for s in result.steps):
-                survivors.append(f"{logical_id}.{field}[{index}]: {json.dumps(statement)[:300]}")
+    mutated, survivors = surviving_removals(sample_assembly, stack.name, tmp_path)
     assert mutated >= 10
     assert survivors == [], "\n".join(survivors)

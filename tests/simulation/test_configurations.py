@@ -9,9 +9,7 @@ authorization, every service, each lifecycle).
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,7 @@ from export_constructs import (
 )
 from export_constructs.testing import Scenario, SimulationResult, simulate
 
-from .conftest import copy_assembly
-from .test_authorization import NOT_SHOWN, _statement_key
+from .mutations import surviving_removals
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -183,34 +180,10 @@ def test_a_failed_job_fails_the_deployment_with_the_services_reason(assemblies: 
 # -- every statement the library writes in a configuration is needed there -----------------------
 
 
-def _library_statements(template: dict[str, Any]) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
-    for logical_id, resource in template["Resources"].items():
-        props = resource.get("Properties", {})
-        for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
-            for index, statement in enumerate(props.get(field, {}).get("Statement", [])):
-                if _statement_key(statement) not in NOT_SHOWN and statement.get("Effect") != "Deny":
-                    yield logical_id, field, index, statement
-
-
 @pytest.mark.parametrize("cell", CELLS)
 def test_removing_any_statement_makes_the_configuration_fail(
     assemblies: tuple[Path, Path], tmp_path: Path, cell: str
 ) -> None:
-    before, _ = assemblies
-    template_file = before / f"{cell}.template.json"
-    original = json.loads(template_file.read_text())
-    survivors, mutated = [], 0
-    for logical_id, field, index, statement in list(_library_statements(original)):
-        mutated += 1
-        target = copy_assembly(before, tmp_path / f"m{mutated}")
-        template = copy.deepcopy(original)
-        kept = template["Resources"][logical_id]["Properties"][field]["Statement"]
-        del kept[index]
-        if not kept:
-            kept.append({"Effect": "Deny", "Action": "none:None", "Resource": "*"})
-        (target / template_file.name).write_text(json.dumps(template))
-        result = simulate(target, stacks=[cell], authorize=True)
-        if not result.problems and all(s.status == "SUCCESS" for s in result.steps):
-            survivors.append(f"{logical_id}.{field}[{index}]: {json.dumps(statement)[:300]}")
+    mutated, survivors = surviving_removals(assemblies[0], cell, tmp_path)
     assert mutated >= 5
     assert survivors == [], "\n".join(survivors)
