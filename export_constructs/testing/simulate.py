@@ -569,7 +569,7 @@ def simulate(
         authorize: evaluate every request the handler sends and every access the services make
             for a job with the IAM evaluator ``@cloud-copilot/iam-simulate`` (a separate Node.js
             process; the npm packages are not part of export_constructs, see
-            :mod:`export_constructs.testing.iam`), against the templates' policies; a denied
+            the ``iam`` module of ``export_constructs.testing``), against the templates' policies; a denied
             request is answered with the service's AccessDenied and listed in ``problems``.
             Default: on when the environment variable ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
         stacks: with a cloud assembly folder, the artifact ids of the stacks to simulate.

@@ -189,7 +189,7 @@ class IamRequest:
 class FakeService:
     """A fake AWS service on 127.0.0.1 (an ephemeral port) for one scenario.
 
-    Subclasses speak one protocol (:class:`~.protocol.BotocoreFake` from botocore's model,
+    Subclasses speak one protocol (``protocol.BotocoreFake`` from botocore's model,
     RoboMaker from the seed documents) and implement the service's operations. Every request
     is checked; what is wrong with one is recorded in :attr:`problems` and answered with the
     service's validation error, so a test can assert that none was found.
@@ -226,7 +226,7 @@ class FakeService:
     """The service's prefix in IAM actions (``personalize``, ``mobiletargeting``...)."""
 
     authorizer: Any = None
-    """An :class:`~export_constructs.testing.authorize.Authorizer` that authorizes every request
+    """An authorizer (``authorize.Authorizer``) that authorizes every request
     and every access the service makes for a job; None: nothing is authorized."""
 
     scenario: Scenario
@@ -366,7 +366,7 @@ class FakeService:
         service_kms_actions: Sequence[str] = (),
     ) -> str:
         """What the service does for a job started now, authorized (see
-        :meth:`~export_constructs.testing.authorize.Authorizer.check_service`): the reason the
+        ``authorize.Authorizer.check_service``): the reason the
         job fails with when IAM denies any of it, else ``""``.
 
         Args:
