@@ -164,9 +164,12 @@ class ExportDestination(Construct):
 
     @functools.cached_property
     def _bucket_logical_id(self) -> str:
+        """The bucket's logical id as the template has it: ``cfn.logical_id`` honours an
+        ``override_logical_id`` (``Stack.get_logical_id`` does not). First read at synth, inside
+        the policies' lazy resource lists, so an override made after the jobs still counts."""
         cfn = self.bucket.node.default_child
         assert isinstance(cfn, s3.CfnBucket)
-        return str(stack_of(self).resolve(stack_of(self).get_logical_id(cfn)))
+        return str(stack_of(self).resolve(cfn.logical_id))
 
     @functools.cached_property
     def _rendered_bucket_arn(self) -> str:
