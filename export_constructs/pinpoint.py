@@ -124,7 +124,7 @@ class PinpointExportJob(ExportJobBase):
             ``destination``; it may put objects under the jobs' prefixes, list the bucket and use
             the destination's key to encrypt (kms:GenerateDataKey, kms:Decrypt).
         timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
-            an ``AWS::CloudFormation::WaitCondition``: see ``ExportJobBase.wait_condition``). A
+            an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`). A
             job that runs longer is stopped where the API allows and fails the deployment.
             Default: 50 minutes.
         wait: whether the stack waits for the job to end. ``False`` completes the resource as
