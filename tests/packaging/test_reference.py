@@ -25,8 +25,7 @@ from tests.packaging.test_docstrings import (
     own_classes,
     public,
 )
-
-apidocs = pytest.importorskip("tools.apidocs", reason="pdoc is in the [test] extra")
+from tools import apidocs  # pdoc is in the [test] extra
 
 ROOT = Path(__file__).resolve().parents[2]
 
