@@ -16,6 +16,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pdoc.doc
 import pytest
 
 from tests.packaging.test_docstrings import (
@@ -37,7 +38,7 @@ def docs_specs() -> list[str]:
 
 
 @functools.cache
-def reference() -> tuple[dict[str, object], dict[str, str]]:
+def reference() -> tuple[dict[str, pdoc.doc.Module], dict[str, str]]:
     modules = apidocs.load(docs_specs())
     return modules, apidocs.render(modules)
 
@@ -122,7 +123,8 @@ def test_every_cross_reference_resolves() -> None:
 def test_a_broken_cross_reference_is_found() -> None:
     """What the build refuses: a role or a ``Class.member`` span naming nothing public."""
     modules = reference()[0]
-    destination = modules["export_constructs"].get("ExportDestination")  # type: ignore[attr-defined]
+    destination = modules["export_constructs"].get("ExportDestination")
+    assert destination is not None
     original = destination.docstring
     destination.docstring = (
         f"{original}\n\nSee ``ExportJobBase.wait_condition``, :meth:`_shared_role` and :class:`ListedSources`; "
@@ -139,7 +141,8 @@ def test_a_broken_cross_reference_is_found() -> None:
 
 def test_make_docs_exits_1_on_a_broken_cross_reference(capsys: pytest.CaptureFixture[str]) -> None:
     modules = reference()[0]
-    destination = modules["export_constructs"].get("ExportDestination")  # type: ignore[attr-defined]
+    destination = modules["export_constructs"].get("ExportDestination")
+    assert destination is not None
     original = destination.docstring
     destination.docstring = f"{original}\n\nSee :meth:`nothing_here`."
     try:
