@@ -43,12 +43,26 @@ PROP_JOB_ID = "JobId"
 PROP_OUTPUT_URI = "OutputUri"
 PROP_WAIT_CONDITION = "WaitCondition"
 REPORT_ID_PREFIX = "report:"
+#: A job whose start the service refused because its concurrency quota is full is queued: its
+#: physical id is ``queued:<job name>`` (no adapter owns it, so its Delete stops nothing) until a
+#: later poll starts it; isComplete then answers the job's id as the PhysicalResourceId, which the
+#: Provider framework (runtime/framework.js) puts in CloudFormation's response in place of this one.
+QUEUED_ID_PREFIX = "queued:"
+#: onEvent's answer for a queued job carries the Create's time (ISO 8601) under this key; the
+#: framework copies onEvent's answer into every isComplete event, so each poll reads it.
+EVENT_QUEUED_AT = "QueuedAt"
+#: Up to this many seconds of random wait before a queued job's start is tried again, so that
+#: jobs of several stacks queued at the same instant do not all ask at once.
+QUEUE_JITTER_SECONDS = 2.0
 
 # Attributes (``Fn::GetAtt``) every export job exposes.
 ATTR_JOB_ARN = "JobArn"
 ATTR_JOB_NAME = "JobName"
 ATTR_STATUS = "Status"
 ATTR_OUTPUT_URI = "OutputUri"
+#: How long the job waited, queued, for a slot of the service's quota (whole seconds, "0" when
+#: it started at once).
+ATTR_QUEUED_SECONDS = "QueuedSeconds"
 
 #: The long-wait signal's data (``wait_condition.attr_data`` for whoever reads it): the attributes
 #: in this order, each behind the separator. The constructs' own attributes come from the result

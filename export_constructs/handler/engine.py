@@ -10,7 +10,9 @@ import hashlib
 import importlib
 import json
 import logging
+import random
 import re
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -51,15 +53,39 @@ def _failed(adapter: ExportJobAdapter, job_id: str, state: JobState) -> JobFaile
     )
 
 
-def _attributes(job_id: str, name: str, output_uri: str, state: JobState) -> dict[str, str]:
+def _attributes(
+    job_id: str, name: str, output_uri: str, state: JobState, queued_seconds: float = 0.0
+) -> dict[str, str]:
     """The resource's ``Data``: the common attributes and the adapter's own."""
     return {
         consts.ATTR_JOB_ARN: job_id,
         consts.ATTR_JOB_NAME: name,
         consts.ATTR_STATUS: state.status,
         consts.ATTR_OUTPUT_URI: output_uri,
+        consts.ATTR_QUEUED_SECONDS: str(max(0, int(queued_seconds))),
         **state.attributes,
     }
+
+
+def queued_id(name: str) -> str:
+    """The physical id of a queued job: ``queued:<job name>``."""
+    return consts.QUEUED_ID_PREFIX + name
+
+
+def is_queued(physical_id: str | None) -> bool:
+    return bool(physical_id) and str(physical_id).startswith(consts.QUEUED_ID_PREFIX)
+
+
+def _queued_at(raw: Mapping[str, Any]) -> datetime | None:
+    """When the queued job's Create was (onEvent's ``QueuedAt``, which the framework carries
+    into every isComplete event), or None."""
+    value = raw.get(consts.EVENT_QUEUED_AT)
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _keeps_given_name(event: ResourceEvent) -> bool:
@@ -138,10 +164,21 @@ class Engine:
         self,
         client_factory: ClientFactory,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._client_factory = client_factory
         self._clock = clock
+        self._sleep = sleep
+        self._jitter = jitter
         self._adapters: dict[str, ExportJobAdapter] = {}
+
+    def use_clock(self, clock: Callable[[], datetime], sleep: Callable[[float], None] | None = None) -> None:
+        """Read time from ``clock`` (and wait with ``sleep``) from now on: the offline
+        simulation (:mod:`export_constructs.testing`) hands its virtual clock in here."""
+        self._clock = clock
+        if sleep is not None:
+            self._sleep = sleep
 
     def _adapter(self, name: str) -> ExportJobAdapter:
         """The adapter ``name``, built once per engine: a warm Lambda container keeps its clients
@@ -179,41 +216,92 @@ class Engine:
             return {"IsComplete": True} if event.request_type == "Delete" else self._report(event)
         if event.request_type == "Delete":
             adapter = self._adapter(event.adapter_name)
-            return {"IsComplete": self._delete_done(event.physical_id or "", adapter)}
+            return {"IsComplete": self._delete_done(self._queued_job(event, adapter), adapter)}
         # ``start`` and ``signal`` modes complete once the job is accepted (its status at start).
-        return self._poll(event, wait=event.mode == consts.MODE_WAIT)
+        return self._poll(event, wait=event.mode == consts.MODE_WAIT, queued_at=_queued_at(raw))
 
     def poll(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """One look at the job: complete with its attributes, not yet, or raise
         :class:`JobFailed` / :class:`DeadlineExceeded` (the job stopped where the API allows).
-        The custom resource's polls and the long-wait tracker's are this same judgement."""
-        return self._poll(ResourceEvent.from_dict(raw))
+        The custom resource's polls and the long-wait tracker's are this same judgement; a
+        queued job's start is tried again first."""
+        return self._poll(ResourceEvent.from_dict(raw), queued_at=_queued_at(raw))
 
-    def _poll(self, event: ResourceEvent, *, wait: bool = True) -> dict[str, Any]:
+    def _poll(self, event: ResourceEvent, *, wait: bool = True, queued_at: datetime | None = None) -> dict[str, Any]:
         """Without ``wait``, a job that has not failed completes as it is."""
         adapter = self._adapter(event.adapter_name)
         job_id = event.physical_id or ""
+        answer: dict[str, Any] = {}
+        if is_queued(job_id):
+            started = self._start_queued(event, adapter, queued_at)
+            if started is None:
+                return {"IsComplete": False}
+            job_id = started
+            answer["PhysicalResourceId"] = job_id  # the framework answers CloudFormation with it
         state = adapter.describe(job_id)
         LOG.info("%s %s: %s", adapter.label, job_id, state.status)
         if state.phase is Phase.FAILED:
             raise _failed(adapter, job_id, state)
         if state.phase is Phase.SUCCEEDED or not wait:
             name = derive_job_name(event, adapter, event.properties)
-            return {"IsComplete": True, "Data": _attributes(job_id, name, adapter.output_uri(event.request), state)}
-        self._check_deadline(event, adapter, job_id, state)
+            waited = 0.0
+            if answer and queued_at is not None:
+                waited = ((state.created_at or self._clock()) - queued_at).total_seconds()
+            uri = adapter.output_uri(event.request)
+            return {**answer, "IsComplete": True, "Data": _attributes(job_id, name, uri, state, waited)}
+        self._check_deadline(event, adapter, job_id, state, since=queued_at if answer else None)
         return {"IsComplete": False}
 
-    # -- lifecycle --------------------------------------------------------------------------
+    def _start_queued(self, event: ResourceEvent, adapter: ExportJobAdapter, queued_at: datetime | None) -> str | None:
+        """Try a queued job's start again (after a random pause of up to
+        ``QUEUE_JITTER_SECONDS``): its id once the service has it, None while the quota is
+        still full; :class:`DeadlineExceeded` once the job's timeout, counted from the Create,
+        has passed while it was queued."""
+        spec = self._spec(event)
+        found = adapter.find(spec)
+        if found is not None:
+            return found
+        self._sleep(self._jitter() * consts.QUEUE_JITTER_SECONDS)
+        refusal = ""
+        try:
+            job_id = adapter.start(spec)
+        except Exception as error:
+            code = adapter.quota_refusal(error)
+            if code is None:
+                raise
+            refusal = f"{code}: {error}"
+        else:
+            LOG.info("%s %s started as %s after waiting in the queue", adapter.label, spec.name, job_id)
+            return job_id
+        since = queued_at or spec.requested_at
+        waited = (spec.requested_at - since).total_seconds()
+        LOG.info("%s %s is still queued after %d s (%s)", adapter.label, spec.name, waited, refusal)
+        if waited >= event.timeout_seconds:
+            raise DeadlineExceeded(
+                shorten(
+                    f"{adapter.label} {spec.name} was still queued at its deadline: the service's quota of "
+                    f"concurrent jobs stayed full for {int(waited)} s (the timeout is {event.timeout_seconds} s, "
+                    f"counted from the Create) and it refused the start with {refusal}. No job was started. "
+                    "Raise the construct's timeout, or run fewer jobs of this service at once."
+                )
+            )
+        return None
 
-    def _start(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
-        name = derive_job_name(event, adapter, event.properties)
-        spec = JobSpec(
-            name=name,
+    def _spec(self, event: ResourceEvent) -> JobSpec:
+        adapter = self._adapter(event.adapter_name)
+        return JobSpec(
+            name=derive_job_name(event, adapter, event.properties),
             request=event.request,
             stack=event.stack_arn,
             requested_at=self._clock(),
             timeout_seconds=event.timeout_seconds,
         )
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _start(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
+        spec = self._spec(event)
+        name = spec.name
         try:
             job_id = adapter.start(spec)
         except JobConflict as conflict:
@@ -223,6 +311,12 @@ class Engine:
                 f"{adapter.label} {name!r} already exists with other parameters ({conflict}); "
                 "choose another job_name, or leave job_name unset to derive one"
             ) from None
+        except Exception as error:
+            code = adapter.quota_refusal(error)
+            if code is None:
+                raise
+            LOG.info("%s %s: the service refused the start (%s: %s); queued", adapter.label, name, code, error)
+            return {"PhysicalResourceId": queued_id(name), consts.EVENT_QUEUED_AT: spec.requested_at.isoformat()}
         if job_id == event.physical_id:
             LOG.info("%s %s is %s, which has these parameters: kept", adapter.label, name, job_id)
         else:
@@ -263,7 +357,7 @@ class Engine:
         derived from the job and the wait handle, so a retried Create starts no second one."""
         if event.mode != consts.MODE_SIGNAL:
             return result
-        tracked = {**raw, "PhysicalResourceId": result["PhysicalResourceId"]}
+        tracked = {**raw, **result}  # the job's id, and when it was queued
         client = self._client_factory("stepfunctions")
         try:
             client.start_execution(
@@ -317,8 +411,20 @@ class Engine:
             and derive_job_name(event, adapter, old) == derive_job_name(event, adapter, event.properties)
         )
 
-    def _delete(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
+    def _queued_job(self, event: ResourceEvent, adapter: ExportJobAdapter) -> str:
+        """A queued physical id's job, if a poll started it before the resource failed (the
+        framework reports no new physical id for a failed poll); else the queued id itself."""
         job_id = event.physical_id or ""
+        if is_queued(job_id):
+            found = adapter.find(self._spec(event))
+            if found is not None:
+                LOG.info("queued %s was started as %s", job_id, found)
+                return found
+            LOG.info("%s %s never started: nothing to stop", adapter.label, job_id)
+        return job_id
+
+    def _delete(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
+        job_id = self._queued_job(event, adapter)
         if adapter.owns(job_id):
             try:
                 state = adapter.describe(job_id)
@@ -334,7 +440,7 @@ class Engine:
                     )
         else:
             LOG.info("physical id %r is not a %s: nothing to delete", job_id, adapter.label)
-        return {"PhysicalResourceId": job_id}
+        return {"PhysicalResourceId": event.physical_id or ""}
 
     def _delete_done(self, job_id: str, adapter: ExportJobAdapter) -> bool:
         if not adapter.owns(job_id):
@@ -353,10 +459,13 @@ class Engine:
         adapter: ExportJobAdapter,
         job_id: str,
         state: JobState,
+        since: datetime | None = None,
     ) -> None:
-        if state.created_at is None:
+        """``since``: when a job that was queued was created (the timeout counts from it)."""
+        start = since or state.created_at
+        if start is None:
             return
-        elapsed = (self._clock() - state.created_at).total_seconds()
+        elapsed = (self._clock() - start).total_seconds()
         timeout = event.timeout_seconds
         if elapsed < timeout:
             return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from .clients import boto3_client
@@ -15,6 +16,12 @@ logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 _ENGINE = Engine(boto3_client)
 _TRACKER = Tracker(_ENGINE)
+
+
+def use_clock(clock: Callable[[], datetime], sleep: Callable[[float], None] | None = None) -> None:
+    """The offline simulation's virtual clock (and sleep) for this function's engine; Lambda
+    never calls it."""
+    _ENGINE.use_clock(clock, sleep)
 
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

@@ -181,6 +181,7 @@ def test_create_poll_success(forecast: tuple[Any, Stubber], clock: Clock) -> Non
             consts.ATTR_JOB_NAME: job_name(),
             consts.ATTR_STATUS: "ACTIVE",
             consts.ATTR_OUTPUT_URI: REQUEST["Destination"]["S3Config"]["Path"],
+            consts.ATTR_QUEUED_SECONDS: "0",
         },
     }
 
@@ -297,9 +298,9 @@ def test_retried_create_refuses_a_different_job_of_the_same_name(
 def test_other_errors_propagate(forecast: tuple[Any, Stubber], clock: Clock) -> None:
     client, stub = forecast
     stub.add_client_error(
-        "create_forecast_export_job", "LimitExceededException", "too many jobs", expected_params=expected_create()
+        "create_forecast_export_job", "InvalidInputException", "bad forecast", expected_params=expected_create()
     )
-    with pytest.raises(Exception, match="too many jobs"):
+    with pytest.raises(Exception, match="bad forecast"):
         engine_for(client, clock).on_event(event())
 
 

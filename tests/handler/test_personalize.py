@@ -116,6 +116,7 @@ def test_create_poll_success(personalize: tuple[Any, Stubber], clock: Clock) -> 
             consts.ATTR_JOB_NAME: job_name(),
             consts.ATTR_STATUS: "ACTIVE",
             consts.ATTR_OUTPUT_URI: REQUEST["jobOutput"]["s3DataDestination"]["path"],
+            consts.ATTR_QUEUED_SECONDS: "0",
         },
     }
 

@@ -151,6 +151,7 @@ def test_create_polls_progress_and_succeeds(pinpoint: tuple[Any, Stubber], clock
         consts.ATTR_JOB_NAME: data[consts.ATTR_JOB_NAME],
         consts.ATTR_STATUS: "COMPLETED",
         consts.ATTR_OUTPUT_URI: REQUEST["ExportJobRequest"]["S3UrlPrefix"],
+        consts.ATTR_QUEUED_SECONDS: "0",
         "PinpointJobId": JOB_ID,
         "TotalPieces": "4",
         "CompletedPieces": "4",

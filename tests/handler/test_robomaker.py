@@ -478,6 +478,7 @@ def test_create_poll_success(fake: FakeRoboMaker, sleeps: list[float], clock: Cl
             consts.ATTR_JOB_NAME: token(),
             consts.ATTR_STATUS: "Completed",
             consts.ATTR_OUTPUT_URI: "s3://exportconstructssample-exportsd637ff99-0123456789ab/robomaker/worlds/",
+            consts.ATTR_QUEUED_SECONDS: "0",
         },
     }
     assert fake.operations == [CREATE, DESCRIBE, DESCRIBE, DESCRIBE] and sleeps == []

@@ -96,6 +96,14 @@ class ExportJobAdapter(abc.ABC):
     job_id_pattern: ClassVar[re.Pattern[str]]
     #: Whether the service has an API to stop a running job (see :meth:`stop`).
     can_stop: ClassVar[bool] = False
+    #: Error codes of :meth:`start` that mean "the account's quota of concurrent jobs is full,
+    #: try later": the engine queues the job and tries the start again at every later poll.
+    #: Each adapter says where its code and quota are documented. Throttling is not one of them
+    #: (botocore retries it).
+    quota_errors: ClassVar[frozenset[str]] = frozenset()
+    #: The documented number of this service's export jobs an account may run at once (None:
+    #: none documented). Informational: the fakes of the simulation enforce it.
+    documented_quota: ClassVar[int | None] = None
 
     def __init__(self, client_factory: ClientFactory) -> None:
         self._client_factory = client_factory
@@ -111,6 +119,17 @@ class ExportJobAdapter(abc.ABC):
         parameters, return its id instead of starting another; raise :class:`JobConflict`
         when it exists with other parameters.
         """
+
+    def quota_refusal(self, error: BaseException) -> str | None:
+        """The code of ``error`` when it is one of :attr:`quota_errors`, else None."""
+        code = error_code(error)
+        return code if code and code in self.quota_errors else None
+
+    def find(self, spec: JobSpec) -> str | None:
+        """The id of the job ``spec.name`` started, when the service knows it (None: not found,
+        or no way to look it up). A queued job's later polls look here before they try the
+        start again, so a job accepted at an earlier poll is not refused as over the quota."""
+        return None
 
     @abc.abstractmethod
     def describe(self, job_id: str) -> JobState:

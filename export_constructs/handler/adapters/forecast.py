@@ -27,6 +27,7 @@ NOT_FOUND = "ResourceNotFoundException"
 ALREADY_EXISTS = "ResourceAlreadyExistsException"
 IN_USE = "ResourceInUseException"
 INVALID_INPUT = "InvalidInputException"
+LIMIT_EXCEEDED = "LimitExceededException"
 
 #: Forecast's own default when a request has no ``Format``.
 DEFAULT_FORMAT = "CSV"
@@ -60,10 +61,24 @@ class Adapter(ExportJobAdapter):
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
     job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
     can_stop = True
+    # botocore's model (forecast 2018-06-26) lists LimitExceededException among
+    # CreateForecastExportJob's errors: "The limit on the number of resources per account has been
+    # exceeded." Forecast documents at most 3 parallel export jobs (../shared/NOTES.md, from the
+    # Forecast quotas page); that a full quota answers this code is the model's word, not seen live.
+    quota_errors = frozenset({LIMIT_EXCEEDED})
+    documented_quota = 3
 
     @property
     def _client(self) -> Any:
         return self._client_factory("forecast")
+
+    def find(self, spec: JobSpec) -> str | None:
+        job_arn = job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
+        try:
+            self._describe_raw(job_arn)
+        except JobNotFound:
+            return None
+        return job_arn
 
     # -- start ------------------------------------------------------------------------------
 

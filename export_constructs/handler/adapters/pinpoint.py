@@ -51,6 +51,11 @@ JOB_ARN = re.compile(
 class Adapter(ExportJobAdapter):
     label = "Pinpoint export job"
     job_id_pattern = JOB_ARN
+    # No quota refusal: botocore's model (pinpoint 2016-12-01) lists no LimitExceededException
+    # for CreateExportJob (only BadRequest, InternalServerError, PayloadTooLarge, Forbidden,
+    # NotFound, MethodNotAllowed and TooManyRequests, the last a throttle botocore retries), and
+    # no concurrency quota for export jobs is recorded in NOTES.md: unconfirmed. A job is never
+    # queued on the service's word (quota_errors stays empty).
 
     @property
     def _client(self) -> Any:
