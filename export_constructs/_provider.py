@@ -239,8 +239,8 @@ class ExportJobProvider(Construct):
         """``ex`` + the first 8 hex digits of this stack's id (unique per deployed stack).
 
         Derived job names start with it, so the handler's policy covers only this stack's jobs.
-        The handler derives the same value from the event's stack id
-        (``ResourceEvent.job_name_prefix``): the jobs' templates do not carry it.
+        The handler derives the same value from the event's stack id: the jobs' templates do
+        not carry it.
         """
         uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
         return Fn.join("", [consts.JOB_NAME_PREFIX_HEAD, Fn.select(0, Fn.split("-", uuid))])

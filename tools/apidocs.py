@@ -18,6 +18,7 @@ exit status 1 with one line per broken cross-reference.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import enum
 import functools
@@ -164,10 +165,12 @@ def public_docs(modules: Mapping[str, pdoc.doc.Module]) -> Iterator[tuple[pdoc.d
 
 @functools.cache
 def _package_class_names() -> frozenset[str]:
+    """Every class name defined in the package's sources (the handler's and the fakes' too)."""
+    root = Path(__file__).resolve().parents[1] / PACKAGE
     names: set[str] = set()
-    for name, module in list(sys.modules.items()):
-        if name == PACKAGE or name.startswith(f"{PACKAGE}."):
-            names.update(n for n, v in vars(module).items() if isinstance(v, type) and v.__module__.startswith(PACKAGE))
+    for source in root.rglob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        names.update(node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef))
     return frozenset(names)
 
 
