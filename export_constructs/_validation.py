@@ -74,22 +74,31 @@ class Problems:
         value: str | None,
         regex: str,
         *,
+        rule: str,
+        example: str,
         full: bool = True,
-        hint: str = "",
         unicode: bool = False,
     ) -> None:
         """``regex`` is the API's pattern, read as AWS reads it (see ``_AS_NEWLINE``); AWS
         patterns are anchored only where they say so, but a value must match as a whole unless
         ``full`` is False. ``unicode``: ``regex`` is written for Python's Unicode-wide ``re`` as it is
-        (the tag patterns)."""
+        (the tag patterns).
+
+        The message gives ``rule`` in words and ``example``, a value that matches, before the
+        pattern itself: ``dataset_arn: must be a Personalize dataset ARN such as arn:aws:...,
+        got 'shop/USERS' (the API's pattern: arn:...)``."""
         if value is None or is_unresolved(value):
             return
         compiled = re.compile(regex) if unicode else re.compile(regex, re.ASCII)
-        subject = value if unicode else value.translate(_AS_NEWLINE)
-        ok = compiled.fullmatch(subject) if full else compiled.match(subject)
-        if not ok:
-            extra = f" ({hint})" if hint else ""
-            self.add(prop, f"must match the pattern {regex}{extra}, got {_short(value)}")
+
+        def matches(subject: str) -> bool:
+            subject = subject if unicode else subject.translate(_AS_NEWLINE)
+            return bool(compiled.fullmatch(subject) if full else compiled.match(subject))
+
+        if not matches(value):
+            assert matches(example), f"the example {example!r} does not match {regex}"
+            shown = example if example.startswith(("arn:", "s3://")) else repr(example)  # a name: quoted
+            self.add(prop, f"must be {rule} such as {shown}, got {_short(value)} (the API's pattern: {regex})")
 
     def one_of(self, prop: str, value: str | None, allowed: Sequence[str]) -> None:
         if value is None or is_unresolved(value):
@@ -118,12 +127,15 @@ class Problems:
         max_count: int,
         key_pattern: str,
         value_pattern: str,
+        characters: str,
         max_key: int = 128,
         max_value: int = 256,
     ) -> None:
         """AWS's common tag rules: count, key 1..max_key, value 0..max_value, the pattern, and
         no ``aws:`` key prefix in any case (reserved for AWS). The patterns are Python's (see
-        ``pattern``'s ``unicode``); the value of a key that is a token is checked all the same."""
+        ``pattern``'s ``unicode``); ``characters`` says in words what they admit (``"letters,
+        digits, spaces and _ . : / = + - @"``). The value of a key that is a token is checked all
+        the same."""
         if tags is None:
             return
         if len(tags) > max_count:
@@ -131,14 +143,28 @@ class Problems:
         for key, value in tags.items():
             if not is_unresolved(key):
                 self.length(f"{prop}[{key!r}] key", key, min_len=1, max_len=max_key)
-                self.pattern(f"{prop}[{key!r}] key", key, key_pattern, unicode=True)
+                self.pattern(
+                    f"{prop}[{key!r}] key",
+                    key,
+                    key_pattern,
+                    rule=f"a tag key of {characters}",
+                    example="team",
+                    unicode=True,
+                )
                 if key.lower().startswith("aws:"):
                     self.add(
                         f"{prop}[{key!r}] key",
                         "must not start with 'aws:' (reserved for AWS, in any case)",
                     )
             self.length(f"{prop}[{key!r}] value", value, max_len=max_value)
-            self.pattern(f"{prop}[{key!r}] value", value, value_pattern, unicode=True)
+            self.pattern(
+                f"{prop}[{key!r}] value",
+                value,
+                value_pattern,
+                rule=f"a tag value of {characters}",
+                example="ml-platform",
+                unicode=True,
+            )
 
 
 def _report(path: str, problems: list[str]) -> str:

@@ -51,6 +51,8 @@ S3_PATH_PATTERN = r"^s3://[a-z0-9].+$"
 MAX_S3_PATH = 4096
 MAX_BUCKET_NAME = 63
 KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
+#: A valid ``forecast_arn``, for the messages.
+EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
 
 #: Forecast's guide asks the role for s3:Get*, s3:List* and s3:PutObject on the bucket: the
 #: destination grants s3:PutObject under the prefix and s3:ListBucket/GetBucketLocation on the
@@ -162,25 +164,53 @@ class ForecastExportJob(ExportJobBase):
         super().__init__(scope, id)
         problems = Problems(self)
         problems.length("forecast_arn", forecast_arn, max_len=MAX_ARN)
-        problems.pattern("forecast_arn", forecast_arn, FORECAST_ARN_CHARS)
-        problems.pattern("forecast_arn", forecast_arn, FORECAST_ARN_PATTERN)
+        problems.pattern(
+            "forecast_arn",
+            forecast_arn,
+            FORECAST_ARN_CHARS,
+            rule="an ARN of letters, digits and - _ . / :",
+            example=EXAMPLE_FORECAST_ARN,
+        )
+        problems.pattern(
+            "forecast_arn", forecast_arn, FORECAST_ARN_PATTERN, rule="a Forecast ARN", example=EXAMPLE_FORECAST_ARN
+        )
         problems.pattern(
             "forecast_arn",
             forecast_arn,
             FORECAST_RESOURCE_PATTERN,
-            hint="a forecast's ARN ends in forecast/<name>",
+            rule="a forecast's ARN, ending in forecast/<name> (a letter, then letters, digits and '_')",
+            example=EXAMPLE_FORECAST_ARN,
         )
         stack = self._stack
         check_source_arn(problems, "forecast_arn", forecast_arn, stack, service="Forecast", what="a forecast")
         problems.length("job_name", job_name, min_len=1, max_len=MAX_JOB_NAME)
-        problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
+        problems.pattern(
+            "job_name",
+            job_name,
+            JOB_NAME_PATTERN,
+            rule="a name of a letter, then letters, digits and '_'",
+            example="demand_export_1",
+        )
         # Export job names are per forecast (the job's ARN holds both names).
         check_job_name(problems, stack, self.ADAPTER, job_name, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
-        problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
+        problems.tags(
+            "tags",
+            tags,
+            max_count=MAX_TAGS,
+            key_pattern=TAG_PATTERN,
+            value_pattern=TAG_PATTERN,
+            characters="letters, digits, spaces and _ . : / = + - @",
+        )
         if role is not None:
             problems.length("role", role.role_arn, max_len=MAX_ARN)
-            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+            problems.pattern(
+                "role",
+                role.role_arn,
+                ROLE_ARN_PATTERN,
+                rule="an IAM role ARN",
+                example="arn:aws:iam::123456789012:role/ForecastExport",
+            )
             check_role_account(problems, role, stack, service="Forecast")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         self._check_destination(problems, destination)
@@ -235,12 +265,19 @@ class ForecastExportJob(ExportJobBase):
                 "destination",
                 path,
                 S3_PATH_PATTERN,
-                hint="Forecast needs a bucket name that starts with a lowercase letter or a digit",
+                rule="an s3:// path whose bucket name starts with a lowercase letter or a digit (Forecast's rule)",
+                example="s3://my-exports/forecast/demand/",
             )
         key = destination.encryption_key
         if key is not None:
             problems.length("destination.encryption_key", key_arn_of(key), max_len=MAX_ARN)
-            problems.pattern("destination.encryption_key", key_arn_of(key), KMS_KEY_ARN_PATTERN)
+            problems.pattern(
+                "destination.encryption_key",
+                key_arn_of(key),
+                KMS_KEY_ARN_PATTERN,
+                rule="a KMS key ARN of the aws partition",
+                example="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            )
 
     # -- grants -----------------------------------------------------------------------------
 

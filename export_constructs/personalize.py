@@ -36,6 +36,8 @@ ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 # the separators \p{Z} (listed: \s would also admit tabs and line breaks), and .:/=+-@.
 TAG_PATTERN = r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
 MAX_TAGS = 200
+#: A valid ``dataset_arn``, for the messages.
+EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256
 
@@ -120,16 +122,29 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         super().__init__(scope, id)
         problems = Problems(self)
         problems.length("dataset_arn", dataset_arn, min_len=1, max_len=256)
-        problems.pattern("dataset_arn", dataset_arn, DATASET_ARN_PATTERN)
+        problems.pattern(
+            "dataset_arn",
+            dataset_arn,
+            DATASET_ARN_PATTERN,
+            rule="a Personalize dataset ARN",
+            example=EXAMPLE_DATASET_ARN,
+        )
         problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
         problems.length("job_name", job_name, min_len=1, max_len=63)
-        problems.pattern("job_name", job_name, JOB_NAME_PATTERN)
+        problems.pattern(
+            "job_name",
+            job_name,
+            JOB_NAME_PATTERN,
+            rule="a name of letters, digits, '-' and '_' that starts with a letter or a digit",
+            example="users-export-1",
+        )
         problems.tags(
             "tags",
             tags,
             max_count=MAX_TAGS,
             key_pattern=TAG_PATTERN,
             value_pattern=TAG_PATTERN,
+            characters="letters, digits, spaces and _ . : / = + - @",
         )
         stack = self._stack
         _check_dataset(problems, dataset_arn)
@@ -137,7 +152,13 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         check_job_name(problems, stack, self.ADAPTER, job_name)
         if role is not None:
             problems.length("role", role.role_arn, max_len=256)
-            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+            problems.pattern(
+                "role",
+                role.role_arn,
+                ROLE_ARN_PATTERN,
+                rule="an IAM role ARN",
+                example="arn:aws:iam::123456789012:role/PersonalizeExport",
+            )
             check_role_account(problems, role, stack, service="Personalize")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         problems.length("prefix", self.prefix, max_len=MAX_PATH - len("s3://") - 63 - 1)

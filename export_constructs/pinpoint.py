@@ -194,12 +194,19 @@ class PinpointExportJob(ExportJobBase):
             "application_id",
             application_id,
             APPLICATION_ID_PATTERN,
-            hint=f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
+            rule=f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
+            example="0123456789abcdef0123456789abcdef",
         )
         problems.length("segment_id", segment_id, min_len=1)
         self._check_segment_version(problems, segment_id, segment_version)
         if role is not None:
-            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN, hint="an IAM role ARN")
+            problems.pattern(
+                "role",
+                role.role_arn,
+                ROLE_ARN_PATTERN,
+                rule="an IAM role ARN",
+                example="arn:aws:iam::123456789012:role/PinpointExport",
+            )
             check_role_account(problems, role, self._stack, service="Pinpoint")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         if not is_unresolved(self.prefix) and self.prefix == "":
@@ -213,7 +220,8 @@ class PinpointExportJob(ExportJobBase):
                 "destination",
                 s3_url_prefix,
                 S3_URL_PREFIX_PATTERN,
-                hint="the S3UrlPrefix built from the destination bucket and prefix",
+                rule="an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
+                example="s3://my-exports/pinpoint/endpoints/",
             )
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)

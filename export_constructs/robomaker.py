@@ -131,9 +131,22 @@ class RoboMakerWorldExportJob(ExportJobBase):
         self._check_partition(problems)
         if role is not None:
             problems.length("role", role.role_arn, max_len=MAX_ROLE_ARN)
-            problems.pattern("role", role.role_arn, ROLE_ARN_PATTERN)
+            problems.pattern(
+                "role",
+                role.role_arn,
+                ROLE_ARN_PATTERN,
+                rule="an IAM role ARN of the aws partition",
+                example="arn:aws:iam::123456789012:role/RoboMakerExport",
+            )
             check_role_account(problems, role, self._stack, service="RoboMaker")
-        problems.tags("tags", tags, max_count=MAX_TAGS, key_pattern=TAG_PATTERN, value_pattern=TAG_PATTERN)
+        problems.tags(
+            "tags",
+            tags,
+            max_count=MAX_TAGS,
+            key_pattern=TAG_PATTERN,
+            value_pattern=TAG_PATTERN,
+            characters="ASCII letters, digits, spaces and _ . - / + = :",
+        )
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
@@ -168,7 +181,13 @@ class RoboMakerWorldExportJob(ExportJobBase):
             return
         for i, world in enumerate(worlds):
             problems.length(f"worlds[{i}]", world, min_len=1, max_len=MAX_WORLD_ARN)
-            problems.pattern(f"worlds[{i}]", world, WORLD_ARN_PATTERN)
+            problems.pattern(
+                f"worlds[{i}]",
+                world,
+                WORLD_ARN_PATTERN,
+                rule="a RoboMaker world ARN",
+                example="arn:aws:robomaker:us-east-1:123456789012:world/sim-1/world-1",
+            )
             check_source_arn(problems, f"worlds[{i}]", world, self._stack, service="RoboMaker", what="a world")
 
     def _check_partition(self, problems: Problems) -> None:
