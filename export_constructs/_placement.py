@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._memo import is_unresolved, path_of, region_of, role_arn_of
+from ._text import wrap
 from ._validation import Problems, _short
 
 SHARED_PREFIX_ID = "export-constructs:shared-prefix"
@@ -150,6 +151,8 @@ def warn_shared_prefix(job: Construct, path: str, destination: Construct, prefix
         return
     Annotations.of(job).add_warning_v2(
         SHARED_PREFIX_ID,
-        f"{path} and {first} both write under the prefix {prefix!r} of {path_of(destination)}: their output "
-        "files mix, and one job's files may replace the other's. Give each job its own prefix.",
+        wrap(
+            f"{path} and {first} both write under the prefix {prefix!r} of {path_of(destination)}: their output "
+            "files mix, and one job's files may replace the other's. Give each job its own prefix."
+        ),
     )

@@ -27,6 +27,7 @@ from ._nag import (
     render,
 )
 from ._pasteable import pasteable, pasteable_json
+from ._text import wrap
 from ._validation import typed_props
 
 
@@ -455,7 +456,7 @@ class ExportDestination(Construct):
             if role is not None:
                 text = text.replace("{role}", str(pasteable(stack, role.role_arn)))
             Annotations.of(self).add_warning_v2(
-                warning_id, f"{text}\n{pasteable_json(stack, statement.to_statement_json())}\n"
+                warning_id, f"{wrap(text)}\n{pasteable_json(stack, statement.to_statement_json())}\n"
             )
         self._pending_warnings = []
 

@@ -19,6 +19,7 @@ from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._placement import check_job_name, check_role_account, check_source_arn, claim_job_name, warn_shared_prefix
+from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
@@ -80,7 +81,7 @@ HANDLER_JOB_ACTIONS = [
 HANDLER_FORECAST_ACTIONS = ["forecast:CreateForecastExportJob"]
 
 LIFECYCLE_ID = "export-constructs:forecast-closed-to-new-customers"
-LIFECYCLE = (
+LIFECYCLE = wrap(
     "Amazon Forecast is no longer available to new customers (since July 2024); existing customers can "
     "keep using it, so this export works only in an account that already uses Forecast. AWS's guidance for "
     "new time-series forecasting work is Amazon SageMaker Canvas "

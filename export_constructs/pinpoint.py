@@ -19,6 +19,7 @@ from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
 from ._placement import check_role_account, warn_shared_prefix
+from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
@@ -54,7 +55,7 @@ HANDLER_ACTIONS = [
 ]
 
 END_OF_SUPPORT_ID = "export-constructs:pinpoint-end-of-support"
-END_OF_SUPPORT = (
+END_OF_SUPPORT = wrap(
     "AWS ended support for Amazon Pinpoint on 2026-10-30: its console and its engagement resources "
     "(endpoints, segments, campaigns, journeys and analytics) are no longer accessible, so this endpoint "
     "export job will likely fail at deployment. AWS's guidance: for endpoints, segments and campaigns, "

@@ -20,6 +20,7 @@ from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, region_of, role_arn_of
 from ._nag import acknowledge_iam5
 from ._placement import check_role_account, check_source_arn, warn_shared_prefix
+from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
@@ -49,7 +50,7 @@ HANDLER_JOB_ACTIONS = [
 HANDLER_WORLD_ACTIONS = ["robomaker:CreateWorldExportJob"]
 
 END_OF_SUPPORT_ID = "export-constructs:robomaker-end-of-support"
-END_OF_SUPPORT = (
+END_OF_SUPPORT = wrap(
     "AWS RoboMaker support ended on 2025-09-10: AWS no longer gives access to the RoboMaker console "
     "or its resources, so this world export job will likely fail at deployment. AWS's guidance is to "
     "run containerized simulations on AWS Batch (multi-container jobs, "

@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from export_constructs._text import plural
 from export_constructs.handler import consts
 
 from .app import NAG_PACKS
@@ -18,16 +19,23 @@ def summarize(outdir: Path) -> str:
         template = json.loads(template_path.read_text())
         resources = template.get("Resources", {})
         size = template_path.stat().st_size
-        lines.append(f"{template_path.name}: {len(resources)} resources, {size:,} bytes")
+        # An export job is its job resource; a long wait's result resource reads the job's attributes.
         jobs = {
             logical_id: r
             for logical_id, r in resources.items()
             if r["Type"].startswith(f"Custom::{consts.RESOURCE_TYPE_PREFIX}")
+            and r.get("Properties", {}).get(consts.PROP_MODE) != consts.MODE_REPORT
         }
+        lines.append(
+            f"{template_path.name}: {plural(len(jobs), 'export job')}, {plural(len(resources), 'resource')}, "
+            f"{size:,} bytes"
+        )
         for logical_id, resource in sorted(jobs.items()):
             service = resource["Type"].removeprefix(f"Custom::{consts.RESOURCE_TYPE_PREFIX}")
             timeout = resource["Properties"].get(consts.PROP_TIMEOUT_SECONDS)
-            lines.append(f"  export job {logical_id}: {service}, timeout {timeout} s")
+            long_wait = resource["Properties"].get(consts.PROP_MODE) == consts.MODE_SIGNAL
+            how = ", on a wait condition" if long_wait else ""
+            lines.append(f"  export job {logical_id}: {service}, timeout {timeout} s{how}")
         counts = Counter(r["Type"] for r in resources.values())
         lines.extend(f"  {count:3d} x {kind}" for kind, count in sorted(counts.items()))
     packs = ", ".join(p.__name__ for p in NAG_PACKS)
@@ -36,7 +44,7 @@ def summarize(outdir: Path) -> str:
     if report.exists():
         for plugin in json.loads(report.read_text()).get("pluginReports", []):
             findings += len(plugin.get("violations", []))
-    verdict = "no unacknowledged findings" if findings == 0 else f"{findings} findings, see {report}"
+    verdict = "no unacknowledged findings" if findings == 0 else f"{plural(findings, 'finding')}, see {report}"
     lines.append(f"cdk-nag ({packs}): {verdict}")
     return "\n".join(lines)
 

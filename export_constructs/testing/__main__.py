@@ -11,7 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .assembly import read_assembly
+from .._text import plural
+from ..handler import consts
+from .assembly import EXPORT_JOB_TYPE, StackTemplate, read_assembly
 from .fakes.base import Scenario
 from .simulate import SimulationResult, _check_services, _scenario_of, simulate
 
@@ -68,13 +70,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     failed = [s for s in result.steps if s.status == "FAILED"]
     print(
-        f"simulated {len(result.steps)} events of {len({s.logical_id for s in result.steps})} export jobs: "
+        f"simulated {plural(len(result.steps), 'event')} of {plural(export_jobs(stacks), 'export job')}: "
         f"{len(result.steps) - len(failed)} succeeded, {len(failed)} failed; "
-        f"{len(result.calls)} API calls, {len(result.problems)} problems in them"
+        f"{plural(len(result.calls), 'API call')}, {plural(len(result.problems), 'problem')} in them"
     )
     verdict = _verdict(result)
     print(verdict)
     return 0 if verdict.startswith("PASSED") else 1
+
+
+def export_jobs(stacks: list[StackTemplate]) -> int:
+    """How many export jobs the stacks hold: their job resources, not the result resources that
+    read a long-waiting job's attributes (nor its wait condition)."""
+    return sum(
+        1
+        for stack in stacks
+        for resource in stack.resources.values()
+        if str(resource.get("Type", "")).startswith(EXPORT_JOB_TYPE)
+        and resource.get("Properties", {}).get(consts.PROP_MODE) != consts.MODE_REPORT
+    )
 
 
 def _verdict(result: SimulationResult) -> str:
@@ -86,11 +100,10 @@ def _verdict(result: SimulationResult) -> str:
         events = "; ".join(
             f"{s.path} {s.request_type} [{s.phase}]: {' '.join(s.reason.split()) or 'no reason'}" for s in failed
         )
-        why.append(f"{len(failed)} event{'s' if len(failed) > 1 else ''} failed: {events}")
+        why.append(f"{plural(len(failed), 'event')} failed: {events}")
     if result.problems:
-        count = len(result.problems)
         why.append(
-            f"the fake services found {count} problem{'s' if count > 1 else ''} in the handler's requests "
+            f"the fake services found {plural(len(result.problems), 'problem')} in the handler's requests "
             "(PROBLEM lines)"
         )
     if not why:

@@ -19,6 +19,7 @@ from export_constructs import (
     PinpointExportJob,
     RoboMakerWorldExportJob,
 )
+from export_constructs._text import WIDTH, plural, wrap
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 DATASET = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
@@ -120,3 +121,50 @@ def test_the_personalize_message_reads_as_the_issue_asks() -> None:
         f"  - dataset_arn: must be a Personalize dataset ARN such as {DATASET}, got 'shop/USERS' "
         r"(the API's pattern: arn:([a-z\d-]+):personalize:.*:.*:.+)"
     )
+
+
+def _messages(stack: cdk.Stack) -> dict[str, str]:
+    """The library's warnings and infos on ``stack``: id -> message (without the ``[ack: ...]`` tail)."""
+    found: dict[str, str] = {}
+    annotations = cdk.assertions.Annotations.from_stack(stack)
+    for entry in [
+        *annotations.find_warning("*", cdk.assertions.Match.any_value()),
+        *annotations.find_info("*", cdk.assertions.Match.any_value()),
+    ]:
+        text = str(entry.entry.data)
+        message, _, ack = text.rpartition(" [ack: ")
+        if ack.startswith("export-constructs:"):
+            found[ack.removesuffix("]")] = message
+    return found
+
+
+def test_lifecycle_and_prefix_warnings_are_wrapped_into_readable_lines() -> None:
+    stack = cdk.Stack(cdk.App(), "M", env=ENV)
+    dest = ExportDestination(stack, "Exports")
+    ForecastExportJob(stack, "Demand", forecast_arn=FORECAST, destination=dest, prefix="shared/")
+    PinpointExportJob(stack, "Endpoints", application_id=APP_ID, destination=dest, prefix="shared/")
+    RoboMakerWorldExportJob(stack, "Worlds", worlds=[WORLD], destination=dest)
+    messages = _messages(stack)
+    assert {
+        "export-constructs:forecast-closed-to-new-customers",
+        "export-constructs:pinpoint-end-of-support",
+        "export-constructs:robomaker-end-of-support",
+        "export-constructs:shared-prefix",
+    } <= set(messages), sorted(messages)
+    for slug, message in messages.items():
+        lines = message.splitlines()
+        assert len(lines) > 1, f"{slug} is one line of {len(message)} characters"
+        too_long = [x for x in lines if len(x) > WIDTH and len(x.split()) > 1]  # a URL alone may be longer
+        assert not too_long, f"{slug}: {too_long}"
+
+
+def test_wrap_keeps_every_word_and_url_whole() -> None:
+    text = "word " * 30 + "https://docs.aws.amazon.com/" + "x" * 100 + " end-of-support"
+    wrapped = wrap(text, 40)
+    assert wrapped.split() == text.split()
+    assert all(len(line) <= 40 or " " not in line for line in wrapped.splitlines())
+
+
+@pytest.mark.parametrize(("count", "expected"), [(0, "0 export jobs"), (1, "1 export job"), (2, "2 export jobs")])
+def test_counts_use_singular_and_plural(count: int, expected: str) -> None:
+    assert plural(count, "export job") == expected
