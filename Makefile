@@ -40,9 +40,17 @@ docs: $(VENV)/.installed ## Generate the API reference from the docstrings into 
 	PDOC_ALLOW_EXEC=1 $(PY) -m tools.apidocs $(DOCS_OUT) $(DOCS_MODULES)
 	@echo "API reference: $(DOCS_OUT)/index.html"
 
-dist: $(VENV)/.installed ## Build the wheel and the sdist into dist/
+# The wheel and sdist need neither the test venv nor the package's dependencies: a venv with only
+# `build`, which builds in an isolated environment of its own (setuptools, as pyproject.toml asks).
+BUILD_VENV := .venv-build
+dist: $(BUILD_VENV)/.installed ## Build the wheel and the sdist into dist/ (isolated: no test venv needed)
 	rm -rf dist
-	$(PY) -m build --outdir dist .
+	$(BUILD_VENV)/bin/python -m build --outdir dist .
+
+$(BUILD_VENV)/.installed:
+	test -x $(BUILD_VENV)/bin/python || $(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet 'build>=1.2'
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -62,4 +70,4 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache $(DOCS_OUT) dist build
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache $(DOCS_OUT) dist build
