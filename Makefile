@@ -48,26 +48,30 @@ dist: $(BUILD_VENV)/.installed ## Build the wheel and the sdist into dist/ (isol
 	$(BUILD_VENV)/bin/python -m build --outdir dist .
 
 $(BUILD_VENV)/.installed:
-	test -x $(BUILD_VENV)/bin/python || $(PYTHON) -m venv $(BUILD_VENV)
-	$(BUILD_VENV)/bin/python -m pip install --quiet 'build>=1.2'
-	touch $@
+	@test -x $(BUILD_VENV)/bin/python || { echo "$(BUILD_VENV): creating a virtual environment for build"; $(PYTHON) -m venv $(BUILD_VENV); }
+	@$(PIP_STEP) "$(BUILD_VENV): installing build" $(BUILD_VENV)/bin/python 'build>=1.2'
+	@touch $@
+
+# Set-up steps print one line each (tools/pip_step.py: what is installed, how far pip got, the end).
+PIP_STEP := $(PYTHON) tools/pip_step.py
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	@test -x $(PY) || { echo "$(VENV): creating a virtual environment ($$($(PYTHON) --version))"; $(PYTHON) -m venv $(VENV); }
+	@$(PIP_STEP) "$(VENV): upgrading pip" $(PY) --upgrade pip
+	@$(PIP_STEP) "$(VENV): installing export_constructs (editable) with its [test] extra: aws-cdk-lib, boto3, cdk-nag, cfn-lint, mypy, pdoc, pytest... (~770 MB; about 2 minutes the first time)" $(PY) -e '.[test]'
+	@touch $@
 
 $(CHECKOV_VENV)/.installed: Makefile
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
-	touch $@
+	@test -x $(CHECKOV_VENV)/bin/python || { echo "$(CHECKOV_VENV): creating a virtual environment for checkov"; $(PYTHON) -m venv $(CHECKOV_VENV); }
+	@$(PIP_STEP) "$(CHECKOV_VENV): upgrading pip" $(CHECKOV_VENV)/bin/python --upgrade pip
+	@$(PIP_STEP) "$(CHECKOV_VENV): installing checkov $(CHECKOV_VERSION) (a venv of its own: it pins boto3 1.35)" $(CHECKOV_VENV)/bin/python 'checkov==$(CHECKOV_VERSION)'
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "node_modules: installing the pinned CDK CLI (aws-cdk 2.x) and iam-simulate with npm ci, on Node.js $$(node --version) (supported: 22 and 24; 20 works, its end-of-life banner silenced here)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache $(DOCS_OUT) dist build
