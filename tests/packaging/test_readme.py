@@ -79,3 +79,13 @@ def test_the_simulation_example_runs() -> None:
     exec(compile(block("from export_constructs.testing import"), str(README), "exec"), namespace)
     _, stack = build_app(cdk.App(), nag=False)
     namespace["test_exports_fail_cleanly"](stack)
+
+
+def test_the_node_versions_it_names_are_jsii_s_and_the_makefile_silences_20() -> None:
+    """jsii supports Node.js ^22 and ^24; on 20 it prints an end-of-life banner unless
+    ``JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20``, which the Makefile exports."""
+    text = " ".join(README.read_text().split())
+    assert "Node.js 22 and 24 are supported" in text
+    assert "Node.js 20 still works" in text and "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20" in text
+    makefile = (README.parent / "Makefile").read_text()
+    assert "export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20" in makefile
