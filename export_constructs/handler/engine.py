@@ -232,13 +232,15 @@ class Engine:
         adapter = self._adapter(event.adapter_name)
         job_id = event.physical_id or ""
         answer: dict[str, Any] = {}
+        state: JobState | None = None
         if is_queued(job_id):
             started = self._start_queued(event, adapter, queued_at)
             if started is None:
                 return {"IsComplete": False}
-            job_id = started
+            job_id, state = started
             answer["PhysicalResourceId"] = job_id  # the framework answers CloudFormation with it
-        state = adapter.describe(job_id)
+        if state is None:
+            state = adapter.describe(job_id)
         LOG.info("%s %s: %s", adapter.label, job_id, state.status)
         if state.phase is Phase.FAILED:
             raise _failed(adapter, job_id, state)
@@ -252,11 +254,13 @@ class Engine:
         self._check_deadline(event, adapter, job_id, state, since=queued_at if answer else None)
         return {"IsComplete": False}
 
-    def _start_queued(self, event: ResourceEvent, adapter: ExportJobAdapter, queued_at: datetime | None) -> str | None:
+    def _start_queued(
+        self, event: ResourceEvent, adapter: ExportJobAdapter, queued_at: datetime | None
+    ) -> tuple[str, JobState | None] | None:
         """Try a queued job's start again (after a random pause of up to
-        ``QUEUE_JITTER_SECONDS``): its id once the service has it, None while the quota is
-        still full; :class:`DeadlineExceeded` once the job's timeout, counted from the Create,
-        has passed while it was queued."""
+        ``QUEUE_JITTER_SECONDS``): its id (and state, if the lookup saw it) once the service
+        has it, None while the quota is still full; :class:`DeadlineExceeded` once the job's
+        timeout, counted from the Create, has passed while it was queued."""
         spec = self._spec(event)
         found = adapter.find(spec)
         if found is not None:
@@ -272,7 +276,7 @@ class Engine:
             refusal = f"{code}: {error}"
         else:
             LOG.info("%s %s started as %s after waiting in the queue", adapter.label, spec.name, job_id)
-            return job_id
+            return job_id, None
         since = queued_at or spec.requested_at
         waited = (spec.requested_at - since).total_seconds()
         LOG.info("%s %s is still queued after %d s (%s)", adapter.label, spec.name, waited, refusal)
@@ -418,8 +422,8 @@ class Engine:
         if is_queued(job_id):
             found = adapter.find(self._spec(event))
             if found is not None:
-                LOG.info("queued %s was started as %s", job_id, found)
-                return found
+                LOG.info("queued %s was started as %s", job_id, found[0])
+                return found[0]
             LOG.info("%s %s never started: nothing to stop", adapter.label, job_id)
         return job_id
 

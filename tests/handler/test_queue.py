@@ -96,8 +96,7 @@ def test_once_started_a_queued_job_completes_with_its_id_and_how_long_it_waited(
     polled = queued(clock, client, stub)
     polled[consts.EVENT_QUEUED_AT] = (CREATED - timedelta(seconds=420)).isoformat()  # 7 minutes in the queue
     clock.now = CREATED + timedelta(seconds=600)
-    describe(stub, "ACTIVE")  # found: a poll before this one started it; no second create
-    describe(stub, "ACTIVE")
+    describe(stub, "ACTIVE")  # found (a poll before this one started it): no create, no second describe
     answer = engine_for(client, clock).is_complete(polled)
     assert answer["IsComplete"] is True
     assert answer["PhysicalResourceId"] == job_arn()  # replaces queued:<name> (framework.js)
@@ -132,7 +131,6 @@ def test_the_timeout_of_a_job_that_was_queued_counts_from_the_create(
     polled = queued(clock, client, stub)
     # The job was created 10 s ago, after waiting in the queue until the timeout was nearly up.
     clock.now = CREATED + timedelta(seconds=TIMEOUT)
-    describe(stub, "CREATE_IN_PROGRESS")
     stub.add_response(
         "describe_forecast_export_job",
         {**_described("CREATE_IN_PROGRESS"), "CreationTime": clock.now - timedelta(seconds=10)},

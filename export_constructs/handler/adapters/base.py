@@ -125,10 +125,11 @@ class ExportJobAdapter(abc.ABC):
         code = error_code(error)
         return code if code and code in self.quota_errors else None
 
-    def find(self, spec: JobSpec) -> str | None:
-        """The id of the job ``spec.name`` started, when the service knows it (None: not found,
-        or no way to look it up). A queued job's later polls look here before they try the
-        start again, so a job accepted at an earlier poll is not refused as over the quota."""
+    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
+        """The id and state of the job ``spec.name`` started, when the service knows it (None:
+        not found, or no way to look it up). A queued job's later polls look here before they
+        try the start again, so a job accepted at an earlier poll is not refused as over the
+        quota, and is observed with this one request."""
         return None
 
     @abc.abstractmethod

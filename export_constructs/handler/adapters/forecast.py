@@ -72,13 +72,12 @@ class Adapter(ExportJobAdapter):
     def _client(self) -> Any:
         return self._client_factory("forecast")
 
-    def find(self, spec: JobSpec) -> str | None:
+    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
         job_arn = job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
         try:
-            self._describe_raw(job_arn)
+            return job_arn, self.describe(job_arn)
         except JobNotFound:
             return None
-        return job_arn
 
     # -- start ------------------------------------------------------------------------------
 

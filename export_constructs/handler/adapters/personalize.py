@@ -32,13 +32,12 @@ class Adapter(ExportJobAdapter):
     # unconfirmed, so no quota is assumed (documented_quota None) and the refusal only queues.
     quota_errors = frozenset({"LimitExceededException"})
 
-    def find(self, spec: JobSpec) -> str | None:
+    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
         job_arn = self._job_arn(spec)
         try:
-            self._describe_raw(job_arn)
+            return job_arn, self.describe(job_arn)
         except JobNotFound:
             return None
-        return job_arn
 
     @staticmethod
     def _job_arn(spec: JobSpec) -> str:
