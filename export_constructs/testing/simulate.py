@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib
+import inspect
 import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -68,7 +69,8 @@ class Step:
     phase: str
     """``deploy``, ``update``, ``cleanup``, ``rollback`` or ``delete``."""
     status: str
-    """``SUCCESS`` or ``FAILED``."""
+    """``SUCCESS`` or ``FAILED``; ``CANCELLED`` for a Create CloudFormation cancelled because a
+    resource created alongside it failed (it is rolled back like the others)."""
     physical_id: str | None
     """The physical id the resource has after the event (None if a Create failed early)."""
     reason: str = ""
@@ -199,6 +201,14 @@ class _Function:
             self._modules = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
             sys.modules.update(saved)
 
+    def use_clock(self, now: Callable[[], Any]) -> None:
+        """Hand the function the virtual clock (the handler's ``entry.use_clock``), and a sleep
+        that does not wait, where it takes one."""
+        with self._installed():
+            hook = getattr(sys.modules[self._module_name], "use_clock", None)
+            if callable(hook):
+                hook(now, lambda _seconds: None)
+
     def __call__(self, event: Mapping[str, Any]) -> Any:
         payload = json.loads(json.dumps(event))  # Lambda's JSON round trip, both ways
         with self._installed():
@@ -242,6 +252,8 @@ class _Stack:
         self.authorizer: Authorizer | None = None
         self._interpreter = Interpreter(self._invoke_arn)
         self.retry_create = retry_create
+        #: The step of each resource's latest event, while it runs (for a cancellation).
+        self.in_flight: dict[str, Step] = {}
 
     # -- the long-wait path ------------------------------------------------------------------
 
@@ -318,6 +330,7 @@ class _Stack:
                 self.authorizer.sessions[token] = str(role)
                 environment["AWS_SESSION_TOKEN"] = token
             self._functions[spec.logical_id] = _Function(spec, environment)
+            self._functions[spec.logical_id].use_clock(self.clock.now)
         return self._functions[spec.logical_id]
 
     def properties(self, job: JobResource) -> dict[str, Any]:
@@ -335,8 +348,85 @@ class _Stack:
         old_properties: dict[str, Any] | None = None,
     ) -> Step:
         """One event through the framework: onEvent, then isComplete polls on the waiter."""
+        events = self.events(
+            job, request_type, phase, properties=properties, physical_id=physical_id, old_properties=old_properties
+        )
+        while True:
+            try:
+                wait = next(events)
+            except StopIteration as done:
+                step: Step = done.value
+                return step
+            self.clock.advance(wait)
+
+    def independent(self, job: JobResource) -> bool:
+        """Whether CloudFormation would create ``job`` alongside its neighbours: a job resource
+        that waits in its custom resource (no long wait, no result resource), depends on nothing
+        (``DependsOn``) and refers to no other job resource."""
+        if job.properties.get("Mode", "wait") not in ("wait", "start"):
+            return False
+        depends = self.stack.resources.get(job.logical_id, {}).get("DependsOn", [])
+        depends = {depends} if isinstance(depends, str) else set(depends)
+        others = {other.logical_id for other in self.jobs if other is not job}
+        waits = {k for k, r in self.stack.resources.items() if r["Type"] == "AWS::CloudFormation::WaitCondition"}
+        if depends & (others | waits):
+            return False
+        text = json.dumps(job.properties)
+        return not any(f'"{other}"' in text for other in others)
+
+    def run_together(
+        self, jobs: Sequence[tuple[JobResource, dict[str, Any]]], request_type: str, phase: str
+    ) -> list[Step]:
+        """The events of independent resources in parallel, as CloudFormation sends them: each
+        resource's polls at its own waiter's interval, on the one virtual clock; the resources
+        due at the same instant are polled in template order. Once one fails, the others still in
+        progress are cancelled, as CloudFormation cancels them (their steps are ``CANCELLED``;
+        the physical id onEvent gave, if it ran, is kept so that the rollback deletes its job: an
+        assumption, as CloudFormation never received it). Returns the steps in template order."""
+        runs = [self.events(job, request_type, phase, properties=props) for job, props in jobs]
+        due = [self.clock.elapsed] * len(runs)
+        steps: list[Step | None] = [None] * len(runs)
+        while any(step is None for step in steps):
+            earliest = min(d for d, step in zip(due, steps, strict=True) if step is None)
+            if earliest > self.clock.elapsed:
+                self.clock.advance(earliest - self.clock.elapsed)
+            for index, events in enumerate(runs):
+                if steps[index] is not None:
+                    continue
+                if any(step is not None and step.status == "FAILED" for step in steps):
+                    steps[index] = self._cancel(jobs[index][0], events, request_type, phase)
+                elif due[index] <= self.clock.elapsed + 1e-9:
+                    try:
+                        due[index] = self.clock.elapsed + next(events)
+                    except StopIteration as done:
+                        steps[index] = done.value
+        return [step for step in steps if step is not None]
+
+    def _cancel(self, job: JobResource, events: Generator[float, None, Step], request_type: str, phase: str) -> Step:
+        """Cancel a resource's event in progress (or not yet begun): its step, ``CANCELLED``."""
+        begun = inspect.getgeneratorstate(events) != inspect.GEN_CREATED
+        events.close()
+        step = self.in_flight[job.logical_id] if begun else None
+        if step is None:
+            self.log(f"{job.path} ({job.service}) {request_type}")
+            step = Step(job.logical_id, job.path, job.service, request_type, phase, "FAILED", None)
+        step.status, step.reason = "CANCELLED", "Resource creation cancelled"
+        return self._finish(step)
+
+    def events(
+        self,
+        job: JobResource,
+        request_type: str,
+        phase: str,
+        *,
+        properties: dict[str, Any],
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> Generator[float, None, Step]:
+        """:meth:`run` as a generator: yields the seconds until its next poll, returns the step."""
         self.log(f"{job.path} ({job.service}) {request_type}{f' [{phase}]' if phase != 'deploy' else ''}")
         step = Step(job.logical_id, job.path, job.service, request_type, phase, "FAILED", physical_id)
+        self.in_flight[job.logical_id] = step
         request: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": properties["ServiceToken"],
@@ -390,6 +480,8 @@ class _Stack:
             if answer.get("IsComplete"):
                 step.status = "SUCCESS"
                 step.data = {**(event.get("Data") or {}), **(answer.get("Data") or {})}
+                if answer.get("PhysicalResourceId") and request_type != "Delete":
+                    step.physical_id = str(answer["PhysicalResourceId"])  # framework.js: isComplete's id wins
                 break
             if answer.get("Data"):
                 step.reason = '"Data" is not allowed if "IsComplete" is "False"'
@@ -397,7 +489,7 @@ class _Stack:
             if attempt == job.provider.max_attempts:
                 step.reason = "Operation timed out"
                 break
-            self.clock.advance(job.provider.interval_seconds)
+            yield float(job.provider.interval_seconds)
         step.simulated_seconds = self.clock.elapsed - started
         return self._finish(step)
 
@@ -409,7 +501,7 @@ class _Stack:
             attributes = ", ".join(f"{k}={v}" for k, v in sorted(step.data.items()))
             self.log(f"  -> SUCCESS{took}{': ' + attributes if attributes else ''}")
         else:
-            self.log(f"  -> FAILED{took}: {step.reason}")
+            self.log(f"  -> {step.status}{took}: {step.reason}")
         return step
 
 
@@ -534,6 +626,7 @@ def simulate(
     before_delete: Callable[[Mapping[str, FakeService]], None] | None = None,
     authorize: bool | None = None,
     stacks: Collection[str] | None = None,
+    busy_seconds: float = 600.0,
 ) -> SimulationResult:
     """Deploy (and optionally update and delete) a stack's export jobs against fake services.
 
@@ -574,6 +667,8 @@ def simulate(
             Default: on when the environment variable ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
         stacks: with a cloud assembly folder, the artifact ids of the stacks to simulate.
             Default: every stack of the assembly.
+        busy_seconds: with :attr:`Scenario.BUSY`, how long (virtual seconds from the start)
+            jobs of another stack fill the service's concurrency quota. Default: 600.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
@@ -622,7 +717,12 @@ def simulate(
         scenarios = _scenarios(scenario, services)
         for service in services:
             fake = fake_class(service)(
-                scenario=scenarios[service], clock=clock, region=region, account=account, log=emit
+                scenario=scenarios[service],
+                clock=clock,
+                region=region,
+                account=account,
+                log=emit,
+                busy_seconds=busy_seconds,
             )
             fakes[service] = cleanup.enter_context(fake)
         authorizer = _authorizer(authorize, runs)
@@ -736,12 +836,30 @@ def _lifecycle(
             steps.append(run.run(job, "Delete", "rollback", properties=props, physical_id=physical))
             del live[logical_id]
 
-    for job in run.jobs:
-        props = run.properties(job)
-        step = run.run(job, "Create", "deploy", properties=props)
-        if step.physical_id is not None:
-            live[job.logical_id] = (job, step.physical_id, props)
-        if _created(run, step, "deploy", steps).status == "FAILED":
+    # CloudFormation creates independent resources in parallel: consecutive independent jobs
+    # run together on the virtual clock (a failure among them is rolled back once all have ended).
+    index = 0
+    while index < len(run.jobs):
+        group = [run.jobs[index]]
+        while group[-1] is not run.jobs[-1] and run.independent(group[0]):
+            following = run.jobs[index + len(group)]
+            if not run.independent(following):
+                break
+            group.append(following)
+        index += len(group)
+        batch = [(job, run.properties(job)) for job in group]
+        if len(batch) > 1:
+            created = run.run_together(batch, "Create", "deploy")
+        else:
+            created = [run.run(batch[0][0], "Create", "deploy", properties=batch[0][1])]
+        failed = False
+        for (job, props), step in zip(batch, created, strict=True):
+            if step.physical_id is not None:
+                live[job.logical_id] = (job, step.physical_id, props)
+            failed = _created(run, step, "deploy", steps).status == "FAILED" or failed
+            if failed and len(batch) == 1:
+                break
+        if failed:
             rollback()
             return steps
     if target is not None:

@@ -39,6 +39,10 @@ class Scenario(enum.StrEnum):
     """The first request of each operation on each job gets an HTTP 5xx, then all succeed."""
     ACCESS_DENIED = "access-denied"
     """Starting a job is refused with an access-denied error."""
+    BUSY = "busy"
+    """Jobs of another stack fill the service's concurrency quota (where it has one) for the
+    first ``busy_seconds`` of virtual time: every start until then is refused with the service's
+    quota error; then jobs succeed."""
 
 
 FAILURE_REASON = "Simulated failure: the export could not write to the destination (AccessDenied on s3:PutObject)."
@@ -47,16 +51,23 @@ FAILURE_REASON = "Simulated failure: the export could not write to the destinati
 
 class VirtualClock:
     """Simulated time: the simulation advances it between polls (by the waiter's interval)
-    instead of sleeping. Timestamps the fakes report are shifted into the real past by the
-    virtual time that has passed, so the handler's own deadline check, which reads the real
-    clock, sees the simulated age of a job."""
+    instead of sleeping. The fakes report virtual instants as real timestamps counted from the
+    clock's making (:meth:`as_real`), and the simulation hands the handler :meth:`now`, so the
+    handler's deadlines and queue waits see simulated time."""
 
     elapsed: float
     """Simulated seconds since the clock was made."""
+    origin: datetime
+    """The real time the clock was made: virtual instant 0 as a timestamp."""
 
     def __init__(self) -> None:
         self.elapsed = 0.0
+        self.origin = datetime.now(UTC)
         self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current virtual instant as a real timestamp."""
+        return self.as_real(self.elapsed)
 
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of simulated time pass."""
@@ -68,8 +79,8 @@ class VirtualClock:
         return self.elapsed
 
     def as_real(self, stamp: float) -> datetime:
-        """A stored virtual instant as a real timestamp (``now - virtual age``)."""
-        return datetime.now(UTC) - timedelta(seconds=self.elapsed - stamp)
+        """A stored virtual instant as a real timestamp (the clock's making + ``stamp``)."""
+        return self.origin + timedelta(seconds=stamp)
 
 
 class ServiceError(Exception):
@@ -204,6 +215,8 @@ class FakeService:
         account: the account id in the ARNs and errors the service returns. Default:
             ``"123456789012"``.
         log: called with a line for each job's change of status. Default: silent.
+        busy_seconds: with :attr:`Scenario.BUSY`, how long (virtual seconds from the clock's
+            start) another stack's jobs fill :attr:`concurrency_quota`. Default: 600.
     """
 
     name: ClassVar[str]
@@ -224,6 +237,13 @@ class FakeService:
     """The answer about a job that does not exist: (HTTP status, error code)."""
     iam_prefix: ClassVar[str] = ""
     """The service's prefix in IAM actions (``personalize``, ``mobiletargeting``...)."""
+    concurrency_quota: ClassVar[int | None] = None
+    """How many of the service's jobs one account may run at once (None: none enforced); every
+    start beyond it, whichever stack asks, is refused with :attr:`quota_error`."""
+    quota_error: ClassVar[tuple[int, str, str]] = (400, "LimitExceededException", "too many jobs")
+    """The answer to a start beyond the quota: (HTTP status, error code, message)."""
+    running_statuses: ClassVar[frozenset[str]] = frozenset()
+    """The statuses of a job that holds a slot of :attr:`concurrency_quota`."""
 
     authorizer: Any = None
     """An authorizer (``authorize.Authorizer``) that authorizes every request
@@ -239,6 +259,8 @@ class FakeService:
     """The account id in the ARNs and errors the service returns."""
     log: Log
     """Called with a line for each job's change of status."""
+    busy_seconds: float
+    """With :attr:`Scenario.BUSY`, how long another stack's jobs fill the quota (the argument)."""
     jobs: dict[str, Job]
     """The jobs the service has started, by id (or name)."""
     calls: list[Call]
@@ -255,8 +277,10 @@ class FakeService:
         region: str = "us-east-1",
         account: str = "123456789012",
         log: Log | None = None,
+        busy_seconds: float = 600.0,
     ) -> None:
         self.scenario = Scenario(scenario)
+        self.busy_seconds = busy_seconds
         self.clock = clock or VirtualClock()
         self.region = region
         self.account = account
@@ -408,6 +432,24 @@ class FakeService:
                 self.problems += problems
                 return self.error_answer(ServiceError("InvalidSignatureException", "; ".join(problems), 403))
             return self.dispatch(method, path, headers, raw)
+
+    def check_quota(self) -> None:
+        """Refuse a start as the service does when the account's quota of concurrent jobs is
+        full: this account's running jobs, and with :attr:`Scenario.BUSY` another stack's, which
+        hold every slot for the first ``busy_seconds``.
+
+        Raises:
+            ServiceError: :attr:`quota_error`.
+        """
+        quota = self.concurrency_quota
+        if quota is None:
+            return
+        running = sum(1 for job in self.jobs.values() if job.status in self.running_statuses)
+        if self.scenario is Scenario.BUSY and self.clock.elapsed < self.busy_seconds:
+            running += quota
+        if running >= quota:
+            status, code, message = self.quota_error
+            raise ServiceError(code, message, status)
 
     def fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> ServiceError | None:
         """The scenario's injected error for this request, if any: a burst on the first request

@@ -25,6 +25,11 @@ class Fake(BotocoreFake):
     validation_error = (400, "InvalidInputException")
     iam_prefix = "forecast"
     principal = "forecast.amazonaws.com"
+    # Forecast documents at most 3 parallel export jobs (NOTES.md); botocore's model lists
+    # LimitExceededException for CreateForecastExportJob. The message is made up.
+    concurrency_quota = 3
+    quota_error = (400, "LimitExceededException", "You have reached the limit of 3 concurrent forecast export jobs")
+    running_statuses = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING"})
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         if operation == "CreateForecastExportJob":
@@ -57,6 +62,8 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "Destination.S3Config.RoleArn", params["Destination"]["S3Config"]["RoleArn"])
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"A forecast export job named {arn} already exists")
+        # Whether Forecast checks the name before the quota is not documented: the name first here.
+        self.check_quota()
         s3 = params["Destination"]["S3Config"]
         # Forecast's guide has its role read back what it writes (s3:GetObject) besides PutObject.
         denied = self.authorize_job(
