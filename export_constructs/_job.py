@@ -84,6 +84,13 @@ class ExportJobBase(Construct):
         return self._attribute(consts.ATTR_OUTPUT_URI)
 
     @functools.cached_property
+    def queued_seconds(self) -> str:
+        """How long the job waited for a slot of the service's concurrency quota before it
+        started, in whole seconds (``"0"`` when it started at once; on the long-wait path always
+        ``"0"``, as its result resource does not know the wait)."""
+        return self._attribute(consts.ATTR_QUEUED_SECONDS)
+
+    @functools.cached_property
     def _stack(self) -> Stack:
         """The job's stack, looked up through its parent (which its siblings share)."""
         return stack_of(self._scope)
