@@ -358,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     fixed = first.wall - empty.wall
     per_job_ms = (hundred.wall - first.wall) / 99 * 1000
     check(f"handler asset <= 50 KB zipped ({kb(zipped)})", zipped <= MAX_ASSET_BYTES)
+    from . import deploy
+
+    deploy_lines, deploy_ok = deploy.table(log)
+    check("deploy: N jobs over a quota of Q complete within ceil(N/Q) x D plus two query intervals", deploy_ok)
 
     lines += [
         "",
@@ -379,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Timed runs: {args.runs} per configuration after one warm-up, rounds interleaved; "
         "wall = the whole `python -m bench.synth_one` process (jsii start-up included).",
     ]
+    lines += ["", *deploy_lines]
     report = "\n".join(lines)
     print(report)
     if args.markdown:
