@@ -36,6 +36,9 @@ class ExportJobBase(Construct):
     ADAPTER: ClassVar[str]
     """The service's name, which picks the handler's adapter and names the resource type:
     ``"Personalize"`` -> ``handler/adapters/personalize.py``, ``Custom::ExportJob-Personalize``."""
+    MAX_CONCURRENT: ClassVar[int | None] = None
+    """The service's documented quota of concurrent export jobs per account (None: none
+    documented): the default of the provider's ``max_concurrent`` for this service."""
 
     role: iam.IRole
     """The role the service assumes to write the output: the ``role`` prop, or the role the
@@ -291,6 +294,7 @@ class ExportJobBase(Construct):
                 },
             )
             self._report.add_resource_dependency(condition)
+        provider._queue_behind(self.ADAPTER, self.MAX_CONCURRENT, resource, self._report or resource)
         return resource
 
     def _custom_resource(self, id: str, properties: Mapping[str, Any]) -> CfnResource:

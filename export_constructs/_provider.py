@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, Fn, IgnoreMode, Stack
+from aws_cdk import ArnFormat, Aws, CfnResource, Fn, IgnoreMode, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -22,6 +22,7 @@ from . import _defaults
 from ._lazy import lazy_list
 from ._memo import is_unresolved, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
+from ._validation import typed_props
 from .handler import consts
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -63,6 +64,14 @@ class ExportJobProvider(Construct):
     Args:
         scope: the stack (the provider belongs to the whole stack).
         id: construct id: :attr:`ID`, the id :meth:`of` looks the provider up by.
+        max_concurrent: per service (``"Forecast"``...), at most how many of the stack's jobs
+            of that service run at once; ``None`` for no limit. The others wait in
+            CloudFormation, without calling the service: job *k* depends on job *k - n* of its
+            service (on its result resource for a long wait), so the stack's jobs run in *n*
+            lanes. Jobs of other stacks share the account's quota: when they fill it, the
+            service's refusal still queues this stack's jobs (see "Limits and long waits").
+            Default: each service's documented quota (Forecast 3; none documented for the
+            others).
     """
 
     ID = "ExportJobProvider"
@@ -98,9 +107,17 @@ class ExportJobProvider(Construct):
         _PROVIDERS[stack] = provider
         return provider
 
-    def __init__(self, scope: Construct, id: str) -> None:
+    @typed_props
+    def __init__(self, scope: Construct, id: str, *, max_concurrent: Mapping[str, int | None] | None = None) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
+        self._max_concurrent = dict(max_concurrent or {})
+        for service, limit in self._max_concurrent.items():
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+                raise ValueError(
+                    f"{self.node.path}: max_concurrent[{service!r}] is {limit!r}: give a whole number >= 1 or None"
+                )
+        self._lanes: dict[str, list[CfnResource]] = {}
         self._granted: set[str] = set()
         self._registries: dict[str, ServiceLists] = {}
         self._source_lists: dict[tuple[str, str], ListedSources] = {}
@@ -266,6 +283,15 @@ class ExportJobProvider(Construct):
                 service=service, resource=resource, resource_name=resource_name, region=region
             )
         return known
+
+    def _queue_behind(self, service: str, default: int | None, resource: CfnResource, end: CfnResource) -> None:
+        """Make the job ``resource`` wait for the job ``max_concurrent`` places before it in its
+        service's lane (``end``: the resource that completes when a job has ended)."""
+        limit = self._max_concurrent[service] if service in self._max_concurrent else default
+        ends = self._lanes.setdefault(service, [])
+        if limit is not None and len(ends) >= limit:
+            resource.add_dependency(ends[-limit])
+        ends.append(end)
 
     def _registry(self, service: str) -> ServiceLists:
         """``service``'s lists (job names, roles, prefixes) its statements read lazily at synth,

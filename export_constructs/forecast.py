@@ -144,6 +144,7 @@ class ForecastExportJob(ExportJobBase):
     """
 
     ADAPTER = "Forecast"
+    MAX_CONCURRENT = 3  # Forecast documents at most 3 parallel export jobs (handler/adapters/forecast.py)
 
     @typed_props
     def __init__(

@@ -81,6 +81,8 @@ class Step:
     """How often ``is_complete`` was called (or a wait condition checked)."""
     simulated_seconds: float = 0.0
     """The simulated time the event took."""
+    started_at: float = 0.0
+    """The simulated time the event began, in seconds since the simulation's start."""
     retried_ids: list[str] = field(default_factory=list)
     """With ``retry_create``: the physical ids the first and the retried onEvent returned."""
 
@@ -359,20 +361,24 @@ class _Stack:
                 return step
             self.clock.advance(wait)
 
-    def independent(self, job: JobResource) -> bool:
-        """Whether CloudFormation would create ``job`` alongside its neighbours: a job resource
-        that waits in its custom resource (no long wait, no result resource), depends on nothing
-        (``DependsOn``) and refers to no other job resource."""
-        if job.properties.get("Mode", "wait") not in ("wait", "start"):
-            return False
+    def job_dependencies(self, job: JobResource) -> set[str]:
+        """The other job resources and wait conditions ``job`` depends on (``DependsOn``) or
+        refers to."""
         depends = self.stack.resources.get(job.logical_id, {}).get("DependsOn", [])
         depends = {depends} if isinstance(depends, str) else set(depends)
         others = {other.logical_id for other in self.jobs if other is not job}
         waits = {k for k, r in self.stack.resources.items() if r["Type"] == "AWS::CloudFormation::WaitCondition"}
-        if depends & (others | waits):
-            return False
         text = json.dumps(job.properties)
-        return not any(f'"{other}"' in text for other in others)
+        return (depends & (others | waits)) | {other for other in others if f'"{other}"' in text}
+
+    def independent(self, job: JobResource, earlier: Collection[str] = ()) -> bool:
+        """Whether CloudFormation would create ``job`` alongside its neighbours: a job resource
+        that waits in its custom resource (no long wait, no result resource) and depends on no
+        other job resource or wait condition than those in ``earlier`` (created alongside it,
+        before it: it starts once they have)."""
+        if job.properties.get("Mode", "wait") not in ("wait", "start"):
+            return False
+        return self.job_dependencies(job) <= set(earlier)
 
     def run_together(
         self, jobs: Sequence[tuple[JobResource, dict[str, Any]]], request_type: str, phase: str
@@ -386,15 +392,29 @@ class _Stack:
         runs = [self.events(job, request_type, phase, properties=props) for job, props in jobs]
         due = [self.clock.elapsed] * len(runs)
         steps: list[Step | None] = [None] * len(runs)
+        position = {job.logical_id: index for index, (job, _) in enumerate(jobs)}
+        after = [[position[d] for d in self.job_dependencies(job) if d in position] for job, _ in jobs]
+
+        def ready(index: int) -> bool:  # every resource it depends on has been created
+            return all(steps[d] is not None for d in after[index])
+
         while any(step is None for step in steps):
-            earliest = min(d for d, step in zip(due, steps, strict=True) if step is None)
+            earliest = min(d for i, (d, step) in enumerate(zip(due, steps, strict=True)) if step is None and ready(i))
             if earliest > self.clock.elapsed:
                 self.clock.advance(earliest - self.clock.elapsed)
             for index, events in enumerate(runs):
                 if steps[index] is not None:
                     continue
-                if any(step is not None and step.status == "FAILED" for step in steps):
+                if any(step is not None and step.status != "SUCCESS" for step in steps):
                     steps[index] = self._cancel(jobs[index][0], events, request_type, phase)
+                elif not ready(index):
+                    continue
+                elif inspect.getgeneratorstate(events) == inspect.GEN_CREATED:
+                    due[index] = self.clock.elapsed
+                    try:
+                        due[index] = self.clock.elapsed + next(events)
+                    except StopIteration as done:
+                        steps[index] = done.value
                 elif due[index] <= self.clock.elapsed + 1e-9:
                     try:
                         due[index] = self.clock.elapsed + next(events)
@@ -427,6 +447,7 @@ class _Stack:
         self.log(f"{job.path} ({job.service}) {request_type}{f' [{phase}]' if phase != 'deploy' else ''}")
         step = Step(job.logical_id, job.path, job.service, request_type, phase, "FAILED", physical_id)
         self.in_flight[job.logical_id] = step
+        step.started_at = self.clock.elapsed
         request: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": properties["ServiceToken"],
@@ -843,7 +864,7 @@ def _lifecycle(
         group = [run.jobs[index]]
         while group[-1] is not run.jobs[-1] and run.independent(group[0]):
             following = run.jobs[index + len(group)]
-            if not run.independent(following):
+            if not run.independent(following, {job.logical_id for job in group}):
                 break
             group.append(following)
         index += len(group)

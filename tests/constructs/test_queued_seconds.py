@@ -1,10 +1,12 @@
-"""``queued_seconds``: how long a job waited for a slot of its service's quota (issue 15)."""
+"""``queued_seconds`` and the provider's ``max_concurrent`` lanes (issue 15)."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
 
-from export_constructs import ExportDestination, ForecastExportJob
+from export_constructs import ExportDestination, ExportJobProvider, ForecastExportJob
 
 
 def test_queued_seconds_is_the_resources_queued_seconds_attribute() -> None:
@@ -14,3 +16,37 @@ def test_queued_seconds_is_the_resources_queued_seconds_attribute() -> None:
     resource = job.node.default_child
     assert isinstance(resource, cdk.CfnResource)
     assert stack.resolve(job.queued_seconds) == {"Fn::GetAtt": [stack.resolve(resource.logical_id), "QueuedSeconds"]}
+
+
+def _forecast_jobs(stack: cdk.Stack, count: int) -> list[ForecastExportJob]:
+    forecast = f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:forecast/demand"
+    destination = ExportDestination(stack, "Exports")
+    return [ForecastExportJob(stack, f"D{n}", destination=destination, forecast_arn=forecast) for n in range(count)]
+
+
+def _job_dependencies(stack: cdk.Stack, jobs: list[ForecastExportJob]) -> list[list[int]]:
+    """For each job, the indexes of the jobs its resource depends on."""
+    template = Template.from_stack(stack).to_json()["Resources"]
+    ids = [stack.resolve(job.node.default_child.logical_id) for job in jobs]  # type: ignore[union-attr]
+    return [sorted(ids.index(d) for d in template[i].get("DependsOn", []) if d in ids) for i in ids]
+
+
+def test_the_provider_runs_a_services_jobs_in_lanes_of_its_quota_by_default() -> None:
+    stack = cdk.Stack(cdk.App(), "Lanes")
+    jobs = _forecast_jobs(stack, 7)
+    assert _job_dependencies(stack, jobs) == [[], [], [], [0], [1], [2], [3]]
+
+
+def test_max_concurrent_none_runs_them_all_at_once_and_a_number_sets_the_lanes() -> None:
+    unlimited = cdk.Stack(cdk.App(), "Unlimited")
+    ExportJobProvider(unlimited, ExportJobProvider.ID, max_concurrent={"Forecast": None})
+    assert _job_dependencies(unlimited, jobs := _forecast_jobs(unlimited, 4)) == [[]] * len(jobs)
+    one = cdk.Stack(cdk.App(), "One")
+    ExportJobProvider(one, ExportJobProvider.ID, max_concurrent={"Forecast": 1})
+    assert _job_dependencies(one, _forecast_jobs(one, 3)) == [[], [0], [1]]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
+def test_max_concurrent_must_be_a_whole_number_of_at_least_one(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"max_concurrent"):  # PropTypeError is a ValueError too
+        ExportJobProvider(cdk.Stack(cdk.App(), "Bad"), ExportJobProvider.ID, max_concurrent={"Forecast": bad})  # type: ignore[dict-item]
