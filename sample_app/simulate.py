@@ -30,6 +30,8 @@ def main() -> int:
         )
         return 0
     print("No AWS credentials: simulating the sample app's export jobs against local fake services.")
+    # make synth installs the IAM evaluator (npm ci): every request is authorized as well.
+    os.environ.setdefault("EXPORT_CONSTRUCTS_AUTHORIZE", "1")
     from export_constructs.testing.__main__ import main as simulate_main
 
     return simulate_main([assembly])

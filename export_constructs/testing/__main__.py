@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(result.steps) - len(failed)} succeeded, {len(failed)} failed; "
         f"{plural(len(result.calls), 'API call')}, {plural(len(result.problems), 'problem')} in them"
     )
+    if result.authorization:
+        print(f"authorization (iam-simulate): {result.authorization}")
     verdict = _verdict(result)
     print(verdict)
     return 0 if verdict.startswith("PASSED") else 1

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .._text import plural
 from .assembly import (
     JobResource,
     Pseudo,
@@ -517,7 +518,7 @@ class _Stack:
     def _finish(self, step: Step) -> Step:
         if step.status == "SUCCESS" and step.physical_id and step.request_type != "Delete":
             self.resolver.created[step.logical_id] = (step.physical_id, step.data)
-        took = f" after {step.polls} polls ({int(step.simulated_seconds)} s simulated)" if step.polls else ""
+        took = f" after {plural(step.polls, 'poll')} ({int(step.simulated_seconds)} s simulated)" if step.polls else ""
         if step.status == "SUCCESS":
             attributes = ", ".join(f"{k}={v}" for k, v in sorted(step.data.items()))
             self.log(f"  -> SUCCESS{took}{': ' + attributes if attributes else ''}")

@@ -162,3 +162,15 @@ def test_simulate_without_a_cloud_assembly_says_to_synthesize_first(tmp_path: Pa
     message = f"{assembly}: no cloud assembly here ({why}); run `cdk synth` first"
     with pytest.raises(FileNotFoundError, match=f"^{re.escape(message)}$"):
         simulate(assembly)
+
+
+def test_an_authorized_run_says_how_many_requests_iam_evaluated(
+    sample_assembly: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main([str(sample_assembly)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (line,) = [x for x in lines if x.startswith("authorization (iam-simulate): ")]
+    assert int(line.split(": ", 1)[1].split()[0]) > 0 and " 0 denied" in line
+    monkeypatch.setenv("EXPORT_CONSTRUCTS_AUTHORIZE", "0")
+    assert main([str(sample_assembly)]) == 0
+    assert "authorization (iam-simulate)" not in capsys.readouterr().out
