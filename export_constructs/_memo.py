@@ -19,6 +19,7 @@ from aws_cdk import Duration, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk.region_info import RegionInfo
 from constructs import IConstruct
 
 K = TypeVar("K")
@@ -104,6 +105,13 @@ def path_of(scope: IConstruct) -> str:
 def region_of(stack: Stack) -> str:
     """``stack.region``: fixed when the stack is made."""
     return stack.region
+
+
+@functools.lru_cache(maxsize=64)
+def partition_of(region: str) -> str | None:
+    """The partition of a concrete Region (``cn-north-1`` -> ``aws-cn``) from aws-cdk-lib's Region
+    facts; None for a Region they do not know."""
+    return RegionInfo.get(region).partition
 
 
 @_weak_memo

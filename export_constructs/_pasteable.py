@@ -19,13 +19,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk.region_info import RegionInfo
 
-from ._memo import is_unresolved
-
-
-def partition_of(region: str) -> str:
-    """The partition of a Region (``cn-north-1`` -> ``aws-cn``), from aws-cdk-lib's Region facts;
-    ``aws`` for a Region they do not know yet."""
-    return RegionInfo.get(region).partition or "aws"
+from ._memo import is_unresolved, partition_of
 
 
 def _url_suffix(region: str) -> str:
@@ -38,7 +32,7 @@ def _pseudo(stack: Stack) -> dict[str, str]:
     return {
         "AWS::AccountId": account if not is_unresolved(account) else "<account>",
         "AWS::Region": region if known_region else "<region>",
-        "AWS::Partition": partition_of(region) if known_region else "<partition>",
+        "AWS::Partition": (partition_of(region) or "aws") if known_region else "<partition>",
         "AWS::URLSuffix": _url_suffix(region) if known_region else "<url-suffix>",
     }
 

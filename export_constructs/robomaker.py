@@ -5,19 +5,17 @@ AWS ended support for RoboMaker on 2025-09-10; the construct warns about it at s
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_iam as iam
-from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import bucket_name_of, is_unresolved, region_of, role_arn_of
+from ._memo import bucket_name_of, is_unresolved, partition_of, region_of, role_arn_of
 from ._nag import acknowledge_iam5
 from ._placement import check_role_account, check_source_arn, warn_shared_prefix
 from ._text import wrap
@@ -195,7 +193,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         region = region_of(self._stack)
         if is_unresolved(region):
             return
-        partition = _partition_of(region)
+        partition = partition_of(region)
         if partition is not None and partition != PARTITION:
             problems.add(
                 "region",
@@ -225,11 +223,6 @@ class RoboMakerWorldExportJob(ExportJobBase):
             ]
 
         provider._grant_once(self.ADAPTER, statements)
-
-
-@functools.lru_cache(maxsize=64)
-def _partition_of(region: str) -> str | None:
-    return RegionInfo.get(region).partition
 
 
 __all__ = ["RoboMakerWorldExportJob"]

@@ -296,9 +296,11 @@ class Authorizer:
         """What could not be evaluated offline (the trust policy of an imported role)."""
         self.sessions: dict[str, str] = {}
         """Session tokens handed to functions -> their role ARNs."""
+        self.load(policies)
 
     def load(self, policies: AccountPolicies) -> None:
-        """Evaluate with ``policies`` from now on (an update's), after linting them."""
+        """Evaluate with ``policies`` from now on (the deployment's, then an update's), after
+        linting them: what IAM would refuse in them is a problem."""
         self.policies = policies
         for problem in policies.check_grammar(self.simulator):
             if f"IAM would refuse the policy: {problem}" not in self.problems:

@@ -410,13 +410,9 @@ class _Stack:
                     steps[index] = self._cancel(jobs[index][0], events, request_type, phase)
                 elif not ready(index):
                     continue
-                elif inspect.getgeneratorstate(events) == inspect.GEN_CREATED:
-                    due[index] = self.clock.elapsed
-                    try:
-                        due[index] = self.clock.elapsed + next(events)
-                    except StopIteration as done:
-                        steps[index] = done.value
-                elif due[index] <= self.clock.elapsed + 1e-9:
+                elif (
+                    inspect.getgeneratorstate(events) == inspect.GEN_CREATED or due[index] <= self.clock.elapsed + 1e-9
+                ):
                     try:
                         due[index] = self.clock.elapsed + next(events)
                     except StopIteration as done:
@@ -786,9 +782,7 @@ def _authorizer(authorize: bool | None, runs: Sequence[_Stack]) -> Authorizer | 
     from .iam import shared_simulator
 
     policies = _policies(runs)
-    authorizer = Authorizer(shared_simulator(), policies)
-    authorizer.load(policies)
-    return authorizer
+    return Authorizer(shared_simulator(), policies)
 
 
 def _created(stack: _Stack, step: Step, phase: str, steps: list[Step], known: Container[str] = ()) -> Step:

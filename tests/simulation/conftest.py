@@ -3,14 +3,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
-from export_constructs.testing import Scenario, SimulationResult, simulate
+from export_constructs.testing import FakeService, Scenario, SimulationResult, fake_class, simulate
+from export_constructs.testing.fakes.base import ACCESS_KEY, SECRET_KEY
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -111,3 +114,51 @@ def change_request(service: str) -> Callable[[dict[str, Any]], None]:
             request["tags"] = {**request.get("tags", {}), "rev": "2"}
 
     return change
+
+
+# -- fake services driven directly, by boto3 clients ----------------------------------------------
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fakes' credentials, and nothing of the machine's AWS configuration."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def started(service: str, **kwargs: Any) -> Iterator[FakeService]:
+    """The fake of ``service`` (``kwargs``: its scenario, region, account...), serving."""
+    with fake_class(service)(**kwargs) as fake:
+        yield fake
+
+
+@pytest.fixture
+def personalize(aws_env: None) -> Iterator[FakeService]:
+    yield from started("Personalize")
+
+
+@pytest.fixture
+def forecast(aws_env: None) -> Iterator[FakeService]:
+    yield from started("Forecast")
+
+
+@pytest.fixture
+def pinpoint(aws_env: None) -> Iterator[FakeService]:
+    yield from started("Pinpoint")
+
+
+@pytest.fixture
+def robomaker(aws_env: None) -> Iterator[FakeService]:
+    yield from started("RoboMaker")
+
+
+def client(service: str, fake: FakeService, **config: Any) -> Any:
+    """A boto3 client of ``service`` on ``fake``, in its Region, without retries."""
+    return boto3.session.Session().client(
+        service,
+        region_name=fake.region,
+        endpoint_url=fake.url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+    )

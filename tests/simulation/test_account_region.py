@@ -15,15 +15,12 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import aws_cdk as cdk
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -36,6 +33,8 @@ from export_constructs import (
 )
 from export_constructs.testing import FakeService, Scenario, fake_class, simulate
 from export_constructs.testing.fakes.base import ACCESS_KEY, SECRET_KEY
+
+from .conftest import client
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 OTHER_ACCOUNT, OTHER_REGION = "210987654321", "eu-west-1"
@@ -58,48 +57,6 @@ def elsewhere(arn: str) -> list[str]:
 
 
 # -- the fakes, driven directly ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def started(service: str, region: str = REGION, **kwargs: Any) -> Iterator[FakeService]:
-    with fake_class(service)(region=region, account=ACCOUNT, **kwargs) as fake:
-        yield fake
-
-
-@pytest.fixture
-def personalize(aws_env: None) -> Iterator[FakeService]:
-    yield from started("Personalize")
-
-
-@pytest.fixture
-def forecast(aws_env: None) -> Iterator[FakeService]:
-    yield from started("Forecast")
-
-
-@pytest.fixture
-def pinpoint(aws_env: None) -> Iterator[FakeService]:
-    yield from started("Pinpoint")
-
-
-@pytest.fixture
-def robomaker(aws_env: None) -> Iterator[FakeService]:
-    yield from started("RoboMaker")
-
-
-def client(service: str, fake: FakeService) -> Any:
-    return boto3.session.Session().client(
-        service,
-        region_name=fake.region,
-        endpoint_url=fake.url,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
 
 
 def refusal(call: Any, **params: Any) -> tuple[int, str, str]:

@@ -5,50 +5,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from export_constructs.testing import FakeService, Scenario, fake_class
-from export_constructs.testing.fakes.base import ACCESS_KEY, SECRET_KEY
+from export_constructs.testing import FakeService
 
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def started(service: str, scenario: Scenario = Scenario.SUCCESS) -> Iterator[FakeService]:
-    fake = fake_class(service)(scenario=scenario)
-    with fake:
-        yield fake
-
-
-@pytest.fixture
-def personalize(aws_env: None) -> Iterator[FakeService]:
-    yield from started("Personalize")
-
-
-@pytest.fixture
-def pinpoint(aws_env: None) -> Iterator[FakeService]:
-    yield from started("Pinpoint")
-
-
-def client(service: str, fake: FakeService, **config: Any) -> Any:
-    return boto3.session.Session().client(
-        service,
-        region_name="us-east-1",
-        endpoint_url=fake.url,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
-    )
-
+from .conftest import client
 
 DATASET_EXPORT = {
     "jobName": "ex00000000_Users_0123456789ab",

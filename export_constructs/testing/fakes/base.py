@@ -465,7 +465,7 @@ class FakeService:
             status, code = self.access_denied
             return ServiceError(
                 code,
-                f"User: arn:{_partition_of(self.region)}:sts::{self.account}:assumed-role/"
+                f"User: arn:{self.partition}:sts::{self.account}:assumed-role/"
                 "ExportJobProvider-HandlerRole/OnEvent is not "
                 f"authorized to perform: {self.signing_name}:{operation} (simulated)",
                 status,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .arns import partition_of, refuse_foreign_role, refuse_foreign_source
+from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, IamRequest, ServiceError
 from .protocol import BotocoreFake
 
@@ -52,7 +52,7 @@ class Fake(BotocoreFake):
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
         arn = (
-            f"arn:{partition_of(self.region)}:forecast:{self.region}:{self.account}:forecast-export-job/"
+            f"arn:{self.partition}:forecast:{self.region}:{self.account}:forecast-export-job/"
             f"{forecast_name}/{params['ForecastExportJobName']}"
         )
         if fault := self.fault("CreateForecastExportJob", arn, starts_job=True):

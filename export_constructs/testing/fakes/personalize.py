@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .arns import arn_fields, partition_of, refuse_foreign_role, refuse_foreign_source
+from .arns import arn_fields, refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, IamRequest, ServiceError
 from .protocol import BotocoreFake
 
@@ -35,7 +35,7 @@ class Fake(BotocoreFake):
         return IamRequest({"datasetExportJob": params["datasetExportJobArn"]})
 
     def op_CreateDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        where = f"{partition_of(self.region)}:personalize:{self.region}:{self.account}"
+        where = f"{self.partition}:personalize:{self.region}:{self.account}"
         arn = f"arn:{where}:dataset-export-job/{params['jobName']}"
         if fault := self.fault("CreateDatasetExportJob", arn, starts_job=True):
             raise fault

@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any
 
-from .arns import partition_of, refuse_foreign_role, refuse_foreign_source
+from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, Answer, FakeService, IamRequest, ServiceError
 
 CREATE, DESCRIBE, CANCEL = "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"
@@ -151,7 +151,7 @@ class Fake(FakeService):
                     "The request uses the same client token as a previous, but non-identical request.",
                 )
         else:
-            where = f"{partition_of(self.region)}:robomaker:{self.region}:{self.account}"
+            where = f"{self.partition}:robomaker:{self.region}:{self.account}"
             arn = f"arn:{where}:world-export-job/{uuid.uuid4().hex[:24]}"
             output = body["outputLocation"]
             denied = self.authorize_job(
