@@ -276,7 +276,16 @@ def _describe(hint: Any) -> str:
 
 
 def _plural(hint: Any) -> str:
-    return "strings" if hint is str else f"{getattr(hint, '__name__', hint)}s"
+    """``hint`` as the items of a mapping or list: ``strings``, ``ints (each may be None)``."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        named = " or ".join(_plural(arg) for arg in args if arg is not type(None))
+        return f"{named} (each may be None)" if type(None) in args else named
+    if hint is str:
+        return "strings"
+    if hint is int:
+        return "ints"
+    return f"{getattr(hint, '__name__', hint)}s"
 
 
 def _short(value: object) -> str:

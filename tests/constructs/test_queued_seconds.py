@@ -50,3 +50,9 @@ def test_max_concurrent_none_runs_them_all_at_once_and_a_number_sets_the_lanes()
 def test_max_concurrent_must_be_a_whole_number_of_at_least_one(bad: object) -> None:
     with pytest.raises(ValueError, match=r"max_concurrent"):  # PropTypeError is a ValueError too
         ExportJobProvider(cdk.Stack(cdk.App(), "Bad"), ExportJobProvider.ID, max_concurrent={"Forecast": bad})  # type: ignore[dict-item]
+
+
+def test_a_max_concurrent_of_the_wrong_type_names_the_type_in_words() -> None:
+    with pytest.raises(ValueError) as raised:
+        ExportJobProvider(cdk.Stack(cdk.App(), "Bad"), ExportJobProvider.ID, max_concurrent={"Forecast": "3"})  # type: ignore[dict-item]
+    assert "must be a mapping of strings to ints (each may be None) or None, got dict" in str(raised.value)
