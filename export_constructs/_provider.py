@@ -9,14 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, CfnResource, Fn, IgnoreMode, Stack
+import jsii
+from aws_cdk import Annotations, ArnFormat, Aspects, Aws, CfnResource, Fn, IAspect, IgnoreMode, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
@@ -49,6 +50,10 @@ REASON_PASSED_ROLES = (
 _PROVIDERS: weakref.WeakKeyDictionary[Stack, ExportJobProvider] = weakref.WeakKeyDictionary()
 
 
+#: The warning for a ``max_concurrent`` name no job of the stack has.
+LANES_WARNING_ID = "export-constructs:max-concurrent-unknown-service"
+
+
 class ExportJobProvider(Construct):
     """The Lambda-backed provider every export job in a stack shares.
 
@@ -70,8 +75,9 @@ class ExportJobProvider(Construct):
             service (on its result resource for a long wait), so the stack's jobs run in *n*
             lanes. Jobs of other stacks share the account's quota: when they fill it, the
             service's refusal still queues this stack's jobs (see "Limits and long waits").
-            Default: each service's documented quota (Forecast 3; none documented for the
-            others).
+            A name no job of the stack has (``"forecast"`` for ``"Forecast"``) sets no lane
+            and gets a warning at synth. Default: each service's documented quota (Forecast
+            3; none documented for the others).
     """
 
     ID = "ExportJobProvider"
@@ -118,6 +124,8 @@ class ExportJobProvider(Construct):
                     f"{self.node.path}: max_concurrent[{service!r}] is {limit!r}: give a whole number >= 1 or None"
                 )
         self._lanes: dict[str, list[CfnResource]] = {}
+        if self._max_concurrent:
+            Aspects.of(self).add(_LaneNames(self))
         self._granted: set[str] = set()
         self._registries: dict[str, ServiceLists] = {}
         self._source_lists: dict[tuple[str, str], ListedSources] = {}
@@ -293,6 +301,19 @@ class ExportJobProvider(Construct):
             resource.add_dependency(ends[-limit])
         ends.append(end)
 
+    def _warn_of_unknown_lanes(self) -> None:
+        """At synth, once every job is known: a ``max_concurrent`` name that no job of the stack
+        has (a typo such as ``"forecast"`` for ``"Forecast"``) would set no lane, silently."""
+        unknown = sorted(set(self._max_concurrent) - set(self._lanes))
+        if unknown:
+            known = ", ".join(repr(s) for s in sorted(self._lanes)) or "none"
+            Annotations.of(self).add_warning_v2(
+                LANES_WARNING_ID,
+                f"max_concurrent names {', '.join(repr(s) for s in unknown)}, which no export job of this stack "
+                f"has, so it sets no lane; the services of this stack's jobs are: {known} (the constructs' "
+                "ADAPTER names, e.g. 'Forecast').",
+            )
+
     def _registry(self, service: str) -> ServiceLists:
         """``service``'s lists (job names, roles, prefixes) its statements read lazily at synth,
         so the policy is written once per service."""
@@ -410,6 +431,18 @@ class ListedSources:
     def arns(self) -> list[str]:
         """What the statement lists: the sources, or ``[wildcard]`` once collapsed."""
         return [self.wildcard] if self.collapsed else sorted(self._unique)
+
+
+@jsii.implements(IAspect)
+class _LaneNames:
+    """Checks the provider's ``max_concurrent`` names once, when synthesis visits it."""
+
+    def __init__(self, provider: ExportJobProvider) -> None:
+        self._provider = provider
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._provider:
+            self._provider._warn_of_unknown_lanes()
 
 
 def _framework_role(scope: Construct, id: str) -> iam.Role:

@@ -56,3 +56,26 @@ def test_a_max_concurrent_of_the_wrong_type_names_the_type_in_words() -> None:
     with pytest.raises(ValueError) as raised:
         ExportJobProvider(cdk.Stack(cdk.App(), "Bad"), ExportJobProvider.ID, max_concurrent={"Forecast": "3"})  # type: ignore[dict-item]
     assert "must be a mapping of strings to ints (each may be None) or None, got dict" in str(raised.value)
+
+
+def _provider_warnings(stack: cdk.Stack) -> list[str]:
+    cdk.App.of(stack).synth()  # type: ignore[union-attr]
+    provider = ExportJobProvider.of(stack)
+    return [str(m.data) for m in provider.node.metadata if m.type == "aws:cdk:warning"]
+
+
+def test_a_max_concurrent_name_no_job_has_is_a_warning_at_synth() -> None:
+    stack = cdk.Stack(cdk.App(), "Typo")
+    ExportJobProvider(stack, ExportJobProvider.ID, max_concurrent={"forecast": 1, "Forecast": 2})
+    _forecast_jobs(stack, 2)
+    (warning,) = _provider_warnings(stack)
+    assert "max_concurrent names 'forecast', which no export job of this stack has" in warning
+    assert "the services of this stack's jobs are: 'Forecast'" in warning
+    assert "[ack: export-constructs:max-concurrent-unknown-service]" in warning
+
+
+def test_max_concurrent_names_of_the_stacks_services_give_no_warning() -> None:
+    stack = cdk.Stack(cdk.App(), "Named")
+    ExportJobProvider(stack, ExportJobProvider.ID, max_concurrent={"Forecast": 2})
+    _forecast_jobs(stack, 2)
+    assert _provider_warnings(stack) == []
