@@ -83,11 +83,19 @@ def check_role_account(problems: Problems, role: iam.IRole, stack: Stack, *, ser
     """A user's ``role`` must be of the stack's account, where both are known (the role ARN's
     account, or ``role.env.account`` when the ARN is a token): a role is passed to the service
     with ``iam:PassRole``, which passes no role of another account (Forecast documents the
-    refusal: InvalidInputException)."""
+    refusal: InvalidInputException). Nor may its ARN hold ``*`` or ``?``: the handler's
+    ``iam:PassRole`` statement names it, where they would be wildcards matching other roles (no
+    role name has them; IAM's path rule admits them)."""
+    arn = role_arn_of(role)
+    if not is_unresolved(arn) and ("*" in arn or "?" in arn):
+        problems.add(
+            "role",
+            "must not contain '*' or '?': the handler's iam:PassRole statement names the role's ARN, where "
+            f"they would be wildcards passing other roles too, got {_short(arn)}",
+        )
     account = account_of(stack)
     if is_unresolved(account):
         return
-    arn = role_arn_of(role)
     if is_unresolved(arn):
         owner = role.env.account
         shown = f"a role of account {owner!r}"

@@ -139,7 +139,9 @@ roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 2
 
 
 def role_ok(arn: str) -> bool:
-    return re.fullmatch(f"arn:[a-z0-9-]+:iam::[0-9]{{12}}:role/{ANY}+", arn) is not None and of_account(arn)
+    # No '*' or '?': they would be wildcards in the handler's iam:PassRole statement.
+    pattern = f"arn:[a-z0-9-]+:iam::[0-9]{{12}}:role/{ANY}+"
+    return re.fullmatch(pattern, arn) is not None and of_account(arn) and not set("*?") & set(arn)
 
 
 @PROPERTY
@@ -148,6 +150,8 @@ def role_ok(arn: str) -> bool:
 @example("arn:aws:iam::1234567890:role/r")
 @example("arn:aws:iam::210987654321:role/r")  # another account's
 @example("arn:aws:iam::" + "\u0661" * 12 + ":role/r")  # non-ASCII digits
+@example(ROLE_HEAD + "*")  # every role of the account
+@example(ROLE_HEAD + "team/export?")
 def test_role(scope: Scope, arn: str) -> None:
     check_role(scope, job, arn, role_ok)
 
