@@ -1,7 +1,8 @@
 """Fakes driven by botocore's own service model: requests are parsed from the wire (JSON 1.1
-with ``X-Amz-Target``, or REST-JSON by method and URI template), validated against the
-operation's input shape, answered by the subclass, and the answer is validated against the
-output shape (as botocore's Stubber does) before it is serialized back."""
+with ``X-Amz-Target``, REST-JSON by method and URI template, or the query protocol's form body
+``Action=...&Version=...``), validated against the operation's input shape, answered by the
+subclass, and the answer is validated against the output shape (as botocore's Stubber does)
+before it is serialized back (JSON, or the query protocol's XML)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
+from xml.etree import ElementTree
 
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 
-from .base import Answer, FakeService, ServiceError
+from .base import Answer, FakeService, ServiceError, iso
 
 
 @functools.cache
@@ -110,6 +112,124 @@ def _from_query(value: str, shape: Shape) -> Any:
     return value
 
 
+#: The query protocol's request body (botocore's ``QuerySerializer``).
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+#: A placeholder RequestId for the query protocol's answers.
+REQUEST_ID = "00000000-0000-4000-8000-000000000000"
+
+
+class _Absent:
+    """No member of that name in the form."""
+
+
+_ABSENT = _Absent()
+
+
+def _from_form(form: Mapping[str, str], shape: Shape, prefix: str, used: set[str]) -> Any:
+    """The value of ``shape`` at ``prefix`` in a query-protocol form, inverting botocore's
+    ``QuerySerializer``: structure members ``<prefix>.<name>``; lists ``<prefix>.member.<n>``
+    (``.<member name>.<n>`` where the member has a name; flattened: ``<prefix>.<n>``, with the
+    last part renamed to the member's name if it has one) and an empty list as ``<prefix>=``;
+    maps ``<prefix>.entry.<n>.key`` / ``.value``. Keys read are added to ``used``."""
+    kind = shape.type_name
+    if isinstance(shape, StructureShape):
+        found: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            wire = member.serialization.get("name", name)
+            value = _from_form(form, member, f"{prefix}.{wire}" if prefix else wire, used)
+            if value is not _ABSENT:
+                found[name] = value
+        return found if found or not prefix else _ABSENT
+    if kind == "list":
+        if form.get(prefix) == "":
+            used.add(prefix)
+            return []
+        member = shape.member
+        if shape.serialization.get("flattened"):
+            list_prefix = prefix
+            if member.serialization.get("name"):
+                list_prefix = ".".join([*prefix.split(".")[:-1], member.serialization["name"]])
+        else:
+            list_prefix = f"{prefix}.{member.serialization.get('name', 'member')}"
+        items: list[Any] = []
+        while (item := _from_form(form, member, f"{list_prefix}.{len(items) + 1}", used)) is not _ABSENT:
+            items.append(item)
+        return items or _ABSENT
+    if kind == "map":
+        entries = prefix if shape.serialization.get("flattened") else f"{prefix}.entry"
+        key_name = shape.key.serialization.get("name", "key")
+        value_name = shape.value.serialization.get("name", "value")
+        mapping: dict[str, Any] = {}
+        while True:
+            at = f"{entries}.{len(mapping) + 1}"
+            key = _from_form(form, shape.key, f"{at}.{key_name}", used)
+            if key is _ABSENT:
+                return mapping or _ABSENT
+            mapping[key] = _from_form(form, shape.value, f"{at}.{value_name}", used)
+    if prefix not in form:
+        return _ABSENT
+    used.add(prefix)
+    return _scalar_from_form(form[prefix], shape, prefix)
+
+
+def _scalar_from_form(text: str, shape: Shape, where: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(text)
+        if kind in ("float", "double"):
+            return float(text)
+        if kind == "timestamp":
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ServiceError("MalformedQueryString", f"{where}={text!r} is not a {kind}") from None
+    if kind == "boolean":
+        if text not in ("true", "false"):
+            raise ServiceError("MalformedQueryString", f"{where}={text!r} is not true or false")
+        return text == "true"
+    return text
+
+
+def _xml_member(parent: ElementTree.Element, name: str, value: Any, shape: Shape) -> None:
+    """``value`` as the element ``name`` under ``parent`` (a flattened list: one element per item)."""
+    if shape.type_name == "list" and shape.serialization.get("flattened"):
+        member = shape.member
+        for item in value:
+            _xml_member(parent, member.serialization.get("name", name), item, member)
+        return
+    _xml_fill(ElementTree.SubElement(parent, name), value, shape)
+
+
+def _xml_fill(element: ElementTree.Element, value: Any, shape: Shape) -> None:
+    """Fill ``element`` with ``value`` as botocore's ``QueryParser`` reads it back: structure
+    members by their serialized names, list items as ``<member>`` (or the member's name), map
+    entries as ``<entry><key/><value/></entry>``, timestamps in ISO 8601, booleans ``true``/``false``."""
+    if isinstance(shape, StructureShape):
+        for name, member in shape.members.items():
+            if isinstance(value, Mapping) and value.get(name) is not None:
+                _xml_member(element, member.serialization.get("name", name), value[name], member)
+    elif shape.type_name == "list":
+        member = shape.member
+        for item in value:
+            _xml_member(element, member.serialization.get("name", "member"), item, member)
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            entry = ElementTree.SubElement(element, "entry")
+            _xml_fill(ElementTree.SubElement(entry, shape.key.serialization.get("name", "key")), key, shape.key)
+            _xml_fill(ElementTree.SubElement(entry, shape.value.serialization.get("name", "value")), item, shape.value)
+    elif shape.type_name == "timestamp":
+        element.text = iso(value) if isinstance(value, datetime) else str(value)
+    elif shape.type_name == "boolean":
+        element.text = "true" if value else "false"
+    else:
+        element.text = str(value)
+
+
+def _xml(root: ElementTree.Element) -> bytes:
+    body: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body
+
+
 Operation = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -164,6 +284,8 @@ class BotocoreFake(FakeService):
             return self._parse_json(headers, raw)
         if self.model.protocol == "rest-json":
             return self._parse_rest_json(method, path, headers, raw)
+        if self.model.protocol == "query":
+            return self._parse_query(method, path, headers, raw)
         raise ServiceError("UnknownOperationException", f"protocol {self.model.protocol} is not simulated")
 
     def _parse_json(self, headers: Any, raw: bytes) -> tuple[OperationModel, dict[str, Any]]:
@@ -179,6 +301,36 @@ class BotocoreFake(FakeService):
         except ValueError:
             raise ServiceError("SerializationException", "the body is not JSON") from None
         return self.model.operation_model(name), params
+
+    def _parse_query(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[OperationModel, dict[str, Any]]:
+        """``POST /`` with a form body: ``Action``, ``Version`` (the model's ``apiVersion``), then
+        the input shape's members as botocore's ``QuerySerializer`` writes them; a key the shape
+        has no place for is refused, as the service refuses an unknown parameter."""
+        content_type = str(headers.get("Content-Type", ""))
+        if method != "POST" or urlsplit(path).path != "/" or not content_type.startswith(FORM_CONTENT_TYPE):
+            raise ServiceError("InvalidAction", f"{method} {path} ({content_type!r}) is not a query request")
+        try:
+            pairs = parse_qs(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw))
+        except (UnicodeDecodeError, ValueError):
+            raise ServiceError("MalformedQueryString", "the body is not a form") from None
+        repeated = sorted(k for k, v in pairs.items() if len(v) > 1)
+        if repeated:
+            raise ServiceError("MalformedQueryString", f"parameters given more than once: {repeated}")
+        form = {k: v[0] for k, v in pairs.items()}
+        name = form.get("Action", "")
+        if name not in self.model.operation_names:
+            raise ServiceError("InvalidAction", f"Action {name!r} is not an operation")
+        if form.get("Version") != self.model.metadata.get("apiVersion"):
+            raise ServiceError("InvalidParameterValue", f"Version {form.get('Version')!r} is not the API's")
+        operation = self.model.operation_model(name)
+        used = {"Action", "Version"}
+        params: dict[str, Any] = {}
+        if operation.input_shape is not None:
+            params = _from_form(form, operation.input_shape, "", used)
+        unknown = sorted(set(form) - used)
+        if unknown:
+            raise ServiceError("InvalidParameterValue", f"{name} has no parameters {unknown}")
+        return operation, params
 
     def _parse_rest_json(
         self, method: str, path: str, headers: Any, raw: bytes
@@ -222,6 +374,8 @@ class BotocoreFake(FakeService):
         return params
 
     def _serialize(self, operation: OperationModel, result: Mapping[str, Any]) -> Answer:
+        if self.model.protocol == "query":
+            return self._serialize_query(operation, result)
         if self.model.protocol == "json":
             version = self.model.metadata.get("jsonVersion", "1.0")
             body = json.dumps(_to_wire(result)).encode()
@@ -232,7 +386,27 @@ class BotocoreFake(FakeService):
         content = result.get(payload) if payload else result
         return status, {"Content-Type": "application/json"}, json.dumps(_to_wire(content or {})).encode()
 
+    def _serialize_query(self, operation: OperationModel, result: Mapping[str, Any]) -> Answer:
+        """``<XResponse xmlns=...><XResult>...</XResult><ResponseMetadata>...`` (the result element
+        is the output shape's ``resultWrapper``)."""
+        root = ElementTree.Element(f"{operation.name}Response", xmlns=self.model.metadata.get("xmlNamespace", ""))
+        shape = operation.output_shape
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper", f"{operation.name}Result")
+            _xml_fill(ElementTree.SubElement(root, wrapper), result, shape)
+        metadata = ElementTree.SubElement(root, "ResponseMetadata")
+        ElementTree.SubElement(metadata, "RequestId").text = REQUEST_ID
+        return 200, {"Content-Type": "text/xml"}, _xml(root)
+
     def error_answer(self, error: ServiceError) -> Answer:
+        if self.model.protocol == "query":
+            root = ElementTree.Element("ErrorResponse", xmlns=self.model.metadata.get("xmlNamespace", ""))
+            detail = ElementTree.SubElement(root, "Error")
+            ElementTree.SubElement(detail, "Type").text = "Sender" if error.status < 500 else "Receiver"
+            ElementTree.SubElement(detail, "Code").text = error.code
+            ElementTree.SubElement(detail, "Message").text = error.message
+            ElementTree.SubElement(root, "RequestId").text = REQUEST_ID
+            return error.status, {"Content-Type": "text/xml"}, _xml(root)
         if self.model.protocol == "json":
             body = {"__type": error.code, "message": error.message}
             version = self.model.metadata.get("jsonVersion", "1.0")

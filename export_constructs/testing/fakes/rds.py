@@ -1,0 +1,239 @@
+"""A fake of Amazon RDS's snapshot exports to S3 (the query protocol with XML answers, botocore's
+model): start, describe and cancel export tasks, with RDS's rules on names, sources, cancels and
+the account's quota of concurrent exports; and, with an authorizer, the accesses RDS makes for a
+task (its role, the bucket, the key) and the key permissions the caller needs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..authorize import Access
+from .arns import arn_fields, partition_of
+from .base import FAILURE_REASON, IamRequest, Job, ServiceError
+from .protocol import BotocoreFake
+
+PRINCIPAL = "export.rds.amazonaws.com"
+RUNNING = ["STARTING", "IN_PROGRESS", "IN_PROGRESS"]
+#: CancelExportTask cancels "an export task in progress" (API reference).
+CANCELLABLE = frozenset({"STARTING", "IN_PROGRESS"})
+#: What each kind of source's ARN resource starts with, its IAM resource type (iam-data's
+#: rds.json: StartExportTask lists cluster, cluster-snapshot and snapshot) and RDS's not-found
+#: error for it (botocore's model: StartExportTask's error shapes and their codes).
+SOURCES = {
+    "snapshot": ("snapshot", 404, "DBSnapshotNotFound", "SNAPSHOT"),
+    "cluster-snapshot": ("cluster-snapshot", 404, "DBClusterSnapshotNotFoundFault", "SNAPSHOT"),
+    "cluster": ("cluster", 404, "DBClusterNotFoundFault", "CLUSTER"),
+}
+#: ``TotalExtractedDataInGB`` of a complete task (made up).
+EXTRACTED_GB = 3
+
+
+class Fake(BotocoreFake):
+    name = "Rds"
+    model_name = "rds"
+    signing_name = "rds"
+    endpoint_env = "AWS_ENDPOINT_URL_RDS"
+    iam_prefix = "rds"
+    # The query protocol's common errors (RDS API reference, "Common Errors"): Throttling (as
+    # RDS answers it; botocore's standard retry mode retries that code), InternalFailure (500),
+    # AccessDenied (403) and InvalidParameterValue for a malformed request.
+    throttling = (400, "Throttling")
+    server_error = (500, "InternalFailure")
+    access_denied = (403, "AccessDenied")
+    validation_error = (400, "InvalidParameterValue")
+    #: ExportTaskNotFoundFault: code ExportTaskNotFound, HTTP 404 (botocore's model).
+    not_found = (404, "ExportTaskNotFound")
+    # The user guides' quota: 5 concurrent exports per account. The code and message are the ones
+    # a public project quotes from a real answer (handler/adapters/rds.py QUOTA_EXCEEDED); the
+    # HTTP status is assumed (400, as RDS's other client faults).
+    concurrency_quota = 5
+    quota_error = (400, "ExportTaskLimitReachedFault", "You have reached the limit of 5 concurrent export tasks")
+    running_statuses = frozenset({"STARTING", "IN_PROGRESS", "CANCELING"})
+
+    # -- authorization ------------------------------------------------------------------------
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        if operation == "StartExportTask":
+            kind = _kind(params["SourceArn"])
+            return IamRequest(
+                {SOURCES[kind][0] if kind else "snapshot": params["SourceArn"]},
+                passed_roles=[(params["IamRoleArn"], PRINCIPAL)],
+            )
+        raise NotImplementedError(f"{operation} is authorized on '*' (see authorize)")
+
+    def authorize(self, operation: str, params: Any, headers: Any) -> ServiceError | None:
+        """StartExportTask as the reference has it (the source, iam:PassRole), and the caller's
+        own use of the key: "The caller of this operation must be authorized to run
+        kms:CreateGrant and kms:DescribeKey" (API reference, KmsKeyId), which RDS calls on the
+        caller's behalf. DescribeExportTasks and CancelExportTask are about a task, which has no
+        IAM resource type: they are authorized on ``*``."""
+        if self.authorizer is None:
+            return None
+        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
+        if operation != "StartExportTask":
+            action = f"rds:{operation}"
+            if principal is None:
+                self.authorizer.problems.append(f"IAM: {action} came without a function's session token")
+            elif self.authorizer.check(Access(principal, action, "*")):
+                return None
+            status, code = self.access_denied
+            return ServiceError(
+                code, f"User: {principal} is not authorized to perform: {action} on resource: *", status
+            )
+        denied = super().authorize(operation, params, headers)
+        if denied is not None or principal is None:
+            return denied
+        via_rds = {
+            "kms:ViaService": f"rds.{self.region}.amazonaws.com",
+            "kms:CallerAccount": self.account,
+            "kms:GrantIsForAWSResource": "true",
+        }
+        for action in ("kms:CreateGrant", "kms:DescribeKey"):
+            if not self.authorizer.check(Access(principal, action, params["KmsKeyId"], via_rds)):
+                # RDS answers a key the caller may not use so (botocore's model: KMSKeyNotAccessibleFault).
+                return ServiceError(
+                    "KMSKeyNotAccessibleFault",
+                    f"The specified KMS key {params['KmsKeyId']} is not accessible: {principal} may not {action}",
+                    400,
+                )
+        return None
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def op_StartExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
+        identifier = params["ExportTaskIdentifier"]
+        if fault := self.fault("StartExportTask", identifier, starts_job=True):
+            raise fault
+        _check_identifier(identifier)
+        kind = self._check_source(params["SourceArn"])
+        self._check_role(params["IamRoleArn"])
+        if identifier in self.jobs:
+            # botocore's model: ExportTaskAlreadyExistsFault, code ExportTaskAlreadyExists (400).
+            raise ServiceError(
+                "ExportTaskAlreadyExists",
+                f"Cannot start export task because a task with the identifier {identifier} already exists.",
+            )
+        self.check_quota()
+        prefix = params.get("S3Prefix", "")
+        denied = self.authorize_job(
+            PRINCIPAL,
+            params["IamRoleArn"],
+            source_arn=params["SourceArn"],
+            # RDS writes the task's files in a folder named after it, under the prefix.
+            s3_path=f"s3://{params['S3BucketName']}/{prefix + '/' if prefix else ''}{identifier}/",
+            key_arn=params["KmsKeyId"],
+            # The user guide's s3:PutObject*, s3:GetObject*, s3:DeleteObject* on the objects.
+            role_actions=("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
+            # "The IAM role used for the snapshot export must have encryption and decryption
+            # permissions to use this KMS key" (API reference, KmsKeyId).
+            role_kms_actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
+        )
+        steps = self.steps(RUNNING, "COMPLETE", "FAILED", denied=bool(denied))
+        job = self.new_job(
+            identifier,
+            steps,
+            request=copy.deepcopy(params),
+            reason=denied or FAILURE_REASON,
+            source_type=SOURCES[kind][3],
+            snapshot_time=self.clock.as_real(self.clock.stamp() - 3600),
+        )
+        return self._task(job)
+
+    def op_DescribeExportTasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        identifier = params.get("ExportTaskIdentifier")
+        if identifier is None:  # the handler always names its task
+            return {"ExportTasks": [self._task(job) for job in self.jobs.values()]}
+        job = self.job("DescribeExportTasks", identifier, f"Cannot find export task with identifier {identifier}.")
+        self.advance(job)
+        return {"ExportTasks": [self._task(job)]}
+
+    def op_CancelExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
+        identifier = params["ExportTaskIdentifier"]
+        job = self.job("CancelExportTask", identifier, f"Cannot find export task with identifier {identifier}.")
+        if job.status not in CANCELLABLE:
+            # botocore's model: InvalidExportTaskStateFault (400).
+            raise ServiceError(
+                "InvalidExportTaskStateFault",
+                f"Cannot cancel export task {identifier} because it is in the {job.status} state.",
+            )
+        # Cancelling takes RDS a while: one more look sees the task still CANCELING.
+        job.jump(["CANCELING", "CANCELING", "CANCELED"])
+        self.log(f"  {self.name}: {identifier} cancel requested (its S3 output so far stays)")
+        return self._task(job)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _task(self, job: Job) -> dict[str, Any]:
+        """The task as RDS describes it (botocore's ``ExportTask`` shape)."""
+        request = job.fields["request"]
+        status = job.status
+        done = status == "COMPLETE"
+        # Made up, but growing: 0 while starting, up to 90 in progress, 100 once complete.
+        progress = 100 if done else min(90, 30 * job.position) if status == "IN_PROGRESS" else 0
+        task: dict[str, Any] = {
+            "ExportTaskIdentifier": job.id,
+            "SourceArn": request["SourceArn"],
+            "SnapshotTime": job.fields["snapshot_time"],
+            "TaskStartTime": self.clock.as_real(job.created),
+            "S3Bucket": request["S3BucketName"],
+            "S3Prefix": request.get("S3Prefix", ""),
+            "IamRoleArn": request["IamRoleArn"],
+            "KmsKeyId": request["KmsKeyId"],
+            "Status": status,
+            "PercentProgress": progress,
+            "TotalExtractedDataInGB": EXTRACTED_GB if done else 0,
+            "SourceType": job.fields["source_type"],
+        }
+        if "ExportOnly" in request:
+            task["ExportOnly"] = request["ExportOnly"]
+        if status in ("COMPLETE", "FAILED", "CANCELED"):
+            task["TaskEndTime"] = self.clock.now()
+        if status == "FAILED":
+            task["FailureCause"] = job.fields["reason"]
+        return task
+
+    def _check_source(self, arn: str) -> str:
+        """The source's kind; RDS's not-found error for a source it cannot find where the task
+        runs (another partition, Region or account), and a validation error for an ARN that is
+        no snapshot, cluster snapshot or cluster."""
+        kind = _kind(arn)
+        if kind is None:
+            status, code = self.validation_error
+            raise ServiceError(
+                code, f"SourceArn {arn} is not the ARN of a DB snapshot, DB cluster snapshot or DB cluster", status
+            )
+        fields = arn_fields(arn)
+        assert fields is not None
+        here = (partition_of(self.region), self.region, self.account)
+        if (fields[1], fields[3], fields[4]) != here:
+            _, status, code, _ = SOURCES[kind]
+            raise ServiceError(code, f"{arn} not found in account {self.account}, Region {self.region}", status)
+        return kind
+
+    def _check_role(self, arn: str) -> None:
+        """A role of another account (or no role ARN): RDS's IamRoleNotFound (botocore's model, 404)."""
+        fields = arn_fields(arn)
+        if fields is None or fields[2] != "iam" or fields[4] != self.account or not fields[5].startswith("role/"):
+            raise ServiceError("IamRoleNotFound", f"The IAM role {arn} is not found in account {self.account}", 404)
+
+
+def _kind(arn: str) -> str | None:
+    """``snapshot``, ``cluster-snapshot`` or ``cluster`` from an RDS ARN's resource part."""
+    fields = arn_fields(arn)
+    if fields is None or fields[2] != "rds":
+        return None
+    kind, _, name = fields[5].partition(":")
+    return kind if kind in SOURCES and name else None
+
+
+def _check_identifier(identifier: str) -> None:
+    """The identifier rule the library keeps to (handler/adapters/rds.py ``IDENTIFIER``)."""
+    from ...handler.adapters.rds import IDENTIFIER, MAX_IDENTIFIER
+
+    if len(identifier) > MAX_IDENTIFIER or not IDENTIFIER.fullmatch(identifier):
+        raise ServiceError(
+            "InvalidParameterValue",
+            f"ExportTaskIdentifier {identifier!r} must be 1 to {MAX_IDENTIFIER} letters, digits or hyphens, "
+            "start with a letter, and neither end with a hyphen nor contain two consecutive hyphens",
+        )
