@@ -2,18 +2,22 @@
 
 from ._provider import ExportJobProvider
 from ._validation import PropTypeError
+from .cloudwatch_logs import CloudWatchLogsExportJob
 from .destination import ExportDestination
 from .forecast import ForecastExportJob
 from .personalize import PersonalizeDatasetExportJob
 from .pinpoint import PinpointExportJob
+from .rds import RdsSnapshotExportJob
 from .robomaker import RoboMakerWorldExportJob
 
 __all__ = [
+    "CloudWatchLogsExportJob",
     "ExportDestination",
     "ExportJobProvider",
     "ForecastExportJob",
     "PersonalizeDatasetExportJob",
     "PinpointExportJob",
     "PropTypeError",
+    "RdsSnapshotExportJob",
     "RoboMakerWorldExportJob",
 ]

@@ -42,7 +42,9 @@ class ExportJobBase(Construct):
 
     role: iam.IRole
     """The role the service assumes to write the output: the ``role`` prop, or the role the
-    library created (shared by the stack's jobs of this service into ``destination``)."""
+    library created (shared by the stack's jobs of this service into ``destination``). Not set
+    where the service assumes no role and writes as itself (``CloudWatchLogsExportJob``: reading
+    it raises ``AttributeError``)."""
     destination: ExportDestination
     """Where the job writes: the ``destination`` prop."""
     prefix: str
@@ -155,12 +157,31 @@ class ExportJobBase(Construct):
         role_object_actions: list[str] | None = None,
         service_kms_actions: list[str] | None = None,
         service_s3_actions: list[str] | None = None,
+        as_service: bool = False,
+        service_object_conditions: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
         ``destination`` (:meth:`_shared_role`) - and let the service write under ``self.prefix``
         (``ExportDestination._grant_service_write``, and ``role_object_actions`` on the jobs'
-        objects: :meth:`_grant_role_objects`). The job's resource waits for those grants."""
+        objects: :meth:`_grant_role_objects`). The job's resource waits for those grants.
+
+        With ``as_service`` the service assumes no role and writes as itself (CloudWatch Logs'
+        export tasks): ``role`` must be None, ``self.role`` is not set, and only the bucket
+        policy and key policy grant ``service_principal`` (``service_s3_actions``, with
+        ``service_object_conditions`` on the object statement; ``service_kms_actions``)."""
         self.destination = destination
+        if as_service:
+            assert role is None and not role_object_actions, "a service that writes as itself has no role"
+            self._wait_for = destination._grant_service_write(
+                None,
+                prefix=self.prefix,
+                service_principal=service_principal,
+                source_arn=source_arn,
+                service_kms_actions=service_kms_actions,
+                service_s3_actions=service_s3_actions,
+                service_object_conditions=service_object_conditions,
+            )
+            return
         if role is not None:
             self._provider._add_passed_role(self.ADAPTER, role.role_arn)
             self.role = role

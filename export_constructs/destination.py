@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import jsii
 from aws_cdk import Annotations, Aspects, CfnResource, Fn, IAspect, RemovalPolicy
@@ -44,6 +45,11 @@ def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED
         return [""]
     common = os.path.commonprefix(unique)  # noqa: RUF071 - characters, then cut at the last "/"
     return [common[: common.rfind("/") + 1]]
+
+
+#: Bucket-level S3 actions a service principal may be granted in the bucket policy (on the bucket's
+#: ARN, not its objects'): s3:ListBucket (Personalize), s3:GetBucketAcl (CloudWatch Logs' export).
+_BUCKET_ACTIONS = frozenset({"s3:ListBucket", "s3:GetBucketAcl"})
 
 
 @dataclass
@@ -213,7 +219,7 @@ class ExportDestination(Construct):
 
     def _grant_service_write(
         self,
-        role: iam.IRole,
+        role: iam.IRole | None,
         *,
         prefix: str,
         service_principal: str,
@@ -221,8 +227,9 @@ class ExportDestination(Construct):
         role_kms_actions: list[str] | None = None,
         service_kms_actions: list[str] | None = None,
         service_s3_actions: list[str] | None = None,
+        service_object_conditions: Mapping[str, Mapping[str, str]] | None = None,
     ) -> list[IConstruct]:
-        """Let a service, acting through ``role``, write under ``prefix``.
+        """Let a service, acting through ``role`` (or, with no role, as itself), write under ``prefix``.
 
         Grants the role ``s3:PutObject`` under the prefix, listing the bucket, and the key
         (``role_kms_actions``); and - where the service documents it - the service principal
@@ -231,8 +238,13 @@ class ExportDestination(Construct):
         ``aws:SourceArn`` against the confused deputy. Jobs sharing a role share one set of
         statements; their prefixes are added to it (see :func:`collapse_prefixes`).
 
+        With ``role`` None the service writes as its own principal (CloudWatch Logs' export
+        tasks): only the bucket-policy and key-policy statements for ``service_principal`` are
+        written, with the same conditions.
+
         Args:
-            role: the role the service assumes.
+            role: the role the service assumes; None: the service assumes none and writes as
+                itself.
             prefix: the key prefix the service writes under.
             service_principal: the service, e.g. ``personalize.amazonaws.com``.
             source_arn: the ``aws:SourceArn`` the service's requests come from (may end in ``*``).
@@ -241,7 +253,12 @@ class ExportDestination(Construct):
             service_kms_actions: what the service principal itself may do with the key (key
                 policy). Default: nothing.
             service_s3_actions: what the service principal itself may do in the bucket (bucket
-                policy), e.g. ``s3:PutObject`` and ``s3:ListBucket``. Default: nothing.
+                policy), e.g. ``s3:PutObject`` and ``s3:ListBucket`` (``s3:ListBucket`` and
+                ``s3:GetBucketAcl`` on the bucket, the others on the objects under the prefix).
+                Default: nothing.
+            service_object_conditions: conditions the service principal's object statement adds
+                to ``aws:SourceAccount`` / ``aws:SourceArn``, e.g. CloudWatch Logs'
+                ``{"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}``. Default: none.
 
         Returns:
             What a job writing with this grant must wait for (make its resource depend on each):
@@ -249,11 +266,11 @@ class ExportDestination(Construct):
             bucket policy when the service was granted in it. The same list for every job that
             shares the grant.
         """
-        key = (addr_of(role), service_principal, source_arn)
+        key = (addr_of(role) if role is not None else "", service_principal, source_arn)
         access = self._accesses.get(key)
         if access is None:
-            access = self._accesses[key] = _WriteAccess(owned=role.node.scope is self)
-            if access.owned:
+            access = self._accesses[key] = _WriteAccess(owned=role is not None and role.node.scope is self)
+            if access.owned and role is not None:
                 acknowledge_inline_policy(role)
             self._add_statements(
                 access,
@@ -263,9 +280,10 @@ class ExportDestination(Construct):
                 role_kms_actions=role_kms_actions or _defaults.KMS_WRITE_ACTIONS,
                 service_kms_actions=service_kms_actions or [],
                 service_s3_actions=service_s3_actions or [],
+                service_object_conditions=service_object_conditions or {},
             )
         access.prefixes.append(prefix)
-        if access.owned:  # a role the library created: acknowledge its prefix grant
+        if access.owned and role is not None:  # a role the library created: acknowledge its prefix grant
             self._acknowledge_prefixes(role, access)
         return list(access.wait_for)
 
@@ -306,29 +324,33 @@ class ExportDestination(Construct):
     def _add_statements(
         self,
         access: _WriteAccess,
-        role: iam.IRole,
+        role: iam.IRole | None,
         *,
         service_principal: str,
         source_arn: str,
         role_kms_actions: list[str],
         service_kms_actions: list[str],
         service_s3_actions: list[str],
+        service_object_conditions: Mapping[str, Mapping[str, str]],
     ) -> None:
         objects = self._object_arns(access)
-        self._add_to_role(role, _defaults.S3_WRITE_ACTIONS, objects, access=access)
-        # The role's statements are in place once its default policy is: only the policy's
-        # resource is waited for (it depends on the role). A role the library did not create may
-        # hold its statements anywhere: wait for all of it (nothing, if it is imported).
-        policy = role.node.try_find_child("DefaultPolicy") if access.owned else None
-        policy_resource = _resource_of(policy) if isinstance(policy, Construct) else None
-        access.wait_for.append(policy_resource or role)
-        self._add_to_role(role, _defaults.S3_LIST_ACTIONS, [self.bucket.bucket_arn], access=access)
+        if role is not None:
+            self._add_to_role(role, _defaults.S3_WRITE_ACTIONS, objects, access=access)
+            # The role's statements are in place once its default policy is: only the policy's
+            # resource is waited for (it depends on the role). A role the library did not create may
+            # hold its statements anywhere: wait for all of it (nothing, if it is imported).
+            policy = role.node.try_find_child("DefaultPolicy") if access.owned else None
+            policy_resource = _resource_of(policy) if isinstance(policy, Construct) else None
+            access.wait_for.append(policy_resource or role)
+            self._add_to_role(role, _defaults.S3_LIST_ACTIONS, [self.bucket.bucket_arn], access=access)
         conditions = {
             "StringEquals": {"aws:SourceAccount": stack_of(self).account},
             "ArnLike": {"aws:SourceArn": source_arn},
         }
         if self.encryption_key is not None:
-            if addr_of(role) in self._immutable_roles:
+            if role is None:
+                pass  # the service uses the key as itself: the key policy below
+            elif addr_of(role) in self._immutable_roles:
                 self._add_to_role(role, role_kms_actions, [self.encryption_key.key_arn], on_key=True)
             else:
                 self.encryption_key.grant(role, *role_kms_actions)
@@ -342,17 +364,20 @@ class ExportDestination(Construct):
                     )
                 )
         if service_s3_actions:
-            object_actions = [a for a in service_s3_actions if a != "s3:ListBucket"]
-            bucket_actions = [a for a in service_s3_actions if a == "s3:ListBucket"]
+            object_actions = [a for a in service_s3_actions if a not in _BUCKET_ACTIONS]
+            bucket_actions = [a for a in service_s3_actions if a in _BUCKET_ACTIONS]
             principal = iam.ServicePrincipal(service_principal)
             if object_actions:
+                object_conditions: dict[str, Any] = {k: dict(v) for k, v in conditions.items()}
+                for operator, values in service_object_conditions.items():
+                    object_conditions.setdefault(operator, {}).update(values)
                 self._add_to_bucket_policy(
                     access,
                     iam.PolicyStatement(
                         principals=[principal],
                         actions=object_actions,
                         resources=objects,
-                        conditions=conditions,
+                        conditions=object_conditions,
                     ),
                 )
             if bucket_actions:

@@ -95,6 +95,8 @@ class AccountPolicies:
         """The default encryption key of each bucket of the templates (by name)."""
         self.function_roles: dict[str, str] = {}
         """Each function's role ARN, by the function's name."""
+        self.log_groups: set[str] = set()
+        """The names of the templates' log groups (``AWS::Logs::LogGroup``)."""
         self.lint: list[str] = []
         """Problems with the policies themselves (IAM's grammar and size limits)."""
         self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
@@ -135,6 +137,8 @@ class AccountPolicies:
                     key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
                     if key:
                         self.bucket_keys[str(resolve({"Ref": logical_id}))] = str(resolve(key))
+            elif kind == "AWS::Logs::LogGroup":
+                self.log_groups.add(str(resolve({"Ref": logical_id})))
             elif kind == "AWS::Lambda::Function":
                 name = str(resolve({"Ref": logical_id}))
                 self.function_roles[name] = str(resolve(props["Role"]))
@@ -427,7 +431,7 @@ class Authorizer:
     def check_service(
         self,
         service_principal: str,
-        role_arn: str,
+        role_arn: str | None,
         *,
         source_arn: str,
         objects: Sequence[str],
@@ -438,6 +442,8 @@ class Authorizer:
         list_bucket: bool = True,
         role_kms_actions: Sequence[str] = (),
         service_kms_actions: Sequence[str] = (),
+        bucket_actions: Sequence[str] = ("s3:ListBucket",),
+        object_context: Mapping[str, str] | None = None,
     ) -> str | None:
         """Authorize what a service does when it runs a job: assume ``role_arn`` (its trust
         policy, with ``aws:SourceAccount`` / ``aws:SourceArn`` as the service sends them), write
@@ -446,11 +452,27 @@ class Authorizer:
         (``service_writes``) - the same as its own principal; and what the service does with the
         key directly, as the role (``role_kms_actions``) and as itself (``service_kms_actions``).
 
+        With ``role_arn`` None the service assumes no role and writes as itself only (CloudWatch
+        Logs' export tasks): ``bucket_actions`` on the bucket (instead of ``s3:ListBucket``) and
+        ``object_context`` with each object write (e.g. ``s3:x-amz-acl``), as its own principal.
+
         Returns:
             The service's failure reason for the first denied access, or None.
         """
         p = self.policies
         confused_deputy = {"aws:SourceAccount": p.account, "aws:SourceArn": source_arn}
+        if role_arn is None:
+            return self._check_service_itself(
+                service_principal,
+                confused_deputy,
+                objects=objects,
+                bucket_arn=bucket_arn,
+                key_arn=key_arn,
+                actions=role_actions,
+                bucket_actions=bucket_actions,
+                object_context=object_context or {},
+                kms_actions=service_kms_actions,
+            )
         role = p.role(role_arn)
         if role.trust is None:
             # An imported role's trust policy is in no template: only the account knows it.
@@ -477,6 +499,40 @@ class Authorizer:
             direct += [(service_principal, a, confused_deputy) for a in service_kms_actions]
             for principal, action, context in direct:
                 if not self.check(Access(principal, action, key_arn, context)):
+                    return f"Access Denied: {principal} may not {action} on {key_arn}"
+        return None
+
+    def _check_service_itself(
+        self,
+        principal: str,
+        confused_deputy: Mapping[str, str],
+        *,
+        objects: Sequence[str],
+        bucket_arn: str,
+        key_arn: str | None,
+        actions: Sequence[str],
+        bucket_actions: Sequence[str],
+        object_context: Mapping[str, str],
+        kms_actions: Sequence[str],
+    ) -> str | None:
+        """:meth:`check_service` for a service that writes as its own principal, with no role."""
+        p = self.policies
+        via_s3 = {"kms:ViaService": f"s3.{p.region}.amazonaws.com", "kms:CallerAccount": p.account}
+        for action in bucket_actions:
+            if not self.check(Access(principal, action, bucket_arn, dict(confused_deputy))):
+                return f"Access Denied: {principal} may not {action} {bucket_arn}"
+        for obj in objects:
+            for action in actions:
+                if not self.check(Access(principal, action, obj, {**confused_deputy, **object_context})):
+                    return f"Access Denied: {principal} may not {action} {obj}"
+        if key_arn is not None:
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                if not self.check(Access(principal, action, key_arn, {**confused_deputy, **via_s3})):
+                    return f"Access Denied: {principal} may not {action} with {key_arn}"
+            for action in kms_actions:
+                if action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                    continue  # checked through S3 above
+                if not self.check(Access(principal, action, key_arn, dict(confused_deputy))):
                     return f"Access Denied: {principal} may not {action} on {key_arn}"
         return None
 

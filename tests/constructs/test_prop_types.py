@@ -31,6 +31,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "ForecastExportJob": {"forecast_arn": "arn:aws:forecast:us-east-1:123456789012:forecast/f1"},
     "PinpointExportJob": {"application_id": "0123456789abcdef0123456789abcdef"},
     "RoboMakerWorldExportJob": {"worlds": [WORLD]},
+    "RdsSnapshotExportJob": {"source_arn": "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db"},
+    "CloudWatchLogsExportJob": {"log_group": "/aws/lambda/orders", "window": cdk.Duration.days(1)},
     "ExportJobProvider": {},
 }
 

@@ -7,7 +7,7 @@ import enum
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -379,7 +379,7 @@ class FakeService:
     def authorize_job(
         self,
         service_principal: str,
-        role_arn: str,
+        role_arn: str | None,
         *,
         source_arn: str,
         s3_path: str,
@@ -388,6 +388,8 @@ class FakeService:
         role_actions: Sequence[str] = ("s3:PutObject",),
         role_kms_actions: Sequence[str] = (),
         service_kms_actions: Sequence[str] = (),
+        bucket_actions: Sequence[str] = ("s3:ListBucket",),
+        object_context: Mapping[str, str] | None = None,
     ) -> str:
         """What the service does for a job started now, authorized (see
         ``authorize.Authorizer.check_service``): the reason the
@@ -395,7 +397,8 @@ class FakeService:
 
         Args:
             service_principal: the service, e.g. ``personalize.amazonaws.com``.
-            role_arn: the role the job was given.
+            role_arn: the role the job was given; None: the service assumes none and writes as
+                itself (CloudWatch Logs).
             source_arn: the ``aws:SourceArn`` the service sends (the job's ARN).
             s3_path: where the job writes (``s3://bucket/prefix/``).
             key_arn: the key the job encrypts with. Default: the bucket's default key.
@@ -404,6 +407,10 @@ class FakeService:
             role_kms_actions: what the service does with the key as the role, directly (not
                 through S3). Default: nothing.
             service_kms_actions: what the service does with the key as itself. Default: nothing.
+            bucket_actions: with no role, what the service does on the bucket itself. Default:
+                ``s3:ListBucket``.
+            object_context: with no role, the condition keys each object write carries (e.g.
+                ``s3:x-amz-acl``). Default: none.
         """
         if self.authorizer is None:
             return ""
@@ -421,6 +428,8 @@ class FakeService:
             role_actions=role_actions,
             role_kms_actions=role_kms_actions,
             service_kms_actions=service_kms_actions,
+            bucket_actions=bucket_actions,
+            object_context=object_context,
         )
         return reason or ""
 

@@ -1,0 +1,230 @@
+"""Amazon CloudWatch Logs export tasks (CreateExportTask / DescribeExportTasks /
+CancelExportTask), JSON 1.1 through botocore's ``logs`` client.
+
+An export task has an id (``taskId``) and no ARN (botocore's model; the Service Authorization
+Reference lists no export-task resource type): the physical id and ``JobArn`` are the task id.
+
+Idempotency: Logs takes no client token and does not keep task names unique. The task's name
+(``taskName``) is the engine's derived (or the user's) job name, and before creating a task the
+adapter lists the account's export tasks (``DescribeExportTasks``, newest first, every page) for
+one of that name: one that exports the same log group to the same bucket and prefix over the same
+range - or, for a window, a range of the same length - is the task a retried Create started, and
+is adopted; one with other parameters is a :class:`JobConflict`. ``DescribeExportTasks`` does not
+return ``logStreamNamePrefix``, so that member is not compared.
+
+The time range: a fixed ``from``/``to`` (epoch milliseconds) comes from the template. A window
+(``windowMilliseconds``, a member of the construct's request that is not the API's and is never
+sent) ends when the handler starts the task: ``to`` is :attr:`JobSpec.requested_at` of the start
+(for a queued job, the poll at which its turn came), ``from`` is ``to`` minus the window.
+
+One active (``PENDING`` or ``RUNNING``) export task per account: a Create beyond it is refused
+with ``LimitExceededException``, and the engine queues the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
+
+LOG = logging.getLogger("export_constructs")
+
+#: The construct's request member for a window (milliseconds), which the adapter turns into
+#: ``from``/``to``: not a member of CreateExportTask, so it is never sent.
+WINDOW_MEMBER = "windowMilliseconds"
+#: CreateExportTask's input members (botocore's model, logs 2014-03-28): all the adapter sends.
+API_MEMBERS = ("logGroupName", "logStreamNamePrefix", "from", "to", "destination", "destinationPrefix")
+
+NOT_FOUND = "ResourceNotFoundException"
+INVALID_OPERATION = "InvalidOperationException"
+# botocore's model lists LimitExceededException among CreateExportTask's errors; the API reference
+# says "Each account can only have one active (RUNNING or PENDING) export task at a time", and the
+# CloudWatch Logs quotas page lists "Export tasks: 1 active (running or pending) per account"
+# (service quota L-EEC839DF, not adjustable).
+LIMIT_EXCEEDED = "LimitExceededException"
+
+_PHASES = {
+    "PENDING": Phase.RUNNING,
+    "RUNNING": Phase.RUNNING,
+    "PENDING_CANCEL": Phase.RUNNING,
+    "COMPLETED": Phase.SUCCEEDED,
+    "FAILED": Phase.FAILED,
+    "CANCELLED": Phase.FAILED,
+}
+#: Task ids as Logs makes them (a UUID, e.g. cda45419-90ea-4db5-9833-aade86253e66 in the user
+#: guide's examples).
+TASK_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class Adapter(ExportJobAdapter):
+    label = "CloudWatch Logs export task"
+    # taskName: 1-512 characters, no pattern (botocore's model).
+    name_max_length = 512
+    name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
+    job_id_pattern = TASK_ID
+    can_stop = True
+    quota_errors = frozenset({LIMIT_EXCEEDED})
+    documented_quota = 1
+
+    @property
+    def _client(self) -> Any:
+        return self._client_factory("logs")
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self, spec: JobSpec) -> str:
+        existing = self._named(spec)
+        if existing is not None:
+            task_id = str(existing["taskId"])
+            LOG.info("%s %s exists as %s with these parameters: adopted", self.label, spec.name, task_id)
+            return task_id
+        request = api_request(spec)
+        response = self._client.create_export_task(taskName=spec.name, **request)
+        return str(response["taskId"])
+
+    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
+        """The task ``spec.name`` started (found by listing), observed by its id: a queued job
+        keeps its ``queued:`` physical id until it completes, so every later poll finds it here,
+        and each observes the task itself (``DescribeExportTasks(taskId)``), as a started job's
+        polls do."""
+        existing = self._named(spec)
+        if existing is None:
+            return None
+        task_id = str(existing["taskId"])
+        try:
+            return task_id, self.describe(task_id)
+        except JobNotFound:
+            return None
+
+    def _named(self, spec: JobSpec) -> Mapping[str, Any] | None:
+        """The newest task named ``spec.name`` that is this job's; None when no task has the name;
+        :class:`JobConflict` when tasks have it but with other parameters."""
+        others: list[Mapping[str, Any]] = []
+        for task in self._tasks():
+            if task.get("taskName") != spec.name:
+                continue
+            if _same(task, spec.request):
+                return task
+            others.append(task)
+        if others:
+            task = others[0]
+            raise JobConflict(
+                f"existing task {task.get('taskId')} exports {task.get('logGroupName')} from {task.get('from')} "
+                f"to {task.get('to')} into s3://{task.get('destination')}/{task.get('destinationPrefix', '')}"
+            )
+        return None
+
+    def _tasks(self) -> Iterator[Mapping[str, Any]]:
+        """The account's export tasks, newest first, every page (there is no filter by name)."""
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"nextToken": token} if token else {}
+            page = self._client.describe_export_tasks(**kwargs)
+            yield from page.get("exportTasks", [])
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    # -- observe ----------------------------------------------------------------------------
+
+    def describe(self, job_id: str) -> JobState:
+        try:
+            tasks = self._client.describe_export_tasks(taskId=job_id).get("exportTasks", [])
+        except ClientError as error:
+            if error_code(error) == NOT_FOUND:
+                raise JobNotFound(job_id) from error
+            raise
+        if not tasks:
+            raise JobNotFound(job_id)
+        return _state(tasks[0])
+
+    # -- stop -------------------------------------------------------------------------------
+
+    def stop(self, job_id: str, state: JobState) -> bool:
+        """Cancel a ``PENDING`` or ``RUNNING`` task; one already ``PENDING_CANCEL`` needs nothing more.
+
+        A task that is gone, or that ended between the last poll and the cancel (Logs answers
+        InvalidOperationException), counts as stopped.
+        """
+        if state.status == "PENDING_CANCEL":
+            return True
+        try:
+            self._client.cancel_export_task(taskId=job_id)
+        except ClientError as error:
+            code = error_code(error)
+            if code == NOT_FOUND:
+                return True
+            if code == INVALID_OPERATION and not self._still_running(job_id):
+                return True
+            raise
+        LOG.info("%s %s: cancel requested", self.label, job_id)
+        return True
+
+    def _still_running(self, job_id: str) -> bool:
+        try:
+            return self.describe(job_id).phase is Phase.RUNNING
+        except JobNotFound:
+            return False
+
+    def output_uri(self, request: Mapping[str, Any]) -> str:
+        """``s3://<bucket>/<prefix>/``: Logs writes ``<prefix>/<task id>/<stream>/<n>.gz`` under it."""
+        prefix = str(request.get("destinationPrefix", ""))
+        return f"s3://{request['destination']}/{prefix}/" if prefix else f"s3://{request['destination']}/"
+
+
+def api_request(spec: JobSpec) -> dict[str, Any]:
+    """CreateExportTask's members (without ``taskName``) for ``spec``: a window becomes
+    ``from``/``to`` ending at ``spec.requested_at``; nothing else of the construct's request is
+    sent."""
+    request = {k: v for k, v in spec.request.items() if k in API_MEMBERS}
+    window = spec.request.get(WINDOW_MEMBER)
+    if window is not None:
+        end = millis(spec.requested_at)
+        request["to"] = end
+        request["from"] = max(0, end - int(window))
+    return request
+
+
+def millis(moment: datetime) -> int:
+    """Epoch milliseconds, as the API's ``from``/``to`` are."""
+    return int(moment.timestamp() * 1000)
+
+
+def _same(task: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
+    """Whether ``task`` exports what ``request`` asks: group, bucket and prefix, and the same range
+    (a window: a range of that length)."""
+    if (
+        task.get("logGroupName") != request.get("logGroupName")
+        or task.get("destination") != request.get("destination")
+        or (task.get("destinationPrefix") or "") != (request.get("destinationPrefix") or "")
+    ):
+        return False
+    window = request.get(WINDOW_MEMBER)
+    if window is not None:
+        return int(task.get("to", 0)) - int(task.get("from", 0)) == int(window)
+    return task.get("from") == request.get("from") and task.get("to") == request.get("to")
+
+
+def _state(task: Mapping[str, Any]) -> JobState:
+    status = task.get("status") or {}
+    code = str(status.get("code", ""))
+    reason = status.get("message") or None
+    if code == "CANCELLED" and reason is None:
+        reason = "the export task was cancelled"
+    info = task.get("executionInfo") or {}
+    created = info.get("creationTime")
+    attributes = {"From": str(task["from"]), "To": str(task["to"])} if "from" in task and "to" in task else {}
+    return JobState(
+        # An unknown status is treated as running: the deadline still bounds it.
+        phase=_PHASES.get(code, Phase.RUNNING),
+        status=code,
+        created_at=datetime.fromtimestamp(int(created) / 1000, UTC) if created is not None else None,
+        reason=str(reason) if reason is not None and code in ("FAILED", "CANCELLED") else None,
+        attributes=attributes,
+    )

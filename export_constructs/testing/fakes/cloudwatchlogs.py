@@ -1,0 +1,202 @@
+"""A fake of Amazon CloudWatch Logs' export tasks (JSON 1.1, botocore's model ``logs``).
+
+What it enforces, as Logs does:
+
+- one active (``PENDING`` or ``RUNNING``) export task per account (service quota L-EEC839DF):
+  a CreateExportTask beyond it is refused with ``LimitExceededException``;
+- the log group must exist in the account and Region: the templates' log groups (with an
+  authorizer, which reads them) and :attr:`Fake.existing_log_groups`; any other is
+  ``ResourceNotFoundException`` ("The specified log group does not exist."). Without an
+  authorizer the fake knows no templates and accepts any group;
+- ``from`` must be before ``to`` (``InvalidParameterException``);
+- the caller must be allowed ``logs:CreateExportTask`` on the log group (iam-data's only resource
+  type for it) and ``s3:PutObject`` under the destination prefix (the API reference: "you must
+  use credentials that have permission to write to the S3 bucket"); Logs then writes as its own
+  principal ``logs.<region>.amazonaws.com`` - no role - with ``aws:SourceAccount`` /
+  ``aws:SourceArn`` (the log group's ARN), ``s3:GetBucketAcl`` on the bucket and
+  ``s3:PutObject`` with ``s3:x-amz-acl: bucket-owner-full-control``, and the bucket's key through
+  S3. A denied access makes the task ``FAILED`` with S3's reason.
+
+Task ids are UUIDs. ``DescribeExportTasks`` with a ``taskId`` moves that task one status on (as
+every fake's describe does); without one it lists every task newest first, ``limit`` (default
+50) per page.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any, ClassVar
+
+from .arns import dns_suffix_of
+from .base import FAILURE_REASON, IamRequest, Scenario, ServiceError, iter_pages, ordered
+from .protocol import BotocoreFake
+
+CREATE, DESCRIBE, CANCEL = "CreateExportTask", "DescribeExportTasks", "CancelExportTask"
+RUNNING = ["PENDING", "RUNNING", "RUNNING"]
+ACTIVE = frozenset({"PENDING", "RUNNING"})
+#: What Logs answers when a task is cancelled (CancelExportTask): PENDING_CANCEL for a poll, then
+#: CANCELLED once it has stopped.
+CANCELLING = ["PENDING_CANCEL", "PENDING_CANCEL", "CANCELLED"]
+#: The API's default page size (DescribeExportTasks: "the default is up to 50 items").
+PAGE_SIZE = 50
+
+
+class Fake(BotocoreFake):
+    name = "CloudWatchLogs"
+    model_name = "logs"
+    signing_name = "logs"
+    # botocore's service id "CloudWatch Logs" -> AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+    endpoint_env = "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"
+    validation_error = (400, "InvalidParameterException")
+    server_error = (500, "ServiceUnavailableException")
+    iam_prefix = "logs"
+    concurrency_quota = 1
+    quota_error = (400, "LimitExceededException", "Resource limit exceeded.")
+    running_statuses = ACTIVE
+
+    existing_log_groups: ClassVar[frozenset[str]] = frozenset()
+    """Log groups that exist besides the templates' (e.g. a Lambda function's, or one a test
+    names): tests may set it."""
+
+    @property
+    def principal(self) -> str:
+        """The Region's Logs principal, as the user guide's bucket policies name it."""
+        return f"logs.{self.region}.{dns_suffix_of(self.region)}"
+
+    def _group_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}"
+
+    def iam_request(self, operation: str, params: Any) -> IamRequest:
+        if operation == CREATE:
+            return IamRequest({"log-group": self._group_arn(params["logGroupName"])})
+        # DescribeExportTasks and CancelExportTask: no resource type in the reference ("*").
+        return IamRequest({})
+
+    def authorize(self, operation: str, params: Any, headers: Any) -> ServiceError | None:
+        """IAM for the request; for CreateExportTask also the caller's own write permission on
+        the destination, which the API reference requires."""
+        if self.authorizer is None:
+            return None
+        if operation != CREATE:
+            return self._authorize_unscoped(operation, headers)
+        denied = super().authorize(operation, params, headers)
+        if denied is not None:
+            return denied
+        from ..authorize import Access
+
+        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
+        obj = self._object(params)
+        if principal is not None and not self.authorizer.check(Access(principal, "s3:PutObject", obj)):
+            status, code = self.access_denied
+            return ServiceError(code, f"User: {principal} is not authorized to perform: s3:PutObject on {obj}", status)
+        return None
+
+    def _authorize_unscoped(self, operation: str, headers: Any) -> ServiceError | None:
+        """An action without resource types is authorized on ``*``, as IAM does."""
+        from ..authorize import Access
+
+        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
+        action = f"{self.iam_prefix}:{operation}"
+        if principal is None:
+            self.authorizer.problems.append(f"IAM: {action} came without a function's session token")
+        elif self.authorizer.check(Access(principal, action, "*")):
+            return None
+        status, code = self.access_denied
+        return ServiceError(code, f"User: {principal} is not authorized to perform: {action}", status)
+
+    def _object(self, params: Any) -> str:
+        prefix = params.get("destinationPrefix") or "exportedlogs"
+        return f"arn:{self.partition}:s3:::{params['destination']}/{prefix}/export-part-00000"
+
+    def _known_groups(self) -> set[str] | None:
+        if self.authorizer is None:
+            return None
+        return {*self.authorizer.policies.log_groups, *self.existing_log_groups}
+
+    # -- operations --------------------------------------------------------------------------
+
+    def op_CreateExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("taskName", "")
+        if fault := self.fault(CREATE, name or params["logGroupName"], starts_job=True):
+            raise fault
+        group = params["logGroupName"]
+        known = self._known_groups()
+        if known is not None and group not in known:
+            status, code = self.not_found
+            raise ServiceError(code, "The specified log group does not exist.", status)
+        if params["from"] >= params["to"]:
+            status, code = self.validation_error
+            raise ServiceError(
+                code, f"Specified time range of '{params['from']}' and '{params['to']}' is not valid.", status
+            )
+        self.check_quota()
+        prefix = params.get("destinationPrefix") or "exportedlogs"
+        denied = self.authorize_job(
+            self.principal,
+            None,
+            source_arn=self._group_arn(group),
+            s3_path=f"s3://{params['destination']}/{prefix}/",
+            bucket_actions=("s3:GetBucketAcl",),
+            object_context={"s3:x-amz-acl": "bucket-owner-full-control"},
+        )
+        task_id = str(uuid.uuid4())
+        steps = self.steps(RUNNING, "COMPLETED", "FAILED", denied=bool(denied))
+        self.new_job(task_id, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
+        return {"taskId": task_id}
+
+    def op_DescribeExportTasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        task_id = params.get("taskId")
+        if task_id is not None:
+            if fault := self.fault(DESCRIBE, task_id):
+                raise fault
+            job = self.jobs.get(task_id)
+            if job is None:
+                return {"exportTasks": []}
+            self.advance(job)
+            return {"exportTasks": [self._described(job)]}
+        if fault := self.fault(DESCRIBE, "*list*"):
+            raise fault
+        jobs = [j for j in ordered(self.jobs) if params.get("statusCode") in (None, j.status)]
+        page, token = iter_pages(jobs, int(params.get("limit") or PAGE_SIZE), params.get("nextToken"))
+        answer: dict[str, Any] = {"exportTasks": [self._described(j) for j in page]}
+        if token is not None:
+            answer["nextToken"] = token
+        return answer
+
+    def op_CancelExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
+        task_id = params["taskId"]
+        job = self.job(CANCEL, task_id, "The specified export task does not exist.")
+        if job.status not in ACTIVE:
+            raise ServiceError("InvalidOperationException", f"The export task is {job.status}: it cannot be cancelled.")
+        job.jump(CANCELLING)
+        self.log(f"  {self.name}: {task_id} cancel requested")
+        return {}
+
+    def _described(self, job: Any) -> dict[str, Any]:
+        request = job.fields["request"]
+        described: dict[str, Any] = {
+            "taskId": job.id,
+            "logGroupName": request["logGroupName"],
+            "from": request["from"],
+            "to": request["to"],
+            "destination": request["destination"],
+            "status": {"code": job.status},
+            "executionInfo": {"creationTime": int(self.clock.as_real(job.created).timestamp() * 1000)},
+        }
+        if "taskName" in request:
+            described["taskName"] = request["taskName"]
+        if "destinationPrefix" in request:
+            described["destinationPrefix"] = request["destinationPrefix"]
+        if job.status == "FAILED":
+            described["status"]["message"] = job.fields["reason"]
+        elif job.status in ACTIVE:
+            described["status"]["message"] = "Started Successfully"
+        if job.status in ("COMPLETED", "FAILED", "CANCELLED"):
+            described["executionInfo"]["completionTime"] = int(
+                self.clock.as_real(self.clock.stamp()).timestamp() * 1000
+            )
+        return described
+
+
+__all__ = ["Fake", "Scenario"]
