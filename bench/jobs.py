@@ -16,10 +16,12 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from export_constructs import (
+    CloudWatchLogsExportJob,
     ExportDestination,
     ForecastExportJob,
     PersonalizeDatasetExportJob,
     PinpointExportJob,
+    RdsSnapshotExportJob,
     RoboMakerWorldExportJob,
     _defaults,
 )
@@ -78,12 +80,46 @@ def pinpoint_job(scope: Construct, destination: ExportDestination, i: int) -> Co
     )
 
 
+def rds_job(scope: Construct, destination: ExportDestination, i: int) -> Construct:
+    # Snapshots of a few databases; every other job exports some tables only. The construct's
+    # default timeout (6 h) waits on a wait condition: 3 resources a job more than a short wait.
+    return RdsSnapshotExportJob(
+        scope,
+        f"Rds{i:03d}",
+        source_arn=f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:shop-db-{i % 4}-2026-12-{i % 28 + 1:02d}",
+        destination=destination,
+        export_only=[f"shop.orders_{i:03d}"] if i % 2 else None,
+    )
+
+
+def cloudwatch_logs_job(scope: Construct, destination: ExportDestination, i: int) -> Construct:
+    # The last day of a few functions' log groups.
+    return CloudWatchLogsExportJob(
+        scope,
+        f"Logs{i:03d}",
+        log_group=f"/aws/lambda/orders-{i % 9}",
+        destination=destination,
+        window=cdk.Duration.days(1),
+        log_stream_name_prefix=f"2026/12/{i % 28 + 1:02d}/" if i % 2 else None,
+    )
+
+
+#: The services whose jobs here wait longer than 55 minutes (their construct's default timeout):
+#: each job adds a wait condition, its handle and a result resource, the stack's first such job
+#: the tracker (README "Limits and long waits"). The scale test checks this against the templates.
+LONG_WAIT_SERVICES = frozenset({"rds"})
+#: What a long wait adds to a job: resources, and the bytes a job may cost at most.
+LONG_WAIT_EXTRA_RESOURCES = 3
+MAX_BYTES_PER_LONG_JOB = 2_048
+
 #: service -> how to add its job ``i``. Mixed stacks take the services in this order, in turn.
 BUILDERS: dict[str, JobBuilder] = {
     "personalize": personalize_job,
     "robomaker": robomaker_job,
     "forecast": forecast_job,
     "pinpoint": pinpoint_job,
+    "rds": rds_job,
+    "cloudwatchlogs": cloudwatch_logs_job,
 }
 
 

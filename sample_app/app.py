@@ -1,4 +1,4 @@
-"""The sample app: one stack with an export job of each of the four services, sharing one
+"""The sample app: one stack with an export job of each of the six services, sharing one
 ExportDestination under different prefixes.
 
 ``make synth`` runs this with all five cdk-nag packs registered as validation plugins.
@@ -11,10 +11,13 @@ import cdk_nag
 from constructs import Construct
 
 from export_constructs import (
+    CloudWatchLogsExportJob,
     ExportDestination,
+    ExportJobProvider,
     ForecastExportJob,
     PersonalizeDatasetExportJob,
     PinpointExportJob,
+    RdsSnapshotExportJob,
     RoboMakerWorldExportJob,
 )
 
@@ -63,6 +66,28 @@ class SampleExportStack(cdk.Stack):
             prefix="pinpoint/endpoints/",
         )
         cdk.CfnOutput(self, "EndpointsExportJobArn", value=endpoints.job_arn)
+        # A small snapshot: 50 minutes, so the custom resource itself waits. The default (6 hours,
+        # for big databases) waits on a wait condition and the tracker state machine instead.
+        orders = RdsSnapshotExportJob(
+            self,
+            "OrdersExport",
+            source_arn=f"arn:{cdk.Aws.PARTITION}:rds:{self.region}:{self.account}:snapshot:shop-db-2026-12-01",
+            destination=exports,
+            prefix="rds/orders/",
+            export_only=["shop.orders"],
+            timeout=cdk.Duration.minutes(50),
+        )
+        cdk.CfnOutput(self, "OrdersExportProgress", value=orders.percent_progress)
+        # The last day of the export handler's own log group (a window the handler computes).
+        handler_logs = CloudWatchLogsExportJob(
+            self,
+            "HandlerLogsExport",
+            log_group=ExportJobProvider.of(self).log_group,
+            destination=exports,
+            prefix="cloudwatchlogs/handler/",
+            window=cdk.Duration.days(1),
+        )
+        cdk.CfnOutput(self, "HandlerLogsExportOutputUri", value=handler_logs.output_uri)
 
 
 NAG_PACKS = (

@@ -72,6 +72,11 @@ PASS_ROLE = (
     "this stack's own IAM path (and the roles users hand in) and to the export services "
     "(iam:PassedToService)."
 )
+RDS_CALLER_GRANT = (
+    "StartExportTask's API reference: the caller must be allowed kms:CreateGrant and kms:DescribeKey on "
+    "the export's key (RDS hands the key to the export through a grant). The handler has them on the "
+    "destinations' keys of its RDS jobs only."
+)
 STOP_RESOURCE = (
     "forecast:StopResource accepts any stoppable Forecast resource, and the action table marks each "
     "of its resource types required; a call names one resource. The handler stops only this stack's "
@@ -117,7 +122,7 @@ PINS: list[Pin] = [
         "PERMISSIONS_MANAGEMENT_ACTIONS[kms:creategrant, kms:retiregrant]",
         FORECAST_KEY_GRANT,
     ),
-    Pin(HANDLER, "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]", PASS_ROLE),
+    Pin(HANDLER, "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole, kms:creategrant]", PASS_ROLE + " " + RDS_CALLER_GRANT),
     Pin(HANDLER, "RESOURCE_MISMATCH[forecast:StopResource]", STOP_RESOURCE),
     Pin(HANDLER, "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
     Pin(STATE_MACHINE_ROLES, "PERMISSIONS_MANAGEMENT_ACTIONS[logs:putresourcepolicy]", LOG_DELIVERY),
@@ -243,7 +248,7 @@ def used_pins(found: set[tuple[str, str]]) -> set[int]:
 
 
 def many_jobs_stack(app: cdk.App) -> cdk.Stack:
-    """The scale test's stack (``bench.jobs``: 200 jobs, the four services in turn, one
+    """The scale test's stack (``bench.jobs``: 200 jobs, the six services in turn, one
     destination), plus a long wait (the tracker), a job that is only started, and a job with
     the user's own role and name."""
     stack = jobs.empty_stack(app)

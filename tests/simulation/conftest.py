@@ -70,6 +70,12 @@ class Service:
     release: str | None = None
     """What Delete calls once the job has ended (Forecast deletes the export job record)."""
     throttled: str = "ThrottlingException"
+    one_at_a_time: bool = False
+    """The account runs one job of the service at a time (CloudWatch Logs): a new job waits for
+    the running one to end."""
+    missing_is_empty: bool = False
+    """The describe of a job that does not exist answers an empty list (CloudWatch Logs'
+    DescribeExportTasks), not an error."""
 
 
 SERVICES = {
@@ -86,6 +92,18 @@ SERVICES = {
         ),
         Service("Pinpoint", "CreateExportJob", "GetExportJob", "COMPLETED", None, throttled="TooManyRequestsException"),
         Service("RoboMaker", "CreateWorldExportJob", "DescribeWorldExportJob", "Completed", "CancelWorldExportJob"),
+        Service(
+            "Rds", "StartExportTask", "DescribeExportTasks", "COMPLETE", "CancelExportTask", throttled="Throttling"
+        ),
+        Service(
+            "CloudWatchLogs",
+            "CreateExportTask",
+            "DescribeExportTasks",
+            "COMPLETED",
+            "CancelExportTask",
+            one_at_a_time=True,
+            missing_is_empty=True,
+        ),
     )
 }
 
@@ -100,7 +118,8 @@ def simulated(assembly: Path, service: str, scenario: Scenario, **kwargs: Any) -
 
 def change_request(service: str) -> Callable[[dict[str, Any]], None]:
     """An edit of ``service``'s job properties that changes its request (a new tag; Pinpoint,
-    which has no tags, exports one segment instead of the whole project)."""
+    which has no tags, exports one segment instead of the whole project; RDS exports one more
+    table; CloudWatch Logs only the streams of one day)."""
 
     def change(properties: dict[str, Any]) -> None:
         request = properties["Request"]
@@ -110,6 +129,10 @@ def change_request(service: str) -> Callable[[dict[str, Any]], None]:
             request["Tags"] = [*request.get("Tags", []), {"Key": "rev", "Value": "2"}]
         elif service == "Personalize":
             request["tags"] = [*request.get("tags", []), {"tagKey": "rev", "tagValue": "2"}]
+        elif service == "Rds":
+            request["ExportOnly"] = [*request.get("ExportOnly", []), "shop.customers"]
+        elif service == "CloudWatchLogs":
+            request["logStreamNamePrefix"] = "2026/12/01/"
         else:
             request["tags"] = {**request.get("tags", {}), "rev": "2"}
 

@@ -17,7 +17,7 @@ from export_constructs.testing.__main__ import main
 
 from .conftest import TEMPLATE, copy_assembly, edited, job_of
 
-SERVICES_LISTED = "Forecast, Personalize, Pinpoint, RoboMaker"
+SERVICES_LISTED = "CloudWatchLogs, Forecast, Personalize, Pinpoint, Rds, RoboMaker"
 SCENARIOS_LISTED = ", ".join(s.value for s in Scenario)
 
 

@@ -83,7 +83,9 @@ def test_access_denied_fails_the_create_at_once_and_the_rollback_delete_does_not
     assert step.status == "FAILED" and "not authorized to perform" in step.reason
     assert step.physical_id == CREATE_FAILED_MARKER
     assert len(calls(result, service, spec.create)) == 1, "a refusal is not retried"
-    assert calls(result, service, spec.describe) == [], "the rollback Delete of a marker calls nothing"
+    operations = result.operations(service)
+    after_refusal = operations[operations.index(spec.create) + 1 :]
+    assert after_refusal == [], "the rollback Delete of a marker calls nothing"
     assert result.step(job_of(sample_assembly, service), "Delete", "rollback").status == "SUCCESS"
 
 
@@ -177,8 +179,13 @@ def test_update_mid_run_starts_a_new_job_and_stops_the_old_one_where_the_api_can
     cleanup = result.step(logical_id, "Delete", "cleanup")
     assert update.status == cleanup.status == "SUCCESS"
     assert update.physical_id != cleanup.physical_id == result.step(logical_id).physical_id
-    assert result.operations(service).count(spec.create) == 2
-    if spec.stop:
+    started = [c for c in result.calls if c.service == service and c.operation == spec.create and c.error is None]
+    assert len(started) == 2
+    if spec.one_at_a_time:
+        # The new job cannot start while the old one runs (it is queued until then): the cleanup
+        # finds the old job ended, with nothing to stop.
+        assert spec.stop not in result.operations(service)
+    elif spec.stop:
         assert spec.stop in result.operations(service), "the old, still running job is stopped"
 
 
@@ -195,4 +202,5 @@ def test_delete_of_a_job_deleted_out_of_band_succeeds(sample_assembly: Path, ser
     assert deleted.status == "SUCCESS"
     assert spec.stop not in result.operations(service)
     last = [c for c in result.calls if c.service == service][-1]
-    assert last.operation == spec.describe and last.status in (400, 404), "it looked, found nothing, and let go"
+    not_found = (200,) if spec.missing_is_empty else (400, 404)
+    assert last.operation == spec.describe and last.status in not_found, "it looked, found nothing, and let go"

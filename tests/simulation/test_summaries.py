@@ -46,8 +46,8 @@ def test_one_long_waiting_job_is_one_export_job(one_long_job: Path, capsys: pyte
     assert counted and re.match(r"simulated \d+ events of 1 export job: ", counted[0]), counted
 
 
-def test_the_sample_app_s_four_jobs(sample_assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "4 export jobs," in summarize(sample_assembly).splitlines()[0]
+def test_the_sample_app_s_six_jobs(sample_assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "6 export jobs," in summarize(sample_assembly).splitlines()[0]
     assert main([str(sample_assembly)]) == 0
     counted = [x for x in capsys.readouterr().out.splitlines() if x.startswith("simulated ")]
-    assert counted and " events of 4 export jobs: " in counted[0], counted
+    assert counted and " events of 6 export jobs: " in counted[0], counted

@@ -29,7 +29,7 @@ import uuid
 from typing import Any, ClassVar
 
 from .arns import dns_suffix_of
-from .base import FAILURE_REASON, IamRequest, Scenario, ServiceError, iter_pages, ordered
+from .base import FAILURE_REASON, IamRequest, Job, Scenario, ServiceError, iter_pages, ordered
 from .protocol import BotocoreFake
 
 CREATE, DESCRIBE, CANCEL = "CreateExportTask", "DescribeExportTasks", "CancelExportTask"
@@ -54,6 +54,28 @@ class Fake(BotocoreFake):
     concurrency_quota = 1
     quota_error = (400, "LimitExceededException", "Resource limit exceeded.")
     running_statuses = ACTIVE
+
+    #: Virtual seconds a task takes per status when nothing describes it (the provider's poll
+    #: interval, at which the handler's own describes move a task on).
+    unobserved_step_seconds: ClassVar[float] = 30.0
+
+    def advance(self, job: Job) -> None:
+        super().advance(job)
+        job.fields["seen"] = self.clock.stamp()
+
+    def check_quota(self) -> None:
+        """The one-slot quota, with time passing for the task that holds the slot even when
+        nothing describes it (the task of a ``wait=False`` job, or an Update's old task, which
+        waits until the new one has started): such a task moves one status on per
+        :attr:`unobserved_step_seconds` of virtual time since it was last observed."""
+        now = self.clock.stamp()
+        for job in list(self.jobs.values()):
+            seen = float(job.fields.get("seen", job.created))
+            while job.status in self.running_statuses and now - seen >= self.unobserved_step_seconds:
+                super().advance(job)
+                seen += self.unobserved_step_seconds
+                job.fields["seen"] = seen
+        super().check_quota()
 
     existing_log_groups: ClassVar[frozenset[str]] = frozenset()
     """Log groups that exist besides the templates' (e.g. a Lambda function's, or one a test
