@@ -13,10 +13,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from export_constructs import (
+    CloudWatchLogsExportJob,
     ExportDestination,
     ForecastExportJob,
     PersonalizeDatasetExportJob,
     PinpointExportJob,
+    RdsSnapshotExportJob,
     RoboMakerWorldExportJob,
 )
 from export_constructs._text import WIDTH, plural, wrap
@@ -26,6 +28,7 @@ DATASET = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 FORECAST = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
 WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/world-1"
 APP_ID = "0123456789abcdef0123456789abcdef"
+SNAPSHOT = "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db-2026-12-01"
 
 #: ``<prop>: must be <rule> such as <example>, got <value> (the API's pattern: <regex>)``
 FORM = re.compile(
@@ -67,6 +70,23 @@ def robomaker(stack: cdk.Stack, props: dict[str, Any]) -> object:
     return RoboMakerWorldExportJob(stack, "Job", **{"worlds": [WORLD], "destination": _destination(stack), **props})
 
 
+def rds(stack: cdk.Stack, props: dict[str, Any]) -> object:
+    return RdsSnapshotExportJob(stack, "Job", **{"source_arn": SNAPSHOT, "destination": _destination(stack), **props})
+
+
+def cloudwatch_logs(stack: cdk.Stack, props: dict[str, Any]) -> object:
+    return CloudWatchLogsExportJob(
+        stack,
+        "Job",
+        **{
+            "log_group": "/aws/lambda/orders",
+            "window": cdk.Duration.days(1),
+            "destination": _destination(stack),
+            **props,
+        },
+    )
+
+
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 # (build, the prop as the message names it, the bad props, the props with the message's example in place)
@@ -88,6 +108,15 @@ CASES: list[tuple[Build, str, dict[str, Any], Callable[[str], dict[str, Any]]]] 
     (pinpoint, "destination", {"bucket": "Exports"}, lambda x: {"bucket": x.split("/")[2]}),
     (robomaker, "worlds[0]", {"worlds": ["world-1"]}, lambda x: {"worlds": [x]}),
     (robomaker, "tags['k'] value", {"tags": {"k": "é"}}, lambda x: {"tags": {"k": x}}),
+    (rds, "source_arn", {"source_arn": "shop-db-2026-12-01"}, lambda x: {"source_arn": x}),
+    (rds, "export_only[0]", {"export_only": ["shop..orders"]}, lambda x: {"export_only": [x]}),
+    (cloudwatch_logs, "log_group", {"log_group": "orders logs"}, lambda x: {"log_group": x}),
+    (
+        cloudwatch_logs,
+        "log_stream_name_prefix",
+        {"log_stream_name_prefix": "a:b"},
+        lambda x: {"log_stream_name_prefix": x},
+    ),
 ]
 
 

@@ -48,7 +48,7 @@ NOT_SOURCES = shutil.ignore_patterns(
     "dist",
     "docs",
 )
-SERVICES = ("Personalize", "Forecast", "Pinpoint", "RoboMaker")
+SERVICES = ("Personalize", "Forecast", "Pinpoint", "RoboMaker", "Rds", "CloudWatchLogs")
 
 #: The app the installed wheel synthesizes: one job of each service into one destination. It
 #: reports where ``export_constructs`` and every other module came from, and ``sys.path``.
@@ -57,7 +57,8 @@ import json, sys
 import aws_cdk as cdk
 import export_constructs
 from export_constructs import (
-    ExportDestination, ForecastExportJob, PersonalizeDatasetExportJob, PinpointExportJob, RoboMakerWorldExportJob,
+    CloudWatchLogsExportJob, ExportDestination, ForecastExportJob, PersonalizeDatasetExportJob, PinpointExportJob,
+    RdsSnapshotExportJob, RoboMakerWorldExportJob,
 )
 
 app = cdk.App(outdir=sys.argv[1])
@@ -70,6 +71,10 @@ ForecastExportJob(stack, "Demand", destination=dest,
 PinpointExportJob(stack, "Endpoints", destination=dest, application_id="0123456789abcdef0123456789abcdef")
 RoboMakerWorldExportJob(stack, "Worlds", destination=dest,
     worlds=["arn:aws:robomaker:us-east-1:123456789012:world/sim-0f1e2d3c4b5a/world-0a1b2c3d"])
+RdsSnapshotExportJob(stack, "Orders", destination=dest,
+    source_arn="arn:aws:rds:us-east-1:123456789012:snapshot:shop-db-2026-12-01")
+CloudWatchLogsExportJob(stack, "Logs", destination=dest, log_group="/aws/lambda/orders",
+    window=cdk.Duration.days(1))
 app.synth()
 files = sorted({str(getattr(m, "__file__", None) or "") for m in list(sys.modules.values())} - {""})
 print(json.dumps({"package": export_constructs.__file__, "sys_path": sys.path, "modules": sorted(sys.modules),
@@ -133,7 +138,7 @@ def test_the_sdist_holds_the_sources_licence_and_changelog(dist: Path) -> None:
     assert not {n for n in names if n.split("/")[0] in ("tests", "sample_app", "bench", ".venv", "node_modules")}
 
 
-def test_the_installed_wheel_synthesizes_all_four_jobs_without_the_source_tree(dist: Path, tmp_path: Path) -> None:
+def test_the_installed_wheel_synthesizes_all_six_jobs_without_the_source_tree(dist: Path, tmp_path: Path) -> None:
     wheel = only(sorted(dist.glob("*.whl")))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, symlinks=True).create(env_dir)
@@ -166,7 +171,8 @@ def test_the_installed_wheel_synthesizes_all_four_jobs_without_the_source_tree(d
     assert from_tree == []
 
     template = json.loads((workdir / "cdk.out" / "WheelStack.template.json").read_text())
-    types = [r["Type"] for r in template["Resources"].values()]
+    # One job of each service (RDS's, with its default 6-hour timeout, also has its result resource).
+    types = [r["Type"] for r in template["Resources"].values() if r.get("Properties", {}).get("Mode") != "report"]
     for service in SERVICES:
         assert types.count(f"Custom::{consts.RESOURCE_TYPE_PREFIX}{service}") == 1, service
 
