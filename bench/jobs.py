@@ -108,9 +108,10 @@ def cloudwatch_logs_job(scope: Construct, destination: ExportDestination, i: int
 #: each job adds a wait condition, its handle and a result resource, the stack's first such job
 #: the tracker (README "Limits and long waits"). The scale test checks this against the templates.
 LONG_WAIT_SERVICES = frozenset({"rds"})
-#: What a long wait adds to a job: resources, and the bytes a job may cost at most.
+#: What a long wait adds to a job: resources, and the bytes a job may cost at most (measured:
+#: ~2.2 KB while its prefixes are listed, ~2.0 KB once they collapse).
 LONG_WAIT_EXTRA_RESOURCES = 3
-MAX_BYTES_PER_LONG_JOB = 2_048
+MAX_BYTES_PER_LONG_JOB = 2_560
 
 #: service -> how to add its job ``i``. Mixed stacks take the services in this order, in turn.
 BUILDERS: dict[str, JobBuilder] = {

@@ -76,8 +76,9 @@ class ExportJobProvider(Construct):
             lanes. Jobs of other stacks share the account's quota: when they fill it, the
             service's refusal still queues this stack's jobs (see "Limits and long waits").
             A name no job of the stack has (``"forecast"`` for ``"Forecast"``) sets no lane
-            and gets a warning at synth. Default: each service's documented quota (Forecast
-            3; none documented for the others).
+            and gets a warning at synth. Default: each service's documented quota
+            (``"Forecast"`` 3, ``"Rds"`` 5, ``"CloudWatchLogs"`` 1; none documented for the
+            others).
     """
 
     ID = "ExportJobProvider"

@@ -276,6 +276,15 @@ def _lint(simulator: IamSimulator, document: Mapping[str, Any], where: str, *, k
     return problems
 
 
+_CHINA_SERVICE_SUFFIX = ".amazonaws.com.cn"
+_CHINA_SERVICE = re.compile(r"[a-z0-9.-]+\.amazonaws\.com\.cn(?=\")")
+
+
+def _evaluable(service: str) -> str:
+    """A China Region's service principal as iam-simulate takes a service: ending in amazonaws.com."""
+    return service + ".evaluated-as.amazonaws.com"
+
+
 def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
     return any("kms:EncryptionContext" in json.dumps(d) for d in documents if d is not None)
 
@@ -330,11 +339,20 @@ class Authorizer:
         else:
             context.setdefault("aws:PrincipalServiceName", access.principal)
         resource_policy = self._resource_policy(access)
+        principal = access.principal
+        if principal.endswith(_CHINA_SERVICE_SUFFIX):
+            # iam-simulate takes a principal for a service only when it ends in amazonaws.com
+            # (iam-utils' isServicePrincipal): China's service principals (logs.cn-north-1.
+            # amazonaws.com.cn) are renamed, in the request and the resource policy alike, to a
+            # name that does and that no other principal has.
+            principal = _evaluable(principal)
+            context["aws:PrincipalServiceName"] = principal
+            resource_policy = json.loads(_CHINA_SERVICE.sub(lambda m: _evaluable(m[0]), json.dumps(resource_policy)))
         if _mentions_encryption_context([resource_policy, *(d for _, d in identity)]):
             return "error: a policy conditions on kms:EncryptionContext, which runSimulation drops"
         simulation: dict[str, Any] = {
             "request": {
-                "principal": access.principal,
+                "principal": principal,
                 "action": access.action,
                 "resource": {"resource": access.resource, "accountId": resource_account or p.account},
                 "contextVariables": context,

@@ -30,7 +30,7 @@ MAX_RESOURCES_PER_JOB = 2
 MAX_BYTES_PER_JOB = 1_536
 #: A job that waits longer than 55 minutes (RDS's default of 6 hours) adds a wait condition, its
 #: handle and a result resource to its custom resource, and the stack's first such job the tracker
-#: state machine (README "Limits and long waits"); its bytes are measured at ~1.95 KB.
+#: state machine (README "Limits and long waits"); its bytes: bench/jobs.py.
 LONG_WAIT_EXTRA_RESOURCES = jobs.LONG_WAIT_EXTRA_RESOURCES
 #: The tracker: its function, state machine, the machine's role and policy, and the handler's
 #: policy to start and stop executions.

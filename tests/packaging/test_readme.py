@@ -45,7 +45,9 @@ def test_usage_and_attributes() -> None:
 def test_one_example_per_service() -> None:
     stack = run_in_stack(block("from aws_cdk import Duration\nfrom export_constructs import ("))
     types = {v["Type"] for v in cdk.assertions.Template.from_stack(stack).to_json()["Resources"].values()}
-    assert {f"Custom::ExportJob-{s}" for s in ("Personalize", "Forecast", "Pinpoint", "RoboMaker")} <= types
+    assert {
+        f"Custom::ExportJob-{s}" for s in ("Personalize", "Forecast", "Pinpoint", "RoboMaker", "Rds", "CloudWatchLogs")
+    } <= types
 
 
 def test_bring_your_own_bucket_key_and_role() -> None:

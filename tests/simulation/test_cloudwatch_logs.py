@@ -232,3 +232,27 @@ def test_a_long_timeout_waits_on_a_wait_condition_and_reports_the_range() -> Non
     (report,) = [s for s in result.steps if s.request_type == "Create" and "Result" in s.logical_id]
     assert report.data[consts.ATTR_STATUS] == "COMPLETED"
     assert int(report.data["To"]) - int(report.data["From"]) == 3_600_000
+
+
+def test_in_a_china_region_logs_writes_are_authorized_and_another_regions_principal_is_not(tmp_path: Path) -> None:
+    """iam-simulate takes only principals ending in amazonaws.com for services: the authorizer
+    renames China's (logs.cn-north-1.amazonaws.com.cn) on both sides of the evaluation. The
+    rename must not allow what IAM would deny: a bucket policy naming another Region's Logs."""
+    outdir = tmp_path / "cdk.out"
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Logs", env=cdk.Environment(account="111122223333", region="cn-north-1"))
+    destination = ExportDestination(stack, "Exports")
+    group = logs.LogGroup(stack, "Orders", removal_policy=cdk.RemovalPolicy.DESTROY)
+    CloudWatchLogsExportJob(stack, "Export", log_group=group, destination=destination, window=cdk.Duration.hours(1))
+    app.synth()
+    allowed = simulate(outdir, authorize=True)
+    assert allowed.problems == []
+    assert [s.status for s in _creates(allowed)] == ["SUCCESS"]
+
+    template = outdir / "Logs.template.json"
+    text = template.read_text()
+    assert text.count('"logs.cn-north-1.",') >= 2, "the bucket and key policies name the Region's Logs"
+    template.write_text(text.replace('"logs.cn-north-1.",', '"logs.cn-northwest-1.",'))
+    denied = simulate(outdir, authorize=True)
+    (create,) = _creates(denied)
+    assert create.status == "FAILED" and "Access Denied: logs.cn-north-1.amazonaws.com.cn may not" in create.reason
