@@ -20,67 +20,21 @@ show it:
 from __future__ import annotations
 
 import copy
-import socket
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from export_constructs.handler import consts
 from export_constructs.handler.adapters.base import JobConflict
 from export_constructs.handler.adapters.rds import task_identifier
-from export_constructs.handler.clients import botocore_config, queue_instead_of_retrying
 from export_constructs.handler.engine import Engine, derive_job_name, load_adapter
 from export_constructs.handler.event import ResourceEvent
 
 from ..handler.events import after_on_event, load
+from .conftest import client
 
-REGION = "us-east-1"
 INSTANCE = "shop-db"
 SNAPSHOT = "shop-db-2026-12-01"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Fake credentials and RDS's endpoint on moto; nothing of the machine's AWS configuration."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_RDS": moto_url,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return moto_url
-
-
-def client(service: str) -> Any:
-    """A client as the handler builds one (its retry configuration), on moto."""
-    return queue_instead_of_retrying(boto3.client(service, config=botocore_config()))
 
 
 @pytest.fixture
