@@ -17,13 +17,16 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
 from export_constructs import (
+    CloudWatchLogsExportJob,
     ExportDestination,
     ForecastExportJob,
     PersonalizeDatasetExportJob,
     PinpointExportJob,
+    RdsSnapshotExportJob,
     RoboMakerWorldExportJob,
 )
 from export_constructs.testing import Scenario, SimulationResult, simulate
@@ -110,12 +113,49 @@ def token_prefix(stack: cdk.Stack, rev: int) -> None:
     )
 
 
+def _orders_and_logs(stack: cdk.Stack, destination: ExportDestination, rev: int, **kw: Any) -> None:
+    """An RDS snapshot export (its default 6-hour timeout: a long wait) whose tables change with
+    the revision, and a CloudWatch Logs export of a log group of the stack."""
+    snapshot = f"arn:{stack.partition}:rds:{stack.region}:{stack.account}:snapshot:shop-db-2026-12-01"
+    RdsSnapshotExportJob(
+        stack, "Orders", destination=destination, source_arn=snapshot, export_only=[f"shop.orders_v{rev}"], **kw
+    )
+    group = logs.LogGroup(stack, "AppLogs", removal_policy=cdk.RemovalPolicy.DESTROY)
+    CloudWatchLogsExportJob(
+        stack, "AppLogsExport", destination=destination, log_group=group, window=cdk.Duration.days(1)
+    )
+
+
 def every_service(stack: cdk.Stack, rev: int) -> None:
     destination = ExportDestination(stack, "Exports")
     _users_and_demand(stack, destination, rev)
     PinpointExportJob(stack, "Endpoints", destination=destination, application_id=APP_ID)
     world = f"arn:{stack.partition}:robomaker:{stack.region}:{stack.account}:world/sim-1/w1"
     RoboMakerWorldExportJob(stack, "Worlds", destination=destination, worlds=[world])
+    _orders_and_logs(stack, destination, rev)
+
+
+def live_services_imported_bucket_and_key(stack: cdk.Stack, rev: int) -> None:
+    """RDS and CloudWatch Logs into the user's bucket and key: the warnings' statements (pasted
+    into the bucket and key policies, as the user would) are all the services need."""
+    bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "my-exports")
+    key = kms.Key.from_key_arn(stack, "Key", KEY_ARN)
+    _orders_and_logs(stack, ExportDestination(stack, "Exports", bucket=bucket, encryption_key=key), rev)
+
+
+def live_services_user_role(stack: cdk.Stack, rev: int) -> None:
+    role = iam.Role.from_role_arn(stack, "Role", f"arn:aws:iam::{ACCOUNT}:role/teams/my-rds-export-role")
+    destination = ExportDestination(stack, "Exports")
+    snapshot = f"arn:{stack.partition}:rds:{stack.region}:{stack.account}:snapshot:shop-db-2026-12-01"
+    RdsSnapshotExportJob(
+        stack,
+        "Orders",
+        destination=destination,
+        source_arn=snapshot,
+        role=role,
+        export_only=[f"shop.orders_v{rev}"],
+        timeout=cdk.Duration.minutes(50),
+    )
 
 
 #: name -> (builder, env)
@@ -128,9 +168,18 @@ CELLS: dict[str, tuple[Callable[[cdk.Stack, int], None], cdk.Environment | None]
     "ManyJobs": (many_jobs, cdk.Environment(account=ACCOUNT, region=REGION)),
     "LongWait": (long_wait, cdk.Environment(account=ACCOUNT, region=REGION)),
     "TokenPrefix": (token_prefix, cdk.Environment(account=ACCOUNT, region=REGION)),
+    "LiveImportedBucketAndKey": (
+        live_services_imported_bucket_and_key,
+        cdk.Environment(account=ACCOUNT, region=REGION),
+    ),
+    "LiveUserRole": (live_services_user_role, cdk.Environment(account=ACCOUNT, region=REGION)),
     "EnvAgnostic": (every_service, None),
     "ConcreteEnv": (every_service, cdk.Environment(account="111122223333", region="eu-west-1")),
 }
+
+
+#: The service whose job fails in a cell's failure test (default: Personalize).
+FAILING = {"LiveImportedBucketAndKey": "CloudWatchLogs", "LiveUserRole": "Rds"}
 
 
 def _synth(outdir: Path, rev: int) -> Path:
@@ -170,7 +219,8 @@ def test_deploy_update_and_delete_are_authorized(assemblies: tuple[Path, Path], 
 @pytest.mark.parametrize("cell", CELLS)
 def test_a_failed_job_fails_the_deployment_with_the_services_reason(assemblies: tuple[Path, Path], cell: str) -> None:
     before, _ = assemblies
-    result = simulate(before, stacks=[cell], scenario={"Personalize": Scenario.FAILURE}, authorize=True)
+    service = FAILING.get(cell, "Personalize")
+    result = simulate(before, stacks=[cell], scenario={service: Scenario.FAILURE}, authorize=True)
     assert result.problems == []
     failed = [s for s in result.steps if s.status == "FAILED"]
     assert len(failed) == 1 and "Simulated failure" in failed[0].reason, [s.reason for s in failed]
