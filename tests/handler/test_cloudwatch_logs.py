@@ -274,6 +274,19 @@ def test_a_retried_create_adopts_the_task_it_started_found_by_listing(logs: tupl
     assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}  # no create
 
 
+@pytest.mark.parametrize("ended", ["CANCELLED", "FAILED"])
+def test_a_task_of_the_name_that_ended_in_failure_is_not_adopted_a_new_one_starts(
+    logs: tuple[Any, Stubber], at_now: Clock, ended: str
+) -> None:
+    """A stack update that added the job failed elsewhere and its rollback cancelled the task: the
+    next deploy derives the same name and must export, not adopt the cancelled task (nor call it
+    a conflict, though its range differs)."""
+    client, stub = logs
+    listing(stub, task(ended, task_id=OTHER_ID, start=NOW_MS - 3 * DAY_MS, end=NOW_MS - 2 * DAY_MS - 1))
+    create(stub)
+    assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}
+
+
 def test_the_listing_follows_every_page(logs: tuple[Any, Stubber], at_now: Clock) -> None:
     client, stub = logs
     listing(stub, task("COMPLETED", task_id=OTHER_ID, task_name="older"), next_token="page-2")

@@ -13,7 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from export_constructs.handler import consts
-from export_constructs.handler.adapters.base import JobConflict, JobNotFound, JobState, Phase
+from export_constructs.handler.adapters.base import JobConflict, JobNotFound, JobSpec, JobState, Phase
 from export_constructs.handler.adapters.rds import (
     IDENTIFIER,
     MAX_IDENTIFIER,
@@ -114,8 +114,8 @@ def engine_for(client: Any, clock: Clock) -> Engine:
 def test_the_derived_identifier_keeps_to_rds_identifier_rules_and_is_stable() -> None:
     identifier = ident()
     assert identifier == ident()
-    assert identifier.startswith("ex1c2fa620-SnapshotExport4C2A566A-")
-    assert len(identifier) <= MAX_IDENTIFIER and IDENTIFIER.fullmatch(identifier)
+    assert identifier.startswith("ex1c2fa620-snapshotexport4c2a566a-"), "lower case, as RDS keeps identifiers"
+    assert len(identifier) <= MAX_IDENTIFIER - len("-r20") and IDENTIFIER.fullmatch(identifier)
     assert "_" not in identifier and "--" not in identifier
 
 
@@ -234,6 +234,56 @@ def test_retried_create_adopts_the_task_it_started(rds: tuple[Any, Stubber], clo
     stub.add_client_error("start_export_task", "ExportTaskAlreadyExists", "exists", expected_params=expected_start())
     describe(stub, "IN_PROGRESS")
     assert engine_for(client, clock).on_event(event()) == {"PhysicalResourceId": ident()}
+
+
+@pytest.mark.parametrize("ended", ["CANCELED", "FAILED"])
+def test_a_create_after_a_rollback_cancelled_the_task_uses_the_next_identifier(
+    rds: tuple[Any, Stubber], clock: Clock, ended: str
+) -> None:
+    """A stack update that added the job failed elsewhere: its rollback cancelled the task. The
+    next deploy derives the same identifier, which RDS keeps for good: the job takes ``-r2``, and
+    a retried Create of that deploy adopts the ``-r2`` task."""
+    client, stub = rds
+    second = f"{ident()}-r2"
+    stub.add_client_error("start_export_task", "ExportTaskAlreadyExists", "exists", expected_params=expected_start())
+    describe(stub, ended)
+    stub.add_response("start_export_task", task("STARTING", identifier=second), expected_start(second))
+    assert engine_for(client, clock).on_event(event()) == {"PhysicalResourceId": second}
+    # The same Create again (a retried invocation): both identifiers exist, the second is this job's.
+    stub.add_client_error("start_export_task", "ExportTaskAlreadyExists", "exists", expected_params=expected_start())
+    describe(stub, ended)
+    stub.add_client_error(
+        "start_export_task", "ExportTaskAlreadyExists", "exists", expected_params=expected_start(second)
+    )
+    describe(stub, "IN_PROGRESS", identifier=second)
+    assert engine_for(client, clock).on_event(event()) == {"PhysicalResourceId": second}
+
+
+def test_a_queued_jobs_lookup_follows_the_identifiers_as_the_start_does(rds: tuple[Any, Stubber]) -> None:
+    client, stub = rds
+    spec = ResourceEvent.from_dict(event())
+    job = JobSpec(
+        name=derive_job_name(spec, adapter(), PROPS), request=REQUEST, stack=spec.stack_arn, requested_at=CREATED
+    )
+    second = f"{ident()}-r2"
+    describe(stub, "CANCELED")
+    describe(stub, "IN_PROGRESS", identifier=second)
+    found = Adapter(lambda _: client).find(job)
+    assert found is not None and found[0] == second and found[1].phase is Phase.RUNNING
+    describe(stub, "CANCELED")
+    describe_gone(stub, second)
+    assert Adapter(lambda _: client).find(job) is None, "the first free identifier ends the search"
+
+
+def test_a_given_job_name_has_no_revisions_its_ended_task_is_reported(rds: tuple[Any, Stubber], clock: Clock) -> None:
+    client, stub = rds
+    props = {**PROPS, consts.PROP_JOB_NAME: "orders-2026"}
+    stub.add_client_error(
+        "start_export_task", "ExportTaskAlreadyExists", "exists", expected_params=expected_start("orders-2026")
+    )
+    describe(stub, "CANCELED", identifier="orders-2026")
+    answer = engine_for(client, clock).on_event(event(ResourceProperties={**EVENT["ResourceProperties"], **props}))
+    assert answer == {"PhysicalResourceId": "orders-2026"}, "the user's name is the identifier, whatever its task"
 
 
 @pytest.mark.parametrize(

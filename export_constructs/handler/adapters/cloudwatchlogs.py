@@ -57,6 +57,8 @@ _PHASES = {
     "FAILED": Phase.FAILED,
     "CANCELLED": Phase.FAILED,
 }
+#: A task of the job's name in one of these is never adopted (nor a conflict).
+ENDED_IN_FAILURE = frozenset({"FAILED", "CANCELLED"})
 #: Task ids as Logs makes them (a UUID, e.g. cda45419-90ea-4db5-9833-aade86253e66 in the user
 #: guide's examples).
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -108,6 +110,11 @@ class Adapter(ExportJobAdapter):
         others: list[Mapping[str, Any]] = []
         for task in self._tasks():
             if task.get("taskName") != spec.name:
+                continue
+            if str((task.get("status") or {}).get("code", "")) in ENDED_IN_FAILURE:
+                # A rollback's Delete cancelled it (a stack update that added the job failed
+                # elsewhere), or it failed: a later deploy with the same request derives the same
+                # name and starts a new task of it (Logs' task names need not be unique).
                 continue
             if _same(task, spec.request):
                 return task

@@ -74,16 +74,39 @@ ATTR_SNAPSHOT_TIME = "SnapshotTime"
 ATTR_JOB_NAME = "JobName"
 
 
+#: A derived identifier whose task ended in failure is not adopted: a rollback's Delete cancelled
+#: it (a stack update that added the job failed elsewhere), and a later deploy with the same
+#: request derives the same identifier. RDS keeps every task's identifier for good, so the next
+#: of ``<identifier>-r2`` ... ``-r<MAX_REVISION>`` that is free (or holds this job's task) is used;
+#: derived names leave room for the suffix. A task that is running or complete is adopted: a
+#: retried Create's, or the old task an update rollback returns to.
+MAX_REVISION = 20
+REVISION_ROOM = len(f"-r{MAX_REVISION}")
+#: The task statuses that end in failure (never adopted under a derived identifier).
+FAILED_STATUSES = frozenset({"CANCELED", "FAILED"})
+
+
 def task_identifier(name: str) -> str:
     """The ``ExportTaskIdentifier`` for the engine's job name: a derived name is
     ``<prefix>_<logical id>_<digest>`` (letters and digits between the ``_``), so each ``_``
-    becomes ``-``; a user's ``job_name`` (checked at synth: no ``_``) stays as it is."""
-    return name.replace("_", "-")
+    becomes ``-`` and it is lower-cased (RDS stores its DB identifiers in lower case; whether it
+    folds export task identifiers is not documented, so derived ones are lower-case from the
+    start); a user's ``job_name`` (checked at synth: no ``_``) stays as it is."""
+    return name.replace("_", "-").lower() if "_" in name else name
+
+
+def _identifiers(spec: JobSpec) -> list[str]:
+    """The identifiers this job may use, in order: the derived one, then its revisions (a user's
+    ``job_name`` has none: it is the identifier)."""
+    base = task_identifier(spec.name)
+    if base == spec.name:  # the user's job_name
+        return [base]
+    return [base, *(f"{base}-r{n}" for n in range(2, MAX_REVISION + 1))]
 
 
 class Adapter(ExportJobAdapter):
     label = "RDS snapshot export task"
-    name_max_length = MAX_IDENTIFIER
+    name_max_length = MAX_IDENTIFIER - REVISION_ROOM
     # Only letters and digits of the logical id: with the prefix ("ex" + hex) and the hex digest,
     # joined by "-", a derived identifier starts with a letter and has no "--" and no end "-".
     name_invalid_chars = re.compile(r"[^A-Za-z0-9]")
@@ -101,26 +124,41 @@ class Adapter(ExportJobAdapter):
     # -- start ------------------------------------------------------------------------------
 
     def start(self, spec: JobSpec) -> str:
-        identifier = task_identifier(spec.name)
-        try:
-            task = self._client.start_export_task(ExportTaskIdentifier=identifier, **spec.request)
-        except ClientError as error:
-            if error_code(error) != ALREADY_EXISTS:
-                raise
-            return self._adopt(spec, identifier)
-        return str(task["ExportTaskIdentifier"])
+        identifiers = _identifiers(spec)
+        for identifier in identifiers:
+            try:
+                task = self._client.start_export_task(ExportTaskIdentifier=identifier, **spec.request)
+            except ClientError as error:
+                if error_code(error) != ALREADY_EXISTS:
+                    raise
+                existing = self._describe_raw(identifier)
+                self._check_same(spec, identifier, existing)
+                if len(identifiers) == 1 or _current(spec, existing):
+                    return identifier  # a retried Create: the task this job already started
+                LOG.info("%s %s is %s from an earlier Create: not adopted", self.label, identifier, existing["Status"])
+                continue
+            return str(task["ExportTaskIdentifier"])
+        raise JobConflict(
+            f"the identifiers {identifiers[0]} to {identifiers[-1]} all hold export tasks of earlier Creates "
+            "with these parameters (RDS keeps task identifiers for good)"
+        )
 
     def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
-        identifier = task_identifier(spec.name)
-        try:
-            return identifier, self.describe(identifier)
-        except JobNotFound:
-            return None
+        """The task a start of this job made, looked up in the order :meth:`start` uses the
+        identifiers (the first that is free ends the search)."""
+        identifiers = _identifiers(spec)
+        for identifier in identifiers:
+            try:
+                task = self._describe_raw(identifier)
+            except JobNotFound:
+                return None
+            if len(identifiers) == 1 or _current(spec, task):
+                return identifier, self._state(identifier, task)
+        return None
 
-    def _adopt(self, spec: JobSpec, identifier: str) -> str:
-        """A retried Create: take over the task this identifier already started, if it exports
-        the same source to the same place with the same role, key and selection."""
-        task = self._describe_raw(identifier)
+    def _check_same(self, spec: JobSpec, identifier: str, task: Mapping[str, Any]) -> None:
+        """:class:`JobConflict` unless ``task`` exports the same source to the same place with the
+        same role, key and selection as ``spec``."""
         wanted = spec.request
         differences = [
             f"{member} {got!r} (not {want!r})"
@@ -136,7 +174,6 @@ class Adapter(ExportJobAdapter):
         ]
         if differences:
             raise JobConflict(f"existing export task {identifier} has {', '.join(differences)}")
-        return identifier
 
     # -- observe ----------------------------------------------------------------------------
 
@@ -148,13 +185,16 @@ class Adapter(ExportJobAdapter):
                 raise JobNotFound(identifier) from error
             raise
         for task in response.get("ExportTasks", []):
-            if task.get("ExportTaskIdentifier") == identifier:
+            if str(task.get("ExportTaskIdentifier", "")).lower() == identifier.lower():
                 found: Mapping[str, Any] = task
                 return found
         raise JobNotFound(identifier)
 
     def describe(self, job_id: str) -> JobState:
-        task = self._describe_raw(job_id)
+        return self._state(job_id, self._describe_raw(job_id))
+
+    @staticmethod
+    def _state(job_id: str, task: Mapping[str, Any]) -> JobState:
         status = str(task.get("Status", ""))
         upper = status.upper()
         reason = task.get("FailureCause") or None
@@ -207,6 +247,11 @@ class Adapter(ExportJobAdapter):
         after the task)."""
         prefix = str(request.get("S3Prefix") or "")
         return f"s3://{request['S3BucketName']}/{prefix + '/' if prefix else ''}"
+
+
+def _current(spec: JobSpec, task: Mapping[str, Any]) -> bool:
+    """Whether ``task`` may be this job's: not ended in failure (see :data:`MAX_REVISION`)."""
+    return str(task.get("Status", "")).upper() not in FAILED_STATUSES
 
 
 def _iso(value: Any) -> str:
