@@ -20,7 +20,6 @@ from aws_cdk.assertions import Template
 from botocore.validate import ParamValidator
 
 from export_constructs import ExportDestination, RdsSnapshotExportJob
-from export_constructs.rds import PASSED_TO_SERVICES, SERVICE_PRINCIPAL
 from tests.handler.events import load
 
 from .conftest import nag_findings, object_path, resources_of
@@ -88,7 +87,7 @@ def test_the_role_trusts_only_rds_export_with_confused_deputy_conditions(built: 
     _, _, template = built
     role, _ = rds_role(template)
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": SERVICE_PRINCIPAL} == {"Service": "export.rds.amazonaws.com"}
+    assert trust["Principal"] == {"Service": "export.rds.amazonaws.com"}
     assert trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"] == CONFUSED_DEPUTY
 
@@ -128,8 +127,8 @@ def test_describe_and_cancel_are_the_only_actions_on_any_resource(built: Built) 
 def test_pass_role_goes_only_to_rds_and_only_to_the_librarys_roles(built: Built) -> None:
     _, _, template = built
     (passing,) = [s for s in handler_statements(template) if s["Action"] == "iam:PassRole"]
-    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICES}}
-    assert PASSED_TO_SERVICES[0] == "export.rds.amazonaws.com"
+    services = ["export.rds.amazonaws.com", "rds.amazonaws.com"]  # the one it trusts, and RDS's own
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": services}}
     (resource,) = passing["Resource"]
     assert resource["Fn::Join"][1][-1] == "/*" and "role/export-constructs/" in json.dumps(resource)
 
