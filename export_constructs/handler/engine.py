@@ -206,7 +206,7 @@ class Engine:
             return self._tracked(raw, event, self._start(event, adapter))
         if event.request_type == "Delete":
             if event.mode == consts.MODE_SIGNAL:
-                self._stop_tracker(event)
+                self._stop_tracker(event, adapter)
             return self._delete(event, adapter)
         raise ValueError(f"unknown request type {event.request_type!r}")
 
@@ -375,21 +375,27 @@ class Engine:
             LOG.info("the tracker of %s is already running", result["PhysicalResourceId"])
         return result
 
-    def _stop_tracker(self, event: ResourceEvent) -> None:
-        """Stop the tracker of a job being deleted (best effort: it may have ended already)."""
+    def _stop_tracker(self, event: ResourceEvent, adapter: ExportJobAdapter) -> None:
+        """Stop the tracker of a job being deleted (best effort: it may have ended already). A
+        job that waited in the queue had its tracker started on its ``queued:`` id, before a
+        poll started it and the physical id became the job's: that execution is stopped too."""
         if not event.physical_id:
             return
+        job_ids = [event.physical_id]
+        if adapter.quota_errors and not is_queued(event.physical_id):
+            job_ids.append(queued_id(derive_job_name(event, adapter, event.properties)))
         machine = self._tracker_arn(event)
         head, _, name = machine.rpartition(":stateMachine:")
-        execution = f"{head}:execution:{name}:{_execution_name(event, event.physical_id)}"
-        try:
-            self._client_factory("stepfunctions").stop_execution(
-                executionArn=execution, cause="the export job's resource is being deleted"
-            )
-        except Exception as error:
-            if error_code(error) not in ("ExecutionDoesNotExist", "ResourceNotFound"):
-                raise
-            LOG.info("no tracker execution %s to stop", execution)
+        for job_id in job_ids:
+            execution = f"{head}:execution:{name}:{_execution_name(event, job_id)}"
+            try:
+                self._client_factory("stepfunctions").stop_execution(
+                    executionArn=execution, cause="the export job's resource is being deleted"
+                )
+            except Exception as error:
+                if error_code(error) not in ("ExecutionDoesNotExist", "ResourceNotFound"):
+                    raise
+                LOG.info("no tracker execution %s to stop", execution)
 
     @staticmethod
     def _tracker_arn(event: ResourceEvent) -> str:

@@ -14,7 +14,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from export_constructs.handler import consts
-from export_constructs.handler.engine import Engine, JobFailed
+from export_constructs.handler.engine import Engine, JobFailed, _execution_name, queued_id
+from export_constructs.handler.event import ResourceEvent
 from export_constructs.handler.tracker import SEPARATOR, SIGNAL_ID, Tracker, encode
 
 from .conftest import Clock, stubbed_client
@@ -148,12 +149,18 @@ def test_update_from_the_short_path_to_a_long_wait_tracks_the_running_job(aws: C
     assert Engine(aws, clock=clock).on_event(update) == {"PhysicalResourceId": job_arn()}
 
 
+def no_queued_tracker(aws: Clients) -> None:
+    """The tracker a queued start would have had (named after the ``queued:`` id): none here."""
+    aws.stub("stepfunctions")[1].add_client_error("stop_execution", "ExecutionDoesNotExist", "gone")
+
+
 def test_delete_stops_the_tracker_and_then_deletes_as_usual(aws: Clients, clock: Clock) -> None:
     aws.stub("stepfunctions")[1].add_response(
         "stop_execution",
         {"stopDate": CREATED},
         {"executionArn": ANY, "cause": "the export job's resource is being deleted"},
     )
+    no_queued_tracker(aws)
     describe(aws, "CREATE IN_PROGRESS")
     engine = Engine(aws, clock=clock)
     assert engine.on_event(event("Delete", PhysicalResourceId=job_arn())) == {"PhysicalResourceId": job_arn()}
@@ -161,6 +168,7 @@ def test_delete_stops_the_tracker_and_then_deletes_as_usual(aws: Clients, clock:
 
 def test_delete_when_the_tracker_has_ended_succeeds(aws: Clients, clock: Clock) -> None:
     aws.stub("stepfunctions")[1].add_client_error("stop_execution", "ExecutionDoesNotExist", "gone")
+    no_queued_tracker(aws)
     describe(aws, "ACTIVE")
     assert Engine(aws, clock=clock).on_event(event("Delete", PhysicalResourceId=job_arn()))
 
@@ -173,14 +181,20 @@ def test_stop_execution_arn_names_this_trackers_execution(aws: Clients, clock: C
             seen.append(str(other))
             return True
 
-    aws.stub("stepfunctions")[1].add_response(
-        "stop_execution", {"stopDate": CREATED}, {"executionArn": Arn(), "cause": ANY}
-    )
+    for _ in range(2):
+        aws.stub("stepfunctions")[1].add_response(
+            "stop_execution", {"stopDate": CREATED}, {"executionArn": Arn(), "cause": ANY}
+        )
     describe(aws, "ACTIVE")
     Engine(aws, clock=clock).on_event(event("Delete", PhysicalResourceId=job_arn()))
-    assert seen[0].startswith(
-        "arn:aws:states:us-east-1:123456789012:execution:ExportJobProviderTrackerStateMachine-AbCd:UsersExportB5678792-"
-    )
+    head = "arn:aws:states:us-east-1:123456789012:execution:ExportJobProviderTrackerStateMachine-AbCd:"
+    assert [arn.startswith(f"{head}UsersExportB5678792-") for arn in seen] == [True, True]
+    # The second is the execution a queued start would have begun, on the job's ``queued:`` id.
+    delete = ResourceEvent.from_dict(event("Delete", PhysicalResourceId=job_arn()))
+    assert seen == [
+        f"{head}{_execution_name(delete, job_arn())}",
+        f"{head}{_execution_name(delete, queued_id(job_name()))}",
+    ]
 
 
 # -- start mode (wait=False) ------------------------------------------------------------------

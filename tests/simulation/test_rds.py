@@ -195,6 +195,19 @@ def test_the_default_timeout_takes_the_long_wait_and_reports_the_attributes() ->
     assert [s.status for s in result.steps if s.service == "WaitCondition"] == ["SUCCESS"]
 
 
+def test_a_long_wait_job_that_waited_in_the_queue_has_its_tracker_stopped_on_delete() -> None:
+    """Other stacks' exports fill the account's five (BUSY): the job is queued and its tracker is
+    started on the ``queued:`` id; a poll starts it later and the physical id becomes the task's.
+    Delete stops the tracker by the name it was started with (the task-named one never ran)."""
+    result = simulate(stack_with(timeout=Duration.hours(6)), scenario=Scenario.BUSY, busy_seconds=300, authorize=True)
+    assert result.problems == []
+    assert rds_calls(result, "StartExportTask")[0] == "ExportTaskLimitReachedFault"
+    stops = [c for c in result.calls if c.service == "StepFunctions" and c.operation == "StopExecution"]
+    (started,) = [c for c in result.calls if c.service == "StepFunctions" and c.operation == "StartExecution"]
+    assert [c.error for c in stops] == ["ExecutionDoesNotExist", None]
+    assert stops[1].params["executionArn"].endswith(":" + started.params["name"])
+
+
 def test_removing_any_statement_the_library_writes_makes_the_simulation_fail(tmp_path: Path) -> None:
     mutated, survivors = surviving_removals(synthesized(tmp_path / "cdk.out"), STACK, tmp_path / "mutants")
     assert mutated >= 8
