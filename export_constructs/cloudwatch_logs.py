@@ -28,7 +28,7 @@ from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved
-from ._nag import acknowledge, acknowledge_iam5
+from ._nag import acknowledge_iam5
 from ._placement import check_job_name, claim_job_name, warn_shared_prefix
 from ._validation import Problems, typed_props
 from .destination import ExportDestination, collapse_prefixes
@@ -262,16 +262,9 @@ class CloudWatchLogsExportJob(ExportJobBase):
                 )
             )
         prefixes.append(self.prefix)
-        # The handler's grant ends in "*" (the objects under each prefix): acknowledged once each,
-        # with the finding ids the destination builds for its own prefix grants.
-        rendered = destination._rendered_bucket_arn
-        for p in collapse_prefixes(prefixes):
-            if is_unresolved(p):
-                provider._acknowledge_wildcards([destination.arn_for_objects(p)], REASON_HANDLER_OBJECTS)
-            else:
-                acknowledge(
-                    provider.handler_role, [f"AwsSolutions-IAM5[Resource::{rendered}/{p}*]"], REASON_HANDLER_OBJECTS
-                )
+        # The handler's grant ends in "*" (the objects under each prefix): acknowledged as the
+        # destination acknowledges its own prefix grants.
+        destination._acknowledge_prefixes(provider.handler_role, prefixes, REASON_HANDLER_OBJECTS)
 
         def statements() -> list[iam.PolicyStatement]:
             acknowledge_iam5(provider.handler_role, ["*"], REASON_TASK_WILDCARD)

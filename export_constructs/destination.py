@@ -60,8 +60,6 @@ class _WriteAccess:
     #: role's prefix wildcards.
     owned: bool
     prefixes: list[str] = field(default_factory=list)
-    #: The collapsed prefixes acknowledged so far.
-    acknowledged: set[str] = field(default_factory=set)
     #: What a job writing with this access waits for (see ``_grant_service_write``).
     wait_for: list[IConstruct] = field(default_factory=list)
 
@@ -115,6 +113,8 @@ class ExportDestination(Construct):
         # must be set before any child exists.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self._accesses: dict[tuple[str, str, str], _WriteAccess] = {}
+        #: Per grantee, the collapsed prefixes whose wildcard is acknowledged on it.
+        self._acknowledged_prefixes: dict[str, set[str]] = {}
         self._roles: dict[str, iam.IRole] = {}
         self._owned = bucket is None
         self._object_arn_cache: dict[str, str] = {}
@@ -284,23 +284,26 @@ class ExportDestination(Construct):
             )
         access.prefixes.append(prefix)
         if access.owned and role is not None:  # a role the library created: acknowledge its prefix grant
-            self._acknowledge_prefixes(role, access)
+            self._acknowledge_prefixes(role, access.prefixes)
         return list(access.wait_for)
 
     # -- internals -------------------------------------------------------------------------
 
-    def _acknowledge_prefixes(self, role: iam.IRole, access: _WriteAccess) -> None:
-        """Acknowledge AwsSolutions-IAM5 for the prefix wildcards the role's policy holds now,
-        each once (a plain prefix's finding id is rendered here rather than by a jsii call)."""
-        for p in collapse_prefixes(access.prefixes):
-            if p in access.acknowledged:
+    def _acknowledge_prefixes(
+        self, grantee: iam.IRole, prefixes: list[str], reason: str = REASON_PREFIX_WILDCARD
+    ) -> None:
+        """Acknowledge AwsSolutions-IAM5 for the wildcards (``<prefix>*``) of the objects under
+        ``prefixes``, collapsed as the grantee's policy holds them now, each once per grantee (a
+        plain prefix's finding id is rendered here rather than by a jsii call)."""
+        done = self._acknowledged_prefixes.setdefault(addr_of(grantee), set())
+        for p in collapse_prefixes(prefixes):
+            if p in done:
                 continue
-            access.acknowledged.add(p)
+            done.add(p)
             if is_unresolved(p):
-                acknowledge_iam5(role, [self.bucket.arn_for_objects(f"{p}*")], REASON_PREFIX_WILDCARD)
+                acknowledge_iam5(grantee, [self.bucket.arn_for_objects(f"{p}*")], reason)
             else:
-                finding = f"AwsSolutions-IAM5[Resource::{self._rendered_bucket_arn}/{p}*]"
-                acknowledge(role, [finding], REASON_PREFIX_WILDCARD)
+                acknowledge(grantee, [f"AwsSolutions-IAM5[Resource::{self._rendered_bucket_arn}/{p}*]"], reason)
 
     def _object_arns(self, access: _WriteAccess) -> list[str]:
         return lazy_list(lambda: [self.arn_for_objects(p) for p in collapse_prefixes(access.prefixes)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from ..event import Arn
+
+LOG = logging.getLogger("export_constructs")
 
 
 class Phase(enum.Enum):
@@ -73,9 +76,13 @@ def shorten(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def error_code(error: BaseException) -> str:
-    """The AWS error code of a botocore ``ClientError`` (``""`` for any other exception)."""
+    """The AWS error code of a botocore ``ClientError``, or of a service error that carries its
+    own string ``code`` (RoboMaker's signed calls); ``""`` for any other exception."""
     response = getattr(error, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, Mapping) else ""
+    if isinstance(response, Mapping):
+        return str(response.get("Error", {}).get("Code", ""))
+    code = getattr(error, "code", None)
+    return code if isinstance(code, str) else ""
 
 
 class ExportJobAdapter(abc.ABC):
@@ -96,6 +103,13 @@ class ExportJobAdapter(abc.ABC):
     job_id_pattern: ClassVar[re.Pattern[str]]
     #: Whether the service has an API to stop a running job (see :meth:`stop`).
     can_stop: ClassVar[bool] = False
+    #: The status of a job the service is already stopping (its stop needs no request).
+    stopping_status: ClassVar[str] = ""
+    #: Error codes of the stop request for a job that does not exist (any more): it is stopped.
+    stop_gone_errors: ClassVar[frozenset[str]] = frozenset()
+    #: Error codes of the stop request for a job that is not running: stopped when a describe
+    #: confirms it ended between the last poll and the stop.
+    stop_ended_errors: ClassVar[frozenset[str]] = frozenset()
     #: Error codes of :meth:`start` that mean "the account's quota of concurrent jobs is full,
     #: try later": the engine queues the job and tries the start again at every later poll.
     #: Each adapter says where its code and quota are documented. Throttling is not one of them
@@ -129,7 +143,18 @@ class ExportJobAdapter(abc.ABC):
         """The id and state of the job ``spec.name`` started, when the service knows it (None:
         not found, or no way to look it up). A queued job's later polls look here before they
         try the start again, so a job accepted at an earlier poll is not refused as over the
-        quota, and is observed with this one request."""
+        quota, and is observed with this one request. By default: :meth:`job_id_of`, described."""
+        job_id = self.job_id_of(spec)
+        if job_id is None:
+            return None
+        try:
+            return job_id, self.describe(job_id)
+        except JobNotFound:
+            return None
+
+    def job_id_of(self, spec: JobSpec) -> str | None:
+        """The id the job of ``spec.name`` has once started, where the name decides it (a job
+        ARN holding the name); None where the service gives the id (the default)."""
         return None
 
     @abc.abstractmethod
@@ -137,9 +162,37 @@ class ExportJobAdapter(abc.ABC):
         """Observe the job; raise :class:`JobNotFound` when it does not exist."""
 
     def stop(self, job_id: str, state: JobState) -> bool:
-        """Ask the service to stop a running job, last seen as ``state`` (e.g. already
-        stopping). Return False when the API has no way to."""
-        return False
+        """Ask the service to stop a running job, last seen as ``state``: nothing to ask when it
+        is :attr:`stopping_status` already; a job that is gone, or that ended between the last
+        poll and the stop, counts as stopped (the errors :attr:`stop_gone_errors` and
+        :attr:`stop_ended_errors`). Return False when the API has no way to (not
+        :attr:`can_stop`); adapters that can stop implement :meth:`request_stop`. The job's S3
+        output so far is kept."""
+        if not self.can_stop:
+            return False
+        if self.stopping_status and state.status.upper() == self.stopping_status.upper():
+            return True
+        try:
+            self.request_stop(job_id)
+        except Exception as error:
+            code = error_code(error)
+            if code in self.stop_gone_errors:
+                return True
+            if code in self.stop_ended_errors and not self._still_running(job_id):
+                return True
+            raise
+        LOG.info("%s %s: stop requested (its S3 output so far is kept)", self.label, job_id)
+        return True
+
+    def request_stop(self, job_id: str) -> None:
+        """Send the service's stop (or cancel) request for ``job_id``; raise its error."""
+        raise NotImplementedError(f"{self.label}: can_stop is set, but request_stop is not implemented")
+
+    def _still_running(self, job_id: str) -> bool:
+        try:
+            return self.describe(job_id).phase is Phase.RUNNING
+        except JobNotFound:
+            return False
 
     def release(self, job_id: str, state: JobState) -> bool:
         """Called on Delete (and its polls) once the job is not running any more, or cannot be

@@ -71,6 +71,11 @@ class Adapter(ExportJobAdapter):
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
     job_id_pattern = TASK_ID
     can_stop = True
+    # CancelExportTask: ResourceNotFoundException for a task that is gone,
+    # InvalidOperationException for one that has ended (botocore's model).
+    stopping_status = "PENDING_CANCEL"
+    stop_gone_errors = frozenset({NOT_FOUND})
+    stop_ended_errors = frozenset({INVALID_OPERATION})
     quota_errors = frozenset({LIMIT_EXCEEDED})
     documented_quota = 1
 
@@ -153,31 +158,8 @@ class Adapter(ExportJobAdapter):
 
     # -- stop -------------------------------------------------------------------------------
 
-    def stop(self, job_id: str, state: JobState) -> bool:
-        """Cancel a ``PENDING`` or ``RUNNING`` task; one already ``PENDING_CANCEL`` needs nothing more.
-
-        A task that is gone, or that ended between the last poll and the cancel (Logs answers
-        InvalidOperationException), counts as stopped.
-        """
-        if state.status == "PENDING_CANCEL":
-            return True
-        try:
-            self._client.cancel_export_task(taskId=job_id)
-        except ClientError as error:
-            code = error_code(error)
-            if code == NOT_FOUND:
-                return True
-            if code == INVALID_OPERATION and not self._still_running(job_id):
-                return True
-            raise
-        LOG.info("%s %s: cancel requested", self.label, job_id)
-        return True
-
-    def _still_running(self, job_id: str) -> bool:
-        try:
-            return self.describe(job_id).phase is Phase.RUNNING
-        except JobNotFound:
-            return False
+    def request_stop(self, job_id: str) -> None:
+        self._client.cancel_export_task(taskId=job_id)
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """``s3://<bucket>/<prefix>/``: Logs writes ``<prefix>/<task id>/<stream>/<n>.gz`` under it."""

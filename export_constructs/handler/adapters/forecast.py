@@ -61,6 +61,9 @@ class Adapter(ExportJobAdapter):
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
     job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
     can_stop = True
+    stopping_status = "CREATE_STOPPING"
+    stop_gone_errors = frozenset({NOT_FOUND})
+    stop_ended_errors = frozenset({INVALID_INPUT, IN_USE})
     # botocore's model (forecast 2018-06-26) lists LimitExceededException among
     # CreateForecastExportJob's errors: "The limit on the number of resources per account has been
     # exceeded." Forecast documents at most 3 parallel export jobs (../shared/NOTES.md, from the
@@ -72,12 +75,8 @@ class Adapter(ExportJobAdapter):
     def _client(self) -> Any:
         return self._client_factory("forecast")
 
-    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
-        job_arn = job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
-        try:
-            return job_arn, self.describe(job_arn)
-        except JobNotFound:
-            return None
+    def job_id_of(self, spec: JobSpec) -> str:
+        return job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
 
     # -- start ------------------------------------------------------------------------------
 
@@ -134,30 +133,10 @@ class Adapter(ExportJobAdapter):
 
     # -- stop and delete --------------------------------------------------------------------
 
-    def stop(self, job_id: str, state: JobState) -> bool:
-        """Stop a running job (StopResource); one already ``CREATE_STOPPING`` needs nothing more.
-
-        A job that is gone, or that ended between the last poll and the stop, counts as stopped.
-        """
-        if state.status == "CREATE_STOPPING":
-            return True
-        try:
-            self._client.stop_resource(ResourceArn=job_id)
-        except ClientError as error:
-            code = error_code(error)
-            if code == NOT_FOUND:
-                return True
-            if code in (INVALID_INPUT, IN_USE) and not self._still_running(job_id):
-                return True
-            raise
-        LOG.info("%s %s: stop requested", self.label, job_id)
-        return True
-
-    def _still_running(self, job_id: str) -> bool:
-        try:
-            return self.describe(job_id).phase is Phase.RUNNING
-        except JobNotFound:
-            return False
+    def request_stop(self, job_id: str) -> None:
+        """StopResource: a job that is gone answers ResourceNotFoundException, one that ended
+        InvalidInputException or ResourceInUseException."""
+        self._client.stop_resource(ResourceArn=job_id)
 
     def release(self, job_id: str, state: JobState) -> bool:
         """Delete the job's record once it has ended, so its name is free again; the S3 output

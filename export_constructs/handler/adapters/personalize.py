@@ -32,15 +32,7 @@ class Adapter(ExportJobAdapter):
     # unconfirmed, so no quota is assumed (documented_quota None) and the refusal only queues.
     quota_errors = frozenset({"LimitExceededException"})
 
-    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
-        job_arn = self._job_arn(spec)
-        try:
-            return job_arn, self.describe(job_arn)
-        except JobNotFound:
-            return None
-
-    @staticmethod
-    def _job_arn(spec: JobSpec) -> str:
+    def job_id_of(self, spec: JobSpec) -> str:
         s = spec.stack
         return f"arn:{s.partition}:personalize:{s.region}:{s.account}:dataset-export-job/{spec.name}"
 
@@ -61,7 +53,7 @@ class Adapter(ExportJobAdapter):
 
     def _adopt(self, spec: JobSpec) -> str:
         """A retried Create: take over the job this name already started, if it is the same."""
-        job_arn = self._job_arn(spec)
+        job_arn = self.job_id_of(spec)
         job = self._describe_raw(job_arn)
         wanted = spec.request
         same = (

@@ -112,6 +112,11 @@ class Adapter(ExportJobAdapter):
     name_invalid_chars = re.compile(r"[^A-Za-z0-9]")
     job_id_pattern = re.compile(rf"(?=.{{1,{MAX_IDENTIFIER}}}\Z){IDENTIFIER.pattern}")
     can_stop = True
+    # CancelExportTask: ExportTaskNotFound for a task that is gone, InvalidExportTaskStateFault
+    # for one that is not in progress (botocore's model).
+    stopping_status = "CANCELING"
+    stop_gone_errors = frozenset({NOT_FOUND})
+    stop_ended_errors = frozenset({INVALID_STATE})
     # The Aurora and RDS user guides' quotas: at most 5 concurrent snapshot exports per account
     # (NOTES.md, issue 16). The code RDS answers at that cap is unconfirmed (QUOTA_EXCEEDED).
     quota_errors = frozenset({QUOTA_EXCEEDED})
@@ -218,29 +223,8 @@ class Adapter(ExportJobAdapter):
 
     # -- stop -------------------------------------------------------------------------------
 
-    def stop(self, job_id: str, state: JobState) -> bool:
-        """Cancel a ``STARTING`` or ``IN_PROGRESS`` task; one already ``CANCELING`` needs nothing
-        more. A task that is gone, or that ended between the last poll and the cancel, counts as
-        stopped (its output so far stays in S3)."""
-        if state.status.upper() == "CANCELING":
-            return True
-        try:
-            self._client.cancel_export_task(ExportTaskIdentifier=job_id)
-        except ClientError as error:
-            code = error_code(error)
-            if code == NOT_FOUND:
-                return True
-            if code == INVALID_STATE and not self._still_running(job_id):
-                return True
-            raise
-        LOG.info("%s %s: cancel requested (its S3 output so far is kept)", self.label, job_id)
-        return True
-
-    def _still_running(self, job_id: str) -> bool:
-        try:
-            return self.describe(job_id).phase is Phase.RUNNING
-        except JobNotFound:
-            return False
+    def request_stop(self, job_id: str) -> None:
+        self._client.cancel_export_task(ExportTaskIdentifier=job_id)
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """``s3://<bucket>/<S3Prefix>/``: RDS writes the task's files under it (in a folder named

@@ -192,6 +192,11 @@ class Adapter(ExportJobAdapter):
     name_invalid_chars = re.compile(r"[^a-zA-Z0-9_\-=]")
     job_id_pattern = re.compile(r"arn:[a-z\d-]+:robomaker:[a-z\d-]+:\d{12}:world-export-job/[\w.-]+")
     can_stop = True
+    # CancelWorldExportJob: ResourceNotFoundException for a job that is gone,
+    # InvalidParameterException for one that has ended (the API reference).
+    stopping_status = "Canceling"
+    stop_gone_errors = frozenset({NOT_FOUND})
+    stop_ended_errors = frozenset({INVALID_PARAMETER})
     #: Builds the REST client on first use (the engine's botocore client factory cannot; see the
     #: module docstring). Tests replace it, e.g. to make backoff sleeps instant.
     make_client: ClassVar[Callable[[], RoboMakerClient]] = RoboMakerClient
@@ -237,23 +242,8 @@ class Adapter(ExportJobAdapter):
             reason=_reason(job),
         )
 
-    def stop(self, job_id: str, state: JobState) -> bool:
-        """Cancel a ``Pending`` or ``Running`` job; one already ``Canceling`` needs nothing more.
-
-        A job that is gone, or that ended between the last poll and the cancel, counts as stopped.
-        """
-        if state.status == "Canceling":
-            return True
-        try:
-            self._client.call("CancelWorldExportJob", {"job": job_id}, region=_region(Arn.parse(job_id)))
-        except RoboMakerError as error:
-            if error.code == NOT_FOUND:
-                return True
-            if error.code == INVALID_PARAMETER and self.describe(job_id).phase is not Phase.RUNNING:
-                return True
-            raise
-        LOG.info("%s %s: cancel requested", self.label, job_id)
-        return True
+    def request_stop(self, job_id: str) -> None:
+        self._client.call("CancelWorldExportJob", {"job": job_id}, region=_region(Arn.parse(job_id)))
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         location = request["outputLocation"]
