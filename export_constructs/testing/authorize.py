@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fakes.arns import dns_suffix_of
 from .iam import IamSimulator
 
 #: IAM's size limits (characters, whitespace not counted), from "IAM and AWS STS quotas"
@@ -61,7 +62,6 @@ class Role:
     """Its trust policy; None for a role of no template (imported: not known here)."""
     policies: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     """Its identity policies: (name, document)."""
-    in_template: bool = True
 
     @property
     def name(self) -> str:
@@ -97,8 +97,6 @@ class AccountPolicies:
         """Each function's role ARN, by the function's name."""
         self.log_groups: set[str] = set()
         """The names of the templates' log groups (``AWS::Logs::LogGroup``)."""
-        self.lint: list[str] = []
-        """Problems with the policies themselves (IAM's grammar and size limits)."""
         self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         self.warned_key_statements: list[Any] = []
         """Statements the warnings ask for in imported keys' policies (added to their default)."""
@@ -116,11 +114,7 @@ class AccountPolicies:
                 role = Role(arn, resolve(props["AssumeRolePolicyDocument"]), inline)
                 self.roles[arn] = role
                 self._by_name.setdefault(role.name, []).extend(inline)
-            elif kind == "AWS::IAM::Policy":
-                document = resolve(props["PolicyDocument"])
-                for name in resolve(props.get("Roles", [])):
-                    self._by_name.setdefault(str(name).rsplit("/", 1)[-1], []).append((where, document))
-            elif kind == "AWS::IAM::ManagedPolicy":
+            elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
                 document = resolve(props["PolicyDocument"])
                 for name in resolve(props.get("Roles", [])):
                     self._by_name.setdefault(str(name).rsplit("/", 1)[-1], []).append((where, document))
@@ -147,7 +141,7 @@ class AccountPolicies:
         """A statement a warning asks the user to add to an imported bucket's or key's policy,
         as the user would paste it (placeholders filled in with the simulated values)."""
         values = {"account": self.account, "region": self.region, "partition": self.partition}
-        values["url-suffix"] = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+        values["url-suffix"] = dns_suffix_of(self.region)
         filled = json.loads(_PLACEHOLDER.sub(lambda m: values[m[1]], json.dumps(statement)))
         role_arn = _PLACEHOLDER.sub(lambda m: values[m[1]], role_arn)
         if warning_id.endswith("imported-bucket-policy"):
@@ -172,7 +166,7 @@ class AccountPolicies:
         attached = [p for p in self._by_name.get(name, []) if known is None or p not in known.policies]
         if known is not None:
             return Role(known.arn, known.trust, [*known.policies, *attached])
-        return Role(arn, None, attached, in_template=False)
+        return Role(arn, None, attached)
 
     def key_policy(self, key_arn: str) -> Mapping[str, Any]:
         """The key's policy; for a key of no template, AWS's default key policy (the account may
@@ -323,7 +317,7 @@ class Authorizer:
         """The role of the function whose session token this is."""
         return self.sessions.get(token or "")
 
-    def evaluate(self, access: Access, *, resource_account: str | None = None) -> str:
+    def evaluate(self, access: Access) -> str:
         """iam-simulate's verdict: ``Allowed``, ``ImplicitlyDenied``, ``ExplicitlyDenied`` or
         ``error: ...``."""
         p = self.policies
@@ -354,7 +348,7 @@ class Authorizer:
             "request": {
                 "principal": principal,
                 "action": access.action,
-                "resource": {"resource": access.resource, "accountId": resource_account or p.account},
+                "resource": {"resource": access.resource, "accountId": p.account},
                 "contextVariables": context,
             },
             "identityPolicies": [{"name": name, "policy": document} for name, document in identity],
@@ -405,7 +399,6 @@ class Authorizer:
         resources: Mapping[str, str | list[str]],
         *,
         passed_roles: Sequence[tuple[str, str]] = (),
-        tagged: bool = False,
         tag_resource: str = "",
     ) -> str | None:
         """Authorize one API request: the action on each resource type the Service Authorization
@@ -431,15 +424,20 @@ class Authorizer:
         # about one of them.
         named = [t for t in listed if t in resources]
         missing = [t for t in required if t not in resources]
-        if (missing and len(required) <= 2) or not named:
-            self.problems.append(f"IAM: {action} needs a {(missing or listed)[0]} ARN the fake does not name")
+        if not resources and not required:
+            # A call about no resource the reference types (CancelExportTask lists none; a
+            # DescribeExportTasks by task id names none of its optional ones): IAM checks "*".
+            checks.append(Access(principal, action, "*"))
+        elif (missing and len(required) <= 2) or not named:
+            what = (missing or listed or ["resource"])[0]
+            self.problems.append(f"IAM: {action} needs a {what} ARN the fake does not name")
             return action
         for type_name in named:
             for arn in _listed(resources[type_name]):
                 checks.append(Access(principal, action, str(arn)))
         for role_arn, service in passed_roles:
             checks.append(Access(principal, "iam:PassRole", role_arn, {"iam:PassedToService": service}))
-        if tagged:
+        if tag_resource:
             checks.append(Access(principal, f"{prefix}:TagResource", tag_resource))
         for access in checks:
             if not self.check(access):
@@ -457,7 +455,6 @@ class Authorizer:
         key_arn: str | None,
         service_writes: bool = False,
         role_actions: Sequence[str] = ("s3:PutObject",),
-        list_bucket: bool = True,
         role_kms_actions: Sequence[str] = (),
         service_kms_actions: Sequence[str] = (),
         bucket_actions: Sequence[str] = ("s3:ListBucket",),
@@ -497,7 +494,7 @@ class Authorizer:
             self.unverified.append(f"{service_principal} assuming {role_arn} (its trust policy is in no template)")
         elif not self.check(Access(service_principal, "sts:AssumeRole", role_arn, confused_deputy)):
             return f"the service could not assume {role_arn}"
-        via_s3 = {"kms:ViaService": f"s3.{p.region}.amazonaws.com", "kms:CallerAccount": p.account}
+        via_s3 = self._via_s3()
         writers: list[tuple[str, dict[str, str]]] = [(role_arn, {})]
         if service_writes:
             writers.append((service_principal, confused_deputy))
@@ -506,7 +503,7 @@ class Authorizer:
                 for action in role_actions:
                     if not self.check(Access(writer, action, obj, context)):
                         return f"Access Denied: {writer} may not {action} {obj}"
-            if list_bucket and not self.check(Access(writer, "s3:ListBucket", bucket_arn, context)):
+            if not self.check(Access(writer, "s3:ListBucket", bucket_arn, context)):
                 return f"Access Denied: {writer} may not s3:ListBucket {bucket_arn}"
             if key_arn is not None:
                 for action in ("kms:GenerateDataKey", "kms:Decrypt"):
@@ -534,8 +531,7 @@ class Authorizer:
         kms_actions: Sequence[str],
     ) -> str | None:
         """:meth:`check_service` for a service that writes as its own principal, with no role."""
-        p = self.policies
-        via_s3 = {"kms:ViaService": f"s3.{p.region}.amazonaws.com", "kms:CallerAccount": p.account}
+        via_s3 = self._via_s3()
         for action in bucket_actions:
             if not self.check(Access(principal, action, bucket_arn, dict(confused_deputy))):
                 return f"Access Denied: {principal} may not {action} {bucket_arn}"
@@ -553,6 +549,12 @@ class Authorizer:
                 if not self.check(Access(principal, action, key_arn, dict(confused_deputy))):
                     return f"Access Denied: {principal} may not {action} on {key_arn}"
         return None
+
+    def _via_s3(self) -> dict[str, str]:
+        """The context of a key used through S3 in the account's Region (``kms:ViaService`` with
+        the partition's DNS suffix: ``s3.cn-north-1.amazonaws.com.cn`` in China)."""
+        p = self.policies
+        return {"kms:ViaService": f"s3.{p.region}.{dns_suffix_of(p.region)}", "kms:CallerAccount": p.account}
 
     def summary(self) -> str:
         """``N requests evaluated: A allowed, D denied``."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import botocore.loaders
 
+from ..._placement import arn_fields
 from .base import ServiceError
 
 if TYPE_CHECKING:
@@ -52,15 +53,9 @@ def dns_suffix_of(region: str) -> str:
     return _partition(region)[1]
 
 
-def arn_fields(arn: object) -> list[str] | None:
-    """``[arn, partition, service, region, account, resource]``, or None for what is no ARN."""
-    if not isinstance(arn, str):
-        return None
-    fields = arn.split(":", 5)
-    return fields if len(fields) == 6 and fields[0] == "arn" else None
-
-
-def refuse_foreign_source(fake: FakeService, member: str, arn: str, what: str) -> None:
+def refuse_foreign_source(
+    fake: FakeService, member: str, arn: str, what: str, not_found: tuple[int, str] | None = None
+) -> None:
     """Raise the service's not-found error when the source ``arn`` (member ``member``) is not in
     the fake's partition, Region and account: a service looks for its sources where the job runs
     (Personalize, Forecast, RoboMaker: ResourceNotFoundException; each fake's ``not_found``).
@@ -70,6 +65,8 @@ def refuse_foreign_source(fake: FakeService, member: str, arn: str, what: str) -
         member: the request member, e.g. ``datasetArn``.
         arn: its value.
         what: the source's kind, e.g. ``dataset``.
+        not_found: the answer (HTTP status, error code), where the service has one per kind of
+            source (RDS: DBSnapshotNotFound...). Default: the fake's ``not_found``.
     """
     fields = arn_fields(arn)
     if fields is None:
@@ -77,14 +74,14 @@ def refuse_foreign_source(fake: FakeService, member: str, arn: str, what: str) -
     elsewhere = [
         f"{label} {given!r}"
         for label, given, here in (
-            ("partition", fields[1], partition_of(fake.region)),
+            ("partition", fields[1], fake.partition),
             ("Region", fields[3], fake.region),
             ("account", fields[4], fake.account),
         )
         if given != here
     ]
     if elsewhere:
-        status, code = fake.not_found
+        status, code = not_found or fake.not_found
         raise ServiceError(
             code,
             f"Could not find the {what} {arn} ({member}): its ARN names {', '.join(elsewhere)}, but {fake.name} "

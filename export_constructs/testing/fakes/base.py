@@ -368,7 +368,6 @@ class FakeService:
             operation,
             need.resources,
             passed_roles=need.passed_roles,
-            tagged=bool(need.tagged),
             tag_resource=need.tagged,
         )
         if denied is None:

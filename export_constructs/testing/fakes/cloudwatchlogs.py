@@ -98,12 +98,8 @@ class Fake(BotocoreFake):
     def authorize(self, operation: str, params: Any, headers: Any) -> ServiceError | None:
         """IAM for the request; for CreateExportTask also the caller's own write permission on
         the destination, which the API reference requires."""
-        if self.authorizer is None:
-            return None
-        if operation != CREATE:
-            return self._authorize_unscoped(operation, headers)
         denied = super().authorize(operation, params, headers)
-        if denied is not None:
+        if denied is not None or operation != CREATE or self.authorizer is None:
             return denied
         from ..authorize import Access
 
@@ -113,19 +109,6 @@ class Fake(BotocoreFake):
             status, code = self.access_denied
             return ServiceError(code, f"User: {principal} is not authorized to perform: s3:PutObject on {obj}", status)
         return None
-
-    def _authorize_unscoped(self, operation: str, headers: Any) -> ServiceError | None:
-        """An action without resource types is authorized on ``*``, as IAM does."""
-        from ..authorize import Access
-
-        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
-        action = f"{self.iam_prefix}:{operation}"
-        if principal is None:
-            self.authorizer.problems.append(f"IAM: {action} came without a function's session token")
-        elif self.authorizer.check(Access(principal, action, "*")):
-            return None
-        status, code = self.access_denied
-        return ServiceError(code, f"User: {principal} is not authorized to perform: {action}", status)
 
     def _object(self, params: Any) -> str:
         prefix = params.get("destinationPrefix") or "exportedlogs"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .arns import arn_fields, refuse_foreign_role, refuse_foreign_source
+from ..._placement import arn_fields
+from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import FAILURE_REASON, IamRequest, ServiceError
 from .protocol import BotocoreFake
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..._placement import arn_fields
 from ..authorize import Access
-from .arns import arn_fields, partition_of
+from .arns import dns_suffix_of, refuse_foreign_source
 from .base import FAILURE_REASON, IamRequest, Job, ServiceError
 from .protocol import BotocoreFake
 
@@ -60,32 +61,23 @@ class Fake(BotocoreFake):
                 {SOURCES[kind][0] if kind else "snapshot": params["SourceArn"]},
                 passed_roles=[(params["IamRoleArn"], PRINCIPAL)],
             )
-        raise NotImplementedError(f"{operation} is authorized on '*' (see authorize)")
+        # DescribeExportTasks and CancelExportTask are about a task, which has no IAM resource
+        # type: IAM checks them on "*".
+        return IamRequest({})
 
     def authorize(self, operation: str, params: Any, headers: Any) -> ServiceError | None:
         """StartExportTask as the reference has it (the source, iam:PassRole), and the caller's
         own use of the key: "The caller of this operation must be authorized to run
         kms:CreateGrant and kms:DescribeKey" (API reference, KmsKeyId), which RDS calls on the
-        caller's behalf. DescribeExportTasks and CancelExportTask are about a task, which has no
-        IAM resource type: they are authorized on ``*``."""
-        if self.authorizer is None:
-            return None
-        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
-        if operation != "StartExportTask":
-            action = f"rds:{operation}"
-            if principal is None:
-                self.authorizer.problems.append(f"IAM: {action} came without a function's session token")
-            elif self.authorizer.check(Access(principal, action, "*")):
-                return None
-            status, code = self.access_denied
-            return ServiceError(
-                code, f"User: {principal} is not authorized to perform: {action} on resource: *", status
-            )
+        caller's behalf."""
         denied = super().authorize(operation, params, headers)
-        if denied is not None or principal is None:
+        if denied is not None or operation != "StartExportTask" or self.authorizer is None:
             return denied
+        principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
+        if principal is None:
+            return None  # the base class reported the request without a session token
         via_rds = {
-            "kms:ViaService": f"rds.{self.region}.amazonaws.com",
+            "kms:ViaService": f"rds.{self.region}.{dns_suffix_of(self.region)}",
             "kms:CallerAccount": self.account,
             "kms:GrantIsForAWSResource": "true",
         }
@@ -203,12 +195,8 @@ class Fake(BotocoreFake):
             raise ServiceError(
                 code, f"SourceArn {arn} is not the ARN of a DB snapshot, DB cluster snapshot or DB cluster", status
             )
-        fields = arn_fields(arn)
-        assert fields is not None
-        here = (partition_of(self.region), self.region, self.account)
-        if (fields[1], fields[3], fields[4]) != here:
-            _, status, code, _ = SOURCES[kind]
-            raise ServiceError(code, f"{arn} not found in account {self.account}, Region {self.region}", status)
+        _, status, code, _ = SOURCES[kind]
+        refuse_foreign_source(self, "SourceArn", arn, kind, not_found=(status, code))
         return kind
 
     def _check_role(self, arn: str) -> None:
