@@ -170,7 +170,8 @@ def _lookup_keys(resource: Any) -> tuple[set[str], str | None, str]:
 
 class _Function:
     """One Lambda function's code, imported from its asset folder in a namespace of its own
-    (separate functions are separate Lambda containers: they share no module state)."""
+    (separate functions are separate Lambda containers: they share no module state, nor boto3's
+    default session, which holds the credentials - the role's session - of the first call)."""
 
     def __init__(self, spec: UserFunction, environment: Mapping[str, str]) -> None:
         self.spec = spec
@@ -178,6 +179,7 @@ class _Function:
         module_name, _, self.attribute = spec.handler.rpartition(".")
         self.top = module_name.split(".", 1)[0]
         self._modules: dict[str, ModuleType] = {}
+        self._boto3_session: Any = None
         with self._installed():
             self._module_name = module_name
             importlib.import_module(module_name)
@@ -187,8 +189,11 @@ class _Function:
         def ours(name: str) -> bool:
             return name == self.top or name.startswith(f"{self.top}.")
 
+        import boto3
+
         saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
         sys.modules.update(self._modules)
+        saved_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, self._boto3_session
         sys.path.insert(0, str(self.spec.asset_dir))
         old_env = {k: os.environ.get(k) for k in self.environment}
         os.environ.update(self.environment)
@@ -203,6 +208,7 @@ class _Function:
             sys.path.remove(str(self.spec.asset_dir))
             self._modules = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
             sys.modules.update(saved)
+            self._boto3_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, saved_session
 
     def use_clock(self, now: Callable[[], Any]) -> None:
         """Hand the function the virtual clock (the handler's ``entry.use_clock``), and a sleep
@@ -749,12 +755,14 @@ def simulate(
         for run in runs:
             run.authorizer = authorizer
         cleanup.enter_context(_aws_environment(fakes, region))
+        deployed = {run.stack.name: run for run in runs}  # each stack as it stands now
         for run in runs:
             steps += _lifecycle(
                 run,
                 targets.get(run.stack.name),
                 delete=delete,
                 before_delete=lambda: before_delete and before_delete(fakes),
+                deployed=deployed,
             )
     calls = [c for fake in fakes.values() for c in fake.calls]
     problems = [p for fake in fakes.values() for p in fake.problems] + waits.signals.problems
@@ -842,8 +850,16 @@ def _update_rollback(
 
 
 def _lifecycle(
-    run: _Stack, target: StackTemplate | None, *, delete: bool, before_delete: Callable[[], object]
+    run: _Stack,
+    target: StackTemplate | None,
+    *,
+    delete: bool,
+    before_delete: Callable[[], object],
+    deployed: dict[str, _Stack],
 ) -> list[Step]:
+    """``run``'s deploy, update (to ``target``) and delete. ``deployed``: every stack of the
+    simulated account as it stands, whose policies the account holds (an update replaces only its
+    own stack's)."""
     steps: list[Step] = []
     live: dict[str, tuple[JobResource, str, dict[str, Any]]] = {}
 
@@ -888,9 +904,10 @@ def _lifecycle(
             retry_create=run.retry_create,
             created=run.resolver.created,
         )
-        if run.authorizer is not None:  # the update brings its own policies
+        deployed[run.stack.name] = updated
+        if run.authorizer is not None:  # the update brings its own policies, the others keep theirs
             updated.authorizer = run.authorizer
-            run.authorizer.load(_policies([updated]))
+            run.authorizer.load(_policies(list(deployed.values())))
         replaced: list[tuple[JobResource, str, dict[str, Any]]] = []
         before = dict(live)  # what the update rollback restores
         sent: list[tuple[JobResource, Step, dict[str, Any]]] = []  # this update's events, in order

@@ -237,3 +237,13 @@ def test_removing_any_statement_makes_the_configuration_fail(
     mutated, survivors = surviving_removals(assemblies[0], cell, tmp_path)
     assert mutated >= 5
     assert survivors == [], "\n".join(survivors)
+
+
+def test_stacks_updated_one_after_the_other_keep_each_others_policies(assemblies: tuple[Path, Path]) -> None:
+    """Several stacks in one account: the first stack's update must not take the second stack's
+    policies out of the account before the second is deployed, updated and deleted."""
+    before, after = assemblies
+    result = simulate(before, stacks=["UserRole", "TwoDestinations"], update_to=after, authorize=True)
+    _green(result)
+    # Each stack's Users job has a new prefix in the update: two Updates, each by its own stack's handler.
+    assert [s.logical_id for s in result.steps if s.request_type == "Update"].count("Users0A0EEA89") == 2
