@@ -50,11 +50,7 @@ class Fake(BotocoreFake):
         )
 
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
-        arn = (
-            f"arn:{self.partition}:forecast:{self.region}:{self.account}:forecast-export-job/"
-            f"{forecast_name}/{params['ForecastExportJobName']}"
-        )
+        arn = self._job_arn(params)
         if fault := self.fault("CreateForecastExportJob", arn, starts_job=True):
             raise fault
         refuse_foreign_source(self, "ForecastArn", params["ForecastArn"], "forecast")

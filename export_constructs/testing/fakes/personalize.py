@@ -36,8 +36,7 @@ class Fake(BotocoreFake):
         return IamRequest({"datasetExportJob": params["datasetExportJobArn"]})
 
     def op_CreateDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        where = f"{self.partition}:personalize:{self.region}:{self.account}"
-        arn = f"arn:{where}:dataset-export-job/{params['jobName']}"
+        arn = self._job_arn(params["jobName"])
         if fault := self.fault("CreateDatasetExportJob", arn, starts_job=True):
             raise fault
         self._refuse_dataset(params["datasetArn"])

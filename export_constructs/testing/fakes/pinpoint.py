@@ -49,13 +49,11 @@ class Fake(BotocoreFake):
         refuse_unknown_application(self, app)
         refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
         job_id = uuid.uuid4().hex
-        steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER)
         export = params["ExportJobRequest"]
         denied = self.authorize_job(
             self.principal, export["RoleArn"], source_arn=self._app_arn(app), s3_path=export["S3UrlPrefix"]
         )
-        if denied:
-            steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=True)
+        steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
         job = self.new_job(
             f"{app}/{job_id}",
             steps,
