@@ -32,7 +32,7 @@ from ._nag import acknowledge_iam5
 from ._placement import check_job_name, claim_job_name, warn_shared_prefix
 from ._validation import Problems, typed_props
 from .destination import ExportDestination, collapse_prefixes
-from .handler.adapters.cloudwatchlogs import WINDOW_MEMBER
+from .handler import consts
 
 # botocore's model (logs 2014-03-28), CreateExportTask's input shape.
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
@@ -228,12 +228,12 @@ class CloudWatchLogsExportJob(ExportJobBase):
     def time_from(self) -> str:
         """The beginning of the exported range in epoch milliseconds, as the task has it
         (``Fn::GetAtt From``): for a ``window``, computed when the task started."""
-        return self._attribute("From")
+        return self._attribute(consts.ATTR_FROM)
 
     @functools.cached_property
     def time_to(self) -> str:
         """The end of the exported range in epoch milliseconds (``Fn::GetAtt To``)."""
-        return self._attribute("To")
+        return self._attribute(consts.ATTR_TO)
 
     def _group_arn(self, name: str) -> str:
         """``arn:<partition>:logs:<region>:<account>:log-group:<name>`` (iam-data's log-group)."""
@@ -293,7 +293,7 @@ def _time_range(
     problems: Problems, start: datetime | None, end: datetime | None, window: Duration | None
 ) -> dict[str, Any]:
     """The request's ``from``/``to`` (epoch milliseconds) for ``start``/``end``, or the window's
-    length (:data:`WINDOW_MEMBER`, milliseconds) that the handler turns into ``from``/``to`` when
+    length (:data:`consts.LOGS_WINDOW_MEMBER`, milliseconds) that the handler turns into ``from``/``to`` when
     it starts the task."""
     if window is not None:
         if start is not None or end is not None:
@@ -315,7 +315,7 @@ def _time_range(
                 f"must be between 1 millisecond and 50 years, got {window.to_human_string()}: the export's "
                 "'from' must come before its 'to' and after 1970 (epoch milliseconds >= 0)",
             )
-        return {WINDOW_MEMBER: int(millis)}
+        return {consts.LOGS_WINDOW_MEMBER: int(millis)}
     if start is None and end is None:
         problems.add(
             "start",

@@ -22,6 +22,7 @@ from ._placement import check_role_account, warn_shared_prefix
 from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
+from .handler import consts
 
 #: The principal Pinpoint's export role trusts (AWS's guide, "IAM role for exporting endpoints").
 SERVICE_PRINCIPAL = "pinpoint.amazonaws.com"
@@ -143,34 +144,34 @@ class PinpointExportJob(ExportJobBase):
     @functools.cached_property
     def total_pieces(self) -> str:
         """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
-        return self._attribute("TotalPieces")
+        return self._attribute(consts.ATTR_TOTAL_PIECES)
 
     @functools.cached_property
     def completed_pieces(self) -> str:
         """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
-        return self._attribute("CompletedPieces")
+        return self._attribute(consts.ATTR_COMPLETED_PIECES)
 
     @functools.cached_property
     def failed_pieces(self) -> str:
         """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
-        return self._attribute("FailedPieces")
+        return self._attribute(consts.ATTR_FAILED_PIECES)
 
     @functools.cached_property
     def total_failures(self) -> str:
         """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
-        return self._attribute("TotalFailures")
+        return self._attribute(consts.ATTR_TOTAL_FAILURES)
 
     @functools.cached_property
     def failures(self) -> str:
         """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened
         to fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
-        return self._attribute("Failures")
+        return self._attribute(consts.ATTR_FAILURES)
 
     @functools.cached_property
     def pinpoint_job_id(self) -> str:
         """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM
         resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
-        return self._attribute("PinpointJobId")
+        return self._attribute(consts.ATTR_PINPOINT_JOB_ID)
 
     @typed_props
     def __init__(

@@ -28,12 +28,7 @@ from ._placement import (
 )
 from ._validation import Problems, _short, typed_props
 from .destination import ExportDestination
-from .handler.adapters.rds import (
-    ATTR_PERCENT_PROGRESS,
-    ATTR_SNAPSHOT_TIME,
-    ATTR_TOTAL_EXTRACTED_DATA_IN_GB,
-    MAX_IDENTIFIER,
-)
+from .handler import consts
 
 #: The role's trust: "export.rds.amazonaws.com" (RDS user guide, "Setting up access to an Amazon S3
 #: bucket": the trust policy of the export role).
@@ -220,17 +215,17 @@ class RdsSnapshotExportJob(ExportJobBase):
     @functools.cached_property
     def percent_progress(self) -> str:
         """How far the export got, in percent, as RDS reports it (``Fn::GetAtt PercentProgress``)."""
-        return self._attribute(ATTR_PERCENT_PROGRESS)
+        return self._attribute(consts.ATTR_PERCENT_PROGRESS)
 
     @functools.cached_property
     def total_extracted_data_in_gb(self) -> str:
         """How much data the export extracted, in GB (``Fn::GetAtt TotalExtractedDataInGB``)."""
-        return self._attribute(ATTR_TOTAL_EXTRACTED_DATA_IN_GB)
+        return self._attribute(consts.ATTR_TOTAL_EXTRACTED_DATA_IN_GB)
 
     @functools.cached_property
     def snapshot_time(self) -> str:
         """When the exported snapshot was taken, ISO 8601 (``Fn::GetAtt SnapshotTime``)."""
-        return self._attribute(ATTR_SNAPSHOT_TIME)
+        return self._attribute(consts.ATTR_SNAPSHOT_TIME)
 
     # -- grants -----------------------------------------------------------------------------
 
@@ -298,7 +293,7 @@ def _check_job_name(problems: Problems, job_name: str | None) -> None:
     rules, at most 60 characters; unconfirmed for export tasks), each part reported apart."""
     if job_name is None or is_unresolved(job_name):
         return
-    problems.length("job_name", job_name, min_len=1, max_len=MAX_IDENTIFIER)
+    problems.length("job_name", job_name, min_len=1, max_len=consts.RDS_MAX_IDENTIFIER)
     if not job_name:
         return
     if not re.fullmatch(r"[A-Za-z0-9-]+", job_name, re.ASCII):

@@ -72,3 +72,26 @@ SIGNALLED_ATTRIBUTES = (ATTR_JOB_ARN, ATTR_JOB_NAME, ATTR_STATUS, ATTR_OUTPUT_UR
 
 #: Longest job name any adapter accepts is 63; derived names keep to this.
 DIGEST_LENGTH = 12
+
+# Each service's own attributes and request members, named here because both the construct and
+# the adapter use them (the constructs import nothing else from ``handler/``: no botocore).
+
+#: Pinpoint: the job's progress as GetExportJob reports it.
+ATTR_PINPOINT_JOB_ID = "PinpointJobId"
+ATTR_TOTAL_PIECES = "TotalPieces"
+ATTR_COMPLETED_PIECES = "CompletedPieces"
+ATTR_FAILED_PIECES = "FailedPieces"
+ATTR_TOTAL_FAILURES = "TotalFailures"
+ATTR_FAILURES = "Failures"
+#: RDS: DescribeExportTasks' progress and the snapshot's time.
+ATTR_PERCENT_PROGRESS = "PercentProgress"
+ATTR_TOTAL_EXTRACTED_DATA_IN_GB = "TotalExtractedDataInGB"
+ATTR_SNAPSHOT_TIME = "SnapshotTime"
+#: RDS export task identifiers: at most 60 characters (see ``handler/adapters/rds.py``).
+RDS_MAX_IDENTIFIER = 60
+#: CloudWatch Logs: the range exported, in epoch milliseconds.
+ATTR_FROM = "From"
+ATTR_TO = "To"
+#: CloudWatch Logs: the construct's request member for a window (milliseconds), which the adapter
+#: turns into ``from``/``to`` when it starts the task; not a member of CreateExportTask, never sent.
+LOGS_WINDOW_MEMBER = "windowMilliseconds"

@@ -8,6 +8,14 @@ send. For your own pytest suites::
     assert result.step("UsersExportB5678792").status == "FAILED"
 """
 
+try:  # the simulation runs the handler, which needs boto3 (not a dependency of the constructs)
+    import boto3  # noqa: F401
+except ImportError as missing:
+    raise ImportError(
+        "export_constructs.testing runs the export-job handler offline and needs boto3, which the "
+        "constructs do not: install the [testing] extra, e.g. pip install 'export_constructs[testing]'"
+    ) from missing
+
 from .fakes.base import FAILURE_REASON, Call, FakeService, Scenario, VirtualClock
 from .simulate import SimulationResult, Step, fake_class, simulate
 

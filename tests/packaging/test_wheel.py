@@ -6,27 +6,31 @@ synthesizes a stack with one job of each service, and the handler's code asset i
 assembly is the installed package's ``handler/`` folder.
 
 Offline and quick: the wheel is built with ``--no-isolation`` (the build backend is in the
-test extras) and installed with ``--no-deps``; its dependencies (aws-cdk-lib, constructs...)
-come from this venv's site-packages, put on the new venv's path by a ``.pth`` file. A path
-listed in a ``.pth`` file is added to ``sys.path`` but the ``.pth`` files inside it are not
-processed, so the editable install's finder in this venv, which maps ``export_constructs`` to
-the source tree, stays inactive; the test checks that it did.
+test extras) and installed with ``--no-deps``. Its dependencies are what the wheel declares and
+nothing else: the distributions of its ``Requires-Dist`` (without extras), and theirs in turn,
+are linked from this venv's site-packages into a folder of their own that a ``.pth`` file puts
+on the new venv's path. botocore and boto3, which the test venv has, are not among them, as in
+a user's venv with only the wheel. A path listed in a ``.pth`` file is added to ``sys.path`` but
+the ``.pth`` files inside it are not processed, and the editable install's finder is not linked,
+so nothing maps ``export_constructs`` to the source tree; the test checks that.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from export_constructs.handler import consts
 
@@ -80,6 +84,34 @@ files = sorted({str(getattr(m, "__file__", None) or "") for m in list(sys.module
 print(json.dumps({"package": export_constructs.__file__, "sys_path": sys.path, "modules": sorted(sys.modules),
                   "files": files}))
 """
+
+
+def declared_closure(requirements: list[str]) -> list[importlib.metadata.Distribution]:
+    """The installed distributions ``requirements`` (``Requires-Dist`` lines) need, and theirs in
+    turn: extras and requirements whose markers do not hold here are left out."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    todo = [Requirement(line) for line in requirements]
+    while todo:
+        requirement = todo.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in found:
+            continue
+        found[name] = distribution = importlib.metadata.distribution(requirement.name)
+        todo += [Requirement(line) for line in distribution.requires or []]
+    return list(found.values())
+
+
+def link_distributions(distributions: list[importlib.metadata.Distribution], target: Path) -> None:
+    """A site folder with just ``distributions``: each top-level file or folder they install,
+    linked from where it is installed."""
+    target.mkdir()
+    for distribution in distributions:
+        base = Path(str(distribution.locate_file("")))
+        for top in {Path(str(f)).parts[0] for f in distribution.files or [] if not str(f).startswith("..")}:
+            if not (target / top).exists():
+                (target / top).symlink_to(base / top)
 
 
 def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -146,7 +178,19 @@ def test_the_installed_wheel_synthesizes_all_six_jobs_without_the_source_tree(di
     # This venv's pip installs into the new one (which has none): no download, no dependency.
     run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index", wheel)
     new_site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
-    dependencies = Path(sysconfig.get_paths()["purelib"]).resolve()
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = [
+            line.removeprefix("Requires-Dist: ")
+            for line in archive.read(metadata).decode().splitlines()
+            if line.startswith("Requires-Dist: ")
+        ]
+    closure = declared_closure(requires)
+    names = {canonicalize_name(d.metadata["Name"]) for d in closure}
+    assert {"aws-cdk-lib", "constructs", "jsii"} <= names
+    assert not names & {"boto3", "botocore"}  # not declared: the constructs must not need them
+    dependencies = tmp_path / "declared-dependencies"
+    link_distributions(closure, dependencies)
     (new_site / "project_dependencies.pth").write_text(f"{dependencies}\n")
 
     workdir = tmp_path / "app"
@@ -156,19 +200,23 @@ def test_the_installed_wheel_synthesizes_all_six_jobs_without_the_source_tree(di
     # -I: no PYTHONPATH, no user site, not even the current directory on sys.path.
     output = run(python, "-I", "-c", APP, workdir / "cdk.out", cwd=workdir, env=environment)
     report = json.loads(output.strip().splitlines()[-1])
+    assert not [m for m in report["modules"] if m.split(".")[0] in ("botocore", "boto3")]
 
     # export_constructs came from the wheel, and nothing at all from the source tree.
     assert Path(report["package"]).resolve().is_relative_to(env_dir.resolve())
     assert not [m for m in report["modules"] if m.startswith("__editable__")]
     entries = [Path(p).resolve() for p in report["sys_path"] if p]
     assert ROOT not in entries
-    assert dependencies in entries
-    from_tree = [
-        f
-        for f in report["files"]
-        if Path(f).resolve().is_relative_to(ROOT) and not Path(f).resolve().is_relative_to(dependencies)
-    ]
+    assert dependencies.resolve() in entries
+    from_tree = [f for f in report["files"] if Path(f).is_relative_to(ROOT)]  # not resolved: links stay links
     assert from_tree == []
+
+    # The simulation needs boto3, which only the [testing] extra brings: the import says so.
+    refused = subprocess.run(
+        [python, "-I", "-c", "import export_constructs.testing"], capture_output=True, text=True, env=environment
+    )
+    assert refused.returncode == 1
+    assert "ImportError" in refused.stderr and "export_constructs[testing]" in refused.stderr
 
     template = json.loads((workdir / "cdk.out" / "WheelStack.template.json").read_text())
     # One job of each service (RDS's, with its default 6-hour timeout, also has its result resource).

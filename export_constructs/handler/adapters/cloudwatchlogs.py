@@ -31,13 +31,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import consts
 from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
 
-#: The construct's request member for a window (milliseconds), which the adapter turns into
-#: ``from``/``to``: not a member of CreateExportTask, so it is never sent.
-WINDOW_MEMBER = "windowMilliseconds"
+WINDOW_MEMBER = consts.LOGS_WINDOW_MEMBER
 #: CreateExportTask's input members (botocore's model, logs 2014-03-28): all the adapter sends.
 API_MEMBERS = ("logGroupName", "logStreamNamePrefix", "from", "to", "destination", "destinationPrefix")
 
@@ -208,7 +207,9 @@ def _state(task: Mapping[str, Any]) -> JobState:
         reason = "the export task was cancelled"
     info = task.get("executionInfo") or {}
     created = info.get("creationTime")
-    attributes = {"From": str(task["from"]), "To": str(task["to"])} if "from" in task and "to" in task else {}
+    attributes = {}
+    if "from" in task and "to" in task:
+        attributes = {consts.ATTR_FROM: str(task["from"]), consts.ATTR_TO: str(task["to"])}
     return JobState(
         # An unknown status is treated as running: the deadline still bounds it.
         phase=_PHASES.get(code, Phase.RUNNING),

@@ -29,6 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import consts
 from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase, error_code, shorten
 
 LOG = logging.getLogger("export_constructs")
@@ -128,12 +129,12 @@ class Adapter(ExportJobAdapter):
             created_at=_parse_date(job.get("CreationDate")),
             reason=reason,
             attributes={
-                "PinpointJobId": str(job.get("Id", match["job"])),
-                "TotalPieces": str(job.get("TotalPieces", 0)),
-                "CompletedPieces": str(job.get("CompletedPieces", 0)),
-                "FailedPieces": str(job.get("FailedPieces", 0)),
-                "TotalFailures": str(job.get("TotalFailures", 0)),
-                "Failures": shorten("; ".join(failures)),
+                consts.ATTR_PINPOINT_JOB_ID: str(job.get("Id", match["job"])),
+                consts.ATTR_TOTAL_PIECES: str(job.get("TotalPieces", 0)),
+                consts.ATTR_COMPLETED_PIECES: str(job.get("CompletedPieces", 0)),
+                consts.ATTR_FAILED_PIECES: str(job.get("FailedPieces", 0)),
+                consts.ATTR_TOTAL_FAILURES: str(job.get("TotalFailures", 0)),
+                consts.ATTR_FAILURES: shorten("; ".join(failures)),
             },
         )
 

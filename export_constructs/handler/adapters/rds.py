@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import consts
 from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
@@ -62,16 +63,16 @@ CANCELLABLE = frozenset({"STARTING", "IN_PROGRESS"})
 #: end with a hyphen or contain two consecutive hyphens"), with at most 60 characters, which the
 #: export tasks found in public code keep to (one truncates its identifiers to 60 and strips a
 #: trailing hyphen). Unconfirmed for export tasks in AWS's own pages: the strictest of the two.
-MAX_IDENTIFIER = 60
+MAX_IDENTIFIER = consts.RDS_MAX_IDENTIFIER
 IDENTIFIER = re.compile(r"[A-Za-z](?:-?[A-Za-z0-9])*")
 
 #: Attributes beyond the common ones (every value a string).
-ATTR_PERCENT_PROGRESS = "PercentProgress"
-ATTR_TOTAL_EXTRACTED_DATA_IN_GB = "TotalExtractedDataInGB"
-ATTR_SNAPSHOT_TIME = "SnapshotTime"
+ATTR_PERCENT_PROGRESS = consts.ATTR_PERCENT_PROGRESS
+ATTR_TOTAL_EXTRACTED_DATA_IN_GB = consts.ATTR_TOTAL_EXTRACTED_DATA_IN_GB
+ATTR_SNAPSHOT_TIME = consts.ATTR_SNAPSHOT_TIME
 #: The identifier RDS reports, which replaces the engine's derived name in ``JobName``: derived
 #: names join their parts with ``_``, which identifiers do not take (see :func:`task_identifier`).
-ATTR_JOB_NAME = "JobName"
+ATTR_JOB_NAME = consts.ATTR_JOB_NAME
 
 
 #: A derived identifier whose task ended in failure is not adopted: a rollback's Delete cancelled
