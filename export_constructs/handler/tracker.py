@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import consts
-from .adapters.base import MAX_TEXT, shorten
+from .adapters.base import shorten
 from .engine import DeadlineExceeded, Engine, JobFailed
 
 LOG = logging.getLogger("export_constructs")
@@ -93,9 +93,10 @@ class Tracker:
     def _signal(
         self, handle: str, job: str | None, status: str, reason: str, data: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        if len(reason) > MAX_TEXT:  # the whole reason goes to the logs
+        short = shorten(reason)
+        if short != reason:  # the whole reason goes to the logs
             LOG.error("%s", reason)
-            reason = shorten(reason)
+            reason = short
         LOG.info("signalling %s for %s: %s", status, job, reason)
         self._send(
             handle,

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for problem in result.problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
-    failed = [s for s in result.steps if s.status == "FAILED"]
+    failed = result.failures
     print(
         f"simulated {plural(len(result.steps), 'event')} of {plural(export_jobs(stacks), 'export job')}: "
         f"{len(result.steps) - len(failed)} succeeded, {len(failed)} failed; "
@@ -76,9 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if result.authorization:
         print(f"authorization (iam-simulate): {result.authorization}")
-    verdict = _verdict(result)
-    print(verdict)
-    return 0 if verdict.startswith("PASSED") else 1
+    print(_verdict(result))
+    return 0 if result.ok else 1
 
 
 def export_jobs(stacks: list[StackTemplate]) -> int:
@@ -96,13 +95,16 @@ def export_jobs(stacks: list[StackTemplate]) -> int:
 def _verdict(result: SimulationResult) -> str:
     """The last line: PASSED, or FAILED with each failed event (path, event, reason) and the
     number of problems."""
-    failed = [s for s in result.steps if s.status == "FAILED"]
+    failed = [s for s in result.failures if s.status == "FAILED"]
+    cancelled = len(result.failures) - len(failed)
     why = []
     if failed:
         events = "; ".join(
             f"{s.path} {s.request_type} [{s.phase}]: {' '.join(s.reason.split()) or 'no reason'}" for s in failed
         )
         why.append(f"{plural(len(failed), 'event')} failed: {events}")
+    if cancelled:
+        why.append(f"{plural(cancelled, 'event')} cancelled because of it")
     if result.problems:
         why.append(
             f"the fake services found {plural(len(result.problems), 'problem')} in the handler's requests "

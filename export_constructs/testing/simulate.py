@@ -21,12 +21,13 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Collection, Container, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .._text import plural
+from ..handler import consts
 from .assembly import (
     JobResource,
     Pseudo,
@@ -86,6 +87,32 @@ class Step:
     """The simulated time the event began, in seconds since the simulation's start."""
     retried_ids: list[str] = field(default_factory=list)
     """With ``retry_create``: the physical ids the first and the retried onEvent returned."""
+    response_bytes: int = 0
+    """The size of the response CloudFormation received for the event (its JSON body, which
+    CloudFormation accepts up to 4,096 bytes); 0 where no custom resource answered (a wait
+    condition)."""
+    wait: Step | None = field(default=None, repr=False, compare=False)
+    """On the long-wait path (a job whose ``timeout`` is beyond 55 minutes), the step of the wait
+    condition that held the stack until the job ended; None otherwise."""
+    report: Step | None = field(default=None, repr=False, compare=False)
+    """On the long-wait path, the step of the job's result resource, which read the job's final
+    attributes once the wait condition had completed; None otherwise."""
+
+    @property
+    def outcome(self) -> Step:
+        """The job's outcome: this step where the custom resource waited for the job itself; on
+        the long-wait path (where the custom resource completes once the job started) the status
+        and reason of its wait condition, and the attributes its result resource read."""
+        if self.wait is None:
+            return self
+        status, reason, data = self.status, self.reason, self.data
+        polls, seconds = self.polls + self.wait.polls, self.simulated_seconds + self.wait.simulated_seconds
+        if self.status == "SUCCESS":
+            status, reason = self.wait.status, self.wait.reason
+            if status == "SUCCESS" and self.report is not None:
+                status, reason, data = self.report.status, self.report.reason, self.report.data
+                polls, seconds = polls + self.report.polls, seconds + self.report.simulated_seconds
+        return replace(self, status=status, reason=reason, data=dict(data), polls=polls, simulated_seconds=seconds)
 
 
 @dataclass
@@ -104,13 +131,26 @@ class SimulationResult:
     authorization: str = ""
     """With ``authorize``: how many requests IAM evaluated, allowed and denied; else empty."""
 
+    @property
+    def failures(self) -> list[Step]:
+        """The events that did not succeed: ``FAILED``, or ``CANCELLED`` because another failed
+        (a long-wait job's failure is its wait condition's event)."""
+        return [step for step in self.steps if step.status != "SUCCESS"]
+
+    @property
+    def ok(self) -> bool:
+        """True only if every event succeeded and no problem was found (see :attr:`problems`):
+        what ``python -m export_constructs.testing`` reports as PASSED (exit status 0)."""
+        return not self.failures and not self.problems
+
     def step(self, resource: Any, request_type: str = "Create", phase: str | None = None) -> Step:
         """The first event of ``resource`` of this request type (and phase).
 
-        An export job construct stands for its custom resource (``<job path>/Resource``): the
-        job's Create is that resource's Create. On the long-wait path the job's wait condition
-        and its ``Result`` resource have steps of their own: pass ``job.wait_condition`` or
-        ``job.node.find_child("Result")`` (or their paths) for those.
+        An export job construct stands for its custom resource (``<job path>/Resource``) and
+        its step is the job's outcome (:attr:`Step.outcome`): on the long-wait path, FAILED with
+        the service's reason when its wait condition failed, and the attributes its result
+        resource read. The wait condition and the ``Result`` resource have steps of their own:
+        pass ``job.wait_condition`` or ``job.node.find_child("Result")`` (or their paths).
 
         Args:
             resource: the resource's logical id (``"UsersExportB5678792"``); its construct path
@@ -131,7 +171,7 @@ class SimulationResult:
         for step in self.steps:
             if (step.logical_id in ids or step.path == path) and step.request_type == request_type:
                 if phase in (None, step.phase):
-                    return step
+                    return step.outcome
         hint = ""
         if path is not None and not ids and not any("/" in s.path for s in self.steps):
             hint = (
@@ -275,6 +315,14 @@ class _Stack:
             if resource["Type"] == "AWS::CloudFormation::WaitCondition" and logical_id in depends:
                 found.append(wait_id)
         return found
+
+    def reported_job(self, logical_id: str) -> str | None:
+        """The job resource whose attributes the result resource ``logical_id`` reads (its
+        ``JobId`` is the job's ``Fn::GetAtt``), or None for any other resource."""
+        job_id = self.stack.resources.get(logical_id, {}).get("Properties", {}).get(consts.PROP_JOB_ID)
+        if isinstance(job_id, Mapping) and isinstance(job_id.get("Fn::GetAtt"), list):
+            return str(job_id["Fn::GetAtt"][0])
+        return None
 
     def await_condition(self, wait_id: str, phase: str) -> Step:
         """Wait for the condition's signal as CloudFormation does, running the tracker
@@ -795,12 +843,20 @@ def _authorizer(authorize: bool | None, runs: Sequence[_Stack]) -> Authorizer | 
 
 def _created(stack: _Stack, step: Step, phase: str, steps: list[Step], known: Container[str] = ()) -> Step:
     """Record ``step``; once it succeeded, await the wait conditions that depend on its resource
-    (except those in ``known``). Return the first failed step, else ``step``."""
+    (except those in ``known``), linked to it as its :attr:`Step.wait`; a result resource's step
+    is linked to its job's as :attr:`Step.report`. Return the first failed step, else ``step``."""
     steps.append(step)
+    job_id = stack.reported_job(step.logical_id)
+    if job_id is not None:
+        for earlier in reversed(steps[:-1]):
+            if earlier.logical_id == job_id and earlier.wait is not None:
+                earlier.report = step
+                break
     if step.status == "SUCCESS":
         for wait_id in stack.waits_after(step.logical_id):
             if wait_id not in known:
                 waited = stack.await_condition(wait_id, phase)
+                step.wait = waited
                 steps.append(waited)
                 if waited.status == "FAILED":
                     return waited

@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 import export_constructs
 from export_constructs.handler import clients, consts
 from export_constructs.handler.adapters import pinpoint as adapter_module
-from export_constructs.handler.adapters.base import MAX_TEXT
+from export_constructs.handler.adapters.base import MAX_TEXT_BYTES, json_size
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, load_adapter
 
 from .conftest import Clock, stubbed_client
@@ -217,7 +217,7 @@ def test_long_failures_are_cut_to_fit_cloudformations_response(pinpoint: tuple[A
     client, stub = pinpoint
     add_describe(stub, "FAILED", failures=[f"endpoint {i:03d} is malformed" for i in range(100)])
     state = load_adapter("pinpoint", lambda _: client).describe(job_arn())
-    assert state.reason is not None and len(state.reason) == MAX_TEXT
+    assert state.reason is not None and MAX_TEXT_BYTES - 4 < json_size(state.reason) <= MAX_TEXT_BYTES
     assert state.reason.startswith("endpoint 000 is malformed; endpoint 001") and state.reason.endswith("...")
     assert state.attributes["Failures"] == state.reason
 

@@ -80,6 +80,7 @@ def test_the_simulation_example_runs() -> None:
     namespace: dict[str, Any] = {}
     exec(compile(block("from export_constructs.testing import"), str(README), "exec"), namespace)
     _, stack = build_app(cdk.App(), nag=False)
+    namespace["test_exports_succeed"](stack)
     namespace["test_exports_fail_cleanly"](stack)
 
 

@@ -58,12 +58,16 @@ def test_success_waits_for_the_signal_and_reports_the_final_attributes(six_hours
     result = run(six_hours, Scenario.SUCCESS)
     (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
     assert wait.status == "SUCCESS" and wait.simulated_seconds >= 60
-    created = result.step("Demand0D9EE668")
+    (created,) = [s for s in result.steps if s.logical_id == "Demand0D9EE668" and s.request_type == "Create"]
     assert created.data["Status"].startswith("CREATE_"), "the custom resource completed at start"
     report = result.step(next(s.logical_id for s in result.steps if s.logical_id.startswith("DemandResult")))
     assert report.status == "SUCCESS"
     assert report.data["Status"] == "ACTIVE" and report.data["JobArn"] == created.physical_id
     assert report.data["OutputUri"].endswith("/forecast/Long/Demand/")
+    # The job's own step is its outcome: the final attributes, after the wait.
+    outcome = result.step("Demand0D9EE668")
+    assert (outcome.status, outcome.data, outcome.physical_id) == ("SUCCESS", report.data, created.physical_id)
+    assert created.wait is wait and created.report is report and result.ok
     operations = result.operations("StepFunctions")
     assert operations.count("StartExecution") == 1
     assert "StopResource" not in result.operations("Forecast")
@@ -73,6 +77,12 @@ def test_a_failed_job_fails_the_wait_with_the_services_reason_and_rolls_back(six
     result = run(six_hours, Scenario.FAILURE)
     (wait,) = [s for s in result.steps if s.service == "WaitCondition"]
     assert wait.status == "FAILED" and FAILURE_REASON in wait.reason
+    # The job's step says so too, though its custom resource completed when the job started.
+    assert next(s.status for s in result.steps if s.logical_id == "Demand0D9EE668") == "SUCCESS"
+    job = result.step("Demand0D9EE668")
+    assert job.status == "FAILED" and job.reason == wait.reason and FAILURE_REASON in job.reason
+    assert result.step(wait.logical_id) == wait, "the wait condition's own step stays reachable"
+    assert not result.ok and wait in result.failures and result.problems == []
     assert ("Demand", "Delete", "SUCCESS") in steps_of(result, "Forecast")
     assert "DeleteForecastExportJob" in result.operations("Forecast"), "the record goes, the S3 output stays"
 

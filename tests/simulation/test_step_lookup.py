@@ -71,7 +71,7 @@ def test_a_job_construct_is_its_resources_events(synthesized: Synthesized, paths
         assert re.fullmatch(f"{prefix}[0-9A-F]{{8}}", created.logical_id), created.logical_id
         assert created.request_type == "Create" and created.status == "SUCCESS"
         assert result.step(job, "Delete").logical_id == created.logical_id
-        assert result.step(job.node.default_child) is created, "the job's resource is the job"
+        assert result.step(job.node.default_child) == created, "the job's resource is the job"
 
 
 def test_a_long_wait_jobs_wait_condition_and_result_are_their_own_constructs(synthesized: Synthesized) -> None:
@@ -120,3 +120,26 @@ def test_a_path_without_path_metadata_says_so(synthesized: Synthesized) -> None:
 def test_anything_else_is_a_type_error(synthesized: Synthesized) -> None:
     with pytest.raises(TypeError, match="a logical id, a construct path or a construct, not 42"):
         synthesized.with_paths.step(42)
+
+
+def test_a_failed_long_wait_job_is_failed_in_its_own_step_and_in_ok() -> None:
+    """An RDS job with its default timeout (6 h: the long-wait path) whose export fails: its
+    custom resource completed when the task started, the wait condition failed with RDS's reason.
+    The job's step, ``ok`` and ``failures`` say so (they used to say SUCCESS, [] and nothing)."""
+    from export_constructs import RdsSnapshotExportJob
+    from export_constructs.testing import FAILURE_REASON, Scenario
+
+    stack = cdk.Stack(cdk.App(), "RdsLong")
+    orders = RdsSnapshotExportJob(
+        stack,
+        "Orders",
+        source_arn=f"arn:{stack.partition}:rds:{stack.region}:{stack.account}:snapshot:shop-db-2026-12-01",
+        destination=ExportDestination(stack, "Exports"),
+    )
+    assert orders.wait_condition is not None
+    result = simulate(stack, scenario={"Rds": Scenario.FAILURE})
+    step = result.step(orders)
+    assert step.status == "FAILED" and FAILURE_REASON in step.reason
+    assert result.ok is False and result.problems == []
+    wait = result.step(orders.wait_condition)
+    assert wait.service == "WaitCondition" and wait in result.failures and step.reason == wait.reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -65,14 +66,37 @@ class JobConflict(Exception):
 
 ClientFactory = Callable[[str], Any]
 
-#: CloudFormation shows at most this much of a reason, and its whole custom-resource response is
-#: at most 4,096 bytes: longer texts are cut (the whole text goes to the logs where it matters).
-MAX_TEXT = 1000
+#: What one text may take of CloudFormation's custom-resource response, which is at most 4,096
+#: bytes of JSON (its whole body: Status, Reason, the ids and Data). Counted in bytes of UTF-8
+#: once JSON-escaped, as the Provider framework's cfn-response.js sends it (JSON.stringify, then
+#: Buffer.byteLength), not in characters. See :data:`MAX_REASON_BYTES` for failures.
+MAX_TEXT_BYTES = 1000
+#: A failure's message, within the same 4,096 bytes: the framework's ``Reason`` is the Node error's
+#: stack, ``Error: <message>\n\nLogs: /aws/lambda/<function>\n\n    at ...`` with up to 10 frames
+#: (``runtime/framework.js`` and ``cfn-response.js`` of aws-cdk-lib's Provider framework: ~1 KB
+#: beyond the message), and the body also holds the stack id (up to ~230 bytes), the request id,
+#: the physical id (a job ARN: up to ~300) and the logical id (up to 255).
+MAX_REASON_BYTES = 1800
 
 
-def shorten(text: str, limit: int = MAX_TEXT) -> str:
-    """``text``, or its first ``limit`` characters ending in ``...``."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def json_size(text: str) -> int:
+    """The bytes ``text`` takes inside a JSON string as UTF-8 (quotes, backslashes and control
+    characters escaped, as JSON.stringify does)."""
+    return len(json.dumps(text, ensure_ascii=False).encode()) - 2
+
+
+def shorten(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """``text``, or its beginning ending in ``...``, at most ``limit`` bytes by :func:`json_size`
+    (never cut inside a character)."""
+    if json_size(text) <= limit:
+        return text
+    room, end = limit - 3, 0
+    for index, char in enumerate(text):
+        room -= json_size(char)
+        if room < 0:
+            break
+        end = index + 1
+    return text[:end] + "..."
 
 
 def error_code(error: BaseException) -> str:
