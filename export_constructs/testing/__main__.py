@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="[SERVICE=]SCENARIO",
         help=f"one of {', '.join(s.value for s in Scenario)}, for all services or one (repeatable)",
     )
+    parser.add_argument(
+        "--missing-source",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="a source that does not exist (an ARN, a log group name or a Pinpoint application id; repeatable): "
+        "its job fails as the service answers a missing source. Every other source of the account and Region exists",
+    )
     parser.add_argument("--keep", action="store_true", help="do not delete the stack at the end")
     args = parser.parse_args(argv)
     try:
@@ -65,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario={service: chosen.get(service, default) for service in services},
         delete=not args.keep,
         log=print,
+        missing_sources=args.missing_source,
     )
     for problem in result.problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)

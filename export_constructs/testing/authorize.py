@@ -95,8 +95,6 @@ class AccountPolicies:
         """The default encryption key of each bucket of the templates (by name)."""
         self.function_roles: dict[str, str] = {}
         """Each function's role ARN, by the function's name."""
-        self.log_groups: set[str] = set()
-        """The names of the templates' log groups (``AWS::Logs::LogGroup``)."""
         self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         self.warned_key_statements: list[Any] = []
         """Statements the warnings ask for in imported keys' policies (added to their default)."""
@@ -131,8 +129,6 @@ class AccountPolicies:
                     key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
                     if key:
                         self.bucket_keys[str(resolve({"Ref": logical_id}))] = str(resolve(key))
-            elif kind == "AWS::Logs::LogGroup":
-                self.log_groups.add(str(resolve({"Ref": logical_id})))
             elif kind == "AWS::Lambda::Function":
                 name = str(resolve({"Ref": logical_id}))
                 self.function_roles[name] = str(resolve(props["Role"]))

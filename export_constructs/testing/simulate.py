@@ -699,15 +699,16 @@ def simulate(
     authorize: bool | None = None,
     stacks: Collection[str] | None = None,
     busy_seconds: float = 600.0,
+    missing_sources: Collection[str] = (),
 ) -> SimulationResult:
     """Deploy (and optionally update and delete) a stack's export jobs against fake services.
 
     Args:
         source: a ``Stack`` (synthesized here) or a cloud assembly folder such as ``cdk.out``.
         scenario: how the fake services behave: one :class:`Scenario` for all, or a mapping of
-            service name (``"Personalize"``, ``"Forecast"``, ``"Pinpoint"``, ``"RoboMaker"``)
-            to scenario (others succeed), or a function of the service name; a scenario is a
-            :class:`Scenario` or its value (``"failure"``). The mapping's keys must be
+            service name (``"Personalize"``, ``"Forecast"``, ``"Pinpoint"``, ``"RoboMaker"``,
+            ``"Rds"``, ``"CloudWatchLogs"``) to scenario (others succeed), or a function of the
+            service name; a scenario is a :class:`Scenario` or its value (``"failure"``). The mapping's keys must be
             services of the simulated stacks (the deployed and the updated ones), spelled as
             their resource types are (``Custom::ExportJob-Personalize``). Default: every job
             succeeds.
@@ -741,6 +742,12 @@ def simulate(
             Default: every stack of the assembly.
         busy_seconds: with :attr:`Scenario.BUSY`, how long (virtual seconds from the start)
             jobs of another stack fill the service's concurrency quota. Default: 600.
+        missing_sources: sources that do not exist, for negative tests: ARNs (a dataset,
+            forecast, world, snapshot or cluster, a log group, a Pinpoint project), a log group's
+            name or a Pinpoint application id. A job started on one fails as its service answers
+            a missing source (e.g. CloudWatch Logs' ``ResourceNotFoundException``). Default: none:
+            every source of the simulated account and Region exists, whether a stack creates it
+            or not; sources of another account or Region never do.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
@@ -796,6 +803,7 @@ def simulate(
                 log=emit,
                 busy_seconds=busy_seconds,
             )
+            fake.missing_sources = frozenset(missing_sources)
             fakes[service] = cleanup.enter_context(fake)
         authorizer = _authorizer(authorize, runs)
         for fake in fakes.values():

@@ -92,3 +92,35 @@ def test_the_node_versions_it_names_are_jsii_s_and_the_makefile_silences_20() ->
     assert "Node.js 20 still works" in text and "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20" in text
     makefile = (README.parent / "Makefile").read_text()
     assert "export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20" in makefile
+
+
+def test_the_per_service_example_deploys_in_the_simulation_and_each_missing_source_fails_its_job() -> None:
+    """Every source the README's examples name exists in the simulated account (no stack creates
+    them), with every request authorized; named missing, each fails its own job with its
+    service's not-found answer."""
+    from export_constructs.testing import simulate
+
+    stack = run_in_stack(block("from aws_cdk import Duration\nfrom export_constructs import ("))
+    result = simulate(stack, authorize=True)
+    assert result.ok, (result.failures, result.problems)
+    jobs: dict[str, Any] = {}
+    for step in result.steps:  # each service's first Create: its job (a long wait's Result comes later)
+        if step.request_type == "Create" and step.service != "WaitCondition":
+            jobs.setdefault(step.service, step)
+    assert len(jobs) == 6
+    sources = {
+        "Personalize": "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS",
+        "Forecast": "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand",
+        "Pinpoint": "0123456789abcdef0123456789abcdef",
+        "RoboMaker": "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/world-1",
+        "Rds": "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db-2026-12-01",
+        "CloudWatchLogs": "/aws/lambda/orders",
+    }
+    for service, source in sources.items():
+        failed = simulate(stack, authorize=True, missing_sources=[source], scenario={service: "success"})
+        assert failed.problems == [] and not failed.ok
+        job = failed.step(jobs[service].logical_id)
+        assert job.status == "FAILED" and ("not exist" in job.reason or "not found" in job.reason.lower()), (
+            service,
+            job.reason,
+        )

@@ -174,3 +174,14 @@ def test_an_authorized_run_says_how_many_requests_iam_evaluated(
     monkeypatch.setenv("EXPORT_CONSTRUCTS_AUTHORIZE", "0")
     assert main([str(sample_assembly)]) == 0
     assert "authorization (iam-simulate)" not in capsys.readouterr().out
+
+
+def test_a_missing_source_fails_its_job_and_exits_1(sample_assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--missing-source names a source that does not exist (here the sample's Personalize dataset,
+    by its ARN in the simulated account); every other source exists."""
+    dataset = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
+    assert main([str(sample_assembly), "--missing-source", dataset]) == 1
+    verdict = last_line(capsys.readouterr().out)
+    logical_id = job_of(sample_assembly, "Personalize")
+    assert verdict.startswith(f"FAILED: 1 event failed: {logical_id} Create [deploy]: ")
+    assert f"Could not find the dataset {dataset}" in verdict and "problem" not in verdict

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from export_constructs import CloudWatchLogsExportJob, ExportDestination, ExportJobProvider
 from export_constructs.handler import consts
-from export_constructs.testing import FakeService, Scenario, SimulationResult, Step, fake_class, simulate
+from export_constructs.testing import FakeService, Scenario, SimulationResult, Step, simulate
 from export_constructs.testing.fakes.base import FAILURE_REASON
 
 from .conftest import client, started
@@ -206,22 +206,24 @@ def test_the_fake_pages_its_listing_and_answers_not_found_as_logs(fake: FakeServ
         logs.cancel_export_task(taskId="00000000-0000-4000-8000-000000000000")
 
 
-def test_a_log_group_that_is_not_the_stacks_is_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_log_group_the_stack_does_not_create_exists_unless_named_missing() -> None:
+    """The README's example exports /aws/lambda/orders, which no stack creates: it exists (any
+    source of the account and Region does), unless the test says it is missing."""
     stack = cdk.Stack(cdk.App(), "Logs")
-    CloudWatchLogsExportJob(
+    job = CloudWatchLogsExportJob(
         stack,
         "Other",
         log_group="/aws/lambda/elsewhere",
         destination=ExportDestination(stack, "Exports"),
         window=cdk.Duration.hours(1),
     )
-    result = simulate(stack, authorize=True)
-    (create,) = _creates(result)
-    assert create.status == "FAILED"
-    assert "The specified log group does not exist." in create.reason
-    # Told that the group exists (outside the stack), the fake runs the export.
-    monkeypatch.setattr(fake_class(SERVICE), "existing_log_groups", frozenset({"/aws/lambda/elsewhere"}))
-    assert [s.status for s in _creates(simulate(stack, authorize=True))] == ["SUCCESS"]
+    exported = simulate(stack, authorize=True)
+    assert exported.ok and exported.step(job).data[consts.ATTR_STATUS] == "COMPLETED"
+    for missing in ("/aws/lambda/elsewhere", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/elsewhere"):
+        result = simulate(stack, authorize=True, missing_sources=[missing])
+        assert result.step(job).status == "FAILED" and not result.ok and result.problems == []
+        assert "ResourceNotFoundException" in result.step(job).reason
+        assert "The specified log group does not exist." in result.step(job).reason
 
 
 def test_a_long_timeout_waits_on_a_wait_condition_and_reports_the_range() -> None:

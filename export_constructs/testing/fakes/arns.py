@@ -57,8 +57,10 @@ def refuse_foreign_source(
     fake: FakeService, member: str, arn: str, what: str, not_found: tuple[int, str] | None = None
 ) -> None:
     """Raise the service's not-found error when the source ``arn`` (member ``member``) is not in
-    the fake's partition, Region and account: a service looks for its sources where the job runs
-    (Personalize, Forecast, RoboMaker: ResourceNotFoundException; each fake's ``not_found``).
+    the fake's partition, Region and account - a service looks for its sources where the job runs
+    (Personalize, Forecast, RoboMaker: ResourceNotFoundException; each fake's ``not_found``) - or
+    is one of the fake's :attr:`~.base.FakeService.missing_sources`. Any other source of the
+    account and Region exists.
 
     Args:
         fake: the service.
@@ -68,6 +70,9 @@ def refuse_foreign_source(
         not_found: the answer (HTTP status, error code), where the service has one per kind of
             source (RDS: DBSnapshotNotFound...). Default: the fake's ``not_found``.
     """
+    if arn in fake.missing_sources:
+        status, code = not_found or fake.not_found
+        raise ServiceError(code, f"Could not find the {what} {arn} ({member}): it does not exist.", status)
     fields = arn_fields(arn)
     if fields is None:
         return  # the model's pattern (checked before) decides
@@ -110,7 +115,12 @@ def refuse_foreign_role(fake: FakeService, member: str, arn: str) -> None:
 
 def refuse_unknown_application(fake: FakeService, application_id: str) -> None:
     """Raise Pinpoint's NotFoundException for an application id that is not 32 lower-case
-    hexadecimal digits: no Pinpoint project has such an id."""
+    hexadecimal digits (no Pinpoint project has such an id), or that is one of the fake's
+    :attr:`~.base.FakeService.missing_sources` (by id or by the project's ARN)."""
+    arn = f"arn:{fake.partition}:mobiletargeting:{fake.region}:{fake.account}:apps/{application_id}"
+    if application_id in fake.missing_sources or arn in fake.missing_sources:
+        status, code = fake.not_found
+        raise ServiceError(code, f"Resource not found: there is no application {application_id!r}.", status)
     if PINPOINT_APPLICATION_ID.fullmatch(application_id) is None:
         status, code = fake.not_found
         raise ServiceError(

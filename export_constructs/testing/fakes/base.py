@@ -248,6 +248,10 @@ class FakeService:
     authorizer: Any = None
     """An authorizer (``authorize.Authorizer``) that authorizes every request
     and every access the service makes for a job; None: nothing is authorized."""
+    missing_sources: frozenset[str] = frozenset()
+    """Sources that do not exist (ARNs; a log group's name; a Pinpoint application id): a job
+    started on one fails as the service answers a missing source. Every other source of the
+    account and Region exists, whether a stack creates it or not (``simulate(missing_sources=...)``)."""
 
     scenario: Scenario
     """How the service behaves (the ``scenario`` argument)."""

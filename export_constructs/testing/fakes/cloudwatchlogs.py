@@ -4,10 +4,9 @@ What it enforces, as Logs does:
 
 - one active (``PENDING`` or ``RUNNING``) export task per account (service quota L-EEC839DF):
   a CreateExportTask beyond it is refused with ``LimitExceededException``;
-- the log group must exist in the account and Region: the templates' log groups (with an
-  authorizer, which reads them) and :attr:`Fake.existing_log_groups`; any other is
-  ``ResourceNotFoundException`` ("The specified log group does not exist."). Without an
-  authorizer the fake knows no templates and accepts any group;
+- the log group must exist in the account and Region: every group does but those named in
+  :attr:`~.base.FakeService.missing_sources` (by name or ARN), which are
+  ``ResourceNotFoundException`` ("The specified log group does not exist.");
 - ``from`` must be before ``to`` (``InvalidParameterException``);
 - the caller must be allowed ``logs:CreateExportTask`` on the log group (iam-data's only resource
   type for it) and ``s3:PutObject`` under the destination prefix (the API reference: "you must
@@ -77,10 +76,6 @@ class Fake(BotocoreFake):
                 job.fields["seen"] = seen
         super().check_quota()
 
-    existing_log_groups: ClassVar[frozenset[str]] = frozenset()
-    """Log groups that exist besides the templates' (e.g. a Lambda function's, or one a test
-    names): tests may set it."""
-
     @property
     def principal(self) -> str:
         """The Region's Logs principal, as the user guide's bucket policies name it."""
@@ -114,11 +109,6 @@ class Fake(BotocoreFake):
         prefix = params.get("destinationPrefix") or "exportedlogs"
         return f"arn:{self.partition}:s3:::{params['destination']}/{prefix}/export-part-00000"
 
-    def _known_groups(self) -> set[str] | None:
-        if self.authorizer is None:
-            return None
-        return {*self.authorizer.policies.log_groups, *self.existing_log_groups}
-
     # -- operations --------------------------------------------------------------------------
 
     def op_CreateExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +116,7 @@ class Fake(BotocoreFake):
         if fault := self.fault(CREATE, name or params["logGroupName"], starts_job=True):
             raise fault
         group = params["logGroupName"]
-        known = self._known_groups()
-        if known is not None and group not in known:
+        if group in self.missing_sources or self._group_arn(group) in self.missing_sources:
             status, code = self.not_found
             raise ServiceError(code, "The specified log group does not exist.", status)
         if params["from"] >= params["to"]:
