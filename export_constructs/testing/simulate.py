@@ -43,11 +43,9 @@ from .authorize import AccountPolicies, Authorizer
 from .fakes.arns import dns_suffix_of, partition_of
 from .fakes.base import ACCESS_KEY, SECRET_KEY, Call, FakeService, Log, Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
+from .responses import CREATE_FAILED_MARKER, TIMED_OUT, body, framework_failure, too_large, user_function_failure
 from .waits import Interpreter, SignalReceiver
 
-#: The framework's marker for a Create that failed before it had a physical id; the Delete
-#: CloudFormation sends for it is ignored (cfn-response.js).
-CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 RESPONSE_URL = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/simulated"
 
 ScenarioChoice = Scenario | str | Mapping[str, Scenario | str] | Callable[[str], Scenario | str]
@@ -266,6 +264,10 @@ class _Function:
         return json.loads(json.dumps(result))
 
 
+class _FrameworkError(Exception):
+    """An error framework.js raises itself (not a user function's)."""
+
+
 @dataclass
 class _Waits:
     """What the long-wait path needs: the fake Step Functions and the signal receiver."""
@@ -303,6 +305,8 @@ class _Stack:
         self.retry_create = retry_create
         #: The step of each resource's latest event, while it runs (for a cancellation).
         self.in_flight: dict[str, Step] = {}
+        #: What CloudFormation would refuse in the responses (a body over 4,096 bytes).
+        self.problems: list[str] = []
 
     # -- the long-wait path ------------------------------------------------------------------
 
@@ -516,6 +520,7 @@ class _Stack:
         if request_type == "Delete" and physical_id == CREATE_FAILED_MARKER:
             step.status = "SUCCESS"
             self.log("  ignored: the Create had failed before the job had an id")
+            self._respond(step, request)
             return self._finish(step)
         started = self.clock.elapsed
         try:
@@ -531,39 +536,64 @@ class _Stack:
                 request["RequestId"] if request_type == "Create" else physical_id
             )
             if request_type == "Delete" and physical != physical_id:
-                raise RuntimeError(f'DELETE: cannot change the physical resource ID from "{physical_id}"')
+                raise _FrameworkError(
+                    f'DELETE: cannot change the physical resource ID from "{physical_id}" to "{physical}" during '
+                    "deletion"
+                )
             event = {**request, **result, "PhysicalResourceId": physical}
         except Exception as error:
             step.physical_id = physical_id or (CREATE_FAILED_MARKER if request_type == "Create" else None)
-            step.reason = str(error)
+            step.reason = self._reason(error, job.provider.on_event, "onEvent")
+            self._respond(step, {**request, "PhysicalResourceId": step.physical_id}, reason=step.reason)
             return self._finish(step)
         step.physical_id = physical
         checker = job.provider.is_complete
         if checker is None:
             step.status, step.data = "SUCCESS", dict(event.get("Data") or {})
+            self._respond(step, event, data=event.get("Data"))
             return self._finish(step)
         for attempt in range(job.provider.max_attempts + 1):
             step.polls += 1
             try:
                 answer = self.function(checker)(event)
+                if not answer.get("IsComplete") and answer.get("Data"):
+                    raise _FrameworkError('"Data" is not allowed if "IsComplete" is "False"')
             except Exception as error:
-                step.reason = str(error)
+                step.reason = self._reason(error, checker, "isComplete")
+                self._respond(step, event, reason=step.reason)
                 break
             if answer.get("IsComplete"):
                 step.status = "SUCCESS"
                 step.data = {**(event.get("Data") or {}), **(answer.get("Data") or {})}
                 if answer.get("PhysicalResourceId") and request_type != "Delete":
                     step.physical_id = str(answer["PhysicalResourceId"])  # framework.js: isComplete's id wins
-                break
-            if answer.get("Data"):
-                step.reason = '"Data" is not allowed if "IsComplete" is "False"'
+                self._respond(step, {**event, **answer}, data=step.data)
                 break
             if attempt == job.provider.max_attempts:
-                step.reason = "Operation timed out"
+                step.reason = TIMED_OUT  # the waiter's onTimeout: no stack
+                self._respond(step, event, reason=step.reason)
                 break
             yield float(job.provider.interval_seconds)
         step.simulated_seconds = self.clock.elapsed - started
         return self._finish(step)
+
+    def _reason(self, error: Exception, function: UserFunction, handler: str) -> str:
+        """The Reason CloudFormation shows for ``error``, raised by the user ``function`` (or by
+        the framework's ``handler`` itself)."""
+        if isinstance(error, _FrameworkError):
+            return framework_failure(str(error), handler)
+        return user_function_failure(str(error), self.resolver.ref(function.logical_id), handler)
+
+    def _respond(
+        self, step: Step, event: Mapping[str, Any], *, reason: str | None = None, data: Mapping[str, Any] | None = None
+    ) -> None:
+        """The response CloudFormation receives for ``step`` (FAILED where ``reason`` is given):
+        its size, and a problem when it is over what CloudFormation accepts."""
+        status = "FAILED" if reason is not None else "SUCCESS"
+        step.response_bytes = len(body(status, event, reason=reason, data=data))
+        problem = too_large(step.logical_id, step.request_type, step.response_bytes)
+        if problem is not None:
+            self.problems.append(problem)
 
     def _finish(self, step: Step) -> Step:
         if step.status == "SUCCESS" and step.physical_id and step.request_type != "Delete":
@@ -822,6 +852,7 @@ def simulate(
             )
     calls = [c for fake in fakes.values() for c in fake.calls]
     problems = [p for fake in fakes.values() for p in fake.problems] + waits.signals.problems
+    problems += [p for run in runs for p in run.problems]
     if authorizer is None:
         return SimulationResult(steps=steps, calls=calls, problems=problems)
     problems += authorizer.problems
@@ -969,6 +1000,7 @@ def _lifecycle(
             created=run.resolver.created,
         )
         deployed[run.stack.name] = updated
+        updated.problems = run.problems  # one stack's: the simulation reports them once
         if run.authorizer is not None:  # the update brings its own policies, the others keep theirs
             updated.authorizer = run.authorizer
             run.authorizer.load(_policies(list(deployed.values())))

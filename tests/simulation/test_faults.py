@@ -24,7 +24,7 @@ import pytest
 
 from export_constructs.handler import consts
 from export_constructs.testing import FAILURE_REASON, FakeService, Scenario, SimulationResult, simulate
-from export_constructs.testing.simulate import CREATE_FAILED_MARKER
+from export_constructs.testing.responses import CREATE_FAILED_MARKER
 
 from .conftest import SERVICES, change_request, edited, job_of, simulated
 

@@ -68,7 +68,7 @@ def test_a_changed_request_of_a_named_job_fails_the_update_and_the_rollback_keep
     ]
     users, demand = (result.step(s.logical_id) for s in result.steps[1::-1])
     failed = result.step(users.logical_id, "Update", "update")
-    assert failed.reason.startswith("Named/Users: ")
+    assert failed.reason.startswith("Error: Named/Users: "), "CloudFormation shows the framework's Error"
     assert f"job_name {NAME!r}" in failed.reason and "(jobOutput.s3DataDestination.path)" in failed.reason
     assert "new job_name" in failed.reason and "Nothing was started or stopped" in failed.reason
 
