@@ -19,7 +19,7 @@ from . import _defaults
 from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
 from ._provider import ExportJobProvider
-from ._validation import Problems
+from ._validation import Problems, init_signature
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
 
@@ -56,6 +56,10 @@ class ExportJobBase(Construct):
     _resource: CfnResource
     _report: CfnResource | None = None
     _wait_for: list[IConstruct]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init_signature(cls)
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
@@ -174,6 +178,7 @@ class ExportJobBase(Construct):
             assert role is None and not role_object_actions, "a service that writes as itself has no role"
             self._wait_for = destination._grant_service_write(
                 None,
+                job=self,
                 prefix=self.prefix,
                 service_principal=service_principal,
                 source_arn=source_arn,
@@ -189,6 +194,7 @@ class ExportJobBase(Construct):
             self.role = self._shared_role(service_principal, source_arn, share_key)
         self._wait_for = destination._grant_service_write(
             self.role,
+            job=self,
             prefix=self.prefix,
             service_principal=service_principal,
             source_arn=source_arn,
@@ -236,6 +242,7 @@ class ExportJobBase(Construct):
                 self.role,
                 actions,
                 lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
+                job=self,
             )
         prefixes.append(self.prefix)
 

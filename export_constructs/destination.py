@@ -29,7 +29,7 @@ from ._nag import (
 )
 from ._pasteable import pasteable, pasteable_json
 from ._text import wrap
-from ._validation import typed_props
+from ._validation import init_signature, typed_props
 
 
 def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES) -> list[str]:
@@ -62,8 +62,32 @@ class _WriteAccess:
     prefixes: list[str] = field(default_factory=list)
     #: What a job writing with this access waits for (see ``_grant_service_write``).
     wait_for: list[IConstruct] = field(default_factory=list)
+    #: The jobs writing with this access, in the order they were added.
+    jobs: list[IConstruct] = field(default_factory=list)
 
 
+@dataclass
+class _Pasteable:
+    """The statements one imported resource (the bucket, the key, or one immutable role) needs,
+    printed at synth as one policy to paste, on the first of the jobs that need them."""
+
+    warning_id: str
+    text: str
+    role: iam.IRole | None = None
+    statements: list[iam.PolicyStatement] = field(default_factory=list)
+    #: Where the jobs that need the statements come from: the write accesses that asked for them
+    #: (their jobs), and jobs that asked directly.
+    accesses: list[_WriteAccess] = field(default_factory=list)
+    jobs: list[IConstruct] = field(default_factory=list)
+
+    def needed_by(self) -> list[IConstruct]:
+        found: dict[str, IConstruct] = {}
+        for job in [*self.jobs, *(j for a in self.accesses for j in a.jobs)]:
+            found.setdefault(job.node.path, job)
+        return list(found.values())
+
+
+@init_signature
 class ExportDestination(Construct):
     """An S3 bucket (and KMS key) that export jobs write into.
 
@@ -118,8 +142,8 @@ class ExportDestination(Construct):
         self._roles: dict[str, iam.IRole] = {}
         self._owned = bucket is None
         self._object_arn_cache: dict[str, str] = {}
-        #: Statements for imported resources, to print at synth: (warning id, what to say, statement).
-        self._pending_warnings: list[tuple[str, str, iam.PolicyStatement, iam.IRole | None]] = []
+        #: Statements for imported resources, to print at synth: one policy per resource.
+        self._pasteables: dict[tuple[str, str], _Pasteable] = {}
         self._immutable_roles: set[str] = set()
         if bucket is not None:
             if server_access_logs_bucket is not None:
@@ -221,6 +245,7 @@ class ExportDestination(Construct):
         self,
         role: iam.IRole | None,
         *,
+        job: IConstruct,
         prefix: str,
         service_principal: str,
         source_arn: str,
@@ -245,6 +270,7 @@ class ExportDestination(Construct):
         Args:
             role: the role the service assumes; None: the service assumes none and writes as
                 itself.
+            job: the export job that writes (named in warnings about imported resources).
             prefix: the key prefix the service writes under.
             service_principal: the service, e.g. ``personalize.amazonaws.com``.
             source_arn: the ``aws:SourceArn`` the service's requests come from (may end in ``*``).
@@ -283,6 +309,7 @@ class ExportDestination(Construct):
                 service_object_conditions=service_object_conditions or {},
             )
         access.prefixes.append(prefix)
+        access.jobs.append(job)
         if access.owned and role is not None:  # a role the library created: acknowledge its prefix grant
             self._acknowledge_prefixes(role, access.prefixes)
         return list(access.wait_for)
@@ -354,17 +381,18 @@ class ExportDestination(Construct):
             if role is None:
                 pass  # the service uses the key as itself: the key policy below
             elif addr_of(role) in self._immutable_roles:
-                self._add_to_role(role, role_kms_actions, [self.encryption_key.key_arn], on_key=True)
+                self._add_to_role(role, role_kms_actions, [self.encryption_key.key_arn], on_key=True, access=access)
             else:
                 self.encryption_key.grant(role, *role_kms_actions)
             if service_kms_actions:
                 self._add_to_key_policy(
+                    access,
                     iam.PolicyStatement(
                         principals=[iam.ServicePrincipal(service_principal)],
                         actions=service_kms_actions,
                         resources=["*"],
                         conditions=conditions,
-                    )
+                    ),
                 )
         if service_s3_actions:
             object_actions = [a for a in service_s3_actions if a not in _BUCKET_ACTIONS]
@@ -404,19 +432,22 @@ class ExportDestination(Construct):
         else:
             self._warn_at_synth(
                 "export-constructs:imported-bucket-policy",
-                "The bucket is imported, so its bucket policy cannot be changed here. "
-                "Add this statement to it yourself:",
+                f"The bucket {bucket_name_of(self.bucket)} is imported, so its bucket policy cannot be changed "
+                "here. Add these statements to it yourself (merge the Statement list into the bucket policy):",
                 statement,
+                access,
             )
 
-    def _add_to_key_policy(self, statement: iam.PolicyStatement) -> None:
+    def _add_to_key_policy(self, access: _WriteAccess, statement: iam.PolicyStatement) -> None:
         assert self.encryption_key is not None
         result = self.encryption_key.add_to_resource_policy(statement, allow_no_op=True)
         if not result.statement_added:
             self._warn_at_synth(
                 "export-constructs:imported-key-policy",
-                "The KMS key is imported, so its key policy cannot be changed here. Add this statement to it yourself:",
+                "The KMS key is imported, so its key policy cannot be changed here. Add these statements to it "
+                "yourself (merge the Statement list into the key policy):",
                 statement,
+                access,
             )
 
     def _add_to_role(
@@ -427,6 +458,7 @@ class ExportDestination(Construct):
         *,
         on_key: bool = False,
         access: _WriteAccess | None = None,
+        job: IConstruct | None = None,
     ) -> None:
         """``actions`` on ``resources`` (in the bucket, or - ``on_key`` - the key) for ``role``.
 
@@ -437,7 +469,10 @@ class ExportDestination(Construct):
 
         ``Role.from_role_arn(..., mutable=False)`` answers ``statement_added=True`` and drops the
         statement (aws-cdk-lib's ``ImmutableRole.addToPrincipalPolicy``): a role that took it holds
-        it in a policy child, ``DefaultPolicy`` (a ``Role``) or ``Policy`` (a mutable import)."""
+        it in a policy child, ``DefaultPolicy`` (a ``Role``) or ``Policy`` (a mutable import).
+
+        ``access`` (the write access the statement is for) or ``job`` names the jobs a warning
+        is for."""
         statement = iam.PolicyStatement(actions=actions, resources=resources)
         if addr_of(role) not in self._immutable_roles:
             result = role.add_to_principal_policy(statement)
@@ -461,32 +496,52 @@ class ExportDestination(Construct):
         self._warn_at_synth(
             "export-constructs:immutable-role-policy",
             f"The role {role.node.path} ({{role}}) is imported as immutable, so no statement can be added "
-            "to it here. Add this statement to its policy yourself:",
+            "to it here. Add these statements to its policies yourself (e.g. as one inline policy):",
             statement,
+            access or job,
             role,
         )
 
     def _warn_at_synth(
-        self, warning_id: str, text: str, statement: iam.PolicyStatement, role: iam.IRole | None = None
+        self,
+        warning_id: str,
+        text: str,
+        statement: iam.PolicyStatement,
+        needed_by: _WriteAccess | IConstruct | None,
+        role: iam.IRole | None = None,
     ) -> None:
-        """Warn with ``statement`` as it stands once every job has been added.
+        """Warn, once per imported resource, with the policy of every statement it needs, as it
+        stands once every job has been added, on the first job that needs it.
 
-        The statement's resources are lazy lists that later jobs still add to: resolving it now
-        (to print it) would freeze them, empty, in the template as well. An aspect prints it at
+        The statements' resources are lazy lists that later jobs still add to: resolving them now
+        (to print them) would freeze them, empty, in the template as well. An aspect prints them at
         synth instead. ``{role}`` in ``text`` becomes ``role``'s ARN."""
-        if not self._pending_warnings:
+        if not self._pasteables:
             Aspects.of(self).add(_SynthWarnings(self))
-        self._pending_warnings.append((warning_id, text, statement, role))
+        key = (warning_id, addr_of(role) if role is not None else "")
+        pasteable_policy = self._pasteables.setdefault(key, _Pasteable(warning_id, text, role))
+        pasteable_policy.statements.append(statement)
+        if isinstance(needed_by, _WriteAccess):
+            if needed_by not in pasteable_policy.accesses:
+                pasteable_policy.accesses.append(needed_by)
+        elif needed_by is not None:
+            pasteable_policy.jobs.append(needed_by)
 
     def _emit_warnings(self) -> None:
         stack = stack_of(self)
-        for warning_id, text, statement, role in self._pending_warnings:
-            if role is not None:
-                text = text.replace("{role}", str(pasteable(stack, role.role_arn)))
-            Annotations.of(self).add_warning_v2(
-                warning_id, f"{wrap(text)}\n{pasteable_json(stack, statement.to_statement_json())}\n"
+        for policy in self._pasteables.values():
+            text = policy.text
+            if policy.role is not None:
+                text = text.replace("{role}", str(pasteable(stack, policy.role.role_arn)))
+            jobs = policy.needed_by()
+            if jobs:
+                text += f" The export {'jobs' if len(jobs) > 1 else 'job'} {', '.join(j.node.path for j in jobs)} "
+                text += "need them." if len(jobs) > 1 else "needs them."
+            document = {"Version": "2012-10-17", "Statement": [s.to_statement_json() for s in policy.statements]}
+            Annotations.of(jobs[0] if jobs else self).add_warning_v2(
+                policy.warning_id, f"{wrap(text)}\n{pasteable_json(stack, document)}\n"
             )
-        self._pending_warnings = []
+        self._pasteables = {}
 
 
 @jsii.implements(IAspect)

@@ -189,14 +189,16 @@ class AccountPolicies:
         return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
     def add_warnings(self, warnings: Iterable[str]) -> None:
-        """The statements the library's warnings ask the user to add to imported resources."""
+        """The statements the library's warnings ask the user to add to imported resources (each
+        warning holds one policy document for one resource)."""
         for warning in warnings:
             match = re.search(r"\[ack: (export-constructs:[a-z-]+)\]$", warning.strip())
             if match is None or "{" not in warning:
                 continue
-            statement = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])
+            document = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])
             role = re.search(r"\((arn:[^)\s]+:role/[^)\s]+)\)", warning)
-            self.add_warned_statement(match[1], statement, role[1] if role else "")
+            for statement in _listed(document["Statement"]):
+                self.add_warned_statement(match[1], statement, role[1] if role else "")
 
     # -- IAM's grammar -------------------------------------------------------------------------
 

@@ -76,11 +76,19 @@ def _warnings(artifact: cdk.cx_api.CloudFormationStackArtifact, warning_id: str)
     return [str(m.entry.data) for m in artifact.messages if f"[ack: {warning_id}]" in str(m.entry.data)]
 
 
-def _pasted(warning: str) -> dict[str, Any]:
-    """The statement a warning asks the user to add: the JSON between its text and its ack."""
+def _warned_at(artifact: cdk.cx_api.CloudFormationStackArtifact, warning_id: str) -> list[str]:
+    """The construct paths the warnings ``warning_id`` are attached to."""
+    return [m.id for m in artifact.messages if f"[ack: {warning_id}]" in str(m.entry.data)]
+
+
+def _pasted(warning: str) -> list[dict[str, Any]]:
+    """The statements a warning asks the user to add: the policy document between its text and
+    its ack (one per imported resource)."""
     body = warning[warning.index("\n{") : warning.rindex("}") + 1]
-    statement: dict[str, Any] = json.loads(body)
-    return statement
+    document: dict[str, Any] = json.loads(body)
+    assert set(document) == {"Version", "Statement"} and document["Version"] == "2012-10-17"
+    statements: list[dict[str, Any]] = document["Statement"]
+    return statements
 
 
 @pytest.mark.parametrize(("how", "role_kind"), CASES)
@@ -115,8 +123,12 @@ def test_the_bucket_policy_warning_is_a_statement_to_paste_with_every_prefix(
     assembly: cdk.cx_api.CloudAssembly, how: str, role_kind: str
 ) -> None:
     stack = f"Imported-{how}-{role_kind}"
-    warnings = _warnings(assembly.get_stack_by_name(stack), "export-constructs:imported-bucket-policy")
-    pasted = [_pasted(w) for w in warnings]
+    artifact = assembly.get_stack_by_name(stack)
+    (warning,) = _warnings(artifact, "export-constructs:imported-bucket-policy")  # one policy for the bucket
+    # On the first job that needs it, naming each job.
+    assert _warned_at(artifact, "export-constructs:imported-bucket-policy") == [f"/{stack}/Export0"]
+    assert f"{stack}/Export0, {stack}/Export1 need them" in " ".join(warning.split())
+    pasted = _pasted(warning)
     by_action = {p["Action"]: p for p in pasted}
     assert set(by_action) == {"s3:PutObject", "s3:ListBucket"}
     put = by_action["s3:PutObject"]
@@ -133,7 +145,9 @@ def test_the_bucket_policy_warning_is_a_statement_to_paste_with_every_prefix(
 
 def test_an_immutable_role_gets_a_warning_with_each_statement_it_needs(assembly: cdk.cx_api.CloudAssembly) -> None:
     artifact = assembly.get_stack_by_name("Imported-name-immutable")
-    pasted = [_pasted(w) for w in _warnings(artifact, "export-constructs:immutable-role-policy")]
+    (warning,) = _warnings(artifact, "export-constructs:immutable-role-policy")  # one policy for the role
+    pasted = _pasted(warning)
+    assert "Imported-name-immutable/Demand" in " ".join(warning.split()), "Forecast's job needs it too"
     actions = {json.dumps(p["Action"]): p["Resource"] for p in pasted}
     # Both services' writes, the bucket listing and the key, on this stack's prefixes only.
     puts = [r for p in pasted if p["Action"] == "s3:PutObject" for r in p["Resource"]]
@@ -157,3 +171,17 @@ def test_a_role_that_takes_statements_gets_no_immutable_role_warning(
         s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if "s3:ListBucket" in s["Action"]
     ]
     assert listed, "the role may list the bucket"
+
+
+@pytest.mark.parametrize("role_kind", ["user", "immutable"])
+def test_an_imported_key_gets_one_policy_with_every_statement_it_needs(
+    assembly: cdk.cx_api.CloudAssembly, role_kind: str
+) -> None:
+    """Personalize's key-policy statements (one per role and service) land in one warning."""
+    stack = f"Imported-name-{role_kind}"
+    artifact = assembly.get_stack_by_name(stack)
+    (warning,) = _warnings(artifact, "export-constructs:imported-key-policy")
+    pasted = _pasted(warning)
+    assert pasted and all(p["Resource"] == "*" for p in pasted)
+    assert {"Service": "personalize.amazonaws.com"} in [p.get("Principal") for p in pasted]
+    assert _warned_at(artifact, "export-constructs:imported-key-policy") == [f"/{stack}/Export0"]
