@@ -35,10 +35,19 @@ bench: $(VENV)/.installed ## Synthesize 0-200 jobs with the library and 1-25 by 
 # PDOC_ALLOW_EXEC: importing aws_cdk starts jsii's Node.js process, which pdoc blocks by default.
 DOCS_OUT := docs/api
 DOCS_MODULES := export_constructs '!export_constructs\..*' export_constructs.testing '!export_constructs\.testing\..*'
-docs: $(VENV)/.installed ## Generate the API reference from the docstrings into docs/api/ (open docs/api/index.html)
+# It needs only the package with its [docs] extra (pdoc, and boto3 for export_constructs.testing):
+# a venv of its own, not the test venv.
+DOCS_VENV := .venv-docs
+docs: $(DOCS_VENV)/.installed ## Generate the API reference from the docstrings into docs/api/ (open docs/api/index.html)
 	rm -rf $(DOCS_OUT)
-	PDOC_ALLOW_EXEC=1 $(PY) -m tools.apidocs $(DOCS_OUT) $(DOCS_MODULES)
+	PDOC_ALLOW_EXEC=1 $(DOCS_VENV)/bin/python -m tools.apidocs $(DOCS_OUT) $(DOCS_MODULES)
 	@echo "API reference: $(DOCS_OUT)/index.html"
+
+$(DOCS_VENV)/.installed: pyproject.toml
+	@test -x $(DOCS_VENV)/bin/python || { echo "$(DOCS_VENV): creating a virtual environment for make docs"; $(PYTHON) -m venv $(DOCS_VENV); }
+	@$(PIP_STEP) "$(DOCS_VENV): upgrading pip" $(DOCS_VENV)/bin/python --upgrade pip
+	@$(PIP_STEP) "$(DOCS_VENV): installing export_constructs (editable) with its [docs] extra: aws-cdk-lib, boto3, pdoc (~250 MB)" $(DOCS_VENV)/bin/python -e '.[docs]'
+	@touch $@
 
 # The wheel and sdist need neither the test venv nor the package's dependencies: a venv with only
 # `build`, which builds in an isolated environment of its own (setuptools, as pyproject.toml asks).
@@ -69,9 +78,9 @@ $(CHECKOV_VENV)/.installed: Makefile
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "node_modules: installing the pinned CDK CLI (aws-cdk 2.x) and iam-simulate with npm ci, on Node.js $$(node --version) (supported: 22 and 24; 20 works, its end-of-life banner silenced here)"
+	@echo "node_modules: installing the pinned CDK CLI (aws-cdk 2.x), iam-simulate and the AWS SDK clients the Provider framework's code requires, with npm ci, on Node.js $$(node --version) (supported: 22 and 24; 20 works, its end-of-life banner silenced here)"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache $(DOCS_OUT) dist build
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV) $(DOCS_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache $(DOCS_OUT) dist build

@@ -23,7 +23,7 @@ from . import _defaults
 from ._lazy import lazy_list
 from ._memo import is_unresolved, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
-from ._validation import typed_props
+from ._validation import init_signature, typed_props
 from .handler import consts
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -54,6 +54,7 @@ _PROVIDERS: weakref.WeakKeyDictionary[Stack, ExportJobProvider] = weakref.WeakKe
 LANES_WARNING_ID = "export-constructs:max-concurrent-unknown-service"
 
 
+@init_signature
 class ExportJobProvider(Construct):
     """The Lambda-backed provider every export job in a stack shares.
 

@@ -206,6 +206,17 @@ def typed_props(init: F) -> F:
     return typing.cast(F, checked)
 
 
+C = TypeVar("C", bound=type)
+
+
+def init_signature(cls: C) -> C:
+    """Make ``help(cls)`` and ``inspect.signature(cls)`` show the constructor's parameters: jsii's
+    metaclass defines ``__call__(*args, **kwargs)``, which they show instead."""
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+    cls.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
+    return cls
+
+
 def _is_a(value: object, hint: Any) -> bool:
     """Whether ``value`` fits ``hint``: the forms the constructs' props use."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)

@@ -3,7 +3,9 @@ simulate a synthesized app's export jobs offline and print their lifecycle line 
 
 A CI gate: the exit code is 0 when every event succeeded and the fake services found no problem
 in the handler's requests, 1 when an event failed or a problem was found (the last line says
-which), and 2 for a usage error (an unknown service or scenario, no cloud assembly)."""
+which), and 2 for a usage error (an unknown service or scenario, no cloud assembly, or - with
+``EXPORT_CONSTRUCTS_AUTHORIZE=1`` - no Node.js or iam-simulate packages: the message gives the
+``npm install`` line)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from .._text import plural
 from ..handler import consts
 from .assembly import EXPORT_JOB_TYPE, StackTemplate, read_assembly
 from .fakes.base import Scenario
+from .iam import AuthorizationUnavailable
 from .simulate import SimulationResult, _check_services, _scenario_of, simulate
 
 
@@ -68,13 +71,16 @@ def main(argv: list[str] | None = None) -> int:
             chosen[service] = scenario
         else:
             default = scenario
-    result = simulate(
-        args.assembly,
-        scenario={service: chosen.get(service, default) for service in services},
-        delete=not args.keep,
-        log=print,
-        missing_sources=args.missing_source,
-    )
+    try:
+        result = simulate(
+            args.assembly,
+            scenario={service: chosen.get(service, default) for service in services},
+            delete=not args.keep,
+            log=print,
+            missing_sources=args.missing_source,
+        )
+    except AuthorizationUnavailable as error:  # a set-up step is missing: a usage error, not a failed check
+        parser.error(str(error))
     for problem in result.problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     failed = result.failures

@@ -366,3 +366,23 @@ def test_the_checks_find_what_is_missing() -> None:
     assert args_section("Summary.\n\nArgs:\n    a: x.\n        more. Default: 1.\n\nReturns:\n    y.") == {
         "a": "x. more. Default: 1."
     }
+
+
+@pytest.mark.parametrize(
+    "construct",
+    [c for c in vars(export_constructs).values() if inspect.isclass(c) and issubclass(c, Construct)],
+    ids=lambda c: c.__name__,
+)
+def test_help_and_signature_show_a_constructs_props(construct: type[Construct]) -> None:
+    """jsii's metaclass makes ``inspect.signature`` of a construct class ``(*args, **kwargs)``;
+    ``help()`` shows what ``inspect.signature`` says, so a user sees the props there."""
+    shown = inspect.signature(construct)
+    init = inspect.signature(construct.__init__)
+    assert list(shown.parameters) == list(init.parameters)[1:]
+    assert list(shown.parameters)[:2] == ["scope", "id"]
+    props = [p for p in shown.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert props, "every construct has keyword-only props"
+    import pydoc
+
+    rendered = pydoc.plain(pydoc.render_doc(construct))
+    assert f"{construct.__name__}(scope: 'Construct', id: 'str', *, {props[0].name}" in rendered

@@ -69,3 +69,14 @@ def test_make_dist_does_not_need_the_test_venv() -> None:
     assert "$(VENV)/" not in dist and "$(BUILD_VENV)/.installed" in dist
     recipe = MAKEFILE.split("\ndist:", 1)[1].split("\n\n", 1)[0]
     assert "$(BUILD_VENV)/bin/python -m build" in recipe and "--no-isolation" not in recipe
+
+
+def test_make_docs_needs_only_the_docs_extra() -> None:
+    """``make docs`` installs the package with its [docs] extra into a venv of its own, not the
+    ~770 MB test venv."""
+    (docs,) = re.findall(r"^docs: (.*?)(?: ##.*)?$", MAKEFILE, re.MULTILINE)
+    assert docs.strip() == "$(DOCS_VENV)/.installed"
+    recipe = MAKEFILE.split("\ndocs:", 1)[1].split("\n\n", 1)[0]
+    assert "$(DOCS_VENV)/bin/python -m tools.apidocs" in recipe and "$(PY)" not in recipe
+    install = MAKEFILE.split("\n$(DOCS_VENV)/.installed:", 1)[1].split("\n\n", 1)[0]
+    assert "-e '.[docs]'" in install and "[test]" not in install

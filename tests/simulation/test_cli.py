@@ -185,3 +185,20 @@ def test_a_missing_source_fails_its_job_and_exits_1(sample_assembly: Path, capsy
     logical_id = job_of(sample_assembly, "Personalize")
     assert verdict.startswith(f"FAILED: 1 event failed: {logical_id} Create [deploy]: ")
     assert f"Could not find the dataset {dataset}" in verdict and "problem" not in verdict
+
+
+def test_missing_iam_simulate_packages_are_a_usage_error_naming_the_npm_install(
+    sample_assembly: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With authorization on and the evaluator's npm packages not found: exit 2 (a set-up step is
+    missing), not a traceback with exit 1 that reads like a failed deployment."""
+    from export_constructs.testing import iam
+
+    monkeypatch.setenv("EXPORT_CONSTRUCTS_AUTHORIZE", "1")
+    monkeypatch.setattr(iam, "_shared", None)  # no evaluator started yet in this process
+    monkeypatch.setattr(iam, "PACKAGES", ("@cloud-copilot/iam-simulate-not-installed",))
+    with pytest.raises(SystemExit) as exited:
+        main([str(sample_assembly)])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "npm install --save-dev --save-exact @cloud-copilot/iam-simulate@" in error
