@@ -29,6 +29,12 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 #: Above this many prefixes on one role or bucket-policy statement, the grant is widened to the
 #: prefixes' longest common folder, so policies stay within IAM's size limits.
 MAX_LISTED_PREFIXES = 20
+#: ... or above this many characters of the listed ARNs (as IAM counts a policy: resolved, without
+#: whitespace; see ``_memo.estimated_chars``). A handler's service policy, a managed policy of at
+#: most 6,144 characters, holds at most three such lists; a service role's inline policies (10,240
+#: for the role) and the bucket policy (20 KB) fewer
+#: (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+MAX_LISTED_CHARS = 1_500
 
 # What a service's role needs to write into the destination (besides the key).
 S3_WRITE_ACTIONS = ["s3:PutObject"]

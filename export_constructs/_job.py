@@ -19,6 +19,7 @@ from . import _defaults
 from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
 from ._provider import ExportJobProvider
+from ._text import iam_description
 from ._validation import Problems, init_signature
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
@@ -109,8 +110,38 @@ class ExportJobBase(Construct):
         """The stack's export-job provider (looked up once)."""
         return ExportJobProvider.of(self._stack)
 
-    def _check_common(self, problems: Problems, *, prefix: str | None, timeout: Duration) -> str:
-        """Validate ``prefix`` and ``timeout``; return the prefix to use."""
+    #: Whether the service writes only into a bucket of the Region it runs in (its API takes no
+    #: Region for the bucket): a destination bucket known to be in another Region is refused.
+    _SAME_REGION_BUCKET: ClassVar[bool] = False
+
+    def _check_common(
+        self,
+        problems: Problems,
+        *,
+        prefix: str | None,
+        timeout: Duration,
+        destination: ExportDestination,
+        max_prefix: int = MAX_PREFIX_LENGTH,
+    ) -> str:
+        """Validate ``prefix``, ``timeout`` and where ``destination`` is; return the prefix to use
+        (the default one fits ``max_prefix``, the service's own limit where it is tighter)."""
+        owner = stack_of(destination)
+        if owner is not self._stack:
+            problems.add(
+                "destination",
+                f"must be an ExportDestination of this job's stack {self._stack.node.path}, got one of "
+                f"{owner.node.path}: a job adds its grants to the destination's bucket, key and role policies, "
+                "which would make the stacks refer to each other. Create an ExportDestination in each stack; "
+                "it may take the same bucket (bucket=s3.Bucket.from_bucket_name(self, 'Bucket', name))",
+            )
+        elif self._SAME_REGION_BUCKET:
+            bucket_region, region = destination.bucket.env.region, self._stack.region
+            if not is_unresolved(bucket_region) and not is_unresolved(region) and bucket_region != region:
+                problems.add(
+                    "destination",
+                    f"must be a bucket of this stack's Region {region}, got one of {bucket_region}: "
+                    f"{self.ADAPTER} writes only into buckets of the Region it runs in",
+                )
         seconds = seconds_of(timeout)
         if is_unresolved(seconds):
             problems.add(
@@ -129,7 +160,7 @@ class ExportJobBase(Construct):
             elif seconds % 1:
                 problems.add("timeout", f"must be a whole number of seconds, got {timeout.to_human_string()}")
         if prefix is None:
-            return self._default_prefix()
+            return self._default_prefix(min(max_prefix, MAX_PREFIX_LENGTH))
         if not is_unresolved(prefix):
             problems.length("prefix", prefix, max_len=MAX_PREFIX_LENGTH)
             if prefix.startswith("/"):
@@ -143,11 +174,33 @@ class ExportJobBase(Construct):
                 problems.add("prefix", f"must not contain {consts.SIGNAL_SEPARATOR!r}, got {prefix!r}")
             if prefix and not prefix.endswith("/"):
                 problems.add("prefix", f"must end with '/' (it names a folder), got {prefix!r}")
+            if "//" in prefix:
+                problems.add(
+                    "prefix",
+                    "must not contain '//' (a folder without a name): RDS and CloudWatch Logs append their own "
+                    f"folders after a '/' and do not document how they join an empty one, got {prefix!r}",
+                )
+            unbalanced = _unbalanced_bracket(prefix)
+            if unbalanced:
+                problems.add(
+                    "prefix",
+                    f"must balance its brackets, got {prefix!r} with an unmatched {unbalanced!r}: the grant on "
+                    "'<prefix>*' is acknowledged for cdk-nag by a validation id, which CDK parses as brackets "
+                    "and refuses unbalanced",
+                )
         return prefix
 
-    def _default_prefix(self) -> str:
+    def _default_prefix(self, max_length: int) -> str:
+        """``<service>/<construct path>/``; a path too long for ``max_length`` keeps its
+        beginning and end around a hash of the whole path (still one per job)."""
         path = re.sub(r"[^A-Za-z0-9_./-]", "-", self._path)
-        return f"{self.ADAPTER.lower()}/{path}/"
+        head = f"{self.ADAPTER.lower()}/"
+        room = max_length - len(head) - 1
+        if len(path) > room:
+            digest = hashlib.sha256(self._path.encode()).hexdigest()[:12]
+            keep = (room - len(digest) - 2) // 2
+            path = f"{path[:keep]}-{digest}-{path[-keep:]}"
+        return f"{head}{path}/"
 
     def _write_into(
         self,
@@ -226,7 +279,9 @@ class ExportJobBase(Construct):
                     }
                 ),
                 path=self._provider.role_path,
-                description=f"Lets {service_principal} write export output into {destination.node.path}",
+                description=iam_description(
+                    f"Lets {service_principal} write export output into {destination.node.path}"
+                ),
             ),
         )
 
@@ -295,6 +350,10 @@ class ExportJobBase(Construct):
         resource = self._custom_resource("Resource", properties)
         for dependency in self._wait_for:
             _depend(resource, dependency)
+        # The handler's access for this service: the job must not start before it is in place.
+        access = provider._service_policy(self.ADAPTER).node.default_child
+        assert isinstance(access, CfnResource)
+        resource.add_resource_dependency(access)
         self._resource = resource
         if handle is not None:
             condition = CfnWaitCondition(
@@ -343,6 +402,22 @@ class ExportJobBase(Construct):
         """``Fn::GetAtt`` of the custom resource, or - on the long path - of the result resource
         that reads the job after its wait condition has completed."""
         return _get_att(self._report or self._resource, name)
+
+
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def _unbalanced_bracket(text: str) -> str:
+    """The first bracket of ``text`` that has no partner (``"("`` of ``"a(/"``), or ``""``."""
+    open_: list[str] = []
+    for char in text:
+        if char in "([{":
+            open_.append(char)
+        elif char in _CLOSING:
+            if not open_ or open_[-1] != _CLOSING[char]:
+                return char
+            open_.pop()
+    return open_[-1] if open_ else ""
 
 
 def _get_att(resource: CfnResource, name: str) -> str:

@@ -72,6 +72,40 @@ def is_unresolved(value: object) -> bool:
     return Token.is_unresolved(value)
 
 
+#: What a token stands for at most once resolved, for the size of a policy: the pseudo parameters'
+#: longest values (``aws-us-gov``, ``ap-southeast-5``, an account id, ``amazonaws.com.cn``), else a
+#: bucket name or a resource's ARN part (63; 64 with room).
+_TOKEN_SIZES = {"AWS.Partition": 10, "AWS.Region": 14, "AWS.AccountId": 12, "AWS.URLSuffix": 16}
+_ANY_TOKEN = re.compile(r"\$\{Token\[([A-Za-z.]*?)\.?\d*\]\}")
+
+
+def estimated_chars(values: Sequence[str]) -> int:
+    """The characters ``values`` take in a policy's list once resolved (each with its quotes and
+    comma), a token counted at the most it can stand for."""
+    total = 0
+    for value in values:
+        total += len(value) + 3
+        for match in _ANY_TOKEN.finditer(value):
+            total += _TOKEN_SIZES.get(match[1], 64) - len(match[0])
+    return total
+
+
+def overflows(
+    values: Sequence[str], *, overhead: int = 0, max_chars: int | None = None, count: int | None = None
+) -> bool:
+    """Whether ``values`` (distinct) are too many, or too long, to list in one policy statement
+    (``MAX_LISTED_PREFIXES``; ``max_chars``, default ``MAX_LISTED_CHARS``); ``overhead``:
+    characters each value adds once resolved (an object ARN's bucket before a prefix); ``count``:
+    how many things they stand for, where that is not their number (several ARNs per source)."""
+    from . import _defaults
+
+    unique = sorted(set(values))
+    if (len(unique) if count is None else count) > _defaults.MAX_LISTED_PREFIXES:
+        return True
+    limit = _defaults.MAX_LISTED_CHARS if max_chars is None else max_chars
+    return estimated_chars(unique) + overhead * len(unique) > limit
+
+
 def _weak_memo(compute: Callable[[K], V]) -> Callable[[K], V]:
     """Cache ``compute(obj)`` per object, without keeping the object alive."""
     cache: weakref.WeakKeyDictionary[K, V] = weakref.WeakKeyDictionary()
@@ -126,12 +160,36 @@ def validations_of(scope: IConstruct) -> Validations:
     return Validations.of(scope)
 
 
-@_weak_memo
-def seconds_of(duration: Duration) -> float:
-    """``duration.to_seconds()``: Durations are immutable, and the default ones are shared.
+#: A Duration's conversions, finest first, with the milliseconds in one of each unit.
+_UNITS = (
+    ("to_milliseconds", 1),
+    ("to_seconds", 1000),
+    ("to_minutes", 60_000),
+    ("to_hours", 3_600_000),
+    ("to_days", 86_400_000),
+)
 
-    Fractional seconds are returned, not refused with a jsii error: validation reports them."""
-    return duration.to_seconds(integral=False)
+
+@_weak_memo
+def duration_parts(duration: Duration) -> tuple[float, int]:
+    """``(amount, milliseconds per unit)`` of ``duration``: for a concrete one, its milliseconds
+    (fractions kept, not refused with a jsii error: validation reports them) and 1; for one made
+    of a token (``Duration.days(parameter.value_as_number)``), the token in its own unit, the
+    only conversion aws-cdk-lib allows for it (``MustBeDurationSpecifiedDuration`` otherwise)."""
+    for method, factor in _UNITS:
+        try:
+            amount: float = getattr(duration, method)(integral=False)
+        except RuntimeError:  # jsii: a token's Duration converts to its own unit only
+            continue
+        return amount, factor
+    raise ValueError(f"cannot convert {duration.to_human_string()} to any unit")
+
+
+def seconds_of(duration: Duration) -> float:
+    """``duration`` in seconds (fractions kept), or a number token for a Duration of a token.
+    Durations are immutable, and the default ones are shared (:func:`duration_parts` memoises)."""
+    amount, factor = duration_parts(duration)
+    return amount if is_unresolved(amount) else amount * factor / 1000
 
 
 @_weak_memo

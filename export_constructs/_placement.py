@@ -9,13 +9,15 @@ resolves a token or a Lazy value (resolving a ``Lazy.list`` early would freeze i
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 from aws_cdk import Annotations, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-from ._memo import is_unresolved, path_of, region_of, role_arn_of
+from ._memo import is_unresolved, path_of, region_of, role_arn_of, stack_of
 from ._text import wrap
 from ._validation import Problems, _short
 
@@ -64,9 +66,22 @@ def check_source_arn(problems: Problems, prop: str, arn: str, stack: Stack, *, s
         service: the service's name for the message, e.g. ``Personalize``.
         what: the source's kind with its article, e.g. ``a dataset``.
     """
+    if "*" in arn or "?" in arn:  # an encoded token holds neither
+        problems.add(
+            prop,
+            f"must name one source, without '*' or '?': the handler's policy lists the sources, where they "
+            f"would be wildcards letting it export other resources of the account, got {_short(arn)}",
+        )
     fields = arn_fields(arn)
     if fields is None:
         return
+    partition = fields[1]
+    if _known(partition) and partition not in known_partitions():
+        problems.add(
+            prop,
+            f"must be an ARN of an AWS partition ({', '.join(sorted(known_partitions()))}), got partition "
+            f"{partition!r} in {_short(arn)}",
+        )
     for label, given, expected in (
         ("Region", fields[3], region_of(stack)),
         ("account", fields[4], account_of(stack)),
@@ -79,6 +94,12 @@ def check_source_arn(problems: Problems, prop: str, arn: str, stack: Stack, *, s
             )
 
 
+@functools.cache
+def known_partitions() -> frozenset[str]:
+    """The partitions of the Regions aws-cdk-lib knows (``aws``, ``aws-cn``, ``aws-us-gov``...)."""
+    return frozenset(p for p in (r.partition for r in RegionInfo.regions) if p)
+
+
 def check_role_account(problems: Problems, role: iam.IRole, stack: Stack, *, service: str) -> None:
     """A user's ``role`` must be of the stack's account, where both are known (the role ARN's
     account, or ``role.env.account`` when the ARN is a token): a role is passed to the service
@@ -86,6 +107,14 @@ def check_role_account(problems: Problems, role: iam.IRole, stack: Stack, *, ser
     refusal: InvalidInputException). Nor may its ARN hold ``*`` or ``?``: the handler's
     ``iam:PassRole`` statement names it, where they would be wildcards matching other roles (no
     role name has them; IAM's path rule admits them)."""
+    owning_stack = stack_of(role)
+    if owning_stack is not stack:
+        problems.add(
+            "role",
+            f"must be a role of this job's stack {stack.node.path} (or imported into it: "
+            f"iam.Role.from_role_arn(self, ...)), got one of {owning_stack.node.path}: the job adds statements to the "
+            "role's policy and the handler passes it, which would make the stacks refer to each other",
+        )
     arn = role_arn_of(role)
     if not is_unresolved(arn) and ("*" in arn or "?" in arn):
         problems.add(

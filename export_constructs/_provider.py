@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
-from ._memo import is_unresolved, stack_of
+from ._memo import is_unresolved, overflows, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
 from ._validation import init_signature, typed_props
 from .handler import consts
@@ -129,6 +129,7 @@ class ExportJobProvider(Construct):
         if self._max_concurrent:
             Aspects.of(self).add(_LaneNames(self))
         self._granted: set[str] = set()
+        self._service_policies: dict[str, iam.ManagedPolicy] = {}
         self._registries: dict[str, ServiceLists] = {}
         self._source_lists: dict[tuple[str, str], ListedSources] = {}
         self._arns: dict[tuple[str, str, str | None, str | None], str] = {}
@@ -300,7 +301,7 @@ class ExportJobProvider(Construct):
         limit = self._max_concurrent[service] if service in self._max_concurrent else default
         ends = self._lanes.setdefault(service, [])
         if limit is not None and len(ends) >= limit:
-            resource.add_dependency(ends[-limit])
+            resource.add_resource_dependency(ends[-limit])
         ends.append(end)
 
     def _warn_of_unknown_lanes(self) -> None:
@@ -324,27 +325,51 @@ class ExportJobProvider(Construct):
             known = self._registries[service] = ServiceLists()
         return known
 
-    def _sources(self, service: str, wildcard: str, reason: str) -> ListedSources:
+    def _sources(
+        self,
+        service: str,
+        wildcard: str,
+        reason: str,
+        expand: Callable[[str], list[str]] | None = None,
+        max_chars: int | None = None,
+    ) -> ListedSources:
         """The source ARNs (datasets, forecasts, worlds, projects) ``service``'s handler
         statement lists; see :class:`ListedSources`. One list per service and ``wildcard``."""
         key = (service, wildcard)
         if key not in self._source_lists:
-            self._source_lists[key] = ListedSources(self, wildcard, reason)
+            self._source_lists[key] = ListedSources(self, wildcard, reason, expand, max_chars)
         return self._source_lists[key]
 
     def _grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
-        """Add a service's statements to the handler's policy, the first time only."""
+        """Add a service's statements to its handler policy (:meth:`_service_policy`), the first
+        time only."""
         if service in self._granted:
             return
         self._granted.add(service)
-        for statement in statements():
-            self.handler_role.add_to_principal_policy(statement)
+        self._service_policy(service).add_statements(*statements())
+
+    def _service_policy(self, service: str) -> iam.ManagedPolicy:
+        """What the handler may do for ``service``'s jobs: a customer managed policy of its own,
+        attached to the handler role (under it in the tree, so the role's cdk-nag acknowledgements
+        cover it). IAM counts a role's inline policies together, at most 10,240 characters, and
+        each managed policy apart, at most 6,144: one per service keeps a stack of many services'
+        jobs within both (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+        Each service's lists are bounded to fit (``_memo.overflows``)."""
+        policy = self._service_policies.get(service)
+        if policy is None:
+            policy = self._service_policies[service] = iam.ManagedPolicy(
+                self.handler_role,
+                f"{service}Access",
+                description=f"What the export-job handler may do for this stack's {service} jobs",
+                roles=[self.handler_role],
+            )
+        return policy
 
     def _add_passed_role(self, service: str, role_arn: str) -> None:
         """Record a user-given role the handler passes to ``service`` (see :meth:`_passed_roles`)."""
         roles = self._registry(service).roles
         roles.append(role_arn)
-        if len(roles) > _defaults.MAX_LISTED_PREFIXES:
+        if overflows(roles):
             self._acknowledge_wildcards(self._passed_roles(service), REASON_PASSED_ROLES)
 
     def _acknowledge_wildcards(self, resources: list[str], reason: str) -> None:
@@ -356,10 +381,11 @@ class ExportJobProvider(Construct):
             acknowledge_iam5(self.handler_role, new, reason)
 
     def _passed_roles(self, service: str) -> list[str]:
-        """The user-given roles of ``service``'s jobs; above ``MAX_LISTED_PREFIXES`` distinct ones,
-        their common path (or the account's roles), so the handler's policy stays bounded."""
+        """The user-given roles of ``service``'s jobs; when they do not fit one statement
+        (``_memo.overflows``), their common path (or the account's roles), so the handler's policy
+        stays bounded."""
         unique = sorted(set(self._registry(service).roles))
-        if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
+        if not overflows(unique):
             return unique
         return [common_pattern(unique, cut="/", head=":role/") or self._arn("iam", "role", "*", region="")]
 
@@ -406,25 +432,34 @@ class ServiceLists:
 
 class ListedSources:
     """Source ARNs a service's handler statement lists, one per distinct source of the stack's
-    jobs, while there are at most ``MAX_LISTED_PREFIXES``; above, the account's resources of that
-    kind (``wildcard``), so the policy stays within IAM's size limits. The wildcard is
-    acknowledged (with ``reason``) when the list first collapses."""
+    jobs, while they fit one statement (at most ``MAX_LISTED_PREFIXES`` and ``MAX_LISTED_CHARS``:
+    ``_memo.overflows``, on what ``expand`` makes of them: Pinpoint lists three ARNs per project);
+    above, the account's resources of that kind (``wildcard``), so the policy stays within IAM's
+    size limits. The wildcard is acknowledged (with ``reason``) when the list first collapses."""
 
-    def __init__(self, provider: ExportJobProvider, wildcard: str, reason: str) -> None:
+    def __init__(
+        self,
+        provider: ExportJobProvider,
+        wildcard: str,
+        reason: str,
+        expand: Callable[[str], list[str]] | None = None,
+        max_chars: int | None = None,
+    ) -> None:
         self._provider = provider
+        self._max_chars = max_chars
         self.wildcard = wildcard
         self._reason = reason
+        self._expand = expand or (lambda source: [source])
         self._unique: set[str] = set()
+        self.collapsed = False
+        """Whether the sources no longer fit: the statement lists :attr:`wildcard`."""
 
     def add(self, *arns: str) -> None:
-        before = len(self._unique)
         self._unique.update(arns)
-        if before <= _defaults.MAX_LISTED_PREFIXES < len(self._unique):
+        listed = [a for s in self._unique for a in self._expand(s)]
+        if not self.collapsed and overflows(listed, max_chars=self._max_chars, count=len(self._unique)):
+            self.collapsed = True
             self._provider._acknowledge_wildcards([self.wildcard], self._reason)
-
-    @property
-    def collapsed(self) -> bool:
-        return len(self._unique) > _defaults.MAX_LISTED_PREFIXES
 
     def listed(self) -> list[str]:
         """The distinct sources, sorted (empty once collapsed)."""

@@ -27,7 +27,7 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import addr_of, bucket_name_of, is_unresolved
+from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
 from ._nag import acknowledge_iam5
 from ._placement import check_job_name, claim_job_name, warn_shared_prefix
 from ._validation import Problems, typed_props
@@ -38,12 +38,6 @@ from .handler import consts
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
 LOG_STREAM_PREFIX_PATTERN = r"[^:*]*"
 MAX_NAME = 512
-#: ``window`` at most 50 years: ``from`` (epoch milliseconds) must be >= 0 (the model's minimum),
-#: and 1970 + 50 years lies in the past, so a window of at most 50 years never starts before 1970.
-MAX_WINDOW = Duration.days(50 * 365)
-#: The smallest window: ``to`` must come after ``from`` (CloudWatch Logs refuses ``from >= to``
-#: with InvalidParameterException), and both are whole milliseconds.
-MIN_WINDOW_MS = 1
 
 # The bucket policy CloudWatch Logs documents for an export bucket (user guide, "Export log data
 # to Amazon S3 using the AWS CLI" -> "Set permissions on an Amazon S3 bucket"): s3:GetBucketAcl
@@ -121,7 +115,8 @@ class CloudWatchLogsExportJob(ExportJobBase):
             export task (when the job was queued, when it starts: once its turn comes), e.g.
             ``Duration.days(1)``; between 1 millisecond and 50 years, whole milliseconds. The
             template holds the window's length only, so synthesizing again does not start a new
-            export. Default: none; give ``start`` and ``end`` or ``window``.
+            export. A window of a token (``Duration.days(parameter.value_as_number)``) is checked
+            when the task starts. Default: none; give ``start`` and ``end`` or ``window``.
         log_stream_name_prefix: export only the log streams whose names start with this (1-512,
             no ``:`` or ``*``). Default: every stream of the group.
         job_name: the export task's name (``taskName``, 1-512 characters). Logs does not keep
@@ -138,6 +133,9 @@ class CloudWatchLogsExportJob(ExportJobBase):
     """
 
     ADAPTER = "CloudWatchLogs"
+    # Logs exports into a bucket of its own Region only; the API takes no Region for the bucket
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html).
+    _SAME_REGION_BUCKET = True
     # "Export tasks: 1 active (running or pending) per account" (CloudWatch Logs quotas, service
     # quota L-EEC839DF; the API reference of CreateExportTask: "Each account can only have one
     # active (RUNNING or PENDING) export task at a time").
@@ -186,7 +184,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
         problems.length("job_name", job_name, min_len=1, max_len=MAX_NAME)
         check_job_name(problems, stack, self.ADAPTER, job_name)
         time_range = _time_range(problems, start, end, window)
-        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if self.prefix == "":
             problems.add(
                 "prefix",
@@ -255,7 +253,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
         key = f"handler-objects:{addr_of(destination)}"
         prefixes = provider._registry(self.ADAPTER).objects.setdefault(key, [])
         if not prefixes:
-            provider.handler_role.add_to_principal_policy(
+            provider._service_policy(self.ADAPTER).add_statements(
                 iam.PolicyStatement(
                     actions=HANDLER_S3_ACTIONS,
                     resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
@@ -303,13 +301,15 @@ def _time_range(
                 "start/end are a fixed range",
             )
             return {}
-        millis = window.to_milliseconds()
-        if is_unresolved(millis):
-            problems.add("window", "must be known at synth time, not a token")
-            return {}
+        amount, factor = duration_parts(window)
+        if is_unresolved(amount):
+            # CloudFormation cannot multiply: the handler turns the token's amount into milliseconds
+            # (and refuses a window out of range) when it starts the task.
+            return {consts.LOGS_WINDOW_MEMBER: amount, consts.LOGS_WINDOW_UNIT_MEMBER: str(factor)}
+        millis = amount * factor
         if millis % 1:
             problems.add("window", f"must be a whole number of milliseconds, got {window.to_human_string()}")
-        elif not MIN_WINDOW_MS <= millis <= MAX_WINDOW.to_milliseconds():
+        elif not consts.LOGS_MIN_WINDOW_MS <= millis <= consts.LOGS_MAX_WINDOW_MS:
             problems.add(
                 "window",
                 f"must be between 1 millisecond and 50 years, got {window.to_human_string()}: the export's "

@@ -17,7 +17,7 @@ from constructs import Construct, IConstruct
 
 from . import _defaults
 from ._lazy import lazy_list
-from ._memo import addr_of, bucket_name_of, is_unresolved, stack_of
+from ._memo import addr_of, bucket_name_of, is_unresolved, overflows, stack_of
 from ._nag import (
     REASON_PREFIX_WILDCARD,
     acknowledge,
@@ -29,17 +29,23 @@ from ._nag import (
 )
 from ._pasteable import pasteable, pasteable_json
 from ._text import wrap
-from ._validation import init_signature, typed_props
+from ._validation import Problems, init_signature, typed_props
+
+#: What an object ARN adds to its prefix once resolved: ``arn:aws-us-gov:s3:::``, a bucket name of at
+#: most 63 characters, ``/`` and the closing ``*``.
+OBJECT_ARN_OVERHEAD = len("arn:aws-us-gov:s3:::") + 63 + 2
 
 
-def collapse_prefixes(prefixes: list[str], max_items: int = _defaults.MAX_LISTED_PREFIXES) -> list[str]:
-    """The prefixes themselves, or - above ``max_items`` - their longest common folder.
+def collapse_prefixes(prefixes: list[str]) -> list[str]:
+    """The prefixes themselves, or - when their object ARNs do not fit one statement
+    (``_memo.overflows``: more than ``MAX_LISTED_PREFIXES``, or ``MAX_LISTED_CHARS``) - their
+    longest common folder.
 
     Keeps a grant's size bounded however many jobs share it. An unresolved token among many
     prefixes widens the grant to the whole bucket ("").
     """
     unique = sorted(set(prefixes))
-    if len(unique) <= max_items:
+    if not overflows(unique, overhead=OBJECT_ARN_OVERHEAD):
         return unique
     if any(is_unresolved(p) for p in unique):
         return [""]
@@ -109,7 +115,8 @@ class ExportDestination(Construct):
         encryption_key: the key that encrypts ``bucket``. Default: a new key when the bucket
             is new; none for an existing bucket (SSE-S3 or the bucket's own default).
         removal_policy: what happens to the new bucket, log bucket and key when they leave the
-            stack. Default: ``RemovalPolicy.RETAIN``.
+            stack: ``RETAIN`` or ``DESTROY`` (CloudFormation takes no ``Snapshot`` deletion policy
+            for a bucket or a key). Default: ``RemovalPolicy.RETAIN``.
         server_access_logs_bucket: where the new bucket's access logs go. Default: a new log
             bucket (SSE-S3, TLS-only, versioned, no public access, retained).
     """
@@ -145,6 +152,17 @@ class ExportDestination(Construct):
         #: Statements for imported resources, to print at synth: one policy per resource.
         self._pasteables: dict[tuple[str, str], _Pasteable] = {}
         self._immutable_roles: set[str] = set()
+        if removal_policy not in (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY):
+            # DeletionPolicy Snapshot applies to resources with snapshots (volumes, databases...),
+            # not to AWS::S3::Bucket or AWS::KMS::Key (CloudFormation's DeletionPolicy attribute:
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+            problems = Problems(self)
+            problems.add(
+                "removal_policy",
+                f"must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY, got RemovalPolicy.{removal_policy.name}: "
+                "CloudFormation refuses a Snapshot deletion policy on a bucket and a KMS key",
+            )
+            problems.raise_if_any()
         if bucket is not None:
             if server_access_logs_bucket is not None:
                 raise ValueError(
@@ -158,7 +176,8 @@ class ExportDestination(Construct):
         self.encryption_key = encryption_key or kms.Key(
             self,
             "Key",
-            description=f"Encrypts export-job output in {self.node.path}",
+            # KMS takes a description of up to 8,192 characters (CreateKey's API reference).
+            description=f"Encrypts export-job output in {self.node.path}"[:8192],
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )

@@ -16,7 +16,7 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import is_unresolved, key_arn_of, role_arn_of
+from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._placement import check_job_name, check_role_account, check_source_arn, claim_job_name, warn_shared_prefix
 from ._text import wrap
@@ -214,7 +214,7 @@ class ForecastExportJob(ExportJobBase):
                 example="arn:aws:iam::123456789012:role/ForecastExport",
             )
             check_role_account(problems, role, stack, service="Forecast")
-        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._check_destination(problems, destination)
         problems.raise_if_any()
         claim_job_name(stack, self.ADAPTER, job_name, self._path, key=forecast_arn)
@@ -296,9 +296,12 @@ class ForecastExportJob(ExportJobBase):
         def job_arn(forecast_name: str, name: str) -> str:
             return provider._arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
 
+        def fits(pairs: set[str]) -> bool:
+            return not overflows([job_arn(*_split(p)) for p in pairs])
+
         def job_pairs(pairs: set[str]) -> list[tuple[str, str]]:
             split = sorted(_split(p) for p in pairs)
-            if len(split) <= _defaults.MAX_LISTED_PREFIXES:
+            if fits(pairs):
                 return split
             # Too many to list within IAM's size limits: any forecast, still only these names.
             return sorted({("*", name) for _, name in split})
@@ -317,15 +320,15 @@ class ForecastExportJob(ExportJobBase):
         forecasts.add(forecast_arn)
 
         # Acknowledge the wildcard ARNs this job adds, in the form the policy will hold them: listed
-        # while there are few, collapsed to any forecast (each job name once) above the limit.
-        limit = _defaults.MAX_LISTED_PREFIXES
+        # while they fit, collapsed to any forecast (each job name once) beyond.
         if pair not in jobs_before:
-            if len(jobs_before) < limit:
+            collapsed_before, collapsed_now = not fits(jobs_before), not fits(set(jobs))
+            if not collapsed_now:
                 reason = REASON_JOB_PREFIX if forecast_name != "*" else REASON_JOB_ANY_FORECAST
                 acknowledge_iam5(provider.handler_role, [job_arn(forecast_name, job_name or "")], reason)
-            if len(jobs_before) >= limit:
+            else:
                 acknowledged = registry.collapsed
-                names = sorted({_split(p)[1] for p in (jobs if len(jobs_before) == limit else [pair])})
+                names = sorted({_split(p)[1] for p in (jobs if not collapsed_before else [pair])})
                 new = [n for n in names if n not in acknowledged]
                 acknowledged.extend(new)
                 acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)

@@ -12,7 +12,7 @@ from constructs import Construct
 from . import _defaults
 from ._job import ExportJobBase
 from ._lazy import lazy_list
-from ._memo import is_unresolved, key_arn_of, role_arn_of
+from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._placement import (
     arn_fields,
@@ -35,7 +35,10 @@ ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 # botocore's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ in Python's re: letters, digits and _ (\w),
 # the separators \p{Z} (listed: \s would also admit tabs and line breaks), and .:/=+-@.
 TAG_PATTERN = r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
-MAX_TAGS = 200
+#: "A resource can have as many as 50 tags" (developer guide, "Tagging Amazon Personalize
+#: resources": https://docs.aws.amazon.com/personalize/latest/dg/tagging-resources.html); the
+#: request's own list takes up to 200 (botocore's model), more than the job may hold.
+MAX_TAGS = 50
 #: A valid ``dataset_arn``, for the messages.
 EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
@@ -89,7 +92,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             Personalize jobs.
         role: the role Personalize assumes to write, of the stack's account. Default: a
             least-privilege role shared by this stack's Personalize exports into ``destination``.
-        tags: tags for the job (at most 200; key 1-128, value 0-256; no ``aws:`` keys).
+        tags: tags for the job (at most 50; key 1-128, value 0-256; no ``aws:`` keys).
             Default: none.
         timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
             an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`). A
@@ -160,8 +163,11 @@ class PersonalizeDatasetExportJob(ExportJobBase):
                 example="arn:aws:iam::123456789012:role/PersonalizeExport",
             )
             check_role_account(problems, role, stack, service="Personalize")
-        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
-        problems.length("prefix", self.prefix, max_len=MAX_PATH - len("s3://") - 63 - 1)
+        max_prefix = MAX_PATH - len("s3://") - 63 - 1
+        self.prefix = self._check_common(
+            problems, prefix=prefix, timeout=timeout, destination=destination, max_prefix=max_prefix
+        )
+        problems.length("prefix", self.prefix, max_len=max_prefix)
         problems.raise_if_any()
         claim_job_name(stack, self.ADAPTER, job_name, self._path)
         warn_shared_prefix(self, self._path, destination, self.prefix)
@@ -199,7 +205,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
         def names() -> list[str]:
             unique = sorted(set(names_listed))
-            if len(unique) <= _defaults.MAX_LISTED_PREFIXES:
+            if not overflows([provider._arn("personalize", "dataset-export-job", n) for n in unique]):
                 return unique
             # Too many to list within IAM's size limits: their common beginning, or any name.
             return [common_pattern(unique) or "*"]
@@ -214,7 +220,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         datasets.add(dataset_arn)
         if job_name is not None:
             names_listed.append(job_name)
-            if len(names_listed) > _defaults.MAX_LISTED_PREFIXES:
+            if names() != sorted(set(names_listed)):  # collapsed: acknowledge the wildcard it lists
                 provider._acknowledge_wildcards(job_arns()[1:], REASON_NAME_WILDCARD)
 
         def statements() -> list[iam.PolicyStatement]:

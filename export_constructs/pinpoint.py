@@ -210,7 +210,7 @@ class PinpointExportJob(ExportJobBase):
                 example="arn:aws:iam::123456789012:role/PinpointExport",
             )
             check_role_account(problems, role, self._stack, service="Pinpoint")
-        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if not is_unresolved(self.prefix) and self.prefix == "":
             problems.add(
                 "prefix",
@@ -285,7 +285,9 @@ class PinpointExportJob(ExportJobBase):
             ]
 
         any_app = provider._arn("mobiletargeting", "apps", "*")
-        apps = provider._sources(self.ADAPTER, any_app, REASON_ALL_APPS)
+        # Three ARNs per project, the one long list of Pinpoint's policy (besides iam:PassRole):
+        # it may take most of the managed policy's 6,144 characters.
+        apps = provider._sources(self.ADAPTER, any_app, REASON_ALL_APPS, expand=app_arns, max_chars=5_500)
         apps.add(application_id)
         provider._acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
 

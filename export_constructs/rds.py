@@ -134,6 +134,9 @@ class RdsSnapshotExportJob(ExportJobBase):
     """
 
     ADAPTER = "Rds"
+    # "The S3 bucket must be in the same AWS Region as the snapshot"
+    # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.html).
+    _SAME_REGION_BUCKET = True
     # "Up to five concurrent DB snapshot export tasks per account" (RDS and Aurora user guides'
     # quotas; NOTES.md): handler/adapters/rds.py documented_quota.
     MAX_CONCURRENT = 5
@@ -179,7 +182,7 @@ class RdsSnapshotExportJob(ExportJobBase):
                 f"KmsKeyId is required), and {destination.node.path} has none; give the ExportDestination an "
                 "encryption_key (or leave bucket unset, so it makes a bucket with its own key)",
             )
-        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         problems.raise_if_any()
         assert key is not None
         claim_job_name(stack, self.ADAPTER, job_name, self._path)

@@ -146,7 +146,17 @@ class RoboMakerWorldExportJob(ExportJobBase):
             value_pattern=TAG_PATTERN,
             characters="ASCII letters, digits, spaces and _ . - / + = :",
         )
-        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout)
+        for key in tags or {}:
+            # RoboMaker takes tags as a map (botocore has no model left; the API documents' TagMap):
+            # a key must resolve to a string at synth (a Lazy may), as CloudFormation resolves no
+            # intrinsic function ({"Ref": ...}) in a map's key.
+            if is_unresolved(key) and not isinstance(self._stack.resolve(key), str):
+                problems.add(
+                    "tags",
+                    f"keys must resolve to a string at synth time (RoboMaker takes tags as a map, whose keys "
+                    f"CloudFormation cannot resolve), got {key!r}",
+                )
+        self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         problems.raise_if_any()
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
         warn_shared_prefix(self, self._path, destination, self.prefix)

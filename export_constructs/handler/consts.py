@@ -95,3 +95,11 @@ ATTR_TO = "To"
 #: CloudWatch Logs: the construct's request member for a window (milliseconds), which the adapter
 #: turns into ``from``/``to`` when it starts the task; not a member of CreateExportTask, never sent.
 LOGS_WINDOW_MEMBER = "windowMilliseconds"
+#: With a window of a token (a template parameter), the milliseconds in one of its unit (a day:
+#: ``86400000``): ``LOGS_WINDOW_MEMBER`` then holds the amount in that unit, which the adapter
+#: multiplies (CloudFormation has no arithmetic). Never sent either.
+LOGS_WINDOW_UNIT_MEMBER = "windowUnitMilliseconds"
+#: A window's bounds: ``to`` must come after ``from`` (Logs refuses ``from >= to``), and 50 years
+#: back from now is still after 1970 (``from`` is epoch milliseconds >= 0, botocore's model).
+LOGS_MIN_WINDOW_MS = 1
+LOGS_MAX_WINDOW_MS = 50 * 365 * 86_400_000

@@ -33,6 +33,10 @@ from .iam import IamSimulator
 #: S3 bucket policies 20 KB (S3 user guide, "Bucket policy examples"); KMS key policies 32 KB
 #: (KMS developer guide, "Quotas: key policy document size").
 ROLE_INLINE_LIMIT = 10_240
+#: A customer managed policy's size, and how many managed policies a role may have attached by
+#: default (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+MANAGED_POLICY_LIMIT = 6_144
+MANAGED_PER_ROLE = 10
 TRUST_LIMIT = 2_048
 BUCKET_POLICY_LIMIT = 20 * 1024
 KEY_POLICY_LIMIT = 32 * 1024
@@ -96,6 +100,8 @@ class AccountPolicies:
         self.function_roles: dict[str, str] = {}
         """Each function's role ARN, by the function's name."""
         self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        #: The policies of ``_by_name`` that are managed policies (by where they come from).
+        self._managed: set[str] = set()
         self.warned_key_statements: list[Any] = []
         """Statements the warnings ask for in imported keys' policies (added to their default)."""
 
@@ -114,6 +120,8 @@ class AccountPolicies:
                 self._by_name.setdefault(role.name, []).extend(inline)
             elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
                 document = resolve(props["PolicyDocument"])
+                if kind == "AWS::IAM::ManagedPolicy":
+                    self._managed.add(where)
                 for name in resolve(props.get("Roles", [])):
                     self._by_name.setdefault(str(name).rsplit("/", 1)[-1], []).append((where, document))
             elif kind == "AWS::S3::BucketPolicy":
@@ -211,12 +219,22 @@ class AccountPolicies:
                 if _size(role.trust) > TRUST_LIMIT:
                     problems.append(f"trust policy of {role.arn}: {_size(role.trust)} characters, over {TRUST_LIMIT}")
         for name, policies in self._by_name.items():
-            total = 0
+            total, managed = 0, 0
             for where, document in policies:
                 problems += _lint(simulator, document, f"policy {where} of role {name}", kind="identity")
-                total += _size(document)
+                if where in self._managed:
+                    managed += 1
+                    if _size(document) > MANAGED_POLICY_LIMIT:
+                        problems.append(
+                            f"managed policy {where} of role {name}: {_size(document)} characters, "
+                            f"over {MANAGED_POLICY_LIMIT}"
+                        )
+                else:
+                    total += _size(document)
             if total > ROLE_INLINE_LIMIT:
                 problems.append(f"role {name}: inline policies of {total} characters, over {ROLE_INLINE_LIMIT}")
+            if managed > MANAGED_PER_ROLE:
+                problems.append(f"role {name}: {managed} managed policies attached, over {MANAGED_PER_ROLE}")
         for bucket, statements in self.bucket_policies.items():
             document = {"Version": "2012-10-17", "Statement": statements}
             problems += _lint(simulator, document, f"bucket policy of {bucket}", kind="resource")

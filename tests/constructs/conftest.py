@@ -43,3 +43,15 @@ def object_path(arn: Any) -> str:
         text = arn["Fn::Sub"]
         return str(text[text.index(".Arn}") + len(".Arn}") :])
     return str(arn["Fn::Join"][1][1])
+
+
+def handler_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of the export-job handler's role: its inline policy and the managed policy
+    of each service (``ExportJobProvider/HandlerRole/<Service>Access``)."""
+    statements: list[dict[str, Any]] = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and logical_id.startswith(
+            "ExportJobProviderHandlerRole"
+        ):
+            statements += resource["Properties"]["PolicyDocument"]["Statement"]
+    return statements

@@ -266,6 +266,5 @@ def test_two_jobs_writing_under_one_prefix_get_a_warning_and_the_policies_still_
     # (a Lazy.list resolved during construction would have frozen without it).
     later = DATASET.replace("USERS", "ITEMS")
     PersonalizeDatasetExportJob(stack, "Later", dataset_arn=later, destination=exports, prefix="shared/")
-    policy = ExportJobProvider.of(stack).handler_role.node.find_child("DefaultPolicy")
-    assert isinstance(policy, iam.Policy)
+    policy = ExportJobProvider.of(stack)._service_policy("Personalize")
     assert later in json.dumps(stack.resolve(policy.document.to_json()))

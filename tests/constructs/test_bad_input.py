@@ -113,13 +113,24 @@ def accepted(scope: Scope, build: Callable[[str], object], props: Collection[str
     return True
 
 
+#: AWS's partitions (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+#: and the SDKs' partition metadata), written out here.
+PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
+
+
 def in_stack_env(arn: str) -> bool:
-    """The constructs' rule for a source ARN (a dataset, forecast or world) in a stack of a known
-    account and Region (every module's stack here): an ARN-shaped value (``arn:`` and five fields,
-    the last may hold colons) names the stack's Region and account, where the service reads its
-    sources. Other values are left to the prop's own pattern."""
+    """The constructs' rule for a source ARN (a dataset, forecast, snapshot or world) in a stack
+    of a known account and Region (every module's stack here): no ``*`` or ``?`` (the handler's
+    policy names the source: they would be wildcards), and an ARN-shaped value (``arn:`` and five
+    fields, the last may hold colons) is of an AWS partition and names the stack's Region and
+    account, where the service reads its sources. Other values are left to the prop's own
+    pattern."""
+    if "*" in arn or "?" in arn:
+        return False
     fields = arn.split(":", 5)
-    return len(fields) < 6 or fields[0] != "arn" or (fields[3] == REGION and fields[4] == ACCOUNT)
+    if len(fields) < 6 or fields[0] != "arn":
+        return True
+    return fields[1] in PARTITIONS and fields[3] == REGION and fields[4] == ACCOUNT
 
 
 def of_account(arn: str) -> bool:
@@ -328,18 +339,33 @@ def prefixes(*limits: int) -> st.SearchStrategy[str]:
     )
 
 
+def balanced(text: str) -> bool:
+    """Whether every bracket of ``text`` - ``()``, ``[]``, ``{}`` - closes the one opened last."""
+    pairs, stack = {")": "(", "]": "[", "}": "{"}, []
+    for char in text:
+        if char in "([{":
+            stack.append(char)
+        elif char in pairs and (not stack or stack.pop() != pairs[char]):
+            return False
+    return not stack
+
+
 def prefix_ok(prefix: str, max_len: int = 512) -> bool:
     """The constructs' rule for ``prefix`` (no seed states one): at most 512 characters (S3 keys
     are at most 1,024 bytes and the export's own names need room), a folder (empty, or ending in
     "/") that does not start with "/", without the handler's signal separator "|#|" and without
     line breaks (the services' S3 path patterns - Personalize ``(s3|http|https)://.+``, Forecast
-    ``^s3://[a-z0-9].+$``, RoboMaker's s3Prefix ``.*`` - admit none)."""
+    ``^s3://[a-z0-9].+$``, RoboMaker's s3Prefix ``.*`` - admit none); without an empty folder
+    ``//`` (RDS and Logs add their own folder after a "/"); its brackets balanced (cdk-nag's
+    acknowledgement of the prefix's grant is an id CDK parses as brackets)."""
     return (
         len(prefix) <= max_len
         and not prefix.startswith("/")
         and "|#|" not in prefix
         and (prefix == "" or prefix.endswith("/"))
         and not any(c in LINE_BREAKS for c in prefix)
+        and "//" not in prefix
+        and balanced(prefix)
     )
 
 

@@ -5,8 +5,7 @@ property, the shared strategies and how the oracles read the seeds' patterns). O
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -131,7 +130,10 @@ TAG_CHARS = ALNUM + " _.-/+=:"
 tags = tag_maps(ascii_word(TAG_CHARS), ascii_word(TAG_CHARS, min_size=0), 50)
 
 
-tag_map_ok = partial(tags_ok, max_count=50, char_ok=lambda c: c in TAG_CHARS)
+def tag_map_ok(tags: Mapping[str, str], *, tokens: Collection[str] = ()) -> bool:
+    """AWS's tag rules, and no key that is a ``{"Ref": ...}``: RoboMaker takes tags as a map, whose
+    keys CloudFormation cannot resolve (a Lazy key that resolves to a string passes)."""
+    return not tokens and tags_ok(tags, max_count=50, char_ok=lambda c: c in TAG_CHARS)
 
 
 @PROPERTY

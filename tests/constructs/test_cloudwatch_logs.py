@@ -21,7 +21,7 @@ from export_constructs.handler.adapters.cloudwatchlogs import API_MEMBERS, WINDO
 from export_constructs.testing.fakes.protocol import _validate, service_model
 
 from ..handler.events import load
-from .conftest import nag_findings, object_path, resources_of
+from .conftest import handler_statements, nag_findings, object_path, resources_of
 from .flags import recommended_flags
 from .test_forecast import same_shape
 
@@ -75,16 +75,6 @@ def bucket_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s.get("Principal") == PRINCIPAL
     ]
-
-
-def handler_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for k, p in resources_of(template, "AWS::IAM::Policy").items()
-        if k.startswith("ExportJobProviderHandlerRoleDefaultPolicy")
-    ]
-    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
 
 
 def jobs_of(template: Mapping[str, Any]) -> dict[str, Any]:

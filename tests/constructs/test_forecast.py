@@ -29,7 +29,7 @@ from export_constructs.forecast import (
 )
 from tests.handler.events import load
 
-from .conftest import nag_findings, object_path, resources_of
+from .conftest import handler_statements, nag_findings, object_path, resources_of
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 FORECAST_HEAD = "arn:aws:forecast:us-east-1:123456789012:forecast/"
@@ -62,16 +62,6 @@ def built() -> Built:
     )
     ForecastExportJob(stack, "Weekly", forecast_arn=WEEKLY, destination=dest, job_name="weekly_export")
     return app, stack, dict(Template.from_stack(stack).to_json())
-
-
-def handler_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for k, p in resources_of(template, "AWS::IAM::Policy").items()
-        if k.startswith("ExportJobProviderHandlerRoleDefaultPolicy")
-    ]
-    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
 
 
 def forecast_statements(template: dict[str, Any]) -> list[dict[str, Any]]:

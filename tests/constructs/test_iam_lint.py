@@ -110,6 +110,13 @@ KEY_ADMIN_GRANTS = "PERMISSIONS_MANAGEMENT_ACTIONS[kms:creategrant, kms:putkeypo
 #: Logical ids end in a hash of the construct path.
 HASH = "[0-9A-F]{8}"
 HANDLER = f"ExportJobProviderHandlerRoleDefaultPolicy{HASH}"
+
+
+#: The handler's access for each service: a managed policy of its own.
+def handler_access(services: str) -> str:
+    return f"ExportJobProviderHandlerRole({services})Access{HASH}"
+
+
 STATE_MACHINE_ROLES = f"ExportJobProvider(waiterstatemachine|TrackerStateMachine)RoleDefaultPolicy{HASH}"
 
 PINS: list[Pin] = [
@@ -122,9 +129,14 @@ PINS: list[Pin] = [
         "PERMISSIONS_MANAGEMENT_ACTIONS[kms:creategrant, kms:retiregrant]",
         FORECAST_KEY_GRANT,
     ),
-    Pin(HANDLER, "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole, kms:creategrant]", PASS_ROLE + " " + RDS_CALLER_GRANT),
-    Pin(HANDLER, "RESOURCE_MISMATCH[forecast:StopResource]", STOP_RESOURCE),
-    Pin(HANDLER, "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
+    Pin(
+        handler_access("Personalize|Forecast|Pinpoint|RoboMaker|Rds"),
+        "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]",
+        PASS_ROLE,
+    ),
+    Pin(HANDLER, "PERMISSIONS_MANAGEMENT_ACTIONS[kms:creategrant]", RDS_CALLER_GRANT),
+    Pin(handler_access("Forecast"), "RESOURCE_MISMATCH[forecast:StopResource]", STOP_RESOURCE),
+    Pin(handler_access("Personalize"), "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
     Pin(STATE_MACHINE_ROLES, "PERMISSIONS_MANAGEMENT_ACTIONS[logs:putresourcepolicy]", LOG_DELIVERY),
     Pin(STATE_MACHINE_ROLES, "RESOURCE_STAR[logs:CreateLogStream, logs:PutLogEvents]", LOG_DELIVERY),
 ]

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from export_constructs import ExportDestination, PersonalizeDatasetExportJob
 
-from .conftest import nag_findings, object_path, resources_of
+from .conftest import handler_statements, nag_findings, object_path, resources_of
 
 Built = tuple[cdk.App, cdk.Stack, Mapping[str, Any]]
 
@@ -219,16 +219,6 @@ def test_service_role_policy_is_least_privilege(built: Built) -> None:
 # -- handler / provider -----------------------------------------------------------------------
 
 
-def handler_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for k, p in resources_of(template, "AWS::IAM::Policy").items()
-        if k.startswith("ExportJobProviderHandlerRoleDefaultPolicy")
-    ]
-    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
 def test_handler_may_create_only_this_stacks_jobs_from_the_listed_datasets(
     built: Built,
 ) -> None:
@@ -325,18 +315,20 @@ def test_attributes_are_tokens_and_role_is_exposed() -> None:
     assert job.prefix == "personalize/Test/J/"
 
 
-def test_each_job_waits_for_its_roles_policy_and_the_bucket_policy(built: Built) -> None:
+def test_each_job_waits_for_its_roles_policy_the_bucket_policy_and_the_handlers_access(built: Built) -> None:
     """Personalize writes as itself under the bucket policy's grant: a job that started before
-    that policy (or its role's policy) existed would fail to write."""
+    that policy (or its role's policy) existed would fail to write; and the handler may start it
+    only once its access for Personalize (a managed policy) is attached."""
     t = built[2]
     (role_policy,) = [k for k in resources_of(t, "AWS::IAM::Policy") if k.startswith("ExportsPersonalizeRole")]
     (bucket_policy,) = [
         k for k, v in resources_of(t, "AWS::S3::BucketPolicy").items() if "personalize.amazonaws.com" in json.dumps(v)
     ]
+    (access,) = [k for k in resources_of(t, "AWS::IAM::ManagedPolicy") if "PersonalizeAccess" in k]
     jobs = resources_of(t, "Custom::ExportJob-Personalize")
     assert len(jobs) == 2
     for job in jobs.values():
-        assert sorted(job["DependsOn"]) == sorted([role_policy, bucket_policy])
+        assert sorted(job["DependsOn"]) == sorted([role_policy, bucket_policy, access])
 
 
 def test_a_users_own_role_in_the_stack_is_waited_for_whole() -> None:

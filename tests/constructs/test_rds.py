@@ -22,7 +22,7 @@ from botocore.validate import ParamValidator
 from export_constructs import ExportDestination, RdsSnapshotExportJob
 from tests.handler.events import load
 
-from .conftest import nag_findings, object_path, resources_of
+from .conftest import handler_statements, nag_findings, object_path, resources_of
 from .flags import recommended_flags
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -55,16 +55,6 @@ def build(app: cdk.App) -> Built:
 @pytest.fixture(scope="module")
 def built() -> Built:
     return build(cdk.App())
-
-
-def handler_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for k, p in resources_of(template, "AWS::IAM::Policy").items()
-        if k.startswith("ExportJobProviderHandlerRoleDefaultPolicy")
-    ]
-    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
 
 
 def rds_role(template: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from export_constructs import ExportDestination
 from export_constructs.robomaker import END_OF_SUPPORT_ID, RoboMakerWorldExportJob
 
-from .conftest import nag_findings, object_path, resources_of
+from .conftest import handler_statements, nag_findings, object_path, resources_of
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 WORLD = "arn:aws:robomaker:us-east-1:123456789012:world/sim-0f1e2d3c4b5a/world-"
@@ -42,16 +42,6 @@ def built() -> Built:
     )
     RoboMakerWorldExportJob(stack, "More", worlds=[WORLD + "c"], destination=dest)
     return app, stack, dict(Template.from_stack(stack).to_json())
-
-
-def handler_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for k, p in resources_of(template, "AWS::IAM::Policy").items()
-        if k.startswith("ExportJobProviderHandlerRoleDefaultPolicy")
-    ]
-    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
 
 
 def role_statements(template: dict[str, Any]) -> list[dict[str, Any]]:

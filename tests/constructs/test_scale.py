@@ -17,7 +17,7 @@ import pytest
 
 from bench import jobs
 
-from .conftest import nag_findings, resources_of
+from .conftest import handler_statements, nag_findings, resources_of
 from .test_sample_app import cfn_lint
 
 JOBS = 200
@@ -267,16 +267,6 @@ def test_cfn_lint_passes(big: Synthesized) -> None:
 
 
 # -- what users add per job stays bounded too ----------------------------------------------------
-
-
-def handler_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = [
-        p
-        for p in resources_of(template, "AWS::IAM::Policy").values()
-        if str(p["Properties"]["Roles"][0]).startswith("{'Ref': 'ExportJobProviderHandlerRole")
-    ]
-    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
 
 
 def test_many_job_names_and_roles_of_their_own_collapse_to_a_pattern() -> None:

@@ -494,3 +494,20 @@ def test_an_update_of_the_timeout_only_keeps_the_task(logs: tuple[Any, Stubber],
         logical_id=EVENT["LogicalResourceId"],
     )
     assert engine_for(client, at_now).on_event(updating) == {"PhysicalResourceId": TASK_ID}
+
+
+def test_a_window_of_a_template_parameter_is_its_amount_times_its_unit_checked_at_start() -> None:
+    """A window of a token (``Duration.days(parameter)``) arrives as the parameter's value and the
+    milliseconds of its unit: CloudFormation cannot multiply, the adapter does, and refuses a
+    window the construct would have refused at synth."""
+    from export_constructs.handler import consts as shared
+    from export_constructs.handler.adapters.cloudwatchlogs import window_millis
+
+    unit = {shared.LOGS_WINDOW_UNIT_MEMBER: "86400000"}
+    assert window_millis({shared.LOGS_WINDOW_MEMBER: "2", **unit}) == 2 * 86_400_000
+    assert window_millis({shared.LOGS_WINDOW_MEMBER: "0.5", **unit}) == 43_200_000
+    assert window_millis({shared.LOGS_WINDOW_MEMBER: 3_600_000}) == 3_600_000  # a concrete window
+    assert window_millis({"from": 1, "to": 2}) is None
+    for bad in ("0", "-1", "100000", "1e-9"):
+        with pytest.raises(ValueError, match="whole number of milliseconds from 1 ms to 50 years"):
+            window_millis({shared.LOGS_WINDOW_MEMBER: bad, **unit})

@@ -171,12 +171,31 @@ def api_request(spec: JobSpec) -> dict[str, Any]:
     ``from``/``to`` ending at ``spec.requested_at``; nothing else of the construct's request is
     sent."""
     request = {k: v for k, v in spec.request.items() if k in API_MEMBERS}
-    window = spec.request.get(WINDOW_MEMBER)
+    window = window_millis(spec.request)
     if window is not None:
         end = millis(spec.requested_at)
         request["to"] = end
-        request["from"] = max(0, end - int(window))
+        request["from"] = max(0, end - window)
     return request
+
+
+def window_millis(request: Mapping[str, Any]) -> int | None:
+    """The request's window in milliseconds, or None for a fixed range. A window of a template
+    parameter arrives as an amount and the milliseconds of its unit, and is checked here.
+
+    Raises:
+        ValueError: the window is not a whole number of milliseconds from 1 ms to 50 years.
+    """
+    amount = request.get(WINDOW_MEMBER)
+    if amount is None:
+        return None
+    value = float(amount) * int(request.get(consts.LOGS_WINDOW_UNIT_MEMBER) or 1)
+    if value % 1 or not consts.LOGS_MIN_WINDOW_MS <= value <= consts.LOGS_MAX_WINDOW_MS:
+        raise ValueError(
+            f"the window is {value:g} ms ({amount} x {request.get(consts.LOGS_WINDOW_UNIT_MEMBER) or 1} ms): it "
+            "must be a whole number of milliseconds from 1 ms to 50 years (check the template parameter)"
+        )
+    return int(value)
 
 
 def millis(moment: datetime) -> int:
@@ -193,9 +212,9 @@ def _same(task: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
         or (task.get("destinationPrefix") or "") != (request.get("destinationPrefix") or "")
     ):
         return False
-    window = request.get(WINDOW_MEMBER)
+    window = window_millis(request)
     if window is not None:
-        return int(task.get("to", 0)) - int(task.get("from", 0)) == int(window)
+        return int(task.get("to", 0)) - int(task.get("from", 0)) == window
     return task.get("from") == request.get("from") and task.get("to") == request.get("to")
 
 
