@@ -36,9 +36,6 @@ MAX_LISTED_PREFIXES = 20
 #: (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
 MAX_LISTED_CHARS = 1_500
 
-# What a service's role needs to write into the destination (besides the key).
-S3_WRITE_ACTIONS = ["s3:PutObject"]
-S3_LIST_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"]
-S3_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
-KMS_WRITE_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"]
+# What ``ExportDestination.grant_read`` lets a reader do with the key (what each service does with
+# the destination is in ``_access.py``).
 KMS_READ_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]

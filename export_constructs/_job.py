@@ -8,16 +8,19 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from aws_cdk import CfnResource, Duration, Stack, Token
+from aws_cdk import Aws, CfnResource, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct, IConstruct
 
 from . import _defaults
+from ._access import ServiceAccess
 from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
+from ._placement import check_role_account, claim_job_name, warn_shared_prefix
 from ._provider import ExportJobProvider
 from ._text import iam_description
 from ._validation import Problems, init_signature
@@ -31,15 +34,16 @@ LINE_BREAKS = "\n\r\x85\u2028\u2029"
 
 
 class ExportJobBase(Construct):
-    """Base of the export-job constructs. Subclasses set ``ADAPTER`` (the handler's adapter
-    module name) and call :meth:`_create_resource` at the end of their ``__init__``."""
+    """Base of the export-job constructs. A subclass sets :attr:`SERVICE`, checks its own props
+    into a :class:`Problems` along with the shared ones (:meth:`_check_common`,
+    :meth:`_check_role`, :meth:`_check_tags`), then :meth:`_accept` s them, lets the service write
+    (:meth:`_write_into`), grants the handler what it needs and ends with
+    :meth:`_create_resource`."""
 
-    ADAPTER: ClassVar[str]
-    """The service's name, which picks the handler's adapter and names the resource type:
-    ``"Personalize"`` -> ``handler/adapters/personalize.py``, ``Custom::ExportJob-Personalize``."""
-    MAX_CONCURRENT: ClassVar[int | None] = None
-    """The service's documented quota of concurrent export jobs per account (None: none
-    documented): the default of the provider's ``max_concurrent`` for this service."""
+    SERVICE: ClassVar[ServiceAccess]
+    """The service: its name (``"Personalize"`` picks ``handler/adapters/personalize.py`` and
+    names the resource type ``Custom::ExportJob-Personalize``), what it does with the
+    destination, and its documented quota of concurrent jobs."""
 
     role: iam.IRole
     """The role the service assumes to write the output: the ``role`` prop, or the role the
@@ -110,10 +114,6 @@ class ExportJobBase(Construct):
         """The stack's export-job provider (looked up once)."""
         return ExportJobProvider.of(self._stack)
 
-    #: Whether the service writes only into a bucket of the Region it runs in (its API takes no
-    #: Region for the bucket): a destination bucket known to be in another Region is refused.
-    _SAME_REGION_BUCKET: ClassVar[bool] = False
-
     def _check_common(
         self,
         problems: Problems,
@@ -134,13 +134,13 @@ class ExportJobBase(Construct):
                 "which would make the stacks refer to each other. Create an ExportDestination in each stack; "
                 "it may take the same bucket (bucket=s3.Bucket.from_bucket_name(self, 'Bucket', name))",
             )
-        elif self._SAME_REGION_BUCKET:
+        elif self.SERVICE.same_region_bucket:
             bucket_region, region = destination.bucket.env.region, self._stack.region
             if not is_unresolved(bucket_region) and not is_unresolved(region) and bucket_region != region:
                 problems.add(
                     "destination",
                     f"must be a bucket of this stack's Region {region}, got one of {bucket_region}: "
-                    f"{self.ADAPTER} writes only into buckets of the Region it runs in",
+                    f"{self.SERVICE.title} writes only into buckets of the Region it runs in",
                 )
         seconds = seconds_of(timeout)
         if is_unresolved(seconds):
@@ -194,7 +194,7 @@ class ExportJobBase(Construct):
         """``<service>/<construct path>/``; a path too long for ``max_length`` keeps its
         beginning and end around a hash of the whole path (still one per job)."""
         path = re.sub(r"[^A-Za-z0-9_./-]", "-", self._path)
-        head = f"{self.ADAPTER.lower()}/"
+        head = f"{self.SERVICE.name.lower()}/"
         room = max_length - len(head) - 1
         if len(path) > room:
             digest = hashlib.sha256(self._path.encode()).hexdigest()[:12]
@@ -202,71 +202,88 @@ class ExportJobBase(Construct):
             path = f"{path[:keep]}-{digest}-{path[-keep:]}"
         return f"{head}{path}/"
 
-    def _write_into(
+    def _check_role(
         self,
-        destination: ExportDestination,
-        *,
+        problems: Problems,
         role: iam.IRole | None,
-        service_principal: str,
-        source_arn: str,
-        share_key: str = "",
-        role_kms_actions: list[str] | None = None,
-        role_object_actions: list[str] | None = None,
-        service_kms_actions: list[str] | None = None,
-        service_s3_actions: list[str] | None = None,
-        as_service: bool = False,
-        service_object_conditions: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        pattern: str,
+        example: str,
+        max_len: int | None = None,
+        rule: str = "an IAM role ARN",
+    ) -> None:
+        """A user's ``role``: the API's length and pattern for its ARN (``rule`` in words), of this
+        stack's account, in this stack (``check_role_account``)."""
+        if role is None:
+            return
+        problems.length("role", role.role_arn, max_len=max_len)
+        problems.pattern("role", role.role_arn, pattern, rule=rule, example=example)
+        check_role_account(problems, role, self._stack, service=self.SERVICE.title)
+
+    def _check_tags(self, problems: Problems, tags: Mapping[str, str] | None, rule: TagRule) -> None:
+        """AWS's tag rules with the service's own limits (``rule``)."""
+        problems.tags(
+            "tags",
+            tags,
+            max_count=rule.max_count,
+            key_pattern=rule.pattern,
+            value_pattern=rule.pattern,
+            characters=rule.characters,
+        )
+
+    def _accept(
+        self, problems: Problems, destination: ExportDestination, job_name: str | None, *, key: str = ""
+    ) -> None:
+        """End the checks: raise every problem found; else claim ``job_name`` in the stack (within
+        ``key``: Forecast's names are per forecast) and warn when another job writes under the same
+        prefix of ``destination``."""
+        problems.raise_if_any()
+        claim_job_name(self._stack, self.SERVICE.name, job_name, self._path, key)
+        warn_shared_prefix(self, self._path, destination, self.prefix)
+
+    @functools.cached_property
+    def _principal(self) -> str:
+        """The service principal that writes, for this stack's Region (``logs.<region>.<suffix>``)."""
+        return self.SERVICE.principal_in(str(self._stack.region), Aws.URL_SUFFIX)
+
+    def _write_into(
+        self, destination: ExportDestination, *, role: iam.IRole | None, source_arn: str, share_key: str = ""
     ) -> None:
         """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
-        ``destination`` (:meth:`_shared_role`) - and let the service write under ``self.prefix``
-        (``ExportDestination._grant_service_write``, and ``role_object_actions`` on the jobs'
-        objects: :meth:`_grant_role_objects`). The job's resource waits for those grants.
-
-        With ``as_service`` the service assumes no role and writes as itself (CloudWatch Logs'
-        export tasks): ``role`` must be None, ``self.role`` is not set, and only the bucket
-        policy and key policy grant ``service_principal`` (``service_s3_actions``, with
-        ``service_object_conditions`` on the object statement; ``service_kms_actions``)."""
+        ``destination`` (:meth:`_shared_role`, one per ``share_key``) - and let the service write
+        under ``self.prefix`` as :attr:`SERVICE` says (``ExportDestination._grant_service_write``,
+        and its ``role_object_actions`` on the jobs' objects: :meth:`_grant_role_objects`), its
+        requests coming from ``source_arn`` (``aws:SourceArn``). The job's resource waits for those
+        grants. A service that assumes no role (CloudWatch Logs) has no ``self.role``."""
         self.destination = destination
-        if as_service:
-            assert role is None and not role_object_actions, "a service that writes as itself has no role"
+        service = self.SERVICE
+        if not service.assumes_role:
+            assert role is None, "a service that writes as itself has no role"
             self._wait_for = destination._grant_service_write(
-                None,
-                job=self,
-                prefix=self.prefix,
-                service_principal=service_principal,
-                source_arn=source_arn,
-                service_kms_actions=service_kms_actions,
-                service_s3_actions=service_s3_actions,
-                service_object_conditions=service_object_conditions,
+                None, job=self, prefix=self.prefix, access=service, principal=self._principal, source_arn=source_arn
             )
             return
         if role is not None:
-            self._provider._add_passed_role(self.ADAPTER, role.role_arn)
+            self._provider._add_passed_role(service.name, role.role_arn)
             self.role = role
         else:
-            self.role = self._shared_role(service_principal, source_arn, share_key)
+            self.role = self._shared_role(source_arn, share_key)
         self._wait_for = destination._grant_service_write(
-            self.role,
-            job=self,
-            prefix=self.prefix,
-            service_principal=service_principal,
-            source_arn=source_arn,
-            role_kms_actions=role_kms_actions,
-            service_kms_actions=service_kms_actions,
-            service_s3_actions=service_s3_actions,
+            self.role, job=self, prefix=self.prefix, access=service, principal=self._principal, source_arn=source_arn
         )
-        if role_object_actions:
-            self._grant_role_objects(role_object_actions)
+        if service.role_object_actions:
+            self._grant_role_objects(list(service.role_object_actions))
 
-    def _shared_role(self, service_principal: str, source_arn: str, share_key: str) -> iam.IRole:
+    def _shared_role(self, source_arn: str, share_key: str) -> iam.IRole:
         """The role this service's jobs share on their destination.
 
-        It trusts only ``service_principal``, conditioned on ``aws:SourceAccount`` and
+        It trusts only the service's principal, conditioned on ``aws:SourceAccount`` and
         ``aws:SourceArn`` (confused-deputy prevention), and lives under the stack's role path
         so the handler may pass it.
         """
         destination = self.destination
-        role_id = f"{self.ADAPTER}Role{share_key}"
+        service_principal = self._principal
+        role_id = f"{self.SERVICE.name}Role{share_key}"
         return destination._shared_role(
             role_id,
             lambda: iam.Role(
@@ -290,7 +307,7 @@ class ExportJobBase(Construct):
         destination, besides the destination's own write grant: one statement per role and
         destination, its prefixes collapsed like the destination's (``collapse_prefixes``)."""
         key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
-        prefixes = self._provider._registry(self.ADAPTER).objects.setdefault(key, [])
+        prefixes = self._provider._registry(self.SERVICE.name).objects.setdefault(key, [])
         if not prefixes:
             destination = self.destination
             destination._add_to_role(
@@ -351,7 +368,7 @@ class ExportJobBase(Construct):
         for dependency in self._wait_for:
             _depend(resource, dependency)
         # The handler's access for this service: the job must not start before it is in place.
-        access = provider._service_policy(self.ADAPTER).node.default_child
+        access = provider._service_policy(self.SERVICE.name).node.default_child
         assert isinstance(access, CfnResource)
         resource.add_resource_dependency(access)
         self._resource = resource
@@ -381,7 +398,7 @@ class ExportJobBase(Construct):
                 },
             )
             self._report.add_resource_dependency(condition)
-        provider._queue_behind(self.ADAPTER, self.MAX_CONCURRENT, resource, self._report or resource)
+        provider._queue_behind(self.SERVICE.name, self.SERVICE.quota, resource, self._report or resource)
         return resource
 
     def _custom_resource(self, id: str, properties: Mapping[str, Any]) -> CfnResource:
@@ -394,7 +411,7 @@ class ExportJobBase(Construct):
         return CfnResource(
             self,
             id,
-            type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.ADAPTER}",
+            type=f"Custom::{consts.RESOURCE_TYPE_PREFIX}{self.SERVICE.name}",
             properties={"ServiceToken": self._provider.service_token, **properties},
         )
 
@@ -403,6 +420,25 @@ class ExportJobBase(Construct):
         that reads the job after its wait condition has completed."""
         return _get_att(self._report or self._resource, name)
 
+
+@dataclass(frozen=True)
+class TagRule:
+    """A service's tag limits: at most ``max_count`` tags, keys and values of ``pattern`` (read as
+    Python's Unicode-wide ``re``), described in words as ``characters``."""
+
+    max_count: int
+    pattern: str
+    characters: str
+
+
+#: The tag rules of Personalize and Forecast: botocore's tag pattern ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``
+#: in Python's ``re``: letters, digits and ``_`` (``\w``), the separators ``\p{Z}`` (listed: ``\s``
+#: would also admit tabs and line breaks), and ``.:/=+-@``; at most 50 tags (each service's guide).
+UNICODE_TAGS = TagRule(
+    50,
+    r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    "letters, digits, spaces and _ . : / = + - @",
+)
 
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 

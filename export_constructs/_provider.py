@@ -20,6 +20,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from . import _defaults
+from ._access import ServiceAccess
 from ._lazy import lazy_list
 from ._memo import is_unresolved, overflows, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
@@ -314,7 +315,7 @@ class ExportJobProvider(Construct):
                 LANES_WARNING_ID,
                 f"max_concurrent names {', '.join(repr(s) for s in unknown)}, which no export job of this stack "
                 f"has, so it sets no lane; the services of this stack's jobs are: {known} (the constructs' "
-                "ADAPTER names, e.g. 'Forecast').",
+                "SERVICE names, e.g. 'Forecast').",
             )
 
     def _registry(self, service: str) -> ServiceLists:
@@ -389,9 +390,10 @@ class ExportJobProvider(Construct):
             return unique
         return [common_pattern(unique, cut="/", head=":role/") or self._arn("iam", "role", "*", region="")]
 
-    def _pass_role_statement(self, service: str, principals: list[str]) -> iam.PolicyStatement:
+    def _pass_role_statement(self, access: ServiceAccess) -> iam.PolicyStatement:
         """``iam:PassRole`` on the library's role path and on the service's user-given roles,
-        only to ``principals`` (``iam:PassedToService``)."""
+        only to the service (``iam:PassedToService``)."""
+        service, principals = access.name, list(access.passed_to_services)
         own_roles = self._arn("iam", "role", f"export-constructs/{Aws.STACK_NAME}/*", region="")
         acknowledge_iam5(self.handler_role, [own_roles], REASON_ROLE_PATH)
         return iam.PolicyStatement(

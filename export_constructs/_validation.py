@@ -8,7 +8,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aws_cdk import IResolvable
@@ -305,7 +305,3 @@ def _short(value: object) -> str:
         return repr(value if len(value) <= 80 else value[:77] + "...")
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def all_resolved(values: Iterable[str]) -> bool:
-    return not any(is_unresolved(v) for v in values)

@@ -19,17 +19,18 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _defaults
+from ._access import ServiceAccess
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
 from ._nag import acknowledge_iam5
-from ._placement import check_job_name, claim_job_name, warn_shared_prefix
+from ._placement import check_job_name
 from ._validation import Problems, typed_props
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
@@ -39,14 +40,27 @@ LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
 LOG_STREAM_PREFIX_PATTERN = r"[^:*]*"
 MAX_NAME = 512
 
-# The bucket policy CloudWatch Logs documents for an export bucket (user guide, "Export log data
-# to Amazon S3 using the AWS CLI" -> "Set permissions on an Amazon S3 bucket"): s3:GetBucketAcl
-# on the bucket, s3:PutObject on the objects with s3:x-amz-acl = bucket-owner-full-control.
-SERVICE_S3_ACTIONS = ["s3:GetBucketAcl", "s3:PutObject"]
-OBJECT_CONDITIONS = {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}
-# The key policy statement the same guide gives for an SSE-KMS export bucket ("Allow CWL Service
-# Principal usage"): kms:GenerateDataKey and kms:Decrypt for logs.<region>.amazonaws.com.
-SERVICE_KMS_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
+# CloudWatch Logs writes as its own principal, the Region's (logs.us-west-2.amazonaws.com, the
+# partition's DNS suffix as the provider's own key policy names Logs), without a role. The bucket
+# policy it documents for an export bucket lets it s3:GetBucketAcl on the bucket and s3:PutObject
+# with s3:x-amz-acl = bucket-owner-full-control; an SSE-KMS bucket's key policy lets it
+# kms:GenerateDataKey and kms:Decrypt ("Allow CWL Service Principal usage"). It exports into a bucket
+# of its own Region only, one active task per account (quota L-EEC839DF, not adjustable)
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasksConsole.html,
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
+SERVICE = ServiceAccess(
+    name="CloudWatchLogs",
+    title="CloudWatch Logs",
+    principal="logs.{region}.{url_suffix}",
+    assumes_role=False,
+    role_key_actions=(),
+    service_object_actions=("s3:PutObject",),
+    service_bucket_actions=("s3:GetBucketAcl",),
+    service_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
+    service_object_conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+    same_region_bucket=True,
+    quota=1,
+)
 # The Service Authorization Reference (iam-data, logs.json): CreateExportTask is authorised on
 # the log-group resource type (arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName});
 # DescribeExportTasks and CancelExportTask list no resource type, so they take "*".
@@ -85,7 +99,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
     S3 are never deleted.
 
     CloudWatch Logs runs one active (``PENDING`` or ``RUNNING``) export task per account (service
-    quota L-EEC839DF): the stack's jobs queue one behind the other (``MAX_CONCURRENT = 1``), and
+    quota L-EEC839DF): the stack's jobs queue one behind the other (``SERVICE.quota`` 1), and
     a job whose start is refused because another stack's task is active waits in the handler's
     queue until its timeout.
 
@@ -132,14 +146,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
             Default: ``True``.
     """
 
-    ADAPTER = "CloudWatchLogs"
-    # Logs exports into a bucket of its own Region only; the API takes no Region for the bucket
-    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html).
-    _SAME_REGION_BUCKET = True
-    # "Export tasks: 1 active (running or pending) per account" (CloudWatch Logs quotas, service
-    # quota L-EEC839DF; the API reference of CreateExportTask: "Each account can only have one
-    # active (RUNNING or PENDING) export task at a time").
-    MAX_CONCURRENT = 1
+    SERVICE = SERVICE
 
     @typed_props
     def __init__(
@@ -182,7 +189,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
             example="2026/12/01/",
         )
         problems.length("job_name", job_name, min_len=1, max_len=MAX_NAME)
-        check_job_name(problems, stack, self.ADAPTER, job_name)
+        check_job_name(problems, stack, SERVICE.name, job_name)
         time_range = _time_range(problems, start, end, window)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if self.prefix == "":
@@ -191,23 +198,9 @@ class CloudWatchLogsExportJob(ExportJobBase):
                 "must not be empty: CloudWatch Logs writes an export without a destinationPrefix under "
                 "'exportedlogs/', outside the prefix the bucket policy grants; give e.g. 'logs/'",
             )
-        problems.raise_if_any()
-        claim_job_name(stack, self.ADAPTER, job_name, self._path)
-        warn_shared_prefix(self, self._path, destination, self.prefix)
+        self._accept(problems, destination, job_name)
 
-        # The Region's own principal, as the guide's policies name it (logs.us-west-2.amazonaws.com),
-        # with the partition's DNS suffix as the provider's own key policy names Logs.
-        principal = f"logs.{stack.region}.{Aws.URL_SUFFIX}"
-        self._write_into(
-            destination,
-            role=None,
-            as_service=True,
-            service_principal=principal,
-            source_arn=self._group_arn("*"),
-            service_kms_actions=SERVICE_KMS_ACTIONS,
-            service_s3_actions=SERVICE_S3_ACTIONS,
-            service_object_conditions=OBJECT_CONDITIONS,
-        )
+        self._write_into(destination, role=None, source_arn=self._group_arn("*"))
 
         request: dict[str, Any] = {
             "logGroupName": group_name,
@@ -241,7 +234,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
 
     def _grant_handler(self, group_name: str, destination: ExportDestination) -> None:
         provider = self._provider
-        groups = provider._sources(self.ADAPTER, self._group_arn("*"), REASON_GROUP_WILDCARD)
+        groups = provider._sources(SERVICE.name, self._group_arn("*"), REASON_GROUP_WILDCARD)
         # Both forms of the log group's ARN: the Service Authorization Reference's log-group type
         # (arn:...:log-group:<name>), and the ":*" form the CloudWatch Logs user guide ("Overview of
         # managing access permissions to your CloudWatch Logs resources") says IAM policies use for
@@ -251,9 +244,9 @@ class CloudWatchLogsExportJob(ExportJobBase):
         if not groups.collapsed:
             provider._acknowledge_wildcards([streams], REASON_GROUP_STREAMS)
         key = f"handler-objects:{addr_of(destination)}"
-        prefixes = provider._registry(self.ADAPTER).objects.setdefault(key, [])
+        prefixes = provider._registry(SERVICE.name).objects.setdefault(key, [])
         if not prefixes:
-            provider._service_policy(self.ADAPTER).add_statements(
+            provider._service_policy(SERVICE.name).add_statements(
                 iam.PolicyStatement(
                     actions=HANDLER_S3_ACTIONS,
                     resources=lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
@@ -271,7 +264,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
                 iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
             ]
 
-        provider._grant_once(self.ADAPTER, statements)
+        provider._grant_once(SERVICE.name, statements)
 
 
 def _check_group_env(problems: Problems, log_group: logs.ILogGroup, stack: Stack) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from . import _defaults
+from ._access import S3_LIST_ACTIONS, S3_WRITE_ACTIONS, ServiceAccess
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, overflows, stack_of
 from ._nag import (
@@ -51,11 +52,6 @@ def collapse_prefixes(prefixes: list[str]) -> list[str]:
         return [""]
     common = os.path.commonprefix(unique)  # noqa: RUF071 - characters, then cut at the last "/"
     return [common[: common.rfind("/") + 1]]
-
-
-#: Bucket-level S3 actions a service principal may be granted in the bucket policy (on the bucket's
-#: ARN, not its objects'): s3:ListBucket (Personalize), s3:GetBucketAcl (CloudWatch Logs' export).
-_BUCKET_ACTIONS = frozenset({"s3:ListBucket", "s3:GetBucketAcl"})
 
 
 @dataclass
@@ -266,44 +262,30 @@ class ExportDestination(Construct):
         *,
         job: IConstruct,
         prefix: str,
-        service_principal: str,
+        access: ServiceAccess,
+        principal: str,
         source_arn: str,
-        role_kms_actions: list[str] | None = None,
-        service_kms_actions: list[str] | None = None,
-        service_s3_actions: list[str] | None = None,
-        service_object_conditions: Mapping[str, Mapping[str, str]] | None = None,
     ) -> list[IConstruct]:
-        """Let a service, acting through ``role`` (or, with no role, as itself), write under ``prefix``.
+        """Let a service, acting through ``role`` (or, with no role, as itself), write under ``prefix``
+        as ``access`` describes it.
 
         Grants the role ``s3:PutObject`` under the prefix, listing the bucket, and the key
-        (``role_kms_actions``); and - where the service documents it - the service principal
-        itself in the bucket policy (``service_s3_actions``) and the key policy
-        (``service_kms_actions``), both conditioned on ``aws:SourceAccount`` and
-        ``aws:SourceArn`` against the confused deputy. Jobs sharing a role share one set of
-        statements; their prefixes are added to it (see :func:`collapse_prefixes`).
-
-        With ``role`` None the service writes as its own principal (CloudWatch Logs' export
-        tasks): only the bucket-policy and key-policy statements for ``service_principal`` are
-        written, with the same conditions.
+        (``access.role_key_actions``); and - where the service documents it - the service
+        ``principal`` itself in the bucket policy (``access.service_object_actions`` and
+        ``service_bucket_actions``) and the key policy (``service_key_actions``), both conditioned
+        on ``aws:SourceAccount`` and ``aws:SourceArn`` against the confused deputy. Jobs sharing a
+        role share one set of statements; their prefixes are added to it (see
+        :func:`collapse_prefixes`). With ``role`` None the service writes as its own principal
+        (CloudWatch Logs' export tasks): only the resource-policy statements are written.
 
         Args:
             role: the role the service assumes; None: the service assumes none and writes as
                 itself.
             job: the export job that writes (named in warnings about imported resources).
             prefix: the key prefix the service writes under.
-            service_principal: the service, e.g. ``personalize.amazonaws.com``.
+            access: what the service does with the destination.
+            principal: the service principal, for the stack's Region.
             source_arn: the ``aws:SourceArn`` the service's requests come from (may end in ``*``).
-            role_kms_actions: what the role may do with the key. Default: what writing
-                SSE-KMS objects needs (``kms:GenerateDataKey``, ``kms:Decrypt``, ``kms:DescribeKey``).
-            service_kms_actions: what the service principal itself may do with the key (key
-                policy). Default: nothing.
-            service_s3_actions: what the service principal itself may do in the bucket (bucket
-                policy), e.g. ``s3:PutObject`` and ``s3:ListBucket`` (``s3:ListBucket`` and
-                ``s3:GetBucketAcl`` on the bucket, the others on the objects under the prefix).
-                Default: nothing.
-            service_object_conditions: conditions the service principal's object statement adds
-                to ``aws:SourceAccount`` / ``aws:SourceArn``, e.g. CloudWatch Logs'
-                ``{"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}``. Default: none.
 
         Returns:
             What a job writing with this grant must wait for (make its resource depend on each):
@@ -311,27 +293,18 @@ class ExportDestination(Construct):
             bucket policy when the service was granted in it. The same list for every job that
             shares the grant.
         """
-        key = (addr_of(role) if role is not None else "", service_principal, source_arn)
-        access = self._accesses.get(key)
-        if access is None:
-            access = self._accesses[key] = _WriteAccess(owned=role is not None and role.node.scope is self)
-            if access.owned and role is not None:
+        key = (addr_of(role) if role is not None else "", principal, source_arn)
+        write = self._accesses.get(key)
+        if write is None:
+            write = self._accesses[key] = _WriteAccess(owned=role is not None and role.node.scope is self)
+            if write.owned and role is not None:
                 acknowledge_inline_policy(role)
-            self._add_statements(
-                access,
-                role,
-                service_principal=service_principal,
-                source_arn=source_arn,
-                role_kms_actions=role_kms_actions or _defaults.KMS_WRITE_ACTIONS,
-                service_kms_actions=service_kms_actions or [],
-                service_s3_actions=service_s3_actions or [],
-                service_object_conditions=service_object_conditions or {},
-            )
-        access.prefixes.append(prefix)
-        access.jobs.append(job)
-        if access.owned and role is not None:  # a role the library created: acknowledge its prefix grant
-            self._acknowledge_prefixes(role, access.prefixes)
-        return list(access.wait_for)
+            self._add_statements(write, role, access=access, principal=principal, source_arn=source_arn)
+        write.prefixes.append(prefix)
+        write.jobs.append(job)
+        if write.owned and role is not None:  # a role the library created: acknowledge its prefix grant
+            self._acknowledge_prefixes(role, write.prefixes)
+        return list(write.wait_for)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -372,74 +345,69 @@ class ExportDestination(Construct):
 
     def _add_statements(
         self,
-        access: _WriteAccess,
+        write: _WriteAccess,
         role: iam.IRole | None,
         *,
-        service_principal: str,
+        access: ServiceAccess,
+        principal: str,
         source_arn: str,
-        role_kms_actions: list[str],
-        service_kms_actions: list[str],
-        service_s3_actions: list[str],
-        service_object_conditions: Mapping[str, Mapping[str, str]],
     ) -> None:
-        objects = self._object_arns(access)
+        objects = self._object_arns(write)
         if role is not None:
-            self._add_to_role(role, _defaults.S3_WRITE_ACTIONS, objects, access=access)
+            self._add_to_role(role, list(S3_WRITE_ACTIONS), objects, access=write)
             # The role's statements are in place once its default policy is: only the policy's
             # resource is waited for (it depends on the role). A role the library did not create may
             # hold its statements anywhere: wait for all of it (nothing, if it is imported).
-            policy = role.node.try_find_child("DefaultPolicy") if access.owned else None
+            policy = role.node.try_find_child("DefaultPolicy") if write.owned else None
             policy_resource = _resource_of(policy) if isinstance(policy, Construct) else None
-            access.wait_for.append(policy_resource or role)
-            self._add_to_role(role, _defaults.S3_LIST_ACTIONS, [self.bucket.bucket_arn], access=access)
+            write.wait_for.append(policy_resource or role)
+            self._add_to_role(role, list(S3_LIST_ACTIONS), [self.bucket.bucket_arn], access=write)
         conditions = {
             "StringEquals": {"aws:SourceAccount": stack_of(self).account},
             "ArnLike": {"aws:SourceArn": source_arn},
         }
         if self.encryption_key is not None:
+            role_key_actions = list(access.role_key_actions)
             if role is None:
                 pass  # the service uses the key as itself: the key policy below
             elif addr_of(role) in self._immutable_roles:
-                self._add_to_role(role, role_kms_actions, [self.encryption_key.key_arn], on_key=True, access=access)
+                self._add_to_role(role, role_key_actions, [self.encryption_key.key_arn], on_key=True, access=write)
             else:
-                self.encryption_key.grant(role, *role_kms_actions)
-            if service_kms_actions:
+                self.encryption_key.grant(role, *role_key_actions)
+            if access.service_key_actions:
                 self._add_to_key_policy(
-                    access,
+                    write,
                     iam.PolicyStatement(
-                        principals=[iam.ServicePrincipal(service_principal)],
-                        actions=service_kms_actions,
+                        principals=[iam.ServicePrincipal(principal)],
+                        actions=list(access.service_key_actions),
                         resources=["*"],
                         conditions=conditions,
                     ),
                 )
-        if service_s3_actions:
-            object_actions = [a for a in service_s3_actions if a not in _BUCKET_ACTIONS]
-            bucket_actions = [a for a in service_s3_actions if a in _BUCKET_ACTIONS]
-            principal = iam.ServicePrincipal(service_principal)
-            if object_actions:
-                object_conditions: dict[str, Any] = {k: dict(v) for k, v in conditions.items()}
-                for operator, values in service_object_conditions.items():
-                    object_conditions.setdefault(operator, {}).update(values)
-                self._add_to_bucket_policy(
-                    access,
-                    iam.PolicyStatement(
-                        principals=[principal],
-                        actions=object_actions,
-                        resources=objects,
-                        conditions=object_conditions,
-                    ),
-                )
-            if bucket_actions:
-                self._add_to_bucket_policy(
-                    access,
-                    iam.PolicyStatement(
-                        principals=[principal],
-                        actions=bucket_actions,
-                        resources=[self.bucket.bucket_arn],
-                        conditions=conditions,
-                    ),
-                )
+        service = iam.ServicePrincipal(principal)
+        if access.service_object_actions:
+            object_conditions: dict[str, Any] = {k: dict(v) for k, v in conditions.items()}
+            for operator, values in access.service_object_conditions.items():
+                object_conditions.setdefault(operator, {}).update(values)
+            self._add_to_bucket_policy(
+                write,
+                iam.PolicyStatement(
+                    principals=[service],
+                    actions=list(access.service_object_actions),
+                    resources=objects,
+                    conditions=object_conditions,
+                ),
+            )
+        if access.service_bucket_actions:
+            self._add_to_bucket_policy(
+                write,
+                iam.PolicyStatement(
+                    principals=[service],
+                    actions=list(access.service_bucket_actions),
+                    resources=[self.bucket.bucket_arn],
+                    conditions=conditions,
+                ),
+            )
 
     def _add_to_bucket_policy(self, access: _WriteAccess, statement: iam.PolicyStatement) -> None:
         result = self.bucket.add_to_resource_policy(statement)

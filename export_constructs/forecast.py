@@ -14,16 +14,16 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase
+from ._access import ServiceAccess
+from ._job import UNICODE_TAGS, ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import check_job_name, check_role_account, check_source_arn, claim_job_name, warn_shared_prefix
+from ._placement import check_job_name, check_source_arn
 from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
-SERVICE_PRINCIPAL = "forecast.amazonaws.com"
 FORMATS = ("CSV", "PARQUET")
 
 # Seed 004 (CreateForecastExportJob) and botocore's forecast model (2018-06-26).
@@ -40,13 +40,11 @@ JOB_NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9_]*"
 #: ``arn:([a-z\d-]+):forecast:.*:.*:.+``), which no IAM role matches: the length is checked as
 #: the model says, the pattern is that of an IAM role in any partition.
 ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+"
-#: botocore's ``TagKey``/``TagValue`` pattern ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`` in Python's re:
-#: ``\w`` is exactly letters, digits and ``_``; ``\p{Z}`` (space, line and paragraph separators)
-#: is listed, since ``\s`` would also admit tabs and newlines.
-TAG_PATTERN = r"^([\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)$"
-#: The API takes up to 200 ``Tags`` items, but at most 50 user tags per resource; only ``aws:``
-#: keys (refused here) do not count, so 50 is the binding limit.
-MAX_TAGS = 50
+#: botocore's ``TagKey``/``TagValue`` pattern. The API takes up to 200 ``Tags`` items, but at most
+#: 50 user tags per resource; only ``aws:`` keys (refused here) do not count, so 50 is the binding
+#: limit.
+TAGS = UNICODE_TAGS
+TAG_PATTERN = TAGS.pattern
 # S3Config.Path and S3Config.KMSKeyArn (botocore's model).
 S3_PATH_PATTERN = r"^s3://[a-z0-9].+$"
 MAX_S3_PATH = 4096
@@ -55,20 +53,20 @@ KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
 #: A valid ``forecast_arn``, for the messages.
 EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
 
-#: Forecast's guide asks the role for s3:Get*, s3:List* and s3:PutObject on the bucket: the
-#: destination grants s3:PutObject under the prefix and s3:ListBucket/GetBucketLocation on the
-#: bucket; this is the rest, under the prefix only.
-ROLE_OBJECT_ACTIONS = ["s3:GetObject"]
-#: Writing SSE-KMS objects needs kms:GenerateDataKey (and kms:Decrypt for multipart uploads);
-#: Forecast's guide adds kms:DescribeKey, kms:CreateGrant and kms:RetireGrant for the role. Forecast
-#: documents no bucket-policy or key-policy statement for its service principal.
-ROLE_KMS_ACTIONS = [
-    "kms:GenerateDataKey",
-    "kms:Decrypt",
-    "kms:DescribeKey",
-    "kms:CreateGrant",
-    "kms:RetireGrant",
-]
+# Forecast's guide asks the role for s3:Get*, s3:List* and s3:PutObject on the bucket (the
+# destination grants s3:PutObject under the prefix and s3:ListBucket/GetBucketLocation on the bucket;
+# s3:GetObject is the rest, under the prefix only), and with a KMS key kms:DescribeKey,
+# kms:CreateGrant and kms:RetireGrant besides what writing SSE-KMS objects needs
+# (https://docs.aws.amazon.com/forecast/latest/dg/aws-forecast-iam-roles.html). Forecast documents
+# no bucket-policy or key-policy statement for its principal, and at most 3 export jobs at once.
+SERVICE = ServiceAccess(
+    name="Forecast",
+    title="Forecast",
+    principal="forecast.amazonaws.com",
+    role_object_actions=("s3:GetObject",),
+    role_key_actions=("kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"),
+    quota=3,
+)
 #: On the export jobs (IAM resource type ``forecast-export-job``).
 HANDLER_JOB_ACTIONS = [
     "forecast:DescribeForecastExportJob",
@@ -143,8 +141,7 @@ class ForecastExportJob(ExportJobBase):
             Default: ``True``.
     """
 
-    ADAPTER = "Forecast"
-    MAX_CONCURRENT = 3  # Forecast documents at most 3 parallel export jobs (handler/adapters/forecast.py)
+    SERVICE = SERVICE
 
     @typed_props
     def __init__(
@@ -194,42 +191,22 @@ class ForecastExportJob(ExportJobBase):
             example="demand_export_1",
         )
         # Export job names are per forecast (the job's ARN holds both names).
-        check_job_name(problems, stack, self.ADAPTER, job_name, key=forecast_arn, scope=" of this forecast")
+        check_job_name(problems, stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
-        problems.tags(
-            "tags",
-            tags,
-            max_count=MAX_TAGS,
-            key_pattern=TAG_PATTERN,
-            value_pattern=TAG_PATTERN,
-            characters="letters, digits, spaces and _ . : / = + - @",
+        self._check_tags(problems, tags, TAGS)
+        self._check_role(
+            problems,
+            role,
+            pattern=ROLE_ARN_PATTERN,
+            example="arn:aws:iam::123456789012:role/ForecastExport",
+            max_len=MAX_ARN,
         )
-        if role is not None:
-            problems.length("role", role.role_arn, max_len=MAX_ARN)
-            problems.pattern(
-                "role",
-                role.role_arn,
-                ROLE_ARN_PATTERN,
-                rule="an IAM role ARN",
-                example="arn:aws:iam::123456789012:role/ForecastExport",
-            )
-            check_role_account(problems, role, stack, service="Forecast")
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._check_destination(problems, destination)
-        problems.raise_if_any()
-        claim_job_name(stack, self.ADAPTER, job_name, self._path, key=forecast_arn)
-        warn_shared_prefix(self, self._path, destination, self.prefix)
+        self._accept(problems, destination, job_name, key=forecast_arn)
         Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
 
-        source_arn = self._provider._arn("forecast", "*")
-        self._write_into(
-            destination,
-            role=role,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=source_arn,
-            role_kms_actions=ROLE_KMS_ACTIONS,
-            role_object_actions=ROLE_OBJECT_ACTIONS,
-        )
+        self._write_into(destination, role=role, source_arn=self._provider._arn("forecast", "*"))
 
         s3_config: dict[str, Any] = {
             "Path": destination.s3_uri(self.prefix),
@@ -287,7 +264,7 @@ class ForecastExportJob(ExportJobBase):
         """Create on the listed forecasts; describe, stop, delete and tag on this stack's jobs:
         ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
         provider = self._provider
-        registry = provider._registry(self.ADAPTER)
+        registry = provider._registry(SERVICE.name)
         jobs = registry.jobs  # "<forecast name or *>/<job name, or '' if derived>"
         any_forecast = provider._arn("forecast", "forecast", "*")
 
@@ -316,7 +293,7 @@ class ForecastExportJob(ExportJobBase):
         pair = f"{forecast_name}/{job_name or ''}"
         jobs_before = set(jobs)
         jobs.append(pair)
-        forecasts = provider._sources(self.ADAPTER, any_forecast, REASON_FORECAST_WILDCARD)
+        forecasts = provider._sources(SERVICE.name, any_forecast, REASON_FORECAST_WILDCARD)
         forecasts.add(forecast_arn)
 
         # Acknowledge the wildcard ARNs this job adds, in the form the policy will hold them: listed
@@ -334,11 +311,11 @@ class ForecastExportJob(ExportJobBase):
                 acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
 
         provider._grant_once(
-            self.ADAPTER,
+            SERVICE.name,
             lambda: [
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
                 iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecasts.arns)),
-                provider._pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+                provider._pass_role_statement(SERVICE),
             ],
         )
 

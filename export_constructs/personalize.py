@@ -10,49 +10,44 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase
+from ._access import ServiceAccess
+from ._job import UNICODE_TAGS, ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import (
-    arn_fields,
-    check_job_name,
-    check_role_account,
-    check_source_arn,
-    claim_job_name,
-    warn_shared_prefix,
-)
+from ._placement import arn_fields, check_job_name, check_source_arn
 from ._provider import common_pattern
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
-SERVICE_PRINCIPAL = "personalize.amazonaws.com"
 INGESTION_MODES = ("BULK", "PUT", "ALL")
 # Seed 002 (CreateDatasetExportJob) and botocore's model.
 DATASET_ARN_PATTERN = r"arn:([a-z\d-]+):personalize:.*:.*:.+"
 JOB_NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9\-_]*"
 ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
-# botocore's tag pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ in Python's re: letters, digits and _ (\w),
-# the separators \p{Z} (listed: \s would also admit tabs and line breaks), and .:/=+-@.
-TAG_PATTERN = r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
 #: "A resource can have as many as 50 tags" (developer guide, "Tagging Amazon Personalize
 #: resources": https://docs.aws.amazon.com/personalize/latest/dg/tagging-resources.html); the
 #: request's own list takes up to 200 (botocore's model), more than the job may hold.
-MAX_TAGS = 50
+TAGS = UNICODE_TAGS
 #: A valid ``dataset_arn``, for the messages.
 EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256
 
-# The service's role and the key policy, as Personalize documents for a customer managed key.
-ROLE_KMS_ACTIONS = [
-    "kms:Decrypt",
-    "kms:GenerateDataKey",
-    "kms:DescribeKey",
-    "kms:ListGrants",
-]
-SERVICE_KMS_ACTIONS = [*ROLE_KMS_ACTIONS, "kms:CreateGrant"]
-SERVICE_S3_ACTIONS = ["s3:PutObject", "s3:ListBucket"]
+# Personalize's developer guide: the role, and for a customer managed key also the key policy,
+# allow kms:Decrypt, kms:GenerateDataKey, kms:DescribeKey and kms:ListGrants (the key policy also
+# kms:CreateGrant); the bucket policy lets personalize.amazonaws.com put objects and list the bucket
+# ("Giving Amazon Personalize access to Amazon S3 resources" and "... to your AWS KMS key").
+_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants")
+SERVICE = ServiceAccess(
+    name="Personalize",
+    title="Personalize",
+    principal="personalize.amazonaws.com",
+    role_key_actions=_KEY_ACTIONS,
+    service_object_actions=("s3:PutObject",),
+    service_bucket_actions=("s3:ListBucket",),
+    service_key_actions=(*_KEY_ACTIONS, "kms:CreateGrant"),
+)
 #: CreateDatasetExportJob is authorised on the job and on the dataset; describing and tagging
 #: (tags given at create) concern the job only.
 HANDLER_CREATE_ACTIONS = ["personalize:CreateDatasetExportJob"]
@@ -103,7 +98,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             Default: ``True``.
     """
 
-    ADAPTER = "Personalize"
+    SERVICE = SERVICE
 
     @typed_props
     def __init__(
@@ -141,47 +136,26 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             rule="a name of letters, digits, '-' and '_' that starts with a letter or a digit",
             example="users-export-1",
         )
-        problems.tags(
-            "tags",
-            tags,
-            max_count=MAX_TAGS,
-            key_pattern=TAG_PATTERN,
-            value_pattern=TAG_PATTERN,
-            characters="letters, digits, spaces and _ . : / = + - @",
-        )
+        self._check_tags(problems, tags, TAGS)
         stack = self._stack
         _check_dataset(problems, dataset_arn)
         check_source_arn(problems, "dataset_arn", dataset_arn, stack, service="Personalize", what="a dataset")
-        check_job_name(problems, stack, self.ADAPTER, job_name)
-        if role is not None:
-            problems.length("role", role.role_arn, max_len=256)
-            problems.pattern(
-                "role",
-                role.role_arn,
-                ROLE_ARN_PATTERN,
-                rule="an IAM role ARN",
-                example="arn:aws:iam::123456789012:role/PersonalizeExport",
-            )
-            check_role_account(problems, role, stack, service="Personalize")
+        check_job_name(problems, stack, SERVICE.name, job_name)
+        self._check_role(
+            problems,
+            role,
+            pattern=ROLE_ARN_PATTERN,
+            example="arn:aws:iam::123456789012:role/PersonalizeExport",
+            max_len=256,
+        )
         max_prefix = MAX_PATH - len("s3://") - 63 - 1
         self.prefix = self._check_common(
             problems, prefix=prefix, timeout=timeout, destination=destination, max_prefix=max_prefix
         )
         problems.length("prefix", self.prefix, max_len=max_prefix)
-        problems.raise_if_any()
-        claim_job_name(stack, self.ADAPTER, job_name, self._path)
-        warn_shared_prefix(self, self._path, destination, self.prefix)
+        self._accept(problems, destination, job_name)
 
-        source_arn = self._provider._arn("personalize", "*")
-        self._write_into(
-            destination,
-            role=role,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=source_arn,
-            role_kms_actions=ROLE_KMS_ACTIONS,
-            service_kms_actions=SERVICE_KMS_ACTIONS,
-            service_s3_actions=SERVICE_S3_ACTIONS,
-        )
+        self._write_into(destination, role=role, source_arn=self._provider._arn("personalize", "*"))
 
         output: dict[str, Any] = {"path": destination.s3_uri(self.prefix)}
         if destination.encryption_key is not None:
@@ -200,7 +174,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
     def _grant_handler(self, dataset_arn: str, job_name: str | None) -> None:
         provider = self._provider
-        names_listed = provider._registry(self.ADAPTER).names
+        names_listed = provider._registry(SERVICE.name).names
         any_dataset = provider._arn("personalize", "dataset", "*")
 
         def names() -> list[str]:
@@ -216,7 +190,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
                 for n in [f"{provider.job_name_prefix}_*", *names()]
             ]
 
-        datasets = provider._sources(self.ADAPTER, any_dataset, REASON_DATASET_WILDCARD)
+        datasets = provider._sources(SERVICE.name, any_dataset, REASON_DATASET_WILDCARD)
         datasets.add(dataset_arn)
         if job_name is not None:
             names_listed.append(job_name)
@@ -232,10 +206,10 @@ class PersonalizeDatasetExportJob(ExportJobBase):
                     resources=lazy_list(lambda: [*job_arns(), *datasets.arns()]),
                 ),
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
-                provider._pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+                provider._pass_role_statement(SERVICE),
             ]
 
-        provider._grant_once(self.ADAPTER, statements)
+        provider._grant_once(SERVICE.name, statements)
 
 
 def _check_dataset(problems: Problems, dataset_arn: str) -> None:

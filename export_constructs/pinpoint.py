@@ -15,19 +15,27 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
+from ._access import ServiceAccess
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
-from ._placement import check_role_account, warn_shared_prefix
 from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 from .handler import consts
 
-#: The principal Pinpoint's export role trusts (AWS's guide, "IAM role for exporting endpoints").
-SERVICE_PRINCIPAL = "pinpoint.amazonaws.com"
-#: ``iam:PassedToService`` values: the IAM reference names ``mobiletargeting``; allow both.
-PASSED_TO_SERVICES = ["mobiletargeting.amazonaws.com", SERVICE_PRINCIPAL]
+#: The principal Pinpoint's export role trusts (AWS's guide, "IAM role for exporting endpoints"); the
+#: IAM reference names ``mobiletargeting`` for ``iam:PassedToService``: both are allowed. Writing into
+#: an SSE-KMS bucket needs kms:GenerateDataKey; S3 multipart uploads into it also need kms:Decrypt,
+#: and Pinpoint does not document how it uploads. Pinpoint acts only through the role (no key or
+#: bucket policy for its principal), and documents no quota of concurrent export jobs.
+SERVICE = ServiceAccess(
+    name="Pinpoint",
+    title="Pinpoint",
+    principal="pinpoint.amazonaws.com",
+    passed_to=("mobiletargeting.amazonaws.com", "pinpoint.amazonaws.com"),
+    role_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
+)
 
 # Seed 003 (CreateExportJob) and botocore's model constrain nothing but the required members; the
 # rules below are what the API reference says in prose.
@@ -45,10 +53,6 @@ ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
 #: ``SegmentVersion`` is an ``integer`` (seed 003): 32 bits in AWS's models.
 MAX_SEGMENT_VERSION = 2**31 - 1
 
-#: Writing into an SSE-KMS bucket needs kms:GenerateDataKey; S3 multipart uploads into it also need
-#: kms:Decrypt, and Pinpoint does not document how it uploads. Nothing else (no key or bucket policy
-#: for the service principal: Pinpoint acts only through the role).
-ROLE_KMS_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
 HANDLER_ACTIONS = [
     "mobiletargeting:CreateExportJob",
     "mobiletargeting:GetExportJob",
@@ -134,7 +138,7 @@ class PinpointExportJob(ExportJobBase):
             Default: ``True``.
     """
 
-    ADAPTER = "Pinpoint"
+    SERVICE = SERVICE
 
     application_id: str
     """The Pinpoint project id."""
@@ -201,15 +205,9 @@ class PinpointExportJob(ExportJobBase):
         )
         problems.length("segment_id", segment_id, min_len=1)
         self._check_segment_version(problems, segment_id, segment_version)
-        if role is not None:
-            problems.pattern(
-                "role",
-                role.role_arn,
-                ROLE_ARN_PATTERN,
-                rule="an IAM role ARN",
-                example="arn:aws:iam::123456789012:role/PinpointExport",
-            )
-            check_role_account(problems, role, self._stack, service="Pinpoint")
+        self._check_role(
+            problems, role, pattern=ROLE_ARN_PATTERN, example="arn:aws:iam::123456789012:role/PinpointExport"
+        )
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if not is_unresolved(self.prefix) and self.prefix == "":
             problems.add(
@@ -225,20 +223,12 @@ class PinpointExportJob(ExportJobBase):
                 rule="an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
                 example="s3://my-exports/pinpoint/endpoints/",
             )
-        problems.raise_if_any()
+        self._accept(problems, destination, None)
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
-        warn_shared_prefix(self, self._path, destination, self.prefix)
 
         app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
-        self._write_into(
-            destination,
-            role=role,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=app_arn,
-            share_key=self._share_key(application_id),
-            role_kms_actions=ROLE_KMS_ACTIONS,
-        )
+        self._write_into(destination, role=role, source_arn=app_arn, share_key=self._share_key(application_id))
 
         export_request: dict[str, Any] = {"RoleArn": role_arn_of(self.role), "S3UrlPrefix": s3_url_prefix}
         if segment_id is not None:
@@ -287,7 +277,7 @@ class PinpointExportJob(ExportJobBase):
         any_app = provider._arn("mobiletargeting", "apps", "*")
         # Three ARNs per project, the one long list of Pinpoint's policy (besides iam:PassRole):
         # it may take most of the managed policy's 6,144 characters.
-        apps = provider._sources(self.ADAPTER, any_app, REASON_ALL_APPS, expand=app_arns, max_chars=5_500)
+        apps = provider._sources(SERVICE.name, any_app, REASON_ALL_APPS, expand=app_arns, max_chars=5_500)
         apps.add(application_id)
         provider._acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
 
@@ -302,10 +292,10 @@ class PinpointExportJob(ExportJobBase):
                 # (apps/<id>), Pinpoint's guide on apps/<id>/jobs/export: both are listed.
                 # GetExportJob is authorised on apps/<id>/jobs/export/<job id>.
                 iam.PolicyStatement(actions=HANDLER_ACTIONS, resources=lazy_list(resources)),
-                provider._pass_role_statement(self.ADAPTER, PASSED_TO_SERVICES),
+                provider._pass_role_statement(SERVICE),
             ]
 
-        provider._grant_once(self.ADAPTER, statements)
+        provider._grant_once(SERVICE.name, statements)
 
 
 __all__ = ["PinpointExportJob"]

@@ -14,32 +14,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._access import ServiceAccess
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of
 from ._nag import acknowledge_iam5
-from ._placement import (
-    arn_fields,
-    check_job_name,
-    check_role_account,
-    check_source_arn,
-    claim_job_name,
-    warn_shared_prefix,
-)
+from ._placement import arn_fields, check_job_name, check_source_arn
 from ._validation import Problems, _short, typed_props
 from .destination import ExportDestination
 from .handler import consts
 
-#: The role's trust: "export.rds.amazonaws.com" (RDS user guide, "Setting up access to an Amazon S3
-#: bucket": the trust policy of the export role).
-SERVICE_PRINCIPAL = "export.rds.amazonaws.com"
-#: ``iam:PassedToService`` for the export role. RDS's pages found here (the user guides' export
-#: set-up, the StartExportTask reference) do not say which value StartExportTask passes, and the
-#: Service Authorization Reference lists no values for the key. The role is passed to the
-#: principal it trusts, so ``export.rds.amazonaws.com`` is what IAM is expected to see (the
-#: simulation's fake passes that); ``rds.amazonaws.com``, RDS's own principal, is allowed as well,
-#: as for Pinpoint's two names (NOTES.md): unconfirmed which one, not both needed.
-PASSED_TO_SERVICES = [SERVICE_PRINCIPAL, "rds.amazonaws.com"]
 #: Default: 6 hours, exports of big databases take hours (the long-wait path).
 DEFAULT_TIMEOUT = Duration.hours(6)
 
@@ -56,15 +40,28 @@ ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+"
 #: three non-empty names joined by dots.
 EXPORT_ONLY_PATTERN = r"[^.\s]+(\.[^.\s]+){0,2}"
 
-#: The RDS user guide ("Setting up access to an Amazon S3 bucket") asks the role for
-#: s3:PutObject*, s3:GetObject*, s3:ListBucket, s3:DeleteObject* and s3:GetBucketLocation. The
-#: destination grants s3:PutObject under the prefix and s3:ListBucket / s3:GetBucketLocation on
-#: the bucket; this is the rest, under the jobs' prefixes only: the base actions of the guide's
-#: wildcard families (the ACL, tagging, version and retention variants are not granted).
-ROLE_OBJECT_ACTIONS = ["s3:GetObject", "s3:DeleteObject"]
-#: "The IAM role used for the snapshot export must have encryption and decryption permissions to
-#: use this KMS key" (API reference, KmsKeyId).
-ROLE_KMS_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+# The RDS user guide ("Setting up access to an Amazon S3 bucket",
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html):
+# - the role trusts export.rds.amazonaws.com, and is passed to it (iam:PassedToService: which value
+#   StartExportTask checks is not documented, nor listed in the Service Authorization Reference;
+#   RDS's own principal rds.amazonaws.com is allowed as well);
+# - it asks for s3:PutObject*, s3:GetObject*, s3:ListBucket, s3:DeleteObject* and
+#   s3:GetBucketLocation: the destination grants s3:PutObject under the prefix and s3:ListBucket /
+#   s3:GetBucketLocation on the bucket, and the base actions of the other wildcard families come
+#   here, under the jobs' prefixes only (the ACL, tagging, version and retention variants are not);
+# - "The IAM role used for the snapshot export must have encryption and decryption permissions to use
+#   this KMS key" (API reference, KmsKeyId);
+# - the bucket must be in the snapshot's Region; up to five concurrent export tasks per account.
+SERVICE = ServiceAccess(
+    name="Rds",
+    title="RDS",
+    principal="export.rds.amazonaws.com",
+    passed_to=("export.rds.amazonaws.com", "rds.amazonaws.com"),
+    role_object_actions=("s3:GetObject", "s3:DeleteObject"),
+    role_key_actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
+    same_region_bucket=True,
+    quota=5,
+)
 #: "The caller of this operation must be authorized to run the following operations ...:
 #: kms:CreateGrant, kms:DescribeKey" (API reference, KmsKeyId): the handler's role, on the key.
 CALLER_KMS_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey"]
@@ -133,13 +130,7 @@ class RdsSnapshotExportJob(ExportJobBase):
             soon as RDS accepts the task; ``status`` is then its status at start. Default: ``True``.
     """
 
-    ADAPTER = "Rds"
-    # "The S3 bucket must be in the same AWS Region as the snapshot"
-    # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.html).
-    _SAME_REGION_BUCKET = True
-    # "Up to five concurrent DB snapshot export tasks per account" (RDS and Aurora user guides'
-    # quotas; NOTES.md): handler/adapters/rds.py documented_quota.
-    MAX_CONCURRENT = 5
+    SERVICE = SERVICE
 
     @typed_props
     def __init__(
@@ -163,17 +154,9 @@ class RdsSnapshotExportJob(ExportJobBase):
         _check_source(problems, source_arn)
         check_source_arn(problems, "source_arn", source_arn, stack, service="RDS", what="a snapshot or cluster")
         _check_job_name(problems, job_name)
-        check_job_name(problems, stack, self.ADAPTER, job_name)
+        check_job_name(problems, stack, SERVICE.name, job_name)
         _check_export_only(problems, export_only)
-        if role is not None:
-            problems.pattern(
-                "role",
-                role.role_arn,
-                ROLE_ARN_PATTERN,
-                rule="an IAM role ARN",
-                example="arn:aws:iam::123456789012:role/RdsExport",
-            )
-            check_role_account(problems, role, stack, service="RDS")
+        self._check_role(problems, role, pattern=ROLE_ARN_PATTERN, example="arn:aws:iam::123456789012:role/RdsExport")
         key = destination.encryption_key
         if key is None:
             problems.add(
@@ -183,19 +166,9 @@ class RdsSnapshotExportJob(ExportJobBase):
                 "encryption_key (or leave bucket unset, so it makes a bucket with its own key)",
             )
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        problems.raise_if_any()
+        self._accept(problems, destination, job_name)
         assert key is not None
-        claim_job_name(stack, self.ADAPTER, job_name, self._path)
-        warn_shared_prefix(self, self._path, destination, self.prefix)
-
-        self._write_into(
-            destination,
-            role=role,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=self._provider._arn("rds", "*"),
-            role_kms_actions=ROLE_KMS_ACTIONS,
-            role_object_actions=ROLE_OBJECT_ACTIONS,
-        )
+        self._write_into(destination, role=role, source_arn=self._provider._arn("rds", "*"))
 
         request: dict[str, Any] = {
             "SourceArn": source_arn,
@@ -236,7 +209,7 @@ class RdsSnapshotExportJob(ExportJobBase):
         """StartExportTask on the listed sources, describe and cancel on ``*`` (no resource type),
         iam:PassRole to RDS; and the caller's key permissions on this job's key."""
         provider = self._provider
-        sources = provider._sources(self.ADAPTER, provider._arn("rds", "*"), REASON_SOURCE_WILDCARD)
+        sources = provider._sources(SERVICE.name, provider._arn("rds", "*"), REASON_SOURCE_WILDCARD)
         sources.add(source_arn)
 
         def statements() -> list[iam.PolicyStatement]:
@@ -244,10 +217,10 @@ class RdsSnapshotExportJob(ExportJobBase):
             return [
                 iam.PolicyStatement(actions=HANDLER_START_ACTIONS, resources=lazy_list(sources.arns)),
                 iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
-                provider._pass_role_statement(self.ADAPTER, PASSED_TO_SERVICES),
+                provider._pass_role_statement(SERVICE),
             ]
 
-        provider._grant_once(self.ADAPTER, statements)
+        provider._grant_once(SERVICE.name, statements)
         granted = _KEYS_GRANTED.setdefault(provider, set())
         if addr_of(key) not in granted:
             granted.add(addr_of(key))

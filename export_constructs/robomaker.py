@@ -13,16 +13,16 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase
+from ._access import ServiceAccess
+from ._job import ExportJobBase, TagRule
 from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, partition_of, region_of, role_arn_of
 from ._nag import acknowledge_iam5
-from ._placement import check_role_account, check_source_arn, warn_shared_prefix
+from ._placement import check_source_arn
 from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
-SERVICE_PRINCIPAL = "robomaker.amazonaws.com"
 # Seed 000 (CreateWorldExportJob).
 MAX_WORLDS = 100
 MAX_WORLD_ARN = 1224
@@ -31,12 +31,18 @@ MAX_ROLE_ARN = 255
 ROLE_ARN_PATTERN = r"arn:aws:iam::\w+:role/.*"
 #: The only partition the API's iamRole pattern admits.
 PARTITION = "aws"
-MAX_TAGS = 50
-TAG_PATTERN = r"[a-zA-Z0-9 _.\-\/+=:]*"
+TAGS = TagRule(50, r"[a-zA-Z0-9 _.\-\/+=:]*", "ASCII letters, digits, spaces and _ . - / + = :")
+TAG_PATTERN = TAGS.pattern
 
-#: AWS's guide asks the export role for PutObject, GetObject and AbortMultipartUpload on the
-#: bucket; the destination grants s3:PutObject, these are the rest.
-ROLE_OBJECT_ACTIONS = ["s3:GetObject", "s3:AbortMultipartUpload"]
+#: AWS's guide asks the export role for PutObject, GetObject and AbortMultipartUpload on the bucket
+#: (the destination grants s3:PutObject, the others are the rest), and the key for writing SSE-KMS
+#: objects; RoboMaker acts only through the role and documents no quota of concurrent exports.
+SERVICE = ServiceAccess(
+    name="RoboMaker",
+    title="RoboMaker",
+    principal="robomaker.amazonaws.com",
+    role_object_actions=("s3:GetObject", "s3:AbortMultipartUpload"),
+)
 #: On the export jobs (IAM resource type ``worldExportJob``).
 HANDLER_JOB_ACTIONS = [
     "robomaker:DescribeWorldExportJob",
@@ -107,7 +113,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
             Default: ``True``.
     """
 
-    ADAPTER = "RoboMaker"
+    SERVICE = SERVICE
 
     @typed_props
     def __init__(
@@ -128,24 +134,15 @@ class RoboMakerWorldExportJob(ExportJobBase):
         problems = Problems(self)
         self._check_worlds(problems, worlds)
         self._check_partition(problems)
-        if role is not None:
-            problems.length("role", role.role_arn, max_len=MAX_ROLE_ARN)
-            problems.pattern(
-                "role",
-                role.role_arn,
-                ROLE_ARN_PATTERN,
-                rule="an IAM role ARN of the aws partition",
-                example="arn:aws:iam::123456789012:role/RoboMakerExport",
-            )
-            check_role_account(problems, role, self._stack, service="RoboMaker")
-        problems.tags(
-            "tags",
-            tags,
-            max_count=MAX_TAGS,
-            key_pattern=TAG_PATTERN,
-            value_pattern=TAG_PATTERN,
-            characters="ASCII letters, digits, spaces and _ . - / + = :",
+        self._check_role(
+            problems,
+            role,
+            pattern=ROLE_ARN_PATTERN,
+            example="arn:aws:iam::123456789012:role/RoboMakerExport",
+            max_len=MAX_ROLE_ARN,
+            rule="an IAM role ARN of the aws partition",
         )
+        self._check_tags(problems, tags, TAGS)
         for key in tags or {}:
             # RoboMaker takes tags as a map (botocore has no model left; the API documents' TagMap):
             # a key must resolve to a string at synth (a Lazy may), as CloudFormation resolves no
@@ -157,18 +154,10 @@ class RoboMakerWorldExportJob(ExportJobBase):
                     f"CloudFormation cannot resolve), got {key!r}",
                 )
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        problems.raise_if_any()
+        self._accept(problems, destination, None)
         Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
-        warn_shared_prefix(self, self._path, destination, self.prefix)
 
-        source_arn = self._provider._arn("robomaker", "*")
-        self._write_into(
-            destination,
-            role=role,
-            service_principal=SERVICE_PRINCIPAL,
-            source_arn=source_arn,
-            role_object_actions=ROLE_OBJECT_ACTIONS,
-        )
+        self._write_into(destination, role=role, source_arn=self._provider._arn("robomaker", "*"))
 
         output: dict[str, Any] = {"s3Bucket": bucket_name_of(destination.bucket)}
         if self.prefix:  # s3Prefix has at least 1 character; without it the job writes at the root
@@ -216,7 +205,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         provider = self._provider
         jobs = provider._arn("robomaker", "world-export-job", "*")
         any_world = provider._arn("robomaker", "world", "*")
-        listed = provider._sources(self.ADAPTER, any_world, REASON_WORLD_WILDCARD)
+        listed = provider._sources(SERVICE.name, any_world, REASON_WORLD_WILDCARD)
         if is_unresolved(worlds):
             # A list token's ARNs are known only at deploy time: allow the account's worlds.
             listed.add(any_world)
@@ -229,10 +218,10 @@ class RoboMakerWorldExportJob(ExportJobBase):
             return [
                 iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=[jobs]),
                 iam.PolicyStatement(actions=HANDLER_WORLD_ACTIONS, resources=lazy_list(listed.arns)),
-                provider._pass_role_statement(self.ADAPTER, [SERVICE_PRINCIPAL]),
+                provider._pass_role_statement(SERVICE),
             ]
 
-        provider._grant_once(self.ADAPTER, statements)
+        provider._grant_once(SERVICE.name, statements)
 
 
 __all__ = ["RoboMakerWorldExportJob"]

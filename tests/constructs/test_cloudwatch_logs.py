@@ -209,7 +209,7 @@ def test_the_jobs_queue_one_behind_the_other_for_the_one_task_quota(built: Built
     daily = next(k for k in jobs if k.startswith("Daily"))
     fixed = next(k for k in jobs if k.startswith("Fixed"))
     assert daily in jobs[fixed]["DependsOn"]
-    assert CloudWatchLogsExportJob.MAX_CONCURRENT == 1
+    assert CloudWatchLogsExportJob.SERVICE.quota == 1
 
 
 def test_attributes_are_tokens(built: Built) -> None:
