@@ -14,10 +14,9 @@ ON_EVENT_ENTRY = "handler.entry.on_event"
 IS_COMPLETE_ENTRY = "handler.entry.is_complete"
 TRACK_ENTRY = "handler.entry.track"
 
-# Resource properties the constructs send and the engine reads.
-#: Sent by earlier versions only: the engine derives the same prefix from the event's stack id
-#: (``JOB_NAME_PREFIX_HEAD`` + the first group of its UUID), which saves ~0.6 KB of template per job.
-PROP_JOB_NAME_PREFIX = "JobNamePrefix"
+# Resource properties the constructs send and the engine reads. (Templates of versions before 0.3
+# also sent ``JobNamePrefix``: the engine derives the same value from the event's stack id -
+# ``JOB_NAME_PREFIX_HEAD`` + the first group of its UUID - and ignores it.)
 JOB_NAME_PREFIX_HEAD = "ex"
 PROP_JOB_NAME = "JobName"
 #: The job's construct path, sent only with ``PROP_JOB_NAME`` (unnamed jobs' templates do not

@@ -142,15 +142,15 @@ def derive_job_name(event: ResourceEvent, adapter: ExportJobAdapter, properties:
     """The user's job name, or ``<prefix>_<logical id>_<digest>`` within the adapter's rules.
 
     The prefix is derived from the stack id (see :attr:`ResourceEvent.job_name_prefix`), so the
-    handler's IAM policy can be scoped to it; a ``JobNamePrefix`` property, which templates of
-    earlier versions carried, holds the same value and is still honoured. The digest covers the
+    handler's IAM policy can be scoped to it (a ``JobNamePrefix`` property, which templates of
+    earlier versions carried, held the same value: it is ignored). The digest covers the
     stack id, logical id and request, so a retried Create derives the same name and a changed
     request derives a new one.
     """
     given = properties.get(consts.PROP_JOB_NAME)
     if given:
         return str(given)
-    prefix = str(properties.get(consts.PROP_JOB_NAME_PREFIX) or event.job_name_prefix)
+    prefix = event.job_name_prefix
     digest = event.digest(properties)
     logical = adapter.name_invalid_chars.sub("", event.logical_id)
     room = adapter.name_max_length - len(prefix) - len(digest) - 2

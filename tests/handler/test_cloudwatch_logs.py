@@ -170,7 +170,6 @@ def test_the_engine_loads_this_adapter_by_resource_type() -> None:
     assert ResourceEvent.from_dict(EVENT).adapter_name == "cloudwatchlogs"
     loaded = load_adapter("cloudwatchlogs", lambda _: None)
     assert loaded.quota_errors == {"LimitExceededException"}
-    assert loaded.documented_quota == 1
     assert loaded.can_stop
 
 

@@ -127,14 +127,14 @@ def test_derived_names_start_with_a_letter_and_match_the_pattern_whatever_the_lo
     logical_id: str, legacy_prefix: str | None
 ) -> None:
     props = copy.deepcopy(PROPS)
-    assert consts.PROP_JOB_NAME_PREFIX not in props  # the construct does not send it
+    assert "JobNamePrefix" not in props  # the construct does not send it
     ev = event(LogicalResourceId=logical_id)
     name = job_name(props, ev)
     assert NAME_PATTERN.fullmatch(name), name
     assert name.startswith("ex1c2fa620_")  # "ex" + the stack id's first UUID group
     assert len(name) <= 63
     if legacy_prefix is not None:
-        assert job_name({**props, consts.PROP_JOB_NAME_PREFIX: legacy_prefix}, ev) == name
+        assert job_name({**props, "JobNamePrefix": legacy_prefix}, ev) == name
 
 
 def test_a_given_job_name_is_used_as_is() -> None:
@@ -509,5 +509,5 @@ def test_every_status_maps_to_a_phase(forecast: tuple[Any, Stubber], status: str
 def test_the_engine_loads_this_adapter_by_resource_type() -> None:
     assert ResourceEvent.from_dict(EVENT).adapter_name == "forecast"
     assert isinstance(load_adapter("forecast", lambda _: None), Adapter)
-    assert Adapter.can_stop is True
+    assert Adapter(lambda _: None).can_stop is True
     assert adapter().output_uri(REQUEST) == REQUEST["Destination"]["S3Config"]["Path"]

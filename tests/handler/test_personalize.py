@@ -83,9 +83,9 @@ def test_derived_name_prefix_comes_from_the_stack_id() -> None:
     earlier templates sent holds the same value and gives the same name."""
     from export_constructs.handler.event import ResourceEvent
 
-    assert consts.PROP_JOB_NAME_PREFIX not in PROPS
+    assert "JobNamePrefix" not in PROPS
     assert ResourceEvent.from_dict(EVENT).job_name_prefix == "ex1c2fa620"
-    assert job_name({**PROPS, consts.PROP_JOB_NAME_PREFIX: "ex1c2fa620"}) == job_name()
+    assert job_name({**PROPS, "JobNamePrefix": "ex1c2fa620"}) == job_name()
 
 
 def test_derived_name_truncates_long_logical_ids() -> None:

@@ -59,7 +59,6 @@ def queued(clock: Clock, client: Any, stub: Stubber) -> dict[str, Any]:
 def test_the_forecast_adapter_declares_its_quota_error() -> None:
     forecast = load_adapter("forecast", lambda _: None)
     assert forecast.quota_errors == {"LimitExceededException"}
-    assert forecast.documented_quota == 3
     assert load_adapter("pinpoint", lambda _: None).quota_errors == frozenset()
 
 

@@ -10,11 +10,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..event import Arn
 
 LOG = logging.getLogger("export_constructs")
+T = TypeVar("T")
 
 
 class Phase(enum.Enum):
@@ -125,8 +126,10 @@ class ExportJobAdapter(abc.ABC):
     name_invalid_chars: ClassVar[re.Pattern[str]] = re.compile(r"[^A-Za-z0-9_]")
     #: A physical id this adapter owns; anything else on Delete is left alone.
     job_id_pattern: ClassVar[re.Pattern[str]]
-    #: Whether the service has an API to stop a running job (see :meth:`stop`).
-    can_stop: ClassVar[bool] = False
+    #: The boto3 client the adapter calls (``"personalize"``; RoboMaker's signs its own calls).
+    client_name: ClassVar[str] = ""
+    #: Error codes of a describe (or lookup) for a job that does not exist: :class:`JobNotFound`.
+    not_found_errors: ClassVar[frozenset[str]] = frozenset({"ResourceNotFoundException"})
     #: The status of a job the service is already stopping (its stop needs no request).
     stopping_status: ClassVar[str] = ""
     #: Error codes of the stop request for a job that does not exist (any more): it is stopped.
@@ -136,15 +139,32 @@ class ExportJobAdapter(abc.ABC):
     stop_ended_errors: ClassVar[frozenset[str]] = frozenset()
     #: Error codes of :meth:`start` that mean "the account's quota of concurrent jobs is full,
     #: try later": the engine queues the job and tries the start again at every later poll.
-    #: Each adapter says where its code and quota are documented. Throttling is not one of them
-    #: (botocore retries it).
+    #: Each adapter says where its code is documented (the quota itself is the construct's
+    #: ``SERVICE.quota``). Throttling is not one of them (botocore retries it).
     quota_errors: ClassVar[frozenset[str]] = frozenset()
-    #: The documented number of this service's export jobs an account may run at once (None:
-    #: none documented). Informational: the fakes of the simulation enforce it.
-    documented_quota: ClassVar[int | None] = None
 
     def __init__(self, client_factory: ClientFactory) -> None:
         self._client_factory = client_factory
+
+    @property
+    def _client(self) -> Any:
+        return self._client_factory(self.client_name)
+
+    @property
+    def can_stop(self) -> bool:
+        """Whether the service has an API to stop a running job: the adapter implements
+        :meth:`request_stop` (see :meth:`stop`)."""
+        return type(self).request_stop is not ExportJobAdapter.request_stop
+
+    def _found(self, job_id: str, call: Callable[[], T]) -> T:
+        """``call()``, a request about ``job_id``; :class:`JobNotFound` when the service answers one
+        of :attr:`not_found_errors`."""
+        try:
+            return call()
+        except Exception as error:
+            if error_code(error) in self.not_found_errors:
+                raise JobNotFound(job_id) from error
+            raise
 
     def owns(self, physical_id: str | None) -> bool:
         return bool(physical_id) and bool(self.job_id_pattern.fullmatch(physical_id or ""))
@@ -209,8 +229,9 @@ class ExportJobAdapter(abc.ABC):
         return True
 
     def request_stop(self, job_id: str) -> None:
-        """Send the service's stop (or cancel) request for ``job_id``; raise its error."""
-        raise NotImplementedError(f"{self.label}: can_stop is set, but request_stop is not implemented")
+        """Send the service's stop (or cancel) request for ``job_id``; raise its error. Adapters of
+        services with such an API implement it (and so :attr:`can_stop`)."""
+        raise NotImplementedError(f"{self.label}: the service has no API to stop a job")
 
     def _still_running(self, job_id: str) -> bool:
         try:
@@ -223,6 +244,6 @@ class ExportJobAdapter(abc.ABC):
         stopped. Return True when nothing is left to wait for. Never deletes S3 output."""
         return True
 
+    @abc.abstractmethod
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """The ``s3://`` URI the job writes to."""
-        raise NotImplementedError

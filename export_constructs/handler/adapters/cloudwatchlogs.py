@@ -29,10 +29,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .. import consts
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
 
 LOG = logging.getLogger("export_constructs")
 
@@ -69,18 +67,13 @@ class Adapter(ExportJobAdapter):
     name_max_length = 512
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
     job_id_pattern = TASK_ID
-    can_stop = True
     # CancelExportTask: ResourceNotFoundException for a task that is gone,
     # InvalidOperationException for one that has ended (botocore's model).
     stopping_status = "PENDING_CANCEL"
     stop_gone_errors = frozenset({NOT_FOUND})
     stop_ended_errors = frozenset({INVALID_OPERATION})
     quota_errors = frozenset({LIMIT_EXCEEDED})
-    documented_quota = 1
-
-    @property
-    def _client(self) -> Any:
-        return self._client_factory("logs")
+    client_name = "logs"
 
     # -- start ------------------------------------------------------------------------------
 
@@ -145,12 +138,7 @@ class Adapter(ExportJobAdapter):
     # -- observe ----------------------------------------------------------------------------
 
     def describe(self, job_id: str) -> JobState:
-        try:
-            tasks = self._client.describe_export_tasks(taskId=job_id).get("exportTasks", [])
-        except ClientError as error:
-            if error_code(error) == NOT_FOUND:
-                raise JobNotFound(job_id) from error
-            raise
+        tasks = self._found(job_id, lambda: self._client.describe_export_tasks(taskId=job_id)).get("exportTasks", [])
         if not tasks:
             raise JobNotFound(job_id)
         return _state(tasks[0])

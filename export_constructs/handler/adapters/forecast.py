@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..event import Arn
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
 
@@ -60,20 +60,17 @@ class Adapter(ExportJobAdapter):
     # dropping everything but letters, digits and "_" keeps them within ^[a-zA-Z][a-zA-Z0-9_]*.
     name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
     job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
-    can_stop = True
     stopping_status = "CREATE_STOPPING"
     stop_gone_errors = frozenset({NOT_FOUND})
     stop_ended_errors = frozenset({INVALID_INPUT, IN_USE})
     # botocore's model (forecast 2018-06-26) lists LimitExceededException among
     # CreateForecastExportJob's errors: "The limit on the number of resources per account has been
-    # exceeded." Forecast documents at most 3 parallel export jobs (../shared/NOTES.md, from the
-    # Forecast quotas page); that a full quota answers this code is the model's word, not seen live.
+    # exceeded." Forecast documents at most 3 parallel export jobs (its quotas page:
+    # https://docs.aws.amazon.com/forecast/latest/dg/limits.html); that a full quota answers this
+    # code is the model's word, not seen live.
     quota_errors = frozenset({LIMIT_EXCEEDED})
-    documented_quota = 3
-
-    @property
-    def _client(self) -> Any:
-        return self._client_factory("forecast")
+    client_name = "forecast"
+    not_found_errors = frozenset({NOT_FOUND})
 
     def job_id_of(self, spec: JobSpec) -> str:
         return job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
@@ -109,12 +106,9 @@ class Adapter(ExportJobAdapter):
     # -- observe ----------------------------------------------------------------------------
 
     def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
-        try:
-            job: Mapping[str, Any] = self._client.describe_forecast_export_job(ForecastExportJobArn=job_arn)
-        except ClientError as error:
-            if error_code(error) == NOT_FOUND:
-                raise JobNotFound(job_arn) from error
-            raise
+        job: Mapping[str, Any] = self._found(
+            job_arn, lambda: self._client.describe_forecast_export_job(ForecastExportJobArn=job_arn)
+        )
         return job
 
     def describe(self, job_id: str) -> JobState:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, Phase, error_code
 
 # Personalize spells its states with spaces ("CREATE IN_PROGRESS"); be lenient about
 # underscores as well.
@@ -28,17 +28,14 @@ class Adapter(ExportJobAdapter):
     # botocore's model (personalize 2018-05-22) lists LimitExceededException among
     # CreateDatasetExportJob's errors, documented there as "The limit on the number of requests per
     # second has been exceeded"; Personalize also answers it for its resource quotas. How many
-    # dataset export jobs an account may run at once is not in the model nor in NOTES.md:
-    # unconfirmed, so no quota is assumed (documented_quota None) and the refusal only queues.
+    # dataset export jobs an account may run at once is not documented: no quota is assumed (the
+    # construct's SERVICE.quota is None) and the refusal only queues.
     quota_errors = frozenset({"LimitExceededException"})
+    client_name = "personalize"
 
     def job_id_of(self, spec: JobSpec) -> str:
         s = spec.stack
         return f"arn:{s.partition}:personalize:{s.region}:{s.account}:dataset-export-job/{spec.name}"
-
-    @property
-    def _client(self) -> Any:
-        return self._client_factory("personalize")
 
     def start(self, spec: JobSpec) -> str:
         request = dict(spec.request)
@@ -67,12 +64,7 @@ class Adapter(ExportJobAdapter):
         return job_arn
 
     def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
-        try:
-            response = self._client.describe_dataset_export_job(datasetExportJobArn=job_arn)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
-                raise JobNotFound(job_arn) from error
-            raise
+        response = self._found(job_arn, lambda: self._client.describe_dataset_export_job(datasetExportJobArn=job_arn))
         job: Mapping[str, Any] = response["datasetExportJob"]
         return job
 

@@ -27,10 +27,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .. import consts
-from .base import ExportJobAdapter, JobNotFound, JobSpec, JobState, Phase, error_code, shorten
+from .base import ExportJobAdapter, JobSpec, JobState, Phase, shorten
 
 LOG = logging.getLogger("export_constructs")
 
@@ -55,12 +53,10 @@ class Adapter(ExportJobAdapter):
     # No quota refusal: botocore's model (pinpoint 2016-12-01) lists no LimitExceededException
     # for CreateExportJob (only BadRequest, InternalServerError, PayloadTooLarge, Forbidden,
     # NotFound, MethodNotAllowed and TooManyRequests, the last a throttle botocore retries), and
-    # no concurrency quota for export jobs is recorded in NOTES.md: unconfirmed. A job is never
-    # queued on the service's word (quota_errors stays empty).
-
-    @property
-    def _client(self) -> Any:
-        return self._client_factory("pinpoint")
+    # Pinpoint documents no concurrency quota for export jobs. A job is never queued on the
+    # service's word (quota_errors stays empty).
+    client_name = "pinpoint"
+    not_found_errors = frozenset({NOT_FOUND})
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -110,12 +106,8 @@ class Adapter(ExportJobAdapter):
         match = JOB_ARN.fullmatch(job_id)
         if match is None:
             raise ValueError(f"not a {self.label} id: {job_id!r}")
-        try:
-            response = self._client.get_export_job(ApplicationId=match["app"], JobId=match["job"])
-        except ClientError as error:
-            if error_code(error) == NOT_FOUND:
-                raise JobNotFound(job_id) from error
-            raise
+        app, job_id_only = match["app"], match["job"]
+        response = self._found(job_id, lambda: self._client.get_export_job(ApplicationId=app, JobId=job_id_only))
         job: Mapping[str, Any] = response["ExportJobResponse"]
         status = str(job.get("JobStatus", ""))
         phase = _phase(status)

@@ -54,8 +54,6 @@ _PHASES = {
     "CANCELED": Phase.FAILED,
     "FAILED": Phase.FAILED,
 }
-#: CancelExportTask cancels "an export task in progress" (API reference): these two.
-CANCELLABLE = frozenset({"STARTING", "IN_PROGRESS"})
 
 #: ``ExportTaskIdentifier``: botocore's model and the API reference give no constraint. The rule
 #: here is the one RDS documents for its other identifiers (DB instance, DB snapshot and cluster
@@ -112,20 +110,16 @@ class Adapter(ExportJobAdapter):
     # joined by "-", a derived identifier starts with a letter and has no "--" and no end "-".
     name_invalid_chars = re.compile(r"[^A-Za-z0-9]")
     job_id_pattern = re.compile(rf"(?=.{{1,{MAX_IDENTIFIER}}}\Z){IDENTIFIER.pattern}")
-    can_stop = True
     # CancelExportTask: ExportTaskNotFound for a task that is gone, InvalidExportTaskStateFault
     # for one that is not in progress (botocore's model).
     stopping_status = "CANCELING"
     stop_gone_errors = frozenset({NOT_FOUND})
     stop_ended_errors = frozenset({INVALID_STATE})
-    # The Aurora and RDS user guides' quotas: at most 5 concurrent snapshot exports per account
-    # (NOTES.md, issue 16). The code RDS answers at that cap is unconfirmed (QUOTA_EXCEEDED).
+    # The Aurora and RDS user guides: "up to five concurrent DB snapshot export tasks in progress
+    # per AWS account". The code RDS answers at that cap is not in botocore's model (QUOTA_EXCEEDED).
     quota_errors = frozenset({QUOTA_EXCEEDED})
-    documented_quota = 5
-
-    @property
-    def _client(self) -> Any:
-        return self._client_factory("rds")
+    client_name = "rds"
+    not_found_errors = frozenset({NOT_FOUND})
 
     # -- start ------------------------------------------------------------------------------
 
@@ -184,12 +178,7 @@ class Adapter(ExportJobAdapter):
     # -- observe ----------------------------------------------------------------------------
 
     def _describe_raw(self, identifier: str) -> Mapping[str, Any]:
-        try:
-            response = self._client.describe_export_tasks(ExportTaskIdentifier=identifier)
-        except ClientError as error:
-            if error_code(error) == NOT_FOUND:
-                raise JobNotFound(identifier) from error
-            raise
+        response = self._found(identifier, lambda: self._client.describe_export_tasks(ExportTaskIdentifier=identifier))
         for task in response.get("ExportTasks", []):
             if str(task.get("ExportTaskIdentifier", "")).lower() == identifier.lower():
                 found: Mapping[str, Any] = task

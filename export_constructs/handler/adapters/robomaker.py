@@ -33,7 +33,7 @@ from botocore.session import get_session
 
 from ..clients import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, RETRY_CONFIG
 from ..event import Arn
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, Phase
 
 LOG = logging.getLogger("export_constructs")
 
@@ -191,7 +191,6 @@ class Adapter(ExportJobAdapter):
     name_max_length = 64
     name_invalid_chars = re.compile(r"[^a-zA-Z0-9_\-=]")
     job_id_pattern = re.compile(r"arn:[a-z\d-]+:robomaker:[a-z\d-]+:\d{12}:world-export-job/[\w.-]+")
-    can_stop = True
     # CancelWorldExportJob: ResourceNotFoundException for a job that is gone,
     # InvalidParameterException for one that has ended (the API reference).
     stopping_status = "Canceling"
@@ -200,18 +199,14 @@ class Adapter(ExportJobAdapter):
     #: Builds the REST client on first use (the engine's botocore client factory cannot; see the
     #: module docstring). Tests replace it, e.g. to make backoff sleeps instant.
     make_client: ClassVar[Callable[[], RoboMakerClient]] = RoboMakerClient
-    # botocore no longer has RoboMaker's model (NOTES.md); the RoboMaker API reference lists
-    # LimitExceededException among CreateWorldExportJob's errors ("the requested resource exceeds
-    # the maximum number allowed, or the number of concurrent stream requests exceeds the maximum
-    # number allowed"), from memory of that page: unconfirmed here, as is any number of
-    # concurrent world export jobs (documented_quota None). RETRYABLE_CODES does not retry it.
-    # Whether a retried start with the same clientRequestToken is refused as over the quota
-    # before RoboMaker finds its job is unconfirmed too (there is no find by token).
+    # botocore no longer has RoboMaker's model (removed with the service's end of support); the
+    # RoboMaker API reference lists LimitExceededException among CreateWorldExportJob's errors
+    # ("the requested resource exceeds the maximum number allowed, or the number of concurrent
+    # stream requests exceeds the maximum number allowed"); no number of concurrent world export
+    # jobs is documented. RETRYABLE_CODES does not retry it. Whether a retried start with the same
+    # clientRequestToken is refused as over the quota before RoboMaker finds its job is not
+    # documented either (there is no find by token).
     quota_errors = frozenset({LIMIT_EXCEEDED})
-
-    def quota_refusal(self, error: BaseException) -> str | None:
-        code = error.code if isinstance(error, RoboMakerError) else ""
-        return code if code in self.quota_errors else None
 
     @functools.cached_property
     def _client(self) -> RoboMakerClient:
@@ -228,12 +223,8 @@ class Adapter(ExportJobAdapter):
         return str(job["arn"])
 
     def describe(self, job_id: str) -> JobState:
-        try:
-            job = self._client.call("DescribeWorldExportJob", {"job": job_id}, region=_region(Arn.parse(job_id)))
-        except RoboMakerError as error:
-            if error.code == NOT_FOUND:
-                raise JobNotFound(job_id) from error
-            raise
+        region = _region(Arn.parse(job_id))
+        job = self._found(job_id, lambda: self._client.call("DescribeWorldExportJob", {"job": job_id}, region=region))
         status = str(job.get("status", ""))
         return JobState(
             phase=_PHASES.get(status, Phase.RUNNING),
