@@ -26,9 +26,9 @@ from .destination import ExportDestination
 
 FORMATS = ("CSV", "PARQUET")
 
-# Seed 004 (CreateForecastExportJob) and botocore's forecast model (2018-06-26).
+# The API reference (CreateForecastExportJob) and botocore's forecast model (2018-06-26).
 MAX_ARN = 256
-#: ForecastArn, as seed 004 states it ...
+#: ForecastArn, as the API reference states it ...
 FORECAST_ARN_CHARS = r"^[a-zA-Z0-9\-\_\.\/\:]+$"
 #: ... and as botocore's model (shape ``Arn``) states it.
 FORECAST_ARN_PATTERN = r"arn:([a-z\d-]+):forecast:.*:.*:.+"

@@ -21,7 +21,7 @@ from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
 INGESTION_MODES = ("BULK", "PUT", "ALL")
-# Seed 002 (CreateDatasetExportJob) and botocore's model.
+# The API reference (CreateDatasetExportJob) and botocore's model.
 DATASET_ARN_PATTERN = r"arn:([a-z\d-]+):personalize:.*:.*:.+"
 JOB_NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9\-_]*"
 ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"

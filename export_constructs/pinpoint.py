@@ -37,7 +37,7 @@ SERVICE = ServiceAccess(
     role_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
 )
 
-# Seed 003 (CreateExportJob) and botocore's model constrain nothing but the required members; the
+# The API reference (CreateExportJob) and botocore's model constrain nothing but the required members; the
 # rules below are what the API reference says in prose.
 #: A Pinpoint project (application) id: 32 hexadecimal digits, as Pinpoint makes them (a UUID
 #: without its dashes). AWS's own API model for it (Amazon Cognito's
@@ -50,7 +50,7 @@ APPLICATION_ID_PATTERN = r"[0-9a-fA-F]{32}"
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
-#: ``SegmentVersion`` is an ``integer`` (seed 003): 32 bits in AWS's models.
+#: ``SegmentVersion`` is an ``integer`` (the API reference): 32 bits in AWS's models.
 MAX_SEGMENT_VERSION = 2**31 - 1
 
 HANDLER_ACTIONS = [

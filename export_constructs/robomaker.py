@@ -23,7 +23,7 @@ from ._text import wrap
 from ._validation import Problems, typed_props
 from .destination import ExportDestination
 
-# Seed 000 (CreateWorldExportJob).
+# The API reference (CreateWorldExportJob).
 MAX_WORLDS = 100
 MAX_WORLD_ARN = 1224
 WORLD_ARN_PATTERN = r"arn:.*"

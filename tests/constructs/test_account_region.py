@@ -1,4 +1,4 @@
-"""What can be known at synth of where a job reads and writes (issue 14, item 4): a source of
+"""What can be known at synth of where a job reads and writes: a source of
 another Region or account, a dataset group given as the dataset, a Pinpoint project id that is
 not 32 hexadecimal digits, a job name two jobs of a stack share, and a role of another account
 are each a ValueError naming the construct's path, the prop and the rule; two jobs writing under

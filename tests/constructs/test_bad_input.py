@@ -1,4 +1,4 @@
-"""Bad input, property-based (issue 7, item 4): the strategies, oracles and checks the
+"""Bad input, property-based: the strategies, oracles and checks the
 ``test_bad_input_<service>.py`` modules share, and the properties of ``ExportDestination`` and of
 the props every export job has (``prefix``, ``timeout``).
 
@@ -10,7 +10,7 @@ here says so. The oracles are written from the API seeds the project was built f
 000-004) and, where the construct is stricter than a seed on purpose, from the construct's
 documented rule; each says which.
 
-How the oracles read the seeds' patterns: AWS validates them as Java regular expressions (Smithy
+How the oracles read the API references' patterns: AWS validates them as Java regular expressions (Smithy
 says ECMA-262): ``.`` matches no line terminator and ``\\d``/``\\w`` are ASCII only. The constructs
 require a value to match a pattern as a whole (their documented convention, stricter than an
 unanchored search). So the oracles spell the patterns out with ``ANY`` for ``.`` and ASCII classes
@@ -56,7 +56,7 @@ ANY = f"[^{LINE_BREAKS}]"
 ALNUM = string.ascii_letters + string.digits
 #: Characters that break patterns or trip up regex dialects: line terminators, non-ASCII digits
 #: and letters (Python's ``\d``/``\w`` take them, Java's do not), separators, NUL, an emoji, and
-#: the punctuation the seeds' patterns admit in some places and not in others.
+#: the punctuation the API references' patterns admit in some places and not in others.
 BREAKERS = LINE_BREAKS + "\u0661\u00b2\u00e9\u017f\u212a\u00a0\u2003\t \x00\U0001f600/:#*$|-_.@+=,'\"A"
 
 #: Modest example counts keep the whole bad-input suite around a minute on two cores.

@@ -1,5 +1,5 @@
 """Bad input for ForecastExportJob, property-based (see test_bad_input.py for the property, the
-shared strategies and how the oracles read the seeds' patterns). Oracles: seed 004
+shared strategies and how the oracles read the API references' patterns). Oracles: the API reference
 (CreateForecastExportJob), botocore's forecast model for what the seed leaves to other pages
 (``S3Config``), and the construct's documented rules where it is stricter on purpose."""
 
@@ -84,7 +84,7 @@ forecast_arns = mixed(
 
 
 def forecast_arn_ok(arn: str) -> bool:
-    # Seed 004: at most 256 characters of `^[a-zA-Z0-9\-\_\.\/\:]+$`.
+    # The API reference: at most 256 characters of `^[a-zA-Z0-9\-\_\.\/\:]+$`.
     if not (len(arn) <= 256 and re.fullmatch(r"[a-zA-Z0-9._/:-]+", arn)):
         return False
     # botocore's Arn shape `arn:([a-z\d-]+):forecast:.*:.*:.+` and the construct's own rule (it
@@ -109,7 +109,7 @@ def test_forecast_arn(scope: Scope, arn: str) -> None:
     assert accepted(scope, job(scope, forecast_arn=arn), ["forecast_arn"]) == forecast_arn_ok(arn)
 
 
-# -- job_name: seed 004, 1-63, `^[a-zA-Z][a-zA-Z0-9_]*`; and the construct's rule: unique among the
+# -- job_name: the API reference, 1-63, `^[a-zA-Z][a-zA-Z0-9_]*`; and the construct's rule: unique among the
 # stack's jobs of one forecast (every example exports FORECAST: the oracle remembers the names) -----
 
 names = mixed(ascii_word(ALNUM + "_", max_size=20), sized(lambda n: "j" * n, 1, 63))
@@ -171,7 +171,7 @@ def test_role(scope: Scope, arn: str) -> None:
     check_role(scope, job, arn, role_ok)
 
 
-# -- tags: seed 004: at most 50 per resource (the construct's cap: the API takes 200 items, but
+# -- tags: the API reference: at most 50 per resource (the construct's cap: the API takes 200 items, but
 # only aws: keys, refused here, do not count), key 1-128 and value 0-256 of letters, numbers,
 # spaces and + - = . _ : / @ (botocore: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`), no aws: keys ---------
 

@@ -1,5 +1,5 @@
 """Bad input for PersonalizeDatasetExportJob, property-based (see test_bad_input.py for the
-property, the shared strategies and how the oracles read the seeds' patterns). Oracles: seed 002
+property, the shared strategies and how the oracles read the API references' patterns). Oracles: the API reference
 (CreateDatasetExportJob) and, for the tags it does not list, botocore's personalize model."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     return job_builder(PersonalizeDatasetExportJob, scope, {"dataset_arn": DATASET, **props})
 
 
-# -- dataset_arn: seed 002, max 256, `arn:([a-z\d-]+):personalize:.*:.*:.+`; and the construct's
+# -- dataset_arn: the API reference, max 256, `arn:([a-z\d-]+):personalize:.*:.*:.+`; and the construct's
 # rules: of the stack's Region and account (in_stack_env), and a dataset, not a dataset group -------
 
 datasets = mixed(
@@ -92,7 +92,7 @@ def test_dataset_arn(scope: Scope, arn: str) -> None:
     assert accepted(scope, job(scope, dataset_arn=arn), ["dataset_arn"]) == dataset_ok(arn)
 
 
-# -- ingestion_mode: seed 002, BULK | PUT | ALL ---------------------------------------------------
+# -- ingestion_mode: the API reference, BULK | PUT | ALL ---------------------------------------------------
 
 modes = st.one_of(
     st.sampled_from(["BULK", "PUT", "ALL"]), st.sampled_from(["bulk", "Put", "ALL ", " PUT", "BULKY", ""]), text()
@@ -111,7 +111,7 @@ def test_ingestion_mode(scope: Scope, mode: str) -> None:
     assert accepted(scope, job(scope, ingestion_mode=mode), ["ingestion_mode"]) == mode_ok(mode)
 
 
-# -- job_name: seed 002, 1-63, `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`; and the construct's rule: unique
+# -- job_name: the API reference, 1-63, `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`; and the construct's rule: unique
 # among the stack's Personalize jobs (so the oracle remembers the names the module's stack took) ----
 
 names = mixed(ascii_word(ALNUM + "-_", max_size=20), sized(lambda n: "j" * n, 1, 63))
@@ -134,7 +134,7 @@ def test_job_name(scope: Scope, name: str) -> None:
         TAKEN.add(name)
 
 
-# -- role: seed 002 roleArn, max 256, `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`, of
+# -- role: the API reference roleArn, max 256, `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`, of
 # the stack's account (the construct's rule: of_account) --------------------------------------------
 
 roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 256)

@@ -1,5 +1,5 @@
 """Bad input for PinpointExportJob, property-based (see test_bad_input.py for the property, the
-shared strategies and how the oracles read patterns). Seed 003 (CreateExportJob) constrains only
+shared strategies and how the oracles read patterns). The API reference (CreateExportJob) constrains only
 the types (and botocore's model nothing more), so most oracles are the construct's documented
 rules, taken from the API reference's prose; each says so."""
 

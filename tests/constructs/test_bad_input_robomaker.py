@@ -1,5 +1,5 @@
 """Bad input for RoboMakerWorldExportJob, property-based (see test_bad_input.py for the
-property, the shared strategies and how the oracles read the seeds' patterns). Oracles: seed 000
+property, the shared strategies and how the oracles read the API references' patterns). Oracles: the API reference
 (CreateWorldExportJob), and the construct's documented rules where it is stricter on purpose."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def job(scope: Scope, **props: Any) -> Callable[[str], Construct]:
     return job_builder(RoboMakerWorldExportJob, scope, {"worlds": [WORLD + "a"], **props})
 
 
-# -- worlds: seed 000, 1-100 items, each 1-1224 characters of `arn:.*`; and the construct's rule:
+# -- worlds: the API reference, 1-100 items, each 1-1224 characters of `arn:.*`; and the construct's rule:
 # each of the stack's Region and account (in_stack_env) ----------------------------------------------
 
 world = mixed(
@@ -101,7 +101,7 @@ def test_worlds(scope: Scope, value: Sequence[str] | str) -> None:
     assert accepted(scope, job(scope, worlds=value), ["worlds"]) == worlds_ok(value)
 
 
-# -- role: seed 000 iamRole, 1-255, `arn:aws:iam::\w+:role/.*`, of the stack's account (of_account) --
+# -- role: the API reference iamRole, 1-255, `arn:aws:iam::\w+:role/.*`, of the stack's account (of_account) --
 
 roles = role_arns(ascii_word(ALNUM + "+=,.@-_/").map(lambda n: ROLE_HEAD + n), 255)
 
@@ -123,7 +123,7 @@ def test_role(scope: Scope, arn: str) -> None:
     check_role(scope, job, arn, role_ok)
 
 
-# -- tags: seed 000, at most 50; key 1-128 and value 0-256 of `[a-zA-Z0-9 _.\-\/+=:]*`; and no aws:
+# -- tags: the API reference, at most 50; key 1-128 and value 0-256 of `[a-zA-Z0-9 _.\-\/+=:]*`; and no aws:
 # keys (AWS's tag rules, the construct's docs) -------------------------------------------------------
 
 TAG_CHARS = ALNUM + " _.-/+=:"

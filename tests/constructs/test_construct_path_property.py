@@ -1,4 +1,4 @@
-"""The ``ConstructPath`` resource property (issue 14, 1b): a named job sends its construct path,
+"""The ``ConstructPath`` resource property: a named job sends its construct path,
 for the handler's message when an Update changes its request; unnamed jobs' templates do not
 grow."""
 

@@ -1,4 +1,4 @@
-"""ForecastExportJob asserted on the template, and every rule of seed 004 (and of botocore's
+"""ForecastExportJob asserted on the template, and every rule of the API reference (and of botocore's
 forecast model for the nested shapes) checked at synth: just inside passes, just outside fails
 with a ValueError naming the construct path and the prop; unresolved tokens pass."""
 

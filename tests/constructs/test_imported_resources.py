@@ -1,7 +1,7 @@
 """Imported buckets, keys and roles: every statement the library writes lists what it is about,
 and the warnings for policies CDK cannot change hold statements a user can paste as they are.
 
-Regression (issue 14): with an imported bucket, the Personalize role's ``s3:PutObject`` statement
+Regression: with an imported bucket, the Personalize role's ``s3:PutObject`` statement
 was synthesized with ``"Resource": []`` (IAM refuses it: MalformedPolicyDocument) because the
 imported-bucket warning resolved the statement - and froze its lazy prefix list - while the first
 job was still being added.

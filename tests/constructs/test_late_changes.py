@@ -1,5 +1,5 @@
 """What a user changes after adding jobs still reaches every statement: nothing the policies
-list is computed while jobs are being added (issue 14: a value resolved during construction is
+list is computed while jobs are being added (a value resolved during construction is
 frozen before later changes)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every rule seed 002 and the tag limits state, checked at synth: just inside passes, just
+"""Every rule the API reference and the tag limits state, checked at synth: just inside passes, just
 outside fails with a ValueError naming the construct path and the prop; tokens pass."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every rule seed 003, botocore's model and the API reference's prose state, checked at synth:
+"""Every rule the API reference, botocore's model and the API reference's prose state, checked at synth:
 just inside passes, just outside fails with a ValueError naming the construct path and the
 prop; unresolved tokens pass."""
 

@@ -1,4 +1,4 @@
-"""``queued_seconds`` and the provider's ``max_concurrent`` lanes (issue 15)."""
+"""``queued_seconds`` and the provider's ``max_concurrent`` lanes."""
 
 from __future__ import annotations
 

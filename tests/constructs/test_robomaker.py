@@ -1,4 +1,4 @@
-"""RoboMakerWorldExportJob asserted on the template, and every rule of seed 000 checked at synth:
+"""RoboMakerWorldExportJob asserted on the template, and every rule of the API reference checked at synth:
 just inside passes, just outside fails with a ValueError naming the construct path and the prop;
 unresolved tokens pass."""
 

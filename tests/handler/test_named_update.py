@@ -1,4 +1,4 @@
-"""Updates of jobs with a given ``job_name`` (issue 14, 1b): a given name does not change with the
+"""Updates of jobs with a given ``job_name``: a given name does not change with the
 request, so an Update that changes the request cannot keep the job; it fails, naming the
 construct, the name and what changed, and starts and stops nothing. CloudFormation's rollback
 Update that follows (the old properties back, the failed ones as ``OldResourceProperties``)

@@ -1,4 +1,4 @@
-"""Jobs refused because the service's concurrency quota is full are queued (issue 15), against
+"""Jobs refused because the service's concurrency quota is full are queued, against
 botocore's Stubber for Forecast (quota 3, ``LimitExceededException``)."""
 
 from __future__ import annotations
