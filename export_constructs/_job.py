@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -65,6 +67,7 @@ class ExportJobBase(Construct):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init_signature(cls)
+        _share_args(cls)
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
@@ -419,6 +422,31 @@ class ExportJobBase(Construct):
         """``Fn::GetAtt`` of the custom resource, or - on the long path - of the result resource
         that reads the job after its wait condition has completed."""
         return _get_att(self._report or self._resource, name)
+
+
+#: Where a construct's docstring lists the props every export job shares, in its Args.
+SHARED_ARGS_LINE = "timeout, wait: the props every export job takes (``ExportJobBase``)."
+#: What that line stands for (``help()``, ``inspect.getdoc`` and the API reference show it): each
+#: construct's timeout default filled in.
+SHARED_ARGS = """\
+timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on an
+    ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`), counted from the Create
+    (a job waiting for a slot of its service's quota counts). A job that runs longer is stopped
+    where its service allows (see above) and fails the deployment. Default: {timeout}.
+wait: whether the stack waits for the job to end. ``False`` completes the resource as soon as
+    the service accepts the job; ``status`` is then its status at start. Default: ``True``."""
+
+
+def _share_args(cls: type) -> None:
+    """Put :data:`SHARED_ARGS` in place of :data:`SHARED_ARGS_LINE` in ``cls``'s docstring, indented
+    as that line is."""
+    doc = cls.__doc__ or ""
+    match = re.search(rf"^( *){re.escape(SHARED_ARGS_LINE)}$", doc, re.MULTILINE)
+    if match is None:
+        return
+    default = inspect.signature(cls.__init__).parameters["timeout"].default  # type: ignore[misc]
+    text = SHARED_ARGS.format(timeout=default.to_human_string())
+    cls.__doc__ = doc.replace(match[0], textwrap.indent(text, match[1]))
 
 
 @dataclass(frozen=True)

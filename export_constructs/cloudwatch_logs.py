@@ -137,13 +137,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
             names unique: a retried Create finds its task by this name. Default: derived from
             the stack id, the construct's logical id and a hash of the props. Unique among the
             stack's CloudWatch Logs jobs.
-        timeout: how long the stack waits for the task, 1 minute to 12 hours (beyond 55 minutes on
-            an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`), counted from
-            the Create (a queued job's wait counts). A task that runs longer is cancelled and
-            fails the deployment. Default: 50 minutes.
-        wait: whether the stack waits for the task to end. ``False`` completes the resource as
-            soon as Logs accepts the task; ``status`` is then its status at start.
-            Default: ``True``.
+        timeout, wait: the props every export job takes (``ExportJobBase``).
     """
 
     SERVICE = SERVICE

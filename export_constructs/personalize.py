@@ -89,13 +89,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             least-privilege role shared by this stack's Personalize exports into ``destination``.
         tags: tags for the job (at most 50; key 1-128, value 0-256; no ``aws:`` keys).
             Default: none.
-        timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
-            an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`). A
-            job that runs longer is stopped where the API allows and fails the deployment.
-            Default: 50 minutes.
-        wait: whether the stack waits for the job to end. ``False`` completes the resource as
-            soon as the service accepts the job; ``status`` is then its status at start.
-            Default: ``True``.
+        timeout, wait: the props every export job takes (``ExportJobBase``).
     """
 
     SERVICE = SERVICE

@@ -129,13 +129,7 @@ class PinpointExportJob(ExportJobBase):
             only (``aws:SourceArn``), shared by this stack's exports of the project into
             ``destination``; it may put objects under the jobs' prefixes, list the bucket and use
             the destination's key to encrypt (kms:GenerateDataKey, kms:Decrypt).
-        timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
-            an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`). A
-            job that runs longer is stopped where the API allows and fails the deployment.
-            Default: 50 minutes.
-        wait: whether the stack waits for the job to end. ``False`` completes the resource as
-            soon as the service accepts the job; ``status`` is then its status at start.
-            Default: ``True``.
+        timeout, wait: the props every export job takes (``ExportJobBase``).
     """
 
     SERVICE = SERVICE

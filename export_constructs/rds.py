@@ -123,11 +123,7 @@ class RdsSnapshotExportJob(ExportJobBase):
         role: the role RDS assumes to write (an IAM role of this account, trusted by
             ``export.rds.amazonaws.com``). Default: a least-privilege role shared by this stack's
             RDS exports into ``destination``.
-        timeout: how long the stack waits for the export, 1 minute to 12 hours (beyond 55 minutes
-            on an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`). A task
-            that runs longer is cancelled and fails the deployment. Default: 6 hours.
-        wait: whether the stack waits for the export to end. ``False`` completes the resource as
-            soon as RDS accepts the task; ``status`` is then its status at start. Default: ``True``.
+        timeout, wait: the props every export job takes (``ExportJobBase``).
     """
 
     SERVICE = SERVICE

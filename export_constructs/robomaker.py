@@ -104,13 +104,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
             this stack's RoboMaker exports into ``destination``.
         tags: tags for the job (at most 50; key 1-128 and value 0-256 characters of
             ``[a-zA-Z0-9 _.-/+=:]``; no ``aws:`` keys). Default: none.
-        timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on
-            an ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`). A
-            job that runs longer is stopped where the API allows and fails the deployment.
-            Default: 50 minutes.
-        wait: whether the stack waits for the job to end. ``False`` completes the resource as
-            soon as the service accepts the job; ``status`` is then its status at start.
-            Default: ``True``.
+        timeout, wait: the props every export job takes (``ExportJobBase``).
     """
 
     SERVICE = SERVICE
