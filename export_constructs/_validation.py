@@ -9,6 +9,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aws_cdk import IResolvable
@@ -22,6 +23,19 @@ F = TypeVar("F", bound=Callable[..., None])
 #: and ``.`` matches no line terminator, where Python's ``.`` refuses only "\n". The other
 #: terminators are read as "\n" when matching, which no API pattern admits elsewhere.
 _AS_NEWLINE = str.maketrans(dict.fromkeys("\r\x85\u2028\u2029", "\n"))
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string prop's rule as its API states it: a length, and patterns, each with what it admits
+    in words (the messages give the words and :attr:`example`, a value that passes, before the
+    pattern itself)."""
+
+    min_len: int = 0
+    max_len: int | None = None
+    patterns: tuple[tuple[str, str], ...] = ()
+    """``(pattern, rule in words)`` pairs, each checked (see :meth:`Problems.pattern`)."""
+    example: str = ""
 
 
 class Problems:
@@ -46,6 +60,12 @@ class Problems:
             raise ValueError(_report(self._scope.node.path, self._messages))
 
     # -- rules (each skips unresolved tokens) ------------------------------------------------
+
+    def text(self, prop: str, value: str | None, rule: Text) -> None:
+        """``value`` (None: not given) against ``rule``: its length, then each pattern."""
+        self.length(prop, value, min_len=rule.min_len, max_len=rule.max_len)
+        for pattern, words in rule.patterns:
+            self.pattern(prop, value, pattern, rule=words, example=rule.example)
 
     def length(
         self,

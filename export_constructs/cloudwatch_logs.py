@@ -31,7 +31,7 @@ from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
 from ._nag import acknowledge_iam5
 from ._placement import check_job_name
-from ._validation import Problems, typed_props
+from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
 
@@ -39,6 +39,12 @@ from .handler import consts
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
 LOG_STREAM_PREFIX_PATTERN = r"[^:*]*"
 MAX_NAME = 512
+LOG_GROUP = Text(
+    1, MAX_NAME, ((LOG_GROUP_PATTERN, "a log group name of letters, digits and . - _ / #"),), "/aws/lambda/my-function"
+)
+LOG_STREAM_PREFIX = Text(
+    1, MAX_NAME, ((LOG_STREAM_PREFIX_PATTERN, "a log stream name prefix without ':' or '*'"),), "2026/12/01/"
+)
 
 # CloudWatch Logs writes as its own principal, the Region's (logs.us-west-2.amazonaws.com, the
 # partition's DNS suffix as the provider's own key policy names Logs), without a role. The bucket
@@ -166,23 +172,9 @@ class CloudWatchLogsExportJob(ExportJobBase):
         stack = self._stack
         if not isinstance(log_group, str):
             _check_group_env(problems, log_group, stack)
-        problems.length("log_group", group_name, min_len=1, max_len=MAX_NAME)
-        problems.pattern(
-            "log_group",
-            group_name,
-            LOG_GROUP_PATTERN,
-            rule="a log group name of letters, digits and . - _ / #",
-            example="/aws/lambda/my-function",
-        )
-        problems.length("log_stream_name_prefix", log_stream_name_prefix, min_len=1, max_len=MAX_NAME)
-        problems.pattern(
-            "log_stream_name_prefix",
-            log_stream_name_prefix,
-            LOG_STREAM_PREFIX_PATTERN,
-            rule="a log stream name prefix without ':' or '*'",
-            example="2026/12/01/",
-        )
-        problems.length("job_name", job_name, min_len=1, max_len=MAX_NAME)
+        problems.text("log_group", group_name, LOG_GROUP)
+        problems.text("log_stream_name_prefix", log_stream_name_prefix, LOG_STREAM_PREFIX)
+        problems.text("job_name", job_name, Text(1, MAX_NAME))
         check_job_name(problems, stack, SERVICE.name, job_name)
         time_range = _time_range(problems, start, end, window)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)

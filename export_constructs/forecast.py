@@ -21,7 +21,7 @@ from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._placement import check_job_name, check_source_arn
 from ._text import wrap
-from ._validation import Problems, typed_props
+from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 
 FORMATS = ("CSV", "PARQUET")
@@ -52,6 +52,22 @@ MAX_BUCKET_NAME = 63
 KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
 #: A valid ``forecast_arn``, for the messages.
 EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
+FORECAST_ARN = Text(
+    0,
+    MAX_ARN,
+    (
+        (FORECAST_ARN_CHARS, "an ARN of letters, digits and - _ . / :"),
+        (FORECAST_ARN_PATTERN, "a Forecast ARN"),
+        (
+            FORECAST_RESOURCE_PATTERN,
+            "a forecast's ARN, ending in forecast/<name> (a letter, then letters, digits and '_')",
+        ),
+    ),
+    EXAMPLE_FORECAST_ARN,
+)
+JOB_NAME = Text(
+    1, MAX_JOB_NAME, ((JOB_NAME_PATTERN, "a name of a letter, then letters, digits and '_'"),), "demand_export_1"
+)
 
 # Forecast's guide asks the role for s3:Get*, s3:List* and s3:PutObject on the bucket (the
 # destination grants s3:PutObject under the prefix and s3:ListBucket/GetBucketLocation on the bucket;
@@ -156,34 +172,10 @@ class ForecastExportJob(ExportJobBase):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
-        problems.length("forecast_arn", forecast_arn, max_len=MAX_ARN)
-        problems.pattern(
-            "forecast_arn",
-            forecast_arn,
-            FORECAST_ARN_CHARS,
-            rule="an ARN of letters, digits and - _ . / :",
-            example=EXAMPLE_FORECAST_ARN,
-        )
-        problems.pattern(
-            "forecast_arn", forecast_arn, FORECAST_ARN_PATTERN, rule="a Forecast ARN", example=EXAMPLE_FORECAST_ARN
-        )
-        problems.pattern(
-            "forecast_arn",
-            forecast_arn,
-            FORECAST_RESOURCE_PATTERN,
-            rule="a forecast's ARN, ending in forecast/<name> (a letter, then letters, digits and '_')",
-            example=EXAMPLE_FORECAST_ARN,
-        )
+        problems.text("forecast_arn", forecast_arn, FORECAST_ARN)
         stack = self._stack
         check_source_arn(problems, "forecast_arn", forecast_arn, stack, service="Forecast", what="a forecast")
-        problems.length("job_name", job_name, min_len=1, max_len=MAX_JOB_NAME)
-        problems.pattern(
-            "job_name",
-            job_name,
-            JOB_NAME_PATTERN,
-            rule="a name of a letter, then letters, digits and '_'",
-            example="demand_export_1",
-        )
+        problems.text("job_name", job_name, JOB_NAME)
         # Export job names are per forecast (the job's ARN holds both names).
         check_job_name(problems, stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)

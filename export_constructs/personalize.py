@@ -17,7 +17,7 @@ from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._placement import arn_fields, check_job_name, check_source_arn
 from ._provider import common_pattern
-from ._validation import Problems, typed_props
+from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 
 INGESTION_MODES = ("BULK", "PUT", "ALL")
@@ -31,6 +31,13 @@ ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 TAGS = UNICODE_TAGS
 #: A valid ``dataset_arn``, for the messages.
 EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
+DATASET_ARN = Text(1, 256, ((DATASET_ARN_PATTERN, "a Personalize dataset ARN"),), EXAMPLE_DATASET_ARN)
+JOB_NAME = Text(
+    1,
+    63,
+    ((JOB_NAME_PATTERN, "a name of letters, digits, '-' and '_' that starts with a letter or a digit"),),
+    "users-export-1",
+)
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256
 
@@ -113,23 +120,9 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
-        problems.length("dataset_arn", dataset_arn, min_len=1, max_len=256)
-        problems.pattern(
-            "dataset_arn",
-            dataset_arn,
-            DATASET_ARN_PATTERN,
-            rule="a Personalize dataset ARN",
-            example=EXAMPLE_DATASET_ARN,
-        )
+        problems.text("dataset_arn", dataset_arn, DATASET_ARN)
         problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
-        problems.length("job_name", job_name, min_len=1, max_len=63)
-        problems.pattern(
-            "job_name",
-            job_name,
-            JOB_NAME_PATTERN,
-            rule="a name of letters, digits, '-' and '_' that starts with a letter or a digit",
-            example="users-export-1",
-        )
+        problems.text("job_name", job_name, JOB_NAME)
         self._check_tags(problems, tags, TAGS)
         stack = self._stack
         _check_dataset(problems, dataset_arn)

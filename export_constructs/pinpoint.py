@@ -20,7 +20,7 @@ from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
 from ._text import wrap
-from ._validation import Problems, typed_props
+from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .handler import consts
 
@@ -46,6 +46,17 @@ SERVICE = ServiceAccess(
 #: so it is not enforced.
 APPLICATION_ID_LENGTH = 32
 APPLICATION_ID_PATTERN = r"[0-9a-fA-F]{32}"
+APPLICATION_ID = Text(
+    1,
+    None,
+    (
+        (
+            APPLICATION_ID_PATTERN,
+            f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
+        ),
+    ),
+    "0123456789abcdef0123456789abcdef",
+)
 #: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
@@ -189,15 +200,8 @@ class PinpointExportJob(ExportJobBase):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
-        problems.length("application_id", application_id, min_len=1)
-        problems.pattern(
-            "application_id",
-            application_id,
-            APPLICATION_ID_PATTERN,
-            rule=f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
-            example="0123456789abcdef0123456789abcdef",
-        )
-        problems.length("segment_id", segment_id, min_len=1)
+        problems.text("application_id", application_id, APPLICATION_ID)
+        problems.text("segment_id", segment_id, Text(min_len=1))
         self._check_segment_version(problems, segment_id, segment_version)
         self._check_role(
             problems, role, pattern=ROLE_ARN_PATTERN, example="arn:aws:iam::123456789012:role/PinpointExport"

@@ -20,7 +20,7 @@ from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of
 from ._nag import acknowledge_iam5
 from ._placement import arn_fields, check_job_name, check_source_arn
-from ._validation import Problems, _short, typed_props
+from ._validation import Problems, Text, _short, typed_props
 from .destination import ExportDestination
 from .handler import consts
 
@@ -34,6 +34,9 @@ DEFAULT_TIMEOUT = Duration.hours(6)
 SOURCE_ARN_PATTERN = r"arn:[a-z\d-]+:rds:[a-z\d-]+:\d{12}:(snapshot|cluster-snapshot|cluster):.+"
 SOURCE_KINDS = ("snapshot", "cluster-snapshot", "cluster")
 EXAMPLE_SOURCE_ARN = "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db-2026-12-01"
+SOURCE_ARN = Text(
+    patterns=((SOURCE_ARN_PATTERN, "a DB snapshot, DB cluster snapshot or DB cluster ARN"),), example=EXAMPLE_SOURCE_ARN
+)
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+"
 #: ExportOnly (API reference): ``database``, ``database.table`` (MySQL, MariaDB, Aurora MySQL),
 #: ``database.schema`` or ``database.schema.table`` (PostgreSQL, Aurora PostgreSQL): one to
@@ -229,13 +232,7 @@ def _check_source(problems: Problems, source_arn: str) -> None:
     (``f"arn:{stack.partition}:rds:..."``) has them; a token as a whole passes."""
     fields = arn_fields(source_arn)
     if fields is None:
-        problems.pattern(
-            "source_arn",
-            source_arn,
-            SOURCE_ARN_PATTERN,
-            rule="a DB snapshot, DB cluster snapshot or DB cluster ARN",
-            example=EXAMPLE_SOURCE_ARN,
-        )
+        problems.text("source_arn", source_arn, SOURCE_ARN)
         return
     service, kind = fields[2], fields[5].partition(":")[0]
     if not is_unresolved(service) and service != "rds":
@@ -251,18 +248,12 @@ def _check_source(problems: Problems, source_arn: str) -> None:
             f"cluster-snapshot or cluster), got resource type {kind!r}{hint} in {_short(source_arn)}",
         )
     elif not is_unresolved(source_arn):
-        problems.pattern(
-            "source_arn",
-            source_arn,
-            SOURCE_ARN_PATTERN,
-            rule="a DB snapshot, DB cluster snapshot or DB cluster ARN",
-            example=EXAMPLE_SOURCE_ARN,
-        )
+        problems.text("source_arn", source_arn, SOURCE_ARN)
 
 
 def _check_job_name(problems: Problems, job_name: str | None) -> None:
-    """The ExportTaskIdentifier rule (handler/adapters/rds.py ``IDENTIFIER``: RDS's identifier
-    rules, at most 60 characters; unconfirmed for export tasks), each part reported apart."""
+    """The ExportTaskIdentifier rule (RDS's rule for its other identifiers, at most 60 characters:
+    the API reference states none for export tasks), each part reported apart."""
     if job_name is None or is_unresolved(job_name):
         return
     problems.length("job_name", job_name, min_len=1, max_len=consts.RDS_MAX_IDENTIFIER)

@@ -20,13 +20,19 @@ from ._memo import bucket_name_of, is_unresolved, partition_of, region_of, role_
 from ._nag import acknowledge_iam5
 from ._placement import check_source_arn
 from ._text import wrap
-from ._validation import Problems, typed_props
+from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 
 # The API reference (CreateWorldExportJob).
 MAX_WORLDS = 100
 MAX_WORLD_ARN = 1224
 WORLD_ARN_PATTERN = r"arn:.*"
+WORLD_ARN = Text(
+    1,
+    MAX_WORLD_ARN,
+    ((WORLD_ARN_PATTERN, "a RoboMaker world ARN"),),
+    "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/world-1",
+)
 MAX_ROLE_ARN = 255
 ROLE_ARN_PATTERN = r"arn:aws:iam::\w+:role/.*"
 #: The only partition the API's iamRole pattern admits.
@@ -172,14 +178,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         if is_unresolved(worlds):
             return
         for i, world in enumerate(worlds):
-            problems.length(f"worlds[{i}]", world, min_len=1, max_len=MAX_WORLD_ARN)
-            problems.pattern(
-                f"worlds[{i}]",
-                world,
-                WORLD_ARN_PATTERN,
-                rule="a RoboMaker world ARN",
-                example="arn:aws:robomaker:us-east-1:123456789012:world/sim-1/world-1",
-            )
+            problems.text(f"worlds[{i}]", world, WORLD_ARN)
             check_source_arn(problems, f"worlds[{i}]", world, self._stack, service="RoboMaker", what="a world")
 
     def _check_partition(self, problems: Problems) -> None:
