@@ -1,19 +1,15 @@
-"""Authorization of the simulated deployment, evaluated by iam-simulate (:mod:`.iam`).
-
-The simulated account's policies come from the synthesized templates (roles with their trust
-and attached policies, bucket policies, key policies), plus - for imported buckets and keys,
-whose policies are not in any template - the statements the library's warnings ask the user to
-add (so a green run also proves those warnings are enough), on top of AWS's default key policy.
+"""Authorization of the simulated deployment, evaluated by iam-simulate (:mod:`.iam`) against
+the account's policies (:mod:`.policies`).
 
 Every request a fake service receives is authorized for the function that sent it (its role,
 found from the session token the simulation hands each function), on every resource the
 Service Authorization Reference (iam-data) lists as required for the action; and every access a
 service makes on the user's behalf when it runs a job (assuming its role, writing the output,
 using the key) is authorized as the service would be. What the evaluator cannot do is done here
-(see ``_context``): ``aws:Principal*`` keys are derived from the principal, one request is made
-per resource, policies are linted against IAM's own grammar first (an empty ``Resource`` or a
-non-ARN resource would otherwise pass), and a policy with ``kms:EncryptionContext:`` conditions,
-which ``runSimulation`` drops, is reported instead of evaluated wrongly.
+(see ``Authorizer.evaluate``): ``aws:Principal*`` keys are derived from the principal, one
+request is made per resource, China's service principals are renamed to ones it takes, and a
+policy with ``kms:EncryptionContext:`` conditions, which ``runSimulation`` drops, is reported
+instead of evaluated wrongly.
 """
 
 from __future__ import annotations
@@ -26,50 +22,25 @@ from typing import Any
 
 from .fakes.arns import dns_suffix_of
 from .iam import IamSimulator
-
-#: IAM's size limits (characters, whitespace not counted), from "IAM and AWS STS quotas"
-#: (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role's inline
-#: policies together 10,240; a managed policy 6,144; a role trust policy 2,048 (default quota).
-#: S3 bucket policies 20 KB (S3 user guide, "Bucket policy examples"); KMS key policies 32 KB
-#: (KMS developer guide, "Quotas: key policy document size").
-ROLE_INLINE_LIMIT = 10_240
-#: A customer managed policy's size, and how many managed policies a role may have attached by
-#: default (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
-MANAGED_POLICY_LIMIT = 6_144
-MANAGED_PER_ROLE = 10
-TRUST_LIMIT = 2_048
-BUCKET_POLICY_LIMIT = 20 * 1024
-KEY_POLICY_LIMIT = 32 * 1024
+from .policies import AccountPolicies, Role, as_list
 
 #: Every verdict of this process's authorizers: ``allowed``, ``denied`` (what a simulation asked
 #: for and IAM refused: each is a problem of that simulation), ``denied as expected`` (a denial a
 #: caller required: ``Authorizer.check(..., expect=False)``).
 TOTALS: dict[str, int] = {"allowed": 0, "denied": 0, "denied as expected": 0}
 
-_PLACEHOLDER = re.compile(r"<(account|region|partition|url-suffix)>")
+
+_CHINA_SERVICE_SUFFIX = ".amazonaws.com.cn"
+_CHINA_SERVICE = re.compile(r"[a-z0-9.-]+\.amazonaws\.com\.cn(?=\")")
 
 
-def _size(document: Any) -> int:
-    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
+def _evaluable(service: str) -> str:
+    """A China Region's service principal as iam-simulate takes a service: ending in amazonaws.com."""
+    return service + ".evaluated-as.amazonaws.com"
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-@dataclass
-class Role:
-    """A role of the simulated account."""
-
-    arn: str
-    trust: Mapping[str, Any] | None
-    """Its trust policy; None for a role of no template (imported: not known here)."""
-    policies: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
-    """Its identity policies: (name, document)."""
-
-    @property
-    def name(self) -> str:
-        return self.arn.rsplit("/", 1)[-1]
+def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
+    return any("kms:EncryptionContext" in json.dumps(d) for d in documents if d is not None)
 
 
 @dataclass(frozen=True)
@@ -85,218 +56,6 @@ class Access:
     def __str__(self) -> str:
         extra = f" with {dict(self.context)}" if self.context else ""
         return f"{self.principal} {self.action} on {self.resource}{extra}"
-
-
-class AccountPolicies:
-    """Every policy of the simulated account the templates (and warnings) define."""
-
-    def __init__(self, account: str, region: str, partition: str) -> None:
-        self.account, self.region, self.partition = account, region, partition
-        self.roles: dict[str, Role] = {}
-        self.bucket_policies: dict[str, list[Any]] = {}
-        self.key_policies: dict[str, Mapping[str, Any]] = {}
-        self.bucket_keys: dict[str, str] = {}
-        """The default encryption key of each bucket of the templates (by name)."""
-        self.function_roles: dict[str, str] = {}
-        """Each function's role ARN, by the function's name."""
-        self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-        #: The policies of ``_by_name`` that are managed policies (by where they come from).
-        self._managed: set[str] = set()
-        self.warned_key_statements: list[Any] = []
-        """Statements the warnings ask for in imported keys' policies (added to their default)."""
-
-    # -- reading templates ---------------------------------------------------------------------
-
-    def add_template(self, resources: Mapping[str, Any], resolve: Any, stack: str) -> None:
-        """Take the policies of one template; ``resolve`` resolves its intrinsic functions."""
-        for logical_id, resource in resources.items():
-            kind, props = resource.get("Type"), resource.get("Properties", {})
-            where = f"{stack}/{logical_id}"
-            if kind == "AWS::IAM::Role":
-                arn = resolve({"Fn::GetAtt": [logical_id, "Arn"]})
-                inline = [(p["PolicyName"], resolve(p["PolicyDocument"])) for p in props.get("Policies", [])]
-                role = Role(arn, resolve(props["AssumeRolePolicyDocument"]), inline)
-                self.roles[arn] = role
-                self._by_name.setdefault(role.name, []).extend(inline)
-            elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-                document = resolve(props["PolicyDocument"])
-                if kind == "AWS::IAM::ManagedPolicy":
-                    self._managed.add(where)
-                for name in resolve(props.get("Roles", [])):
-                    self._by_name.setdefault(str(name).rsplit("/", 1)[-1], []).append((where, document))
-            elif kind == "AWS::S3::BucketPolicy":
-                bucket = str(resolve(props["Bucket"]))
-                self.bucket_policies.setdefault(bucket, []).extend(
-                    _listed(resolve(props["PolicyDocument"])["Statement"])
-                )
-            elif kind == "AWS::KMS::Key":
-                self.key_policies[resolve({"Fn::GetAtt": [logical_id, "Arn"]})] = resolve(props["KeyPolicy"])
-            elif kind == "AWS::S3::Bucket":
-                rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
-                for rule in rules:
-                    key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
-                    if key:
-                        self.bucket_keys[str(resolve({"Ref": logical_id}))] = str(resolve(key))
-            elif kind == "AWS::Lambda::Function":
-                name = str(resolve({"Ref": logical_id}))
-                self.function_roles[name] = str(resolve(props["Role"]))
-
-    def add_warned_statement(self, warning_id: str, statement: Mapping[str, Any], role_arn: str = "") -> None:
-        """A statement a warning asks the user to add to an imported bucket's or key's policy,
-        as the user would paste it (placeholders filled in with the simulated values)."""
-        values = {"account": self.account, "region": self.region, "partition": self.partition}
-        values["url-suffix"] = dns_suffix_of(self.region)
-        filled = json.loads(_PLACEHOLDER.sub(lambda m: values[m[1]], json.dumps(statement)))
-        role_arn = _PLACEHOLDER.sub(lambda m: values[m[1]], role_arn)
-        if warning_id.endswith("imported-bucket-policy"):
-            for resource in _listed(filled["Resource"]):
-                bucket = str(resource).split(":::", 1)[-1].split("/", 1)[0]
-                self.bucket_policies.setdefault(bucket, []).append(filled)
-                break
-        elif warning_id.endswith("imported-key-policy"):
-            self.warned_key_statements.append(filled)
-        elif warning_id.endswith("immutable-role-policy") and role_arn:
-            name = role_arn.rsplit("/", 1)[-1]
-            self._by_name.setdefault(name, []).append(
-                (f"the warning's statement for {name}", {"Version": "2012-10-17", "Statement": [filled]})
-            )
-
-    # -- looking up ----------------------------------------------------------------------------
-
-    def role(self, arn: str) -> Role:
-        """The role ``arn`` with every policy attached to it (by name) in the templates."""
-        known = self.roles.get(arn)
-        name = arn.rsplit("/", 1)[-1]
-        attached = [p for p in self._by_name.get(name, []) if known is None or p not in known.policies]
-        if known is not None:
-            return Role(known.arn, known.trust, [*known.policies, *attached])
-        return Role(arn, None, attached)
-
-    def key_policy(self, key_arn: str) -> Mapping[str, Any]:
-        """The key's policy; for a key of no template, AWS's default key policy (the account may
-        use it through IAM policies: "Default key policy" in the KMS developer guide)."""
-        policy = self.key_policies.get(key_arn)
-        if policy is not None:
-            return policy
-        return {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{self.partition}:iam::{self.account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                *self.warned_key_statements,
-            ],
-        }
-
-    def bucket_policy(self, bucket: str) -> Mapping[str, Any] | None:
-        statements = self.bucket_policies.get(bucket)
-        return {"Version": "2012-10-17", "Statement": statements} if statements else None
-
-    def add_warnings(self, warnings: Iterable[str]) -> None:
-        """The statements the library's warnings ask the user to add to imported resources (each
-        warning holds one policy document for one resource)."""
-        for warning in warnings:
-            match = re.search(r"\[ack: (export-constructs:[a-z-]+)\]$", warning.strip())
-            if match is None or "{" not in warning:
-                continue
-            document = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])
-            role = re.search(r"\((arn:[^)\s]+:role/[^)\s]+)\)", warning)
-            for statement in _listed(document["Statement"]):
-                self.add_warned_statement(match[1], statement, role[1] if role else "")
-
-    # -- IAM's grammar -------------------------------------------------------------------------
-
-    def check_grammar(self, simulator: IamSimulator) -> list[str]:
-        """What IAM would refuse in these policies (MalformedPolicyDocument, LimitExceeded)."""
-        problems: list[str] = []
-        for role in self.roles.values():
-            if role.trust is not None:
-                problems += _lint(simulator, role.trust, f"trust policy of {role.arn}", kind="trust")
-                if _size(role.trust) > TRUST_LIMIT:
-                    problems.append(f"trust policy of {role.arn}: {_size(role.trust)} characters, over {TRUST_LIMIT}")
-        for name, policies in self._by_name.items():
-            total, managed = 0, 0
-            for where, document in policies:
-                problems += _lint(simulator, document, f"policy {where} of role {name}", kind="identity")
-                if where in self._managed:
-                    managed += 1
-                    if _size(document) > MANAGED_POLICY_LIMIT:
-                        problems.append(
-                            f"managed policy {where} of role {name}: {_size(document)} characters, "
-                            f"over {MANAGED_POLICY_LIMIT}"
-                        )
-                else:
-                    total += _size(document)
-            if total > ROLE_INLINE_LIMIT:
-                problems.append(f"role {name}: inline policies of {total} characters, over {ROLE_INLINE_LIMIT}")
-            if managed > MANAGED_PER_ROLE:
-                problems.append(f"role {name}: {managed} managed policies attached, over {MANAGED_PER_ROLE}")
-        for bucket, statements in self.bucket_policies.items():
-            document = {"Version": "2012-10-17", "Statement": statements}
-            problems += _lint(simulator, document, f"bucket policy of {bucket}", kind="resource")
-            if _size(document) > BUCKET_POLICY_LIMIT:
-                problems.append(f"bucket policy of {bucket}: {_size(document)} bytes, over {BUCKET_POLICY_LIMIT}")
-        for key, document in self.key_policies.items():
-            problems += _lint(simulator, document, f"key policy of {key}", kind="resource")
-            if _size(document) > KEY_POLICY_LIMIT:
-                problems.append(f"key policy of {key}: {_size(document)} bytes, over {KEY_POLICY_LIMIT}")
-        return problems
-
-
-def _lint(simulator: IamSimulator, document: Mapping[str, Any], where: str, *, kind: str) -> list[str]:
-    """IAM's grammar for one policy document: ``kind`` is ``identity``, ``resource`` or ``trust``."""
-    problems: list[str] = []
-    if document.get("Version") != "2012-10-17":
-        problems.append(f"{where}: Version is {document.get('Version')!r}, not '2012-10-17'")
-    statements = _listed(document.get("Statement", []))
-    if not statements:
-        problems.append(f"{where}: no statement")
-    for i, statement in enumerate(statements):
-        at = f"{where}, statement {statement.get('Sid') or i}"
-        if statement.get("Effect") not in ("Allow", "Deny"):
-            problems.append(f"{at}: Effect is {statement.get('Effect')!r}")
-        actions = statement.get("Action", statement.get("NotAction"))
-        if actions in (None, [], ""):
-            problems.append(f"{at}: no Action")
-        for action in _listed(actions or []):
-            if action != "*" and simulator.action(str(action)) is None:
-                problems.append(f"{at}: unknown action {action!r}")
-        resources = statement.get("Resource", statement.get("NotResource"))
-        if kind == "trust":
-            if resources is not None:
-                problems.append(f"{at}: a trust policy has no Resource")
-        elif (resources is None and kind == "identity") or resources in ([], ""):
-            problems.append(f"{at}: no Resource")
-        for resource in _listed(resources or []):
-            text = str(resource)
-            if text != "*" and (not text.startswith("arn:") or len(text.split(":", 5)) < 6):
-                problems.append(f"{at}: resource {text!r} is not an ARN")
-        if kind != "identity" and "Principal" not in statement and "NotPrincipal" not in statement:
-            problems.append(f"{at}: no Principal")
-        if kind == "identity" and ("Principal" in statement or "NotPrincipal" in statement):
-            problems.append(f"{at}: an identity policy has no Principal")
-        for operator, keys in (statement.get("Condition") or {}).items():
-            for key in keys:
-                if not simulator.condition_key_exists(str(key)):
-                    problems.append(f"{at}: unknown condition key {key!r} (under {operator})")
-    return problems
-
-
-_CHINA_SERVICE_SUFFIX = ".amazonaws.com.cn"
-_CHINA_SERVICE = re.compile(r"[a-z0-9.-]+\.amazonaws\.com\.cn(?=\")")
-
-
-def _evaluable(service: str) -> str:
-    """A China Region's service principal as iam-simulate takes a service: ending in amazonaws.com."""
-    return service + ".evaluated-as.amazonaws.com"
-
-
-def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
-    return any("kms:EncryptionContext" in json.dumps(d) for d in documents if d is not None)
 
 
 class Authorizer:
@@ -449,7 +208,7 @@ class Authorizer:
             self.problems.append(f"IAM: {action} needs a {what} ARN the fake does not name")
             return action
         for type_name in named:
-            for arn in _listed(resources[type_name]):
+            for arn in as_list(resources[type_name]):
                 checks.append(Access(principal, action, str(arn)))
         for role_arn, service in passed_roles:
             checks.append(Access(principal, "iam:PassRole", role_arn, {"iam:PassedToService": service}))

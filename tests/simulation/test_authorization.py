@@ -11,8 +11,9 @@ import pytest
 
 from export_constructs.testing import simulate
 from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
-from export_constructs.testing.authorize import Access, AccountPolicies, Authorizer
+from export_constructs.testing.authorize import Access, Authorizer
 from export_constructs.testing.iam import shared_simulator
+from export_constructs.testing.policies import AccountPolicies
 
 from .mutations import surviving_removals
 

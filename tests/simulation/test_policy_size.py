@@ -24,13 +24,13 @@ from export_constructs import (
 )
 from export_constructs.testing import simulate
 from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
-from export_constructs.testing.authorize import (
+from export_constructs.testing.iam import shared_simulator
+from export_constructs.testing.policies import (
     MANAGED_POLICY_LIMIT,
     ROLE_INLINE_LIMIT,
     AccountPolicies,
     _size,
 )
-from export_constructs.testing.iam import shared_simulator
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
