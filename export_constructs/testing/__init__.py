@@ -16,7 +16,8 @@ except ImportError as missing:
         "constructs do not: install the [testing] extra, e.g. pip install 'export_constructs[testing]'"
     ) from missing
 
-from .fakes.base import FAILURE_REASON, Call, FakeService, Scenario, VirtualClock
+from .fakes.base import Call, FakeService
+from .fakes.jobs import FAILURE_REASON, Scenario, VirtualClock
 from .simulate import SimulationResult, Step, fake_class, simulate
 
 __all__ = [

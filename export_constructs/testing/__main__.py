@@ -16,7 +16,7 @@ from pathlib import Path
 from .._text import plural
 from ..handler import consts
 from .assembly import EXPORT_JOB_TYPE, StackTemplate, read_assembly
-from .fakes.base import Scenario
+from .fakes.jobs import Scenario
 from .iam import AuthorizationUnavailable
 from .simulate import SimulationResult, _check_services, _scenario_of, simulate
 

@@ -41,7 +41,9 @@ from .assembly import (
 )
 from .authorize import AccountPolicies, Authorizer
 from .fakes.arns import dns_suffix_of, partition_of
-from .fakes.base import ACCESS_KEY, SECRET_KEY, Call, FakeService, Log, Scenario, VirtualClock
+from .fakes.base import Call, FakeService, Log
+from .fakes.jobs import Scenario, VirtualClock
+from .fakes.server import ACCESS_KEY, SECRET_KEY
 from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .responses import CREATE_FAILED_MARKER, TIMED_OUT, body, framework_failure, too_large, user_function_failure
 from .waits import Interpreter, SignalReceiver

@@ -37,9 +37,9 @@ from export_constructs.handler.adapters.base import JobConflict
 from export_constructs.handler.adapters.robomaker import RoboMakerClient, RoboMakerError, endpoint_url
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, derive_job_name, load_adapter
 from export_constructs.handler.event import ResourceEvent
-from export_constructs.testing.fakes import base as fakes_base
-from export_constructs.testing.fakes.base import AUTHORIZATION
+from export_constructs.testing.fakes import server as fakes_server
 from export_constructs.testing.fakes.robomaker import TOKEN_PATTERN, check_create, check_job
+from export_constructs.testing.fakes.server import AUTHORIZATION
 
 from .conftest import Clock
 from .events import after_on_event, load
@@ -59,7 +59,7 @@ MAX_ATTEMPTS = clients.RETRY_CONFIG["total_max_attempts"]
 
 
 def check_signature(method: str, path: str, headers: Any, raw: bytes, region: str) -> list[str]:
-    return fakes_base.check_signature(
+    return fakes_server.check_signature(
         method,
         path,
         headers,

@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 
 from export_constructs.testing import FakeService, Scenario, SimulationResult, fake_class, simulate
-from export_constructs.testing.fakes.base import ACCESS_KEY, SECRET_KEY
+from export_constructs.testing.fakes.server import ACCESS_KEY, SECRET_KEY
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 

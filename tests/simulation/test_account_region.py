@@ -32,7 +32,7 @@ from export_constructs import (
     RoboMakerWorldExportJob,
 )
 from export_constructs.testing import FakeService, Scenario, fake_class, simulate
-from export_constructs.testing.fakes.base import ACCESS_KEY, SECRET_KEY
+from export_constructs.testing.fakes.server import ACCESS_KEY, SECRET_KEY
 
 from .conftest import client
 

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from export_constructs import CloudWatchLogsExportJob, ExportDestination, ExportJobProvider
 from export_constructs.handler import consts
 from export_constructs.testing import FakeService, Scenario, SimulationResult, Step, simulate
-from export_constructs.testing.fakes.base import FAILURE_REASON
+from export_constructs.testing.fakes.jobs import FAILURE_REASON
 
 from .conftest import client, started
 from .mutations import surviving_removals

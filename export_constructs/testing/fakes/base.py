@@ -1,86 +1,20 @@
-"""What every fake service shares: a loopback HTTP server, a virtual clock, selectable
-scenarios, SigV4 checks, and jobs that move through a service's own status sequence."""
+"""What every fake service shares: :class:`FakeService`, which serves one service on loopback
+(through :class:`.server.LoopbackServer`, every request's signature checked first), plays its
+scenario's faults and quota, starts jobs on their status sequence (:mod:`.jobs`), records every
+call, and - with an authorizer - has IAM authorize each request and what the service does for
+a job; and the error and call records the fakes answer and keep."""
 
 from __future__ import annotations
 
-import enum
-import json
-import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
-#: The credentials the simulation hands the handler; the fakes recompute signatures with them.
-ACCESS_KEY = "AKIDSIMULATEDEXPORT"
-SECRET_KEY = "simulated/export/constructs/secret/key/0000"
+from .jobs import Job, Scenario, VirtualClock
+from .server import Answer, LoopbackServer, check_signature
 
 Log = Callable[[str], None]
-
-
-class Scenario(enum.StrEnum):
-    """How a fake service behaves for every job it is asked to run."""
-
-    SUCCESS = "success"
-    """Jobs move through the service's states and succeed."""
-    FAILURE = "failure"
-    """Jobs fail part-way with a service reason (:data:`FAILURE_REASON`)."""
-    NEVER_ENDS = "never-ends"
-    """Jobs stay in a running state forever (until stopped, where the API can stop them)."""
-    THROTTLING = "throttling"
-    """The first request of each operation on each job is throttled (a burst), then all succeed."""
-    SERVER_ERRORS = "server-errors"
-    """The first request of each operation on each job gets an HTTP 5xx, then all succeed."""
-    ACCESS_DENIED = "access-denied"
-    """Starting a job is refused with an access-denied error."""
-    BUSY = "busy"
-    """Jobs of another stack fill the service's concurrency quota (where it has one) for the
-    first ``busy_seconds`` of virtual time: every start until then is refused with the service's
-    quota error; then jobs succeed."""
-
-
-FAILURE_REASON = "Simulated failure: the export could not write to the destination (AccessDenied on s3:PutObject)."
-"""The reason every fake gives for a job that fails (:attr:`Scenario.FAILURE`)."""
-
-
-class VirtualClock:
-    """Simulated time: the simulation advances it between polls (by the waiter's interval)
-    instead of sleeping. The fakes report virtual instants as real timestamps counted from the
-    clock's making (:meth:`as_real`), and the simulation hands the handler :meth:`now`, so the
-    handler's deadlines and queue waits see simulated time."""
-
-    elapsed: float
-    """Simulated seconds since the clock was made."""
-    origin: datetime
-    """The real time the clock was made: virtual instant 0 as a timestamp."""
-
-    def __init__(self) -> None:
-        self.elapsed = 0.0
-        self.origin = datetime.now(UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        """The current virtual instant as a real timestamp."""
-        return self.as_real(self.elapsed)
-
-    def advance(self, seconds: float) -> None:
-        """Let ``seconds`` of simulated time pass."""
-        with self._lock:
-            self.elapsed += seconds
-
-    def stamp(self) -> float:
-        """The current virtual instant, to store on a job."""
-        return self.elapsed
-
-    def as_real(self, stamp: float) -> datetime:
-        """A stored virtual instant as a real timestamp (the clock's making + ``stamp``)."""
-        return self.origin + timedelta(seconds=stamp)
 
 
 class ServiceError(Exception):
@@ -107,81 +41,6 @@ class Call:
     """The HTTP status of the answer."""
     error: str | None = None
     """The error code of the answer (e.g. ``"ThrottlingException"``), or None."""
-
-
-@dataclass
-class Job:
-    """A job moving through a status sequence: each describe moves it one step, the last
-    status repeats once reached."""
-
-    id: str
-    steps: list[str]
-    fields: dict[str, Any] = field(default_factory=dict)
-    created: float = 0.0
-    position: int = 0
-
-    @property
-    def status(self) -> str:
-        return self.steps[min(self.position, len(self.steps) - 1)]
-
-    def step(self) -> tuple[str, str]:
-        before = self.status
-        self.position = min(self.position + 1, len(self.steps) - 1)
-        return before, self.status
-
-    def jump(self, steps: Sequence[str]) -> None:
-        """Continue with ``steps`` (e.g. stopping, then stopped) from now on."""
-        self.steps = [*self.steps[: self.position + 1], *steps]
-        self.position += 1
-
-
-AUTHORIZATION = re.compile(
-    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
-    r"/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})"
-)
-
-
-def check_signature(
-    method: str,
-    path: str,
-    headers: Any,
-    raw: bytes,
-    *,
-    region: str,
-    signing_name: str,
-    access_key: str = ACCESS_KEY,
-    secret_key: str = SECRET_KEY,
-    required: frozenset[str] = frozenset({"host", "x-amz-date"}),
-) -> list[str]:
-    """Problems with a request's SigV4 signature; recomputes it over the request as it arrived,
-    which proves the body and headers sent are the ones that were signed."""
-    auth = AUTHORIZATION.fullmatch(headers.get("Authorization", ""))
-    if auth is None:
-        return [f"Authorization is not a SigV4 header: {headers.get('Authorization')!r}"]
-    amz_date = headers.get("X-Amz-Date", "")
-    problems = []
-    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
-        problems.append(f"X-Amz-Date {amz_date!r} is not yyyymmddThhmmssZ")
-    expected = {"key": access_key, "date": amz_date[:8], "region": region, "service": signing_name}
-    problems += [f"credential scope {k} is {auth[k]!r}, not {v!r}" for k, v in expected.items() if auth[k] != v]
-    signed = auth["signed"].split(";")
-    if not required <= set(signed):
-        problems.append(f"SignedHeaders {signed} lack one of {sorted(required)}")
-    missing = [h for h in signed if headers.get(h) is None]
-    if missing:
-        return [*problems, f"signed headers {missing} are not in the request"]
-    request = AWSRequest(
-        method=method, url=f"http://{headers['Host']}{path}", data=raw, headers={h: headers[h] for h in signed}
-    )
-    request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(access_key, secret_key, headers.get("X-Amz-Security-Token")), signing_name, region)
-    signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
-    if signature != auth["signature"]:
-        problems.append("the signature does not match the request")
-    return problems
-
-
-Answer = tuple[int, dict[str, str], bytes]
 
 
 @dataclass
@@ -294,8 +153,7 @@ class FakeService:
         self.problems: list[str] = []
         self._faulted: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -308,25 +166,19 @@ class FakeService:
 
     def start(self) -> None:
         """Start serving on 127.0.0.1, on a free port (see :attr:`url`)."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(self)
 
     def close(self) -> None:
         """Stop serving; the jobs, calls and problems stay readable."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+            self._server.close()
+        self._server = None
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:<port>``: the endpoint to give the handler's clients."""
         assert self._server is not None, "the fake service is not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     # -- what subclasses implement ------------------------------------------------------------
 
@@ -493,7 +345,7 @@ class FakeService:
                 return ServiceError(code, "Internal service error (simulated burst)", status)
         return None
 
-    def steps(
+    def statuses(
         self,
         running: Sequence[str],
         succeeded: str,
@@ -532,16 +384,16 @@ class FakeService:
             raise ServiceError(code, missing, status)
         return job
 
-    def new_job(self, key: str, steps: list[str], /, **fields: Any) -> Job:
-        """Start a job ``key`` that moves through ``steps``, with the service's own ``fields``."""
-        job = Job(id=key, steps=steps, fields=fields, created=self.clock.stamp())
+    def new_job(self, key: str, statuses: list[str], /, **fields: Any) -> Job:
+        """Start a job ``key`` that moves through ``statuses``, with the service's own ``fields``."""
+        job = Job(id=key, statuses=statuses, fields=fields, created=self.clock.stamp())
         self.jobs[key] = job
         self.log(f"  {self.name}: {key} {job.status}")
         return job
 
     def advance(self, job: Job) -> None:
         """Move ``job`` one status on (each describe does), logging the change."""
-        before, after = job.step()
+        before, after = job.move_on()
         if before != after:
             self.log(f"  {self.name}: {job.id} {before} -> {after}")
 
@@ -562,49 +414,3 @@ def _partition_of(region: str) -> str:
     from .arns import partition_of  # arns imports this module
 
     return partition_of(region)
-
-
-def _handler_for(fake: FakeService) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # The handler's clients keep connections alive and send headers and body apart: without
-        # this, Nagle's algorithm and delayed ACKs add ~40 ms to every request.
-        disable_nagle_algorithm = True
-
-        def _serve(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                status, headers, body = fake.handle(self.command, self.path, self.headers, raw)
-            except Exception as error:  # a bug in a fake must not look like a service answer
-                fake.problems.append(f"the fake failed on {self.command} {self.path}: {error!r}")
-                status, headers, body = 500, {}, json.dumps({"message": repr(error)}).encode()
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-def iter_pages(items: Sequence[Any], size: int, token: str | None) -> tuple[list[Any], str | None]:
-    """One page of ``items`` from an opaque numeric token."""
-    start = int(token) if token and token.isdigit() else 0
-    page = list(items[start : start + size])
-    following = start + size
-    return page, (str(following) if following < len(items) else None)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def ordered(jobs: dict[str, Job]) -> Iterator[Job]:
-    """Newest first, as the services list jobs."""
-    return iter(sorted(jobs.values(), key=lambda j: j.created, reverse=True))

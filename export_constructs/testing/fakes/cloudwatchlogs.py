@@ -28,7 +28,8 @@ import uuid
 from typing import Any, ClassVar
 
 from .arns import dns_suffix_of
-from .base import FAILURE_REASON, IamRequest, Job, Scenario, ServiceError, iter_pages, ordered
+from .base import IamRequest, ServiceError
+from .jobs import FAILURE_REASON, Job, Scenario, iter_pages, ordered
 from .protocol import BotocoreFake
 
 CREATE, DESCRIBE, CANCEL = "CreateExportTask", "DescribeExportTasks", "CancelExportTask"
@@ -56,7 +57,7 @@ class Fake(BotocoreFake):
 
     #: Virtual seconds a task takes per status when nothing describes it (the provider's poll
     #: interval, at which the handler's own describes move a task on).
-    unobserved_step_seconds: ClassVar[float] = 30.0
+    unobserved_status_seconds: ClassVar[float] = 30.0
 
     def advance(self, job: Job) -> None:
         super().advance(job)
@@ -66,13 +67,13 @@ class Fake(BotocoreFake):
         """The one-slot quota, with time passing for the task that holds the slot even when
         nothing describes it (the task of a ``wait=False`` job, or an Update's old task, which
         waits until the new one has started): such a task moves one status on per
-        :attr:`unobserved_step_seconds` of virtual time since it was last observed."""
+        :attr:`unobserved_status_seconds` of virtual time since it was last observed."""
         now = self.clock.stamp()
         for job in list(self.jobs.values()):
             seen = float(job.fields.get("seen", job.created))
-            while job.status in self.running_statuses and now - seen >= self.unobserved_step_seconds:
+            while job.status in self.running_statuses and now - seen >= self.unobserved_status_seconds:
                 super().advance(job)
-                seen += self.unobserved_step_seconds
+                seen += self.unobserved_status_seconds
                 job.fields["seen"] = seen
         super().check_quota()
 
@@ -135,8 +136,8 @@ class Fake(BotocoreFake):
             object_context={"s3:x-amz-acl": "bucket-owner-full-control"},
         )
         task_id = str(uuid.uuid4())
-        steps = self.steps(RUNNING, "COMPLETED", "FAILED", denied=bool(denied))
-        self.new_job(task_id, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
+        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", denied=bool(denied))
+        self.new_job(task_id, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"taskId": task_id}
 
     def op_DescribeExportTasks(self, params: dict[str, Any]) -> dict[str, Any]:

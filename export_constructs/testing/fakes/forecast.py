@@ -7,7 +7,8 @@ import copy
 from typing import Any
 
 from .arns import refuse_foreign_role, refuse_foreign_source
-from .base import FAILURE_REASON, IamRequest, ServiceError
+from .base import IamRequest, ServiceError
+from .jobs import FAILURE_REASON
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS"]
@@ -72,8 +73,8 @@ class Fake(BotocoreFake):
             # Forecast's guide: the role describes the key and manages grants on it.
             role_kms_actions=("kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"),
         )
-        steps = self.steps(RUNNING, "ACTIVE", "CREATE_FAILED", denied=bool(denied))
-        self.new_job(arn, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
+        statuses = self.statuses(RUNNING, "ACTIVE", "CREATE_FAILED", denied=bool(denied))
+        self.new_job(arn, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"ForecastExportJobArn": arn}
 
     def op_DescribeForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:

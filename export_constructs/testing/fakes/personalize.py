@@ -7,7 +7,8 @@ from typing import Any
 
 from ..._placement import arn_fields
 from .arns import refuse_foreign_role, refuse_foreign_source
-from .base import FAILURE_REASON, IamRequest, ServiceError
+from .base import IamRequest, ServiceError
+from .jobs import FAILURE_REASON
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATE PENDING", "CREATE IN_PROGRESS", "CREATE IN_PROGRESS"]
@@ -56,8 +57,8 @@ class Fake(BotocoreFake):
             role_kms_actions=("kms:DescribeKey", "kms:ListGrants"),
             service_kms_actions=("kms:DescribeKey", "kms:CreateGrant"),
         )
-        steps = self.steps(RUNNING, "ACTIVE", "CREATE FAILED", denied=bool(denied))
-        self.new_job(arn, steps, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
+        statuses = self.statuses(RUNNING, "ACTIVE", "CREATE FAILED", denied=bool(denied))
+        self.new_job(arn, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"datasetExportJobArn": arn}
 
     def _refuse_dataset(self, dataset_arn: str) -> None:

@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 from .arns import refuse_foreign_role, refuse_unknown_application
-from .base import FAILURE_REASON, IamRequest, Job, iso, iter_pages, ordered
+from .base import IamRequest
+from .jobs import FAILURE_REASON, Job, iso, iter_pages, ordered
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
@@ -53,10 +54,10 @@ class Fake(BotocoreFake):
         denied = self.authorize_job(
             self.principal, export["RoleArn"], source_arn=self._app_arn(app), s3_path=export["S3UrlPrefix"]
         )
-        steps = self.steps(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
+        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
         job = self.new_job(
             f"{app}/{job_id}",
-            steps,
+            statuses,
             app=app,
             job_id=job_id,
             request=copy.deepcopy(params),
@@ -89,7 +90,7 @@ class Fake(BotocoreFake):
     def _pieces(self, job: Job) -> tuple[int, int]:
         """(completed, failed) pieces at the job's status."""
         reached = job.position
-        processing = [i for i, s in enumerate(job.steps) if s == "PROCESSING"]
+        processing = [i for i, s in enumerate(job.statuses) if s == "PROCESSING"]
         if job.status in ("COMPLETING", "COMPLETED"):
             return TOTAL_PIECES, 0
         if job.status in ("FAILING", "FAILED"):

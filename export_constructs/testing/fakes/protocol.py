@@ -19,7 +19,9 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 
-from .base import Answer, FakeService, ServiceError, iso
+from .base import FakeService, ServiceError
+from .jobs import iso
+from .server import Answer
 
 
 @functools.cache

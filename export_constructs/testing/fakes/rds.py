@@ -11,7 +11,8 @@ from typing import Any
 from ..._placement import arn_fields
 from ..authorize import Access
 from .arns import dns_suffix_of, refuse_foreign_source
-from .base import FAILURE_REASON, IamRequest, Job, ServiceError
+from .base import IamRequest, ServiceError
+from .jobs import FAILURE_REASON, Job
 from .protocol import BotocoreFake
 
 PRINCIPAL = "export.rds.amazonaws.com"
@@ -121,10 +122,10 @@ class Fake(BotocoreFake):
             # permissions to use this KMS key" (API reference, KmsKeyId).
             role_kms_actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
         )
-        steps = self.steps(RUNNING, "COMPLETE", "FAILED", denied=bool(denied))
+        statuses = self.statuses(RUNNING, "COMPLETE", "FAILED", denied=bool(denied))
         job = self.new_job(
             identifier,
-            steps,
+            statuses,
             request=copy.deepcopy(params),
             reason=denied or FAILURE_REASON,
             source_type=SOURCES[kind][3],

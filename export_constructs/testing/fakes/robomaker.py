@@ -11,7 +11,9 @@ import uuid
 from typing import Any
 
 from .arns import refuse_foreign_role, refuse_foreign_source
-from .base import FAILURE_REASON, Answer, FakeService, IamRequest, ServiceError
+from .base import FakeService, IamRequest, ServiceError
+from .jobs import FAILURE_REASON
+from .server import Answer
 
 CREATE, DESCRIBE, CANCEL = "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"
 OPERATIONS = {"/createWorldExportJob": CREATE, "/describeWorldExportJob": DESCRIBE, "/cancelWorldExportJob": CANCEL}
@@ -162,8 +164,8 @@ class Fake(FakeService):
                 # RoboMaker's guide: the role writes in multipart uploads and reads its parts back.
                 role_actions=("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"),
             )
-            steps = self.steps(RUNNING, "Completed", "Failed", denied=bool(denied))
-            self.new_job(arn, steps, request=body, reason=denied or FAILURE_REASON)
+            statuses = self.statuses(RUNNING, "Completed", "Failed", denied=bool(denied))
+            self.new_job(arn, statuses, request=body, reason=denied or FAILURE_REASON)
             self.tokens[token] = (body, arn)
         return {k: v for k, v in self._described(arn).items() if k not in ("worlds", "failureReason")}
 
