@@ -18,7 +18,8 @@ except ImportError as missing:
 
 from .fakes.base import Call, FakeService
 from .fakes.jobs import FAILURE_REASON, Scenario, VirtualClock
-from .simulate import SimulationResult, Step, fake_class, simulate
+from .results import SimulationResult, Step
+from .simulate import fake_class, simulate
 
 __all__ = [
     "FAILURE_REASON",

@@ -18,7 +18,8 @@ from ..handler import consts
 from .assembly import EXPORT_JOB_TYPE, StackTemplate, read_assembly
 from .fakes.jobs import Scenario
 from .iam import AuthorizationUnavailable
-from .simulate import SimulationResult, _check_services, _scenario_of, simulate
+from .results import SimulationResult
+from .simulate import _check_services, _scenario_of, simulate
 
 
 def _scenario_argument(text: str) -> tuple[str, Scenario]:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .fakes.stepfunctions import Execution
+from .fakes.stepfunctions import Fake as StepFunctionsFake
 
 Invoke = Callable[[str, Any], Any]
 """Invoke a Lambda function of the template (by its ARN) with a payload; return its answer."""
@@ -63,6 +64,14 @@ class SignalReceiver:
     def url(self, handle: str) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/{handle}?X-Amz-Signature=simulated"
+
+
+@dataclass
+class Waits:
+    """What the long-wait path needs: the fake Step Functions and the signal receiver."""
+
+    stepfunctions: StepFunctionsFake
+    signals: SignalReceiver
 
 
 @dataclass

@@ -42,7 +42,7 @@ from export_constructs.testing import FakeService, Scenario, VirtualClock, fake_
 from export_constructs.testing.assembly import JobResource, Pseudo, Resolver, StackTemplate, UserFunction, stringify
 from export_constructs.testing.fakes.arns import dns_suffix_of, partition_of
 from export_constructs.testing.fakes.server import ACCESS_KEY, SECRET_KEY, check_signature
-from export_constructs.testing.simulate import _aws_environment, _Function
+from export_constructs.testing.sandbox import Function, aws_environment
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("driver.cjs")
@@ -372,11 +372,11 @@ class PythonLambda:
     """A Python user function as Lambda's Python runtime runs it: the JSON event in, the JSON
     result out, or for an exception the runtime's error payload with ``X-Amz-Function-Error:
     Unhandled``. The handler code is imported from its asset folder in a namespace of its own
-    (``_Function`` of the simulation: one Lambda container), on the virtual clock."""
+    (``Function`` of the simulation: one Lambda container), on the virtual clock."""
 
     def __init__(self, spec: UserFunction, environment: Mapping[str, str], clock: VirtualClock) -> None:
         self.spec = spec
-        self.function = _Function(spec, environment)
+        self.function = Function(spec, environment)
         self.function.use_clock(clock.now)
 
     def invoke(self, payload: bytes) -> tuple[str | None, bytes]:
@@ -693,7 +693,7 @@ class Deployment:
                 busy_seconds=self._busy_seconds,
             )
             self.fakes[service] = self._exit.enter_context(fake)
-        self._exit.enter_context(_aws_environment(self.fakes, self.session.region))
+        self._exit.enter_context(aws_environment(self.fakes, self.session.region))
         self.session.aws.target = self._invoke_python
         self._exit.callback(setattr, self.session.aws, "target", None)
         self._problems_before = (len(self.session.aws.problems), len(self.session.response.problems))

@@ -43,8 +43,8 @@ def test_a_response_over_what_cloudformation_accepts_is_a_problem(
 ) -> None:
     """Were the framework to add 4 KB of frames to a failure, its response would be refused: the
     simulation says so, though the event itself failed as it should."""
-    simulate_module = importlib.import_module("export_constructs.testing.simulate")
-    assert simulate_module.user_function_failure is responses.user_function_failure
+    player = importlib.import_module("export_constructs.testing.player")
+    assert player.user_function_failure is responses.user_function_failure
     monkeypatch.setattr(responses, "frames", lambda handler: "    at deep (/var/task/x.js:1:1)\n" * 130)
     result = simulate(stack, scenario=Scenario.FAILURE, authorize=False)
     created = result.step("Users0A0EEA89")
