@@ -78,7 +78,7 @@ $(CHECKOV_VENV)/.installed: Makefile
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "node_modules: installing the pinned CDK CLI (aws-cdk 2.x), iam-simulate and the AWS SDK clients the Provider framework's code requires, with npm ci, on Node.js $$(node --version) (supported: 22 and 24; 20 works, its end-of-life banner silenced here)"
+	@echo "node_modules: installing the pinned CDK CLI (aws-cdk 2.x), iam-simulate, the AWS SDK clients the Provider framework's code requires and AWS's state-machine validator, with npm ci, on Node.js $$(node --version) (supported: 22 and 24; 20 works, its end-of-life banner silenced here)"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
