@@ -148,6 +148,10 @@ class Adapter(ExportJobAdapter):
     def request_stop(self, job_id: str) -> None:
         self._client.cancel_export_task(taskId=job_id)
 
+    def for_window(self, request: Mapping[str, Any], start: int, end: int, prefix: str) -> dict[str, Any]:
+        """The window as ``from``/``to``; Logs adds the ``/`` after ``destinationPrefix`` itself."""
+        return {**request, "from": start, "to": end, "destinationPrefix": prefix.removesuffix("/")}
+
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """``s3://<bucket>/<prefix>/``: Logs writes ``<prefix>/<task id>/<stream>/<n>.gz`` under it."""
         prefix = str(request.get("destinationPrefix", ""))
@@ -159,6 +163,9 @@ def api_request(spec: JobSpec) -> dict[str, Any]:
     ``from``/``to`` ending at ``spec.requested_at``; nothing else of the construct's request is
     sent."""
     request = {k: v for k, v in spec.request.items() if k in API_MEMBERS}
+    for member in ("from", "to"):  # CloudFormation hands every property over as a string
+        if member in request:
+            request[member] = int(request[member])
     window = window_millis(spec.request)
     if window is not None:
         end = millis(spec.requested_at)
@@ -203,7 +210,7 @@ def _same(task: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
     window = window_millis(request)
     if window is not None:
         return int(task.get("to", 0)) - int(task.get("from", 0)) == window
-    return task.get("from") == request.get("from") and task.get("to") == request.get("to")
+    return all(int(task.get(m, -1)) == int(request.get(m, -2)) for m in ("from", "to"))
 
 
 def _state(task: Mapping[str, Any]) -> JobState:
