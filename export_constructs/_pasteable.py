@@ -3,8 +3,9 @@ whose policies CDK cannot change.
 
 A statement resolved by ``Stack.resolve`` is full of ``{"Ref": "AWS::AccountId"}`` and
 ``Fn::Join``; here the pseudo parameters become the stack's own values where they are known
-(``<account>``, ``<region>``, ``<partition>`` placeholders where the stack is env-agnostic) and
-joins of plain strings are joined. Other intrinsics (a resource of the stack) are left as they
+(``<account>``, ``<region>``, ``<partition>`` placeholders where the stack is env-agnostic), a
+template parameter's ``Ref`` the placeholder ``<ParameterName>``, and joins of plain strings are
+joined. Other intrinsics (a resource of the stack) are left as they
 are: only the template knows them.
 
 Everything here runs at synth (from an aspect), never while jobs are still being added: a
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnParameter, Stack
 from aws_cdk.region_info import RegionInfo
 
 from ._memo import is_unresolved, partition_of
@@ -54,9 +55,17 @@ def _fold(node: Any, pseudo: dict[str, str]) -> Any:
     return node
 
 
+def _parameters(stack: Stack) -> dict[str, str]:
+    """``<Name>`` for each template parameter of ``stack`` (a bucket or key imported by a
+    parameter's value): the user fills in the value the stack is deployed with."""
+    names = (stack.resolve(c.logical_id) for c in stack.node.find_all() if isinstance(c, CfnParameter))
+    return {name: f"<{name}>" for name in names if isinstance(name, str)}
+
+
 def pasteable(stack: Stack, value: Any) -> Any:
-    """``value`` resolved in ``stack``, with pseudo parameters replaced and plain joins joined."""
-    return _fold(stack.resolve(value), _pseudo(stack))
+    """``value`` resolved in ``stack``, with pseudo parameters and template parameters replaced
+    and plain joins joined."""
+    return _fold(stack.resolve(value), {**_parameters(stack), **_pseudo(stack)})
 
 
 def pasteable_json(stack: Stack, value: Any) -> str:

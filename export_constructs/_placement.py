@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-from ._memo import is_unresolved, path_of, region_of, role_arn_of, stack_of
+from ._memo import is_unresolved, partition_of, path_of, region_of, role_arn_of, stack_of
 from ._text import wrap
 from ._validation import Problems, _short
 
@@ -74,12 +74,23 @@ def check_source_arn(problems: Problems, prop: str, arn: str, stack: Stack, *, s
         )
     fields = arn_fields(arn)
     if fields is None:
+        if _known(arn) and arn.startswith("arn:"):  # what IAM would refuse as a policy's resource
+            problems.add(
+                prop,
+                f"must be a whole ARN, arn:<partition>:<service>:<region>:<account>:<resource>, got {_short(arn)}",
+            )
         return
-    partition = fields[1]
+    partition, region = fields[1], region_of(stack)
     if _known(partition) and partition not in known_partitions():
         problems.add(
             prop,
             f"must be an ARN of an AWS partition ({', '.join(sorted(known_partitions()))}), got partition "
+            f"{partition!r} in {_short(arn)}",
+        )
+    elif _known(partition) and _known(region) and partition_of(region) not in (None, partition):
+        problems.add(
+            prop,
+            f"must be {what} of this stack's partition {partition_of(region)} (Region {region}), got partition "
             f"{partition!r} in {_short(arn)}",
         )
     for label, given, expected in (

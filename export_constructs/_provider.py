@@ -24,7 +24,7 @@ from ._access import ServiceAccess
 from ._lazy import lazy_list
 from ._memo import is_unresolved, overflows, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
-from ._validation import init_signature, typed_props
+from ._validation import Problems, init_signature, typed_props
 from .handler import consts
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -121,11 +121,11 @@ class ExportJobProvider(Construct):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         self._max_concurrent = dict(max_concurrent or {})
+        problems = Problems(self)
         for service, limit in self._max_concurrent.items():
             if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-                raise ValueError(
-                    f"{self.node.path}: max_concurrent[{service!r}] is {limit!r}: give a whole number >= 1 or None"
-                )
+                problems.add(f"max_concurrent[{service!r}]", f"must be a whole number >= 1 or None, got {limit!r}")
+        problems.raise_if_any()
         self._lanes: dict[str, list[CfnResource]] = {}
         if self._max_concurrent:
             Aspects.of(self).add(_LaneNames(self))

@@ -111,8 +111,8 @@ class ExportDestination(Construct):
         encryption_key: the key that encrypts ``bucket``. Default: a new key when the bucket
             is new; none for an existing bucket (SSE-S3 or the bucket's own default).
         removal_policy: what happens to the new bucket, log bucket and key when they leave the
-            stack: ``RETAIN`` or ``DESTROY`` (CloudFormation takes no ``Snapshot`` deletion policy
-            for a bucket or a key). Default: ``RemovalPolicy.RETAIN``.
+            stack: ``RETAIN``, ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` (CloudFormation takes no
+            ``Snapshot`` deletion policy for a bucket or a key). Default: ``RemovalPolicy.RETAIN``.
         server_access_logs_bucket: where the new bucket's access logs go. Default: a new log
             bucket (SSE-S3, TLS-only, versioned, no public access, retained).
     """
@@ -148,23 +148,25 @@ class ExportDestination(Construct):
         #: Statements for imported resources, to print at synth: one policy per resource.
         self._pasteables: dict[tuple[str, str], _Pasteable] = {}
         self._immutable_roles: set[str] = set()
-        if removal_policy not in (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY):
+        if removal_policy is RemovalPolicy.SNAPSHOT:
             # DeletionPolicy Snapshot applies to resources with snapshots (volumes, databases...),
             # not to AWS::S3::Bucket or AWS::KMS::Key (CloudFormation's DeletionPolicy attribute:
             # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
             problems = Problems(self)
             problems.add(
                 "removal_policy",
-                f"must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY, got RemovalPolicy.{removal_policy.name}: "
-                "CloudFormation refuses a Snapshot deletion policy on a bucket and a KMS key",
+                "must not be RemovalPolicy.SNAPSHOT: CloudFormation refuses a Snapshot deletion policy on a bucket "
+                "and a KMS key (RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY)",
             )
             problems.raise_if_any()
         if bucket is not None:
             if server_access_logs_bucket is not None:
-                raise ValueError(
-                    f"{self.node.path}: server_access_logs_bucket applies only to a new bucket; "
-                    "configure logging on your own bucket instead"
+                problems = Problems(self)
+                problems.add(
+                    "server_access_logs_bucket",
+                    "applies only to a new bucket (without bucket=): configure logging on your own bucket instead",
                 )
+                problems.raise_if_any()
             self.bucket: s3.IBucket = bucket
             self.encryption_key: kms.IKey | None = encryption_key
             return
@@ -409,14 +411,19 @@ class ExportDestination(Construct):
                 ),
             )
 
-    def _add_to_bucket_policy(self, access: _WriteAccess, statement: iam.PolicyStatement) -> None:
+    def _add_to_bucket_policy(
+        self, access: _WriteAccess | None, statement: iam.PolicyStatement, *, warn: bool = True
+    ) -> bool:
+        """``statement`` in the bucket policy, which the jobs of ``access`` then wait for; for an
+        imported bucket (whose policy CDK cannot change) a warning with it, unless not ``warn``.
+        Whether it was added."""
         result = self.bucket.add_to_resource_policy(statement)
         if result.statement_added:
             # The service itself is allowed in the bucket policy: its jobs must not start before it.
             policy = _resource_of(self.bucket.policy) if self.bucket.policy is not None else None
-            if policy is not None and policy not in access.wait_for:
+            if access is not None and policy is not None and policy not in access.wait_for:
                 access.wait_for.append(policy)
-        else:
+        elif warn:
             self._warn_at_synth(
                 "export-constructs:imported-bucket-policy",
                 f"The bucket {bucket_name_of(self.bucket)} is imported, so its bucket policy cannot be changed "
@@ -424,6 +431,7 @@ class ExportDestination(Construct):
                 statement,
                 access,
             )
+        return result.statement_added
 
     def _add_to_key_policy(self, access: _WriteAccess, statement: iam.PolicyStatement) -> None:
         assert self.encryption_key is not None
@@ -450,7 +458,8 @@ class ExportDestination(Construct):
         """``actions`` on ``resources`` (in the bucket, or - ``on_key`` - the key) for ``role``.
 
         Through the role's policy; for a role imported as immutable, through the resource's own
-        policy where the library owns it (the bucket policy or the key policy naming the role,
+        policy where CDK may change it (the bucket policy of a bucket of this app, or the key policy
+        of a key of this app, naming the role,
         which suffices within one account, as aws-cdk's ``addGrantsToResources`` does), else a
         warning with the statement the user must add to the role.
 
@@ -473,13 +482,11 @@ class ExportDestination(Construct):
             granted = iam.PolicyStatement(actions=actions, resources=["*"], principals=[principal])
             if self.encryption_key.add_to_resource_policy(granted, allow_no_op=True).statement_added:
                 return
-        elif self._owned:
+        else:
+            # A bucket of this app (the destination's own, or the user's) takes the grant itself.
             granted = iam.PolicyStatement(actions=actions, resources=resources, principals=[principal])
-            if access is not None:
-                self._add_to_bucket_policy(access, granted)
-            else:
-                self.bucket.add_to_resource_policy(granted)
-            return
+            if self._add_to_bucket_policy(access, granted, warn=False):
+                return
         self._warn_at_synth(
             "export-constructs:immutable-role-policy",
             f"The role {role.node.path} ({{role}}) is imported as immutable, so no statement can be added "

@@ -6,6 +6,7 @@ info annotation) with AWS's guidance.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +18,9 @@ from . import _defaults
 from ._access import ServiceAccess
 from ._job import UNICODE_TAGS, ExportJobBase
 from ._lazy import lazy_list
-from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
+from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import check_job_name, check_source_arn
+from ._placement import arn_fields, check_job_name, check_source_arn
 from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
@@ -173,6 +174,13 @@ class ForecastExportJob(ExportJobBase):
         super().__init__(scope, id)
         problems = Problems(self)
         problems.text("forecast_arn", forecast_arn, FORECAST_ARN)
+        fields = arn_fields(forecast_arn)  # an ARN with a token field: its resource where known
+        if fields is not None and is_unresolved(forecast_arn) and not is_unresolved(fields[5]):
+            if not re.fullmatch(r"forecast/[a-zA-Z][a-zA-Z0-9_]*", fields[5]):
+                problems.add(
+                    "forecast_arn",
+                    f"must end in forecast/<name> (a letter, then letters, digits and '_'), got {fields[5]!r}",
+                )
         stack = self._stack
         check_source_arn(problems, "forecast_arn", forecast_arn, stack, service="Forecast", what="a forecast")
         problems.text("job_name", job_name, JOB_NAME)
@@ -217,7 +225,16 @@ class ForecastExportJob(ExportJobBase):
     def _check_destination(self, problems: Problems, destination: ExportDestination) -> None:
         """``S3Config.Path`` (``s3://bucket/prefix``, 7-4096, ``^s3://[a-z0-9].+$``) where the
         bucket's name is known, else the prefix with room for the longest bucket name; and
-        ``S3Config.KMSKeyArn`` where the key's ARN is known."""
+        ``S3Config.KMSKeyArn`` where the key's ARN is known, or the key's partition where the
+        stack's Region is (the pattern admits keys of the aws partition only)."""
+        region = region_of(self._stack)
+        partition = None if is_unresolved(region) else partition_of(region)
+        if destination.encryption_key is not None and partition not in (None, "aws"):
+            problems.add(
+                "destination",
+                f"must have no KMS key in Region {region}: Forecast's KMSKeyArn takes keys of the aws partition "
+                f"only (its pattern {KMS_KEY_ARN_PATTERN}), and the destination's key is of {partition}",
+            )
         if is_unresolved(self.prefix):
             return
         path = destination.s3_uri(self.prefix)

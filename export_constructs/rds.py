@@ -249,6 +249,8 @@ def _check_source(problems: Problems, source_arn: str) -> None:
         )
     elif not is_unresolved(source_arn):
         problems.text("source_arn", source_arn, SOURCE_ARN)
+    elif not is_unresolved(fields[5]) and not fields[5].partition(":")[2]:
+        problems.add("source_arn", f"must name the {kind} after '{kind}:', got {_short(source_arn)}")
 
 
 def _check_job_name(problems: Problems, job_name: str | None) -> None:

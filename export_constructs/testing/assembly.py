@@ -106,6 +106,12 @@ class StackTemplate:
         resources: Mapping[str, Any] = self.template.get("Resources", {})
         return resources
 
+    @property
+    def parameter_defaults(self) -> dict[str, str]:
+        """Each template parameter's ``Default``: the simulation deploys without overrides."""
+        parameters = self.template.get("Parameters", {})
+        return {name: str(p["Default"]) for name, p in parameters.items() if "Default" in p}
+
     def services(self) -> list[str]:
         """The services of the template's export jobs, one entry per job (nothing resolved)."""
         return [

@@ -245,5 +245,5 @@ def account_policies(players: Sequence[StackPlayer]) -> AccountPolicies:
     policies = AccountPolicies(pseudo.account, pseudo.region, pseudo.partition)
     for player in players:
         policies.add_template(player.template.resources, player.resolver.resolve, player.template.name)
-        policies.add_warnings(player.template.warnings)
+        policies.add_warnings(player.template.warnings, player.template.parameter_defaults)
     return policies

@@ -32,7 +32,9 @@ TRUST_LIMIT = 2_048
 BUCKET_POLICY_LIMIT = 20 * 1024
 KEY_POLICY_LIMIT = 32 * 1024
 
-_PLACEHOLDER = re.compile(r"<(account|region|partition|url-suffix)>")
+#: The placeholders of a pasteable statement: the pseudo parameters' and a template parameter's
+#: (``<BucketName>``), which the user fills in with the value the stack is deployed with.
+_PLACEHOLDER = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)>")
 
 
 def _size(document: Any) -> int:
@@ -113,13 +115,25 @@ class AccountPolicies:
                 name = str(resolve({"Ref": logical_id}))
                 self.function_roles[name] = str(resolve(props["Role"]))
 
-    def add_warned_statement(self, warning_id: str, statement: Mapping[str, Any], role_arn: str = "") -> None:
+    def add_warned_statement(
+        self,
+        warning_id: str,
+        statement: Mapping[str, Any],
+        role_arn: str = "",
+        parameters: Mapping[str, str] | None = None,
+    ) -> None:
         """A statement a warning asks the user to add to an imported bucket's or key's policy,
-        as the user would paste it (placeholders filled in with the simulated values)."""
+        as the user would paste it (placeholders filled in with the simulated values: the
+        template ``parameters``' defaults for theirs)."""
         values = {"account": self.account, "region": self.region, "partition": self.partition}
         values["url-suffix"] = dns_suffix_of(self.region)
-        filled = json.loads(_PLACEHOLDER.sub(lambda m: values[m[1]], json.dumps(statement)))
-        role_arn = _PLACEHOLDER.sub(lambda m: values[m[1]], role_arn)
+        values.update(parameters or {})
+
+        def fill(text: str) -> str:
+            return _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), text)
+
+        filled = json.loads(fill(json.dumps(statement)))
+        role_arn = fill(role_arn)
         if warning_id.endswith("imported-bucket-policy"):
             for resource in as_list(filled["Resource"]):
                 bucket = str(resource).split(":::", 1)[-1].split("/", 1)[0]
@@ -168,9 +182,10 @@ class AccountPolicies:
         statements = self.bucket_policies.get(bucket)
         return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
-    def add_warnings(self, warnings: Iterable[str]) -> None:
+    def add_warnings(self, warnings: Iterable[str], parameters: Mapping[str, str] | None = None) -> None:
         """The statements the library's warnings ask the user to add to imported resources (each
-        warning holds one policy document for one resource)."""
+        warning holds one policy document for one resource); ``parameters``: the template's
+        parameters' defaults, for their placeholders."""
         for warning in warnings:
             match = re.search(r"\[ack: (export-constructs:[a-z-]+)\]$", warning.strip())
             if match is None or "{" not in warning:
@@ -178,7 +193,7 @@ class AccountPolicies:
             document = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])
             role = re.search(r"\((arn:[^)\s]+:role/[^)\s]+)\)", warning)
             for statement in as_list(document["Statement"]):
-                self.add_warned_statement(match[1], statement, role[1] if role else "")
+                self.add_warned_statement(match[1], statement, role[1] if role else "", parameters)
 
     # -- IAM's grammar -------------------------------------------------------------------------
 

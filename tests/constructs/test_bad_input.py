@@ -113,24 +113,19 @@ def accepted(scope: Scope, build: Callable[[str], object], props: Collection[str
     return True
 
 
-#: AWS's partitions (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
-#: and the SDKs' partition metadata), written out here.
-PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
-
-
 def in_stack_env(arn: str) -> bool:
     """The constructs' rule for a source ARN (a dataset, forecast, snapshot or world) in a stack
     of a known account and Region (every module's stack here): no ``*`` or ``?`` (the handler's
     policy names the source: they would be wildcards), and an ARN-shaped value (``arn:`` and five
-    fields, the last may hold colons) is of an AWS partition and names the stack's Region and
+    fields, the last may hold colons) is of the stack's partition (``aws`` for REGION) and names its Region and
     account, where the service reads its sources. Other values are left to the prop's own
     pattern."""
     if "*" in arn or "?" in arn:
         return False
     fields = arn.split(":", 5)
     if len(fields) < 6 or fields[0] != "arn":
-        return True
-    return fields[1] in PARTITIONS and fields[3] == REGION and fields[4] == ACCOUNT
+        return not arn.startswith("arn:")  # an ARN must be whole (IAM refuses a partial one)
+    return fields[1] == "aws" and fields[3] == REGION and fields[4] == ACCOUNT  # the partition of REGION
 
 
 def of_account(arn: str) -> bool:
@@ -641,7 +636,8 @@ def test_export_destination(scope: Scope, bucket: bool, key: bool, logs: bool) -
     try:
         ExportDestination(stack, n, **kwargs)  # type: ignore[arg-type]
     except ValueError as error:
-        assert str(error).startswith(f"{path}: server_access_logs_bucket applies only to a new bucket"), error
+        expected = f"{path}: invalid props:\n  - server_access_logs_bucket: applies only to a new"
+        assert str(error).startswith(expected), error
         assert bucket and logs
     else:
         assert not (bucket and logs)

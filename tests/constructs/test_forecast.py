@@ -417,7 +417,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     (
         "forecast_arn",
         FORECAST_ARN_PATTERN,
-        {"forecast_arn": "arn:aws-cn:forecast:us-east-1:123456789012:forecast/d"},
+        {"forecast_arn": "arn:aws:forecast:us-east-1:123456789012:forecast/d"},  # the stack's partition: aws
         {"forecast_arn": "arn:aws:personalize:us-east-1:123456789012:forecast/d"},
     ),
     (

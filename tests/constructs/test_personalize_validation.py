@@ -48,7 +48,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ),
     (
         "dataset_arn",
-        {"dataset_arn": "arn:aws-cn:personalize:us-east-1:123456789012:x"},
+        {"dataset_arn": "arn:aws:personalize:us-east-1:123456789012:dataset/x"},  # the stack's partition: aws
         {"dataset_arn": "arn:aws:s3:::bucket"},
     ),
     (

@@ -270,8 +270,10 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("worlds", {"worlds": [WORLD + "a"]}, {"worlds": []}),
     ("worlds", {"worlds": [WORLD + "a"]}, {"worlds": WORLD + "a"}),
     ("worlds[0]", {"worlds": [WORLD + "x" * (1224 - len(WORLD))]}, {"worlds": [WORLD + "x" * (1225 - len(WORLD))]}),
-    ("worlds[1]", {"worlds": [WORLD + "a", "arn:"]}, {"worlds": [WORLD + "a", "world/sim-1/world-a"]}),
-    ("worlds[0]", {"worlds": ["arn:x"]}, {"worlds": [""]}),
+    ("worlds[1]", {"worlds": [WORLD + "a", WORLD + "b"]}, {"worlds": [WORLD + "a", "world/sim-1/world-a"]}),
+    ("worlds[0]", {"worlds": [WORLD + "x"]}, {"worlds": [""]}),
+    # The API's pattern is arn:.*; the handler's policy names each world, and IAM takes whole ARNs only.
+    ("worlds[0]", {"worlds": [WORLD + "y"]}, {"worlds": ["arn:x"]}),
     ("tags", {"tags": {f"k{i}": "v" for i in range(50)}}, {"tags": {f"k{i}": "v" for i in range(51)}}),
     ("tags['", {"tags": {"k" * 128: "v"}}, {"tags": {"k" * 129: "v"}}),
     ("tags['k'] value", {"tags": {"k": "v" * 256}}, {"tags": {"k": "v" * 257}}),
