@@ -2,7 +2,7 @@
 
 from ._provider import ExportJobProvider
 from ._validation import PropTypeError
-from .cloudwatch_logs import CloudWatchLogsExportJob
+from .cloudwatchlogs import CloudWatchLogsExportJob
 from .destination import ExportDestination
 from .forecast import ForecastExportJob
 from .personalize import PersonalizeDatasetExportJob

@@ -37,5 +37,5 @@ MAX_LISTED_PREFIXES = 20
 MAX_LISTED_CHARS = 1_500
 
 # What ``ExportDestination.grant_read`` lets a reader do with the key (what each service does with
-# the destination is in ``_access.py``).
+# the destination is in ``services.py``).
 KMS_READ_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]

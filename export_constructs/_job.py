@@ -19,7 +19,6 @@ from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct, IConstruct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
 from ._placement import check_role_account, claim_job_name, warn_shared_prefix
@@ -28,6 +27,7 @@ from ._text import iam_description
 from ._validation import Problems, init_signature
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
+from .services import ServiceAccess
 
 #: S3 keys are at most 1,024 bytes; the export's own file names need room too.
 MAX_PREFIX_LENGTH = 512

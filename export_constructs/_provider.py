@@ -20,12 +20,12 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._lazy import lazy_list
 from ._memo import is_unresolved, overflows, stack_of
 from ._nag import REASON_ROLE_PATH, acknowledge_iam5, acknowledge_provider
 from ._validation import Problems, init_signature, typed_props
 from .handler import consts
+from .services import ServiceAccess
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: The handler's code asset is this package folder with everything but ``handler/`` left out,

@@ -16,7 +16,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from . import _defaults
-from ._access import S3_LIST_ACTIONS, S3_WRITE_ACTIONS, ServiceAccess
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, overflows, stack_of
 from ._nag import (
@@ -31,6 +30,7 @@ from ._nag import (
 from ._pasteable import pasteable, pasteable_json
 from ._text import wrap
 from ._validation import Problems, init_signature, typed_props
+from .services import S3_LIST_ACTIONS, S3_WRITE_ACTIONS, ServiceAccess
 
 #: What an object ARN adds to its prefix once resolved: ``arn:aws-us-gov:s3:::``, a bucket name of at
 #: most 63 characters, ``/`` and the closing ``*``.

@@ -15,7 +15,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._job import UNICODE_TAGS, ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
@@ -24,6 +23,7 @@ from ._placement import arn_fields, check_job_name, check_source_arn
 from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
+from .services import FORECAST as SERVICE
 
 FORMATS = ("CSV", "PARQUET")
 
@@ -70,20 +70,6 @@ JOB_NAME = Text(
     1, MAX_JOB_NAME, ((JOB_NAME_PATTERN, "a name of a letter, then letters, digits and '_'"),), "demand_export_1"
 )
 
-# Forecast's guide asks the role for s3:Get*, s3:List* and s3:PutObject on the bucket (the
-# destination grants s3:PutObject under the prefix and s3:ListBucket/GetBucketLocation on the bucket;
-# s3:GetObject is the rest, under the prefix only), and with a KMS key kms:DescribeKey,
-# kms:CreateGrant and kms:RetireGrant besides what writing SSE-KMS objects needs
-# (https://docs.aws.amazon.com/forecast/latest/dg/aws-forecast-iam-roles.html). Forecast documents
-# no bucket-policy or key-policy statement for its principal, and at most 3 export jobs at once.
-SERVICE = ServiceAccess(
-    name="Forecast",
-    title="Forecast",
-    principal="forecast.amazonaws.com",
-    role_object_actions=("s3:GetObject",),
-    role_key_actions=("kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"),
-    quota=3,
-)
 #: On the export jobs (IAM resource type ``forecast-export-job``).
 HANDLER_JOB_ACTIONS = [
     "forecast:DescribeForecastExportJob",

@@ -10,7 +10,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._job import UNICODE_TAGS, ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
@@ -19,6 +18,7 @@ from ._placement import arn_fields, check_job_name, check_source_arn
 from ._provider import common_pattern
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
+from .services import PERSONALIZE as SERVICE
 
 INGESTION_MODES = ("BULK", "PUT", "ALL")
 # The API reference (CreateDatasetExportJob) and botocore's model.
@@ -41,20 +41,6 @@ JOB_NAME = Text(
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256
 
-# Personalize's developer guide: the role, and for a customer managed key also the key policy,
-# allow kms:Decrypt, kms:GenerateDataKey, kms:DescribeKey and kms:ListGrants (the key policy also
-# kms:CreateGrant); the bucket policy lets personalize.amazonaws.com put objects and list the bucket
-# ("Giving Amazon Personalize access to Amazon S3 resources" and "... to your AWS KMS key").
-_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ListGrants")
-SERVICE = ServiceAccess(
-    name="Personalize",
-    title="Personalize",
-    principal="personalize.amazonaws.com",
-    role_key_actions=_KEY_ACTIONS,
-    service_object_actions=("s3:PutObject",),
-    service_bucket_actions=("s3:ListBucket",),
-    service_key_actions=(*_KEY_ACTIONS, "kms:CreateGrant"),
-)
 #: CreateDatasetExportJob is authorised on the job and on the dataset; describing and tagging
 #: (tags given at create) concern the job only.
 HANDLER_CREATE_ACTIONS = ["personalize:CreateDatasetExportJob"]

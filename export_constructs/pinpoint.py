@@ -15,7 +15,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
@@ -23,19 +22,7 @@ from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .handler import consts
-
-#: The principal Pinpoint's export role trusts (AWS's guide, "IAM role for exporting endpoints"); the
-#: IAM reference names ``mobiletargeting`` for ``iam:PassedToService``: both are allowed. Writing into
-#: an SSE-KMS bucket needs kms:GenerateDataKey; S3 multipart uploads into it also need kms:Decrypt,
-#: and Pinpoint does not document how it uploads. Pinpoint acts only through the role (no key or
-#: bucket policy for its principal), and documents no quota of concurrent export jobs.
-SERVICE = ServiceAccess(
-    name="Pinpoint",
-    title="Pinpoint",
-    principal="pinpoint.amazonaws.com",
-    passed_to=("mobiletargeting.amazonaws.com", "pinpoint.amazonaws.com"),
-    role_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
-)
+from .services import PINPOINT as SERVICE
 
 # The API reference (CreateExportJob) and botocore's model constrain nothing but the required members; the
 # rules below are what the API reference says in prose.

@@ -14,7 +14,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._access import ServiceAccess
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of
@@ -23,6 +22,7 @@ from ._placement import arn_fields, check_job_name, check_source_arn
 from ._validation import Problems, Text, _short, typed_props
 from .destination import ExportDestination
 from .handler import consts
+from .services import RDS as SERVICE
 
 #: Default: 6 hours, exports of big databases take hours (the long-wait path).
 DEFAULT_TIMEOUT = Duration.hours(6)
@@ -43,28 +43,6 @@ ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+"
 #: three non-empty names joined by dots.
 EXPORT_ONLY_PATTERN = r"[^.\s]+(\.[^.\s]+){0,2}"
 
-# The RDS user guide ("Setting up access to an Amazon S3 bucket",
-# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html):
-# - the role trusts export.rds.amazonaws.com, and is passed to it (iam:PassedToService: which value
-#   StartExportTask checks is not documented, nor listed in the Service Authorization Reference;
-#   RDS's own principal rds.amazonaws.com is allowed as well);
-# - it asks for s3:PutObject*, s3:GetObject*, s3:ListBucket, s3:DeleteObject* and
-#   s3:GetBucketLocation: the destination grants s3:PutObject under the prefix and s3:ListBucket /
-#   s3:GetBucketLocation on the bucket, and the base actions of the other wildcard families come
-#   here, under the jobs' prefixes only (the ACL, tagging, version and retention variants are not);
-# - "The IAM role used for the snapshot export must have encryption and decryption permissions to use
-#   this KMS key" (API reference, KmsKeyId);
-# - the bucket must be in the snapshot's Region; up to five concurrent export tasks per account.
-SERVICE = ServiceAccess(
-    name="Rds",
-    title="RDS",
-    principal="export.rds.amazonaws.com",
-    passed_to=("export.rds.amazonaws.com", "rds.amazonaws.com"),
-    role_object_actions=("s3:GetObject", "s3:DeleteObject"),
-    role_key_actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
-    same_region_bucket=True,
-    quota=5,
-)
 #: "The caller of this operation must be authorized to run the following operations ...:
 #: kms:CreateGrant, kms:DescribeKey" (API reference, KmsKeyId): the handler's role, on the key.
 CALLER_KMS_ACTIONS = ["kms:CreateGrant", "kms:DescribeKey"]

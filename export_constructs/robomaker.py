@@ -13,7 +13,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._job import ExportJobBase, TagRule
 from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, partition_of, region_of, role_arn_of
@@ -22,6 +21,7 @@ from ._placement import check_source_arn
 from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
+from .services import ROBOMAKER as SERVICE
 
 # The API reference (CreateWorldExportJob).
 MAX_WORLDS = 100
@@ -40,15 +40,6 @@ PARTITION = "aws"
 TAGS = TagRule(50, r"[a-zA-Z0-9 _.\-\/+=:]*", "ASCII letters, digits, spaces and _ . - / + = :")
 TAG_PATTERN = TAGS.pattern
 
-#: AWS's guide asks the export role for PutObject, GetObject and AbortMultipartUpload on the bucket
-#: (the destination grants s3:PutObject, the others are the rest), and the key for writing SSE-KMS
-#: objects; RoboMaker acts only through the role and documents no quota of concurrent exports.
-SERVICE = ServiceAccess(
-    name="RoboMaker",
-    title="RoboMaker",
-    principal="robomaker.amazonaws.com",
-    role_object_actions=("s3:GetObject", "s3:AbortMultipartUpload"),
-)
 #: On the export jobs (IAM resource type ``worldExportJob``).
 HANDLER_JOB_ACTIONS = [
     "robomaker:DescribeWorldExportJob",

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..services import ServiceAccess
 from .fakes.arns import dns_suffix_of
 from .iam import IamSimulator
 from .policies import AccountPolicies, Role, as_list
@@ -221,108 +222,74 @@ class Authorizer:
 
     def check_service(
         self,
-        service_principal: str,
+        access: ServiceAccess,
+        principal: str,
         role_arn: str | None,
         *,
         source_arn: str,
         objects: Sequence[str],
         bucket_arn: str,
         key_arn: str | None,
-        service_writes: bool = False,
-        role_actions: Sequence[str] = ("s3:PutObject",),
-        role_kms_actions: Sequence[str] = (),
-        service_kms_actions: Sequence[str] = (),
-        bucket_actions: Sequence[str] = ("s3:ListBucket",),
-        object_context: Mapping[str, str] | None = None,
     ) -> str | None:
-        """Authorize what a service does when it runs a job: assume ``role_arn`` (its trust
-        policy, with ``aws:SourceAccount`` / ``aws:SourceArn`` as the service sends them), write
-        ``objects`` as the role (identity policy and bucket policy, over TLS), use the bucket's
-        key through S3 (``kms:ViaService``), and - where the service writes as itself
-        (``service_writes``) - the same as its own principal; and what the service does with the
-        key directly, as the role (``role_kms_actions``) and as itself (``service_kms_actions``).
+        """Authorize what a service does when it runs a job, as its ``access`` describes it:
+        assume ``role_arn`` (its trust policy, with ``aws:SourceAccount`` / ``aws:SourceArn`` as
+        the service sends them), write ``objects`` as the role (identity policy and bucket policy,
+        over TLS: ``role_actions``), list the bucket, use the bucket's key through S3
+        (``kms:ViaService``) and directly (``role_key_actions``); and where the service also acts
+        as its own ``principal`` (``service_*_actions``), the same as itself, with the
+        confused-deputy keys and ``service_object_conditions``' context on each object write.
 
-        With ``role_arn`` None the service assumes no role and writes as itself only (CloudWatch
-        Logs' export tasks): ``bucket_actions`` on the bucket (instead of ``s3:ListBucket``) and
-        ``object_context`` with each object write (e.g. ``s3:x-amz-acl``), as its own principal.
+        With ``role_arn`` None the service assumes no role and acts as itself only (CloudWatch
+        Logs' export tasks).
 
         Returns:
             The service's failure reason for the first denied access, or None.
         """
-        p = self.policies
-        confused_deputy = {"aws:SourceAccount": p.account, "aws:SourceArn": source_arn}
-        if role_arn is None:
-            return self._check_service_itself(
-                service_principal,
+        confused_deputy = {"aws:SourceAccount": self.policies.account, "aws:SourceArn": source_arn}
+        if role_arn is not None:
+            role = self.policies.role(role_arn)
+            if role.trust is None:
+                # An imported role's trust policy is in no template: only the account knows it.
+                self.unverified.append(f"{principal} assuming {role_arn} (its trust policy is in no template)")
+            elif not self.check(Access(principal, "sts:AssumeRole", role_arn, confused_deputy)):
+                return f"the service could not assume {role_arn}"
+            as_role = _Actor(role_arn, {}, access.role_actions, ("s3:ListBucket",), access.role_key_actions)
+            if denied := self._check_actor(as_role, objects, bucket_arn, key_arn):
+                return denied
+        if access.service_s3_actions or access.service_key_actions:
+            context = {**confused_deputy, **access.object_context()}
+            as_service = _Actor(
+                principal,
                 confused_deputy,
-                objects=objects,
-                bucket_arn=bucket_arn,
-                key_arn=key_arn,
-                actions=role_actions,
-                bucket_actions=bucket_actions,
-                object_context=object_context or {},
-                kms_actions=service_kms_actions,
+                access.service_object_actions,
+                access.service_bucket_actions,
+                access.service_key_actions,
+                object_context=context,
             )
-        role = p.role(role_arn)
-        if role.trust is None:
-            # An imported role's trust policy is in no template: only the account knows it.
-            self.unverified.append(f"{service_principal} assuming {role_arn} (its trust policy is in no template)")
-        elif not self.check(Access(service_principal, "sts:AssumeRole", role_arn, confused_deputy)):
-            return f"the service could not assume {role_arn}"
-        via_s3 = self._via_s3()
-        writers: list[tuple[str, dict[str, str]]] = [(role_arn, {})]
-        if service_writes:
-            writers.append((service_principal, confused_deputy))
-        for writer, context in writers:
-            for obj in objects:
-                for action in role_actions:
-                    if not self.check(Access(writer, action, obj, context)):
-                        return f"Access Denied: {writer} may not {action} {obj}"
-            if not self.check(Access(writer, "s3:ListBucket", bucket_arn, context)):
-                return f"Access Denied: {writer} may not s3:ListBucket {bucket_arn}"
-            if key_arn is not None:
-                for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-                    if not self.check(Access(writer, action, key_arn, {**context, **via_s3})):
-                        return f"Access Denied: {writer} may not {action} with {key_arn}"
-        if key_arn is not None:
-            direct: list[tuple[str, str, dict[str, str]]] = [(role_arn, a, {}) for a in role_kms_actions]
-            direct += [(service_principal, a, confused_deputy) for a in service_kms_actions]
-            for principal, action, context in direct:
-                if not self.check(Access(principal, action, key_arn, context)):
-                    return f"Access Denied: {principal} may not {action} on {key_arn}"
+            return self._check_actor(as_service, objects, bucket_arn, key_arn)
         return None
 
-    def _check_service_itself(
-        self,
-        principal: str,
-        confused_deputy: Mapping[str, str],
-        *,
-        objects: Sequence[str],
-        bucket_arn: str,
-        key_arn: str | None,
-        actions: Sequence[str],
-        bucket_actions: Sequence[str],
-        object_context: Mapping[str, str],
-        kms_actions: Sequence[str],
-    ) -> str | None:
-        """:meth:`check_service` for a service that writes as its own principal, with no role."""
-        via_s3 = self._via_s3()
-        for action in bucket_actions:
-            if not self.check(Access(principal, action, bucket_arn, dict(confused_deputy))):
-                return f"Access Denied: {principal} may not {action} {bucket_arn}"
+    def _check_actor(self, actor: _Actor, objects: Sequence[str], bucket_arn: str, key_arn: str | None) -> str | None:
+        """One principal's accesses for a job: the bucket, the objects, the key through S3 (where
+        it writes objects) and directly (its key actions)."""
+        for action in actor.bucket_actions:
+            if not self.check(Access(actor.principal, action, bucket_arn, dict(actor.context))):
+                return f"Access Denied: {actor.principal} may not {action} {bucket_arn}"
         for obj in objects:
-            for action in actions:
-                if not self.check(Access(principal, action, obj, {**confused_deputy, **object_context})):
-                    return f"Access Denied: {principal} may not {action} {obj}"
-        if key_arn is not None:
-            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-                if not self.check(Access(principal, action, key_arn, {**confused_deputy, **via_s3})):
-                    return f"Access Denied: {principal} may not {action} with {key_arn}"
-            for action in kms_actions:
-                if action in ("kms:GenerateDataKey", "kms:Decrypt"):
-                    continue  # checked through S3 above
-                if not self.check(Access(principal, action, key_arn, dict(confused_deputy))):
-                    return f"Access Denied: {principal} may not {action} on {key_arn}"
+            for action in actor.object_actions:
+                if not self.check(Access(actor.principal, action, obj, dict(actor.object_context or actor.context))):
+                    return f"Access Denied: {actor.principal} may not {action} {obj}"
+        if key_arn is None:
+            return None
+        through_s3 = ("kms:GenerateDataKey", "kms:Decrypt") if actor.object_actions else ()
+        for action in through_s3:
+            if not self.check(Access(actor.principal, action, key_arn, {**actor.context, **self._via_s3()})):
+                return f"Access Denied: {actor.principal} may not {action} with {key_arn}"
+        for action in actor.key_actions:
+            if action not in through_s3 and not self.check(
+                Access(actor.principal, action, key_arn, dict(actor.context))
+            ):
+                return f"Access Denied: {actor.principal} may not {action} on {key_arn}"
         return None
 
     def _via_s3(self) -> dict[str, str]:
@@ -337,6 +304,18 @@ class Authorizer:
         if self.unverified:
             text += f"; {len(set(self.unverified))} not evaluated (trust policies of imported roles)"
         return text
+
+
+@dataclass(frozen=True)
+class _Actor:
+    """Who acts for a job (the service's role, or the service itself) and what it does."""
+
+    principal: str
+    context: Mapping[str, str]
+    object_actions: Sequence[str]
+    bucket_actions: Sequence[str]
+    key_actions: Sequence[str]
+    object_context: Mapping[str, str] | None = None
 
 
 __all__ = ["Access", "AccountPolicies", "Authorizer", "Role"]

@@ -253,18 +253,18 @@ def warnings_of(construct: Construct) -> list[str]:
 def test_two_jobs_writing_under_one_prefix_get_a_warning_and_the_policies_still_grow() -> None:
     stack = cdk.Stack(cdk.App(), "Shared", env=ENV)
     exports, archive = ExportDestination(stack, "Exports"), ExportDestination(stack, "Archive")
-    first = PersonalizeDatasetExportJob(stack, "Users", dataset_arn=DATASET, destination=exports, prefix="shared/")
+    first = PersonalizeDatasetExportJob(stack, "Users", dataset_arn=DATASET, destination=exports, prefix="common/")
     assert not any("shared-prefix" in w for w in warnings_of(first))
-    second = ForecastExportJob(stack, "Demand", forecast_arn=FORECAST, destination=exports, prefix="shared/")
+    second = ForecastExportJob(stack, "Demand", forecast_arn=FORECAST, destination=exports, prefix="common/")
     (warning,) = [w for w in warnings_of(second) if "export-constructs:shared-prefix" in w]
-    assert "Shared/Demand and Shared/Users both write under the prefix 'shared/' of Shared/Exports" in warning
-    elsewhere = PersonalizeDatasetExportJob(stack, "Kept", dataset_arn=DATASET, destination=archive, prefix="shared/")
+    assert "Shared/Demand and Shared/Users both write under the prefix 'common/' of Shared/Exports" in warning
+    elsewhere = PersonalizeDatasetExportJob(stack, "Kept", dataset_arn=DATASET, destination=archive, prefix="common/")
     token = PersonalizeDatasetExportJob(stack, "T", dataset_arn=DATASET, destination=exports, prefix=cdk.Fn.ref("P"))
     own = PersonalizeDatasetExportJob(stack, "Own", dataset_arn=DATASET, destination=exports)  # its default prefix
     assert not any("shared-prefix" in w for j in (elsewhere, token, own) for w in warnings_of(j))
     # The warning resolved nothing: a dataset added after it still reaches the handler's policy
     # (a Lazy.list resolved during construction would have frozen without it).
     later = DATASET.replace("USERS", "ITEMS")
-    PersonalizeDatasetExportJob(stack, "Later", dataset_arn=later, destination=exports, prefix="shared/")
+    PersonalizeDatasetExportJob(stack, "Later", dataset_arn=later, destination=exports, prefix="common/")
     policy = ExportJobProvider.of(stack)._service_policy("Personalize")
     assert later in json.dumps(stack.resolve(policy.document.to_json()))

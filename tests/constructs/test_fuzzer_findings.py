@@ -24,6 +24,7 @@ from export_constructs import (
     RoboMakerWorldExportJob,
 )
 from export_constructs.handler import consts
+from export_constructs.services import SERVICES
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
@@ -99,7 +100,7 @@ def test_4_a_destination_of_another_region_is_refused_naming_destination() -> No
     refused(lambda: JOBS["Personalize"](there, "J", destination), "B/J", "destination")
 
 
-@pytest.mark.parametrize("service", ["Personalize", "Forecast", "Pinpoint", "RoboMaker", "Rds"])
+@pytest.mark.parametrize("service", [s.name for s in SERVICES if s.assumes_role])
 def test_4_a_role_of_another_stack_is_refused_naming_role(service: str) -> None:
     app = cdk.App()
     here, there = new_stack(app, "A"), new_stack(app, "B")

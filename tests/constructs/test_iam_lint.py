@@ -33,6 +33,7 @@ from parliament import analyze_policy_string
 
 from bench import jobs
 from export_constructs import ExportDestination, ForecastExportJob, PersonalizeDatasetExportJob, PinpointExportJob
+from export_constructs.services import SERVICES
 from export_constructs.testing.assembly import Pseudo, Resolver
 
 #: Jobs in the many-job stack, as in the scale test: 50 of each service, so their prefixes and
@@ -130,7 +131,7 @@ PINS: list[Pin] = [
         FORECAST_KEY_GRANT,
     ),
     Pin(
-        handler_access("Personalize|Forecast|Pinpoint|RoboMaker|Rds"),
+        handler_access("|".join(s.name for s in SERVICES if s.assumes_role)),
         "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]",
         PASS_ROLE,
     ),

@@ -170,8 +170,8 @@ def _messages(stack: cdk.Stack) -> dict[str, str]:
 def test_lifecycle_and_prefix_warnings_are_wrapped_into_readable_lines() -> None:
     stack = cdk.Stack(cdk.App(), "M", env=ENV)
     dest = ExportDestination(stack, "Exports")
-    ForecastExportJob(stack, "Demand", forecast_arn=FORECAST, destination=dest, prefix="shared/")
-    PinpointExportJob(stack, "Endpoints", application_id=APP_ID, destination=dest, prefix="shared/")
+    ForecastExportJob(stack, "Demand", forecast_arn=FORECAST, destination=dest, prefix="common/")
+    PinpointExportJob(stack, "Endpoints", application_id=APP_ID, destination=dest, prefix="common/")
     RoboMakerWorldExportJob(stack, "Worlds", worlds=[WORLD], destination=dest)
     messages = _messages(stack)
     assert {

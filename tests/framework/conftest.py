@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from export_constructs import services
 from export_constructs.testing.assembly import StackTemplate, read_assembly
 
 from .harness import Deployment, FrameworkSession, FrameworkUnavailable
@@ -18,7 +19,7 @@ from .harness import Deployment, FrameworkSession, FrameworkUnavailable
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 STACK = "ExportConstructsSample"
-SERVICES = ("Personalize", "Forecast", "Pinpoint", "RoboMaker", "Rds", "CloudWatchLogs")
+SERVICES = tuple(s.name for s in services.SERVICES)
 
 
 @pytest.fixture(scope="session")

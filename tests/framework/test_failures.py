@@ -7,14 +7,15 @@ import importlib
 
 import pytest
 
+from export_constructs import services
 from export_constructs.testing import FAILURE_REASON, Scenario
 from export_constructs.testing.assembly import StackTemplate
 
 from .conftest import SERVICES, assert_framework_reason, check_data
 from .harness import MAX_RESPONSE_BYTES, Deployment, FrameworkSession, response_body
 
-#: The services with a concurrency quota in their fakes (Forecast 3, RDS 5, CloudWatch Logs 1).
-QUOTA_SERVICES = ("Forecast", "Rds", "CloudWatchLogs")
+#: The services with a documented quota of concurrent jobs (their fakes enforce it).
+QUOTA_SERVICES = tuple(s.name for s in services.SERVICES if s.quota is not None)
 
 
 @pytest.mark.parametrize("service", SERVICES)

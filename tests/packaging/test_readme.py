@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from export_constructs import ExportDestination, PersonalizeDatasetExportJob
+from export_constructs.services import SERVICES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
@@ -45,9 +46,7 @@ def test_usage_and_attributes() -> None:
 def test_one_example_per_service() -> None:
     stack = run_in_stack(block("from aws_cdk import Duration\nfrom export_constructs import ("))
     types = {v["Type"] for v in cdk.assertions.Template.from_stack(stack).to_json()["Resources"].values()}
-    assert {
-        f"Custom::ExportJob-{s}" for s in ("Personalize", "Forecast", "Pinpoint", "RoboMaker", "Rds", "CloudWatchLogs")
-    } <= types
+    assert {f"Custom::ExportJob-{s.name}" for s in SERVICES} <= types
 
 
 def test_bring_your_own_bucket_key_and_role() -> None:
@@ -124,3 +123,12 @@ def test_the_per_service_example_deploys_in_the_simulation_and_each_missing_sour
             service,
             job.reason,
         )
+
+
+def test_the_tables_name_each_service_as_users_type_it() -> None:
+    """The service tables use the name ``max_concurrent`` and ``simulate(scenario=...)`` take."""
+    text = README.read_text()
+    names = [s.name for s in SERVICES]
+    assert f"| | {' | '.join(names)} |" in text
+    services = text.split("## Services and their state", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| `(\w+)` \| `\w+` \|", services, flags=re.M) == names

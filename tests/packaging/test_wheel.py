@@ -32,6 +32,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from export_constructs import services
 from export_constructs.handler import consts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ NOT_SOURCES = shutil.ignore_patterns(
     "dist",
     "docs",
 )
-SERVICES = ("Personalize", "Forecast", "Pinpoint", "RoboMaker", "Rds", "CloudWatchLogs")
+SERVICES = tuple(s.name for s in services.SERVICES)
 
 #: The app the installed wheel synthesizes: one job of each service into one destination. It
 #: reports where ``export_constructs`` and every other module came from, and ``sys.path``.

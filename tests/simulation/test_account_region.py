@@ -1,5 +1,5 @@
-"""The simulation runs where the stack runs, and its fakes refuse what AWS refuses (issue 14,
-item 4): a stack with a concrete env is simulated in its account and Region (the fakes' ARNs in
+"""The simulation runs where the stack runs, and its fakes refuse what AWS refuses: a
+stack with a concrete env is simulated in its account and Region (the fakes' ARNs in
 that Region's partition), arguments that contradict it are a ValueError; a source of another
 Region or account, a dataset group given as the dataset, a Pinpoint id that is not 32 lower-case
 hexadecimal digits and a role of another account are each refused with the service's own error

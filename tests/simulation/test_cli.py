@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
+from export_constructs.services import SERVICES
 from export_constructs.testing import FAILURE_REASON, Scenario, simulate
 from export_constructs.testing.__main__ import main
 
 from .conftest import TEMPLATE, copy_assembly, edited, job_of
 
-SERVICES_LISTED = "CloudWatchLogs, Forecast, Personalize, Pinpoint, Rds, RoboMaker"
+SERVICES_LISTED = ", ".join(sorted(s.name for s in SERVICES))
 SCENARIOS_LISTED = ", ".join(s.value for s in Scenario)
 
 

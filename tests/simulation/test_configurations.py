@@ -1,4 +1,4 @@
-"""The configuration matrix (issue 14): each configuration the README documents, synthesized and
+"""The configuration matrix: each configuration the README documents, synthesized and
 simulated with every request and service access authorized by iam-simulate - deploy, a job that
 fails, an update that changes a request, delete - and a mutation test: removing any one
 statement the library writes in a configuration makes that configuration's simulation fail.

@@ -1,4 +1,4 @@
-"""A named job's Update (issue 14, 1b) through CloudFormation's update and update rollback: a
+"""A named job's Update through CloudFormation's update and update rollback: a
 changed request with the same ``job_name`` fails the Update with a message that says what to
 do, the rollback Updates (old properties back) succeed and keep every job, and nothing is
 started, stopped or deleted but the job the update had started for an unnamed sibling."""

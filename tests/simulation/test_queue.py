@@ -1,4 +1,4 @@
-"""Jobs beyond a service's concurrency quota wait their turn (issue 15), in the simulation: the
+"""Jobs beyond a service's concurrency quota wait their turn, in the simulation: the
 Forecast fake enforces its documented quota of 3 account-wide with LimitExceededException, and
 the stack's independent jobs run in parallel as CloudFormation creates them."""
 

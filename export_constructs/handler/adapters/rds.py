@@ -32,16 +32,10 @@ NOT_FOUND = "ExportTaskNotFound"
 ALREADY_EXISTS = "ExportTaskAlreadyExists"
 #: InvalidExportTaskStateFault (HTTP 400), of CancelExportTask: the task is not cancellable (any more).
 INVALID_STATE = "InvalidExportTaskStateFault"
-#: The refusal at the account's quota of concurrent exports. It is NOT in botocore's model, and
-#: no AWS page found here names it (searched: the RDS and Aurora user guides, the API reference
-#: of StartExportTask, moto's moto/rds - which models no quota -, GitHub issues). Three
-#: independent public code bases that call StartExportTask (found through the code index) catch
-#: exactly ``ExportTaskLimitReachedFault`` for it - one logs "The concurrency level has been
-#: achieved, will retry" -, and a project's change log quotes the answer it got in a real
-#: workflow: "An error occurred (ExportTaskLimitReachedFault) when calling the StartExportTask
-#: operation: You have reached the limit of 5 concurrent export tasks". Not in AWS's
-#: documentation, so an observed code, not a documented one; another code at the cap fails the
-#: resource instead of queueing it (its message says why).
+#: The refusal at the account's quota of concurrent exports: not in botocore's model nor in AWS's
+#: documentation, but the code public callers of StartExportTask catch, and the one a real answer
+#: quoted in public shows ("You have reached the limit of 5 concurrent export tasks"). Another
+#: code at the cap fails the resource instead of queueing it (its message says why).
 QUOTA_EXCEEDED = "ExportTaskLimitReachedFault"
 
 #: The API reference's ``Status`` values (DescribeExportTasks; its filter spells them lowercase,

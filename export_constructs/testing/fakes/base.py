@@ -7,10 +7,11 @@ a job; and the error and call records the fakes answer and keep."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ...services import ServiceAccess
 from .jobs import Job, Scenario, VirtualClock
 from .server import Answer, LoopbackServer, check_signature
 
@@ -78,12 +79,18 @@ class FakeService:
             start) another stack's jobs fill :attr:`concurrency_quota`. Default: 600.
     """
 
+    access: ClassVar[ServiceAccess | None] = None
+    """The export service this fake is (the value its construct reads): its name, its principal,
+    what it does for a job (authorized by :meth:`authorize_job`) and its quota. None: a service
+    the library only calls (Step Functions)."""
     name: ClassVar[str]
-    """The name the engine's resource type and adapter use (``Personalize``...)."""
+    """The name the engine's resource type and adapter use (``Personalize``...): the
+    :attr:`access`'s name."""
     signing_name: ClassVar[str]
-    """The SigV4 signing name."""
+    """The SigV4 signing name (from botocore's model, where there is one)."""
     endpoint_env: ClassVar[str]
-    """botocore's service-specific endpoint variable, honoured by the handler's clients."""
+    """botocore's service-specific endpoint variable (``AWS_ENDPOINT_URL_`` and the service's id),
+    honoured by the handler's clients."""
     throttling: ClassVar[tuple[int, str]] = (400, "ThrottlingException")
     """The throttling answer of this service: (HTTP status, error code)."""
     server_error: ClassVar[tuple[int, str]] = (500, "InternalServerException")
@@ -94,11 +101,13 @@ class FakeService:
     """The answer to a request that breaks the service's model: (HTTP status, error code)."""
     not_found: ClassVar[tuple[int, str]] = (400, "ResourceNotFoundException")
     """The answer about a job that does not exist: (HTTP status, error code)."""
-    iam_prefix: ClassVar[str] = ""
-    """The service's prefix in IAM actions (``personalize``, ``mobiletargeting``...)."""
+    iam_prefix: ClassVar[str]
+    """The service's prefix in IAM actions (``personalize``, ``mobiletargeting``...): its signing
+    name."""
     concurrency_quota: ClassVar[int | None] = None
-    """How many of the service's jobs one account may run at once (None: none enforced); every
-    start beyond it, whichever stack asks, is refused with :attr:`quota_error`."""
+    """How many of the service's jobs one account may run at once (None: none enforced), the
+    :attr:`access`'s quota; every start beyond it, whichever stack asks, is refused with
+    :attr:`quota_error`."""
     quota_error: ClassVar[tuple[int, str, str]] = (400, "LimitExceededException", "too many jobs")
     """The answer to a start beyond the quota: (HTTP status, error code, message)."""
     running_statuses: ClassVar[frozenset[str]] = frozenset()
@@ -131,6 +140,15 @@ class FakeService:
     problems: list[str]
     """What was wrong with the requests received (bad parameters, signatures...): empty when
     the handler used the API correctly."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.access is not None:
+            cls.name = cls.access.name
+            cls.concurrency_quota = cls.access.quota
+        if "signing_name" in cls.__dict__:
+            cls.iam_prefix = cls.signing_name
+            cls.endpoint_env = f"AWS_ENDPOINT_URL_{cls.signing_name.upper()}"
 
     def __init__(
         self,
@@ -231,60 +249,39 @@ class FakeService:
         status, code = self.access_denied
         return ServiceError(code, f"User: {principal} is not authorized to perform: {denied}", status)
 
-    def authorize_job(
-        self,
-        service_principal: str,
-        role_arn: str | None,
-        *,
-        source_arn: str,
-        s3_path: str,
-        key_arn: str | None = None,
-        service_writes: bool = False,
-        role_actions: Sequence[str] = ("s3:PutObject",),
-        role_kms_actions: Sequence[str] = (),
-        service_kms_actions: Sequence[str] = (),
-        bucket_actions: Sequence[str] = ("s3:ListBucket",),
-        object_context: Mapping[str, str] | None = None,
-    ) -> str:
-        """What the service does for a job started now, authorized (see
-        ``authorize.Authorizer.check_service``): the reason the
-        job fails with when IAM denies any of it, else ``""``.
+    @property
+    def principal(self) -> str:
+        """The service principal that runs the jobs, in :attr:`region`."""
+        from .arns import dns_suffix_of  # arns raises this module's ServiceError
+
+        assert self.access is not None, f"{self.name} runs no export jobs"
+        return self.access.principal_in(self.region, dns_suffix_of(self.region))
+
+    def authorize_job(self, role_arn: str | None, *, source_arn: str, s3_path: str, key_arn: str | None = None) -> str:
+        """What the service does for a job started now, as its :attr:`access` says, authorized (see
+        ``authorize.Authorizer.check_service``): the reason the job fails with when IAM denies any
+        of it, else ``""``.
 
         Args:
-            service_principal: the service, e.g. ``personalize.amazonaws.com``.
-            role_arn: the role the job was given; None: the service assumes none and writes as
-                itself (CloudWatch Logs).
-            source_arn: the ``aws:SourceArn`` the service sends (the job's ARN).
+            role_arn: the role the job was given; None where the service assumes none and writes
+                as itself (CloudWatch Logs).
+            source_arn: the ``aws:SourceArn`` the service sends (the job's or its source's ARN).
             s3_path: where the job writes (``s3://bucket/prefix/``).
             key_arn: the key the job encrypts with. Default: the bucket's default key.
-            service_writes: the service also writes as its own principal. Default: False.
-            role_actions: what the role does on the objects. Default: ``s3:PutObject``.
-            role_kms_actions: what the service does with the key as the role, directly (not
-                through S3). Default: nothing.
-            service_kms_actions: what the service does with the key as itself. Default: nothing.
-            bucket_actions: with no role, what the service does on the bucket itself. Default:
-                ``s3:ListBucket``.
-            object_context: with no role, the condition keys each object write carries (e.g.
-                ``s3:x-amz-acl``). Default: none.
         """
         if self.authorizer is None:
             return ""
+        assert self.access is not None
         bucket, _, prefix = s3_path.removeprefix("s3://").partition("/")
         partition = self.authorizer.policies.partition
-        key_arn = key_arn or self.authorizer.policies.bucket_keys.get(bucket)
         reason = self.authorizer.check_service(
-            service_principal,
+            self.access,
+            self.principal,
             role_arn,
             source_arn=source_arn,
             objects=[f"arn:{partition}:s3:::{bucket}/{prefix}export-part-00000"],
             bucket_arn=f"arn:{partition}:s3:::{bucket}",
-            key_arn=key_arn,
-            service_writes=service_writes,
-            role_actions=role_actions,
-            role_kms_actions=role_kms_actions,
-            service_kms_actions=service_kms_actions,
-            bucket_actions=bucket_actions,
-            object_context=object_context,
+            key_arn=key_arn or self.authorizer.policies.bucket_keys.get(bucket),
         )
         return reason or ""
 

@@ -27,7 +27,7 @@ import copy
 import uuid
 from typing import Any, ClassVar
 
-from .arns import dns_suffix_of
+from ...services import CLOUDWATCH_LOGS
 from .base import IamRequest, ServiceError
 from .jobs import FAILURE_REASON, Job, Scenario, iter_pages, ordered
 from .protocol import BotocoreFake
@@ -43,15 +43,11 @@ PAGE_SIZE = 50
 
 
 class Fake(BotocoreFake):
-    name = "CloudWatchLogs"
+    access = CLOUDWATCH_LOGS
     model_name = "logs"
-    signing_name = "logs"
     # botocore's service id "CloudWatch Logs" -> AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
-    endpoint_env = "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"
     validation_error = (400, "InvalidParameterException")
     server_error = (500, "ServiceUnavailableException")
-    iam_prefix = "logs"
-    concurrency_quota = 1
     quota_error = (400, "LimitExceededException", "Resource limit exceeded.")
     running_statuses = ACTIVE
 
@@ -76,11 +72,6 @@ class Fake(BotocoreFake):
                 seen += self.unobserved_status_seconds
                 job.fields["seen"] = seen
         super().check_quota()
-
-    @property
-    def principal(self) -> str:
-        """The Region's Logs principal, as the user guide's bucket policies name it."""
-        return f"logs.{self.region}.{dns_suffix_of(self.region)}"
 
     def _group_arn(self, name: str) -> str:
         return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}"
@@ -128,12 +119,7 @@ class Fake(BotocoreFake):
         self.check_quota()
         prefix = params.get("destinationPrefix") or "exportedlogs"
         denied = self.authorize_job(
-            self.principal,
-            None,
-            source_arn=self._group_arn(group),
-            s3_path=f"s3://{params['destination']}/{prefix}/",
-            bucket_actions=("s3:GetBucketAcl",),
-            object_context={"s3:x-amz-acl": "bucket-owner-full-control"},
+            None, source_arn=self._group_arn(group), s3_path=f"s3://{params['destination']}/{prefix}/"
         )
         task_id = str(uuid.uuid4())
         statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", denied=bool(denied))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ...services import FORECAST
 from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import IamRequest, ServiceError
 from .jobs import FAILURE_REASON
@@ -19,16 +20,11 @@ DELETABLE = {"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"}
 
 
 class Fake(BotocoreFake):
-    name = "Forecast"
+    access = FORECAST
     model_name = "forecast"
-    signing_name = "forecast"
-    endpoint_env = "AWS_ENDPOINT_URL_FORECAST"
     validation_error = (400, "InvalidInputException")
-    iam_prefix = "forecast"
-    principal = "forecast.amazonaws.com"
-    # Forecast documents at most 3 parallel export jobs (NOTES.md); botocore's model lists
+    # The quota is the access's (3, Forecast's guide); botocore's model lists
     # LimitExceededException for CreateForecastExportJob. The message is made up.
-    concurrency_quota = 3
     quota_error = (400, "LimitExceededException", "You have reached the limit of 3 concurrent forecast export jobs")
     running_statuses = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING"})
 
@@ -63,16 +59,7 @@ class Fake(BotocoreFake):
         self.check_quota()
         s3 = params["Destination"]["S3Config"]
         # Forecast's guide has its role read back what it writes (s3:GetObject) besides PutObject.
-        denied = self.authorize_job(
-            self.principal,
-            s3["RoleArn"],
-            source_arn=arn,
-            s3_path=s3["Path"],
-            key_arn=s3.get("KMSKeyArn"),
-            role_actions=("s3:PutObject", "s3:GetObject"),
-            # Forecast's guide: the role describes the key and manages grants on it.
-            role_kms_actions=("kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"),
-        )
+        denied = self.authorize_job(s3["RoleArn"], source_arn=arn, s3_path=s3["Path"], key_arn=s3.get("KMSKeyArn"))
         statuses = self.statuses(RUNNING, "ACTIVE", "CREATE_FAILED", denied=bool(denied))
         self.new_job(arn, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"ForecastExportJobArn": arn}

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from ..._placement import arn_fields
+from ...services import PERSONALIZE
 from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import IamRequest, ServiceError
 from .jobs import FAILURE_REASON
@@ -15,13 +16,9 @@ RUNNING = ["CREATE PENDING", "CREATE IN_PROGRESS", "CREATE IN_PROGRESS"]
 
 
 class Fake(BotocoreFake):
-    name = "Personalize"
+    access = PERSONALIZE
     model_name = "personalize"
-    signing_name = "personalize"
-    endpoint_env = "AWS_ENDPOINT_URL_PERSONALIZE"
     validation_error = (400, "InvalidInputException")
-    iam_prefix = "personalize"
-    principal = "personalize.amazonaws.com"
 
     def _job_arn(self, name: str) -> str:
         return f"arn:{self.partition}:personalize:{self.region}:{self.account}:dataset-export-job/{name}"
@@ -44,18 +41,9 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "roleArn", params["roleArn"])
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"Dataset export job {arn} already exists.")
-        # Personalize writes as its own principal too (its guide's bucket policy) and uses the key.
+        destination = params["jobOutput"]["s3DataDestination"]
         denied = self.authorize_job(
-            self.principal,
-            params["roleArn"],
-            source_arn=arn,
-            s3_path=params["jobOutput"]["s3DataDestination"]["path"],
-            key_arn=params["jobOutput"]["s3DataDestination"].get("kmsKeyArn"),
-            service_writes=True,
-            # Personalize's guide ("Giving Amazon Personalize access to your AWS KMS key"): the role
-            # and the key policy allow DescribeKey and ListGrants; the service creates a grant.
-            role_kms_actions=("kms:DescribeKey", "kms:ListGrants"),
-            service_kms_actions=("kms:DescribeKey", "kms:CreateGrant"),
+            params["roleArn"], source_arn=arn, s3_path=destination["path"], key_arn=destination.get("kmsKeyArn")
         )
         statuses = self.statuses(RUNNING, "ACTIVE", "CREATE FAILED", denied=bool(denied))
         self.new_job(arn, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)

@@ -6,6 +6,7 @@ import copy
 import uuid
 from typing import Any
 
+from ...services import PINPOINT
 from .arns import refuse_foreign_role, refuse_unknown_application
 from .base import IamRequest
 from .jobs import FAILURE_REASON, Job, iso, iter_pages, ordered
@@ -18,17 +19,13 @@ TOTAL_PIECES = 4
 
 
 class Fake(BotocoreFake):
-    name = "Pinpoint"
+    access = PINPOINT
     model_name = "pinpoint"
-    signing_name = "mobiletargeting"
-    endpoint_env = "AWS_ENDPOINT_URL_PINPOINT"
     throttling = (429, "TooManyRequestsException")
     server_error = (500, "InternalServerErrorException")
     access_denied = (403, "ForbiddenException")
     validation_error = (400, "BadRequestException")
     not_found = (404, "NotFoundException")
-    iam_prefix = "mobiletargeting"
-    principal = "pinpoint.amazonaws.com"
 
     def _app_arn(self, app: str) -> str:
         return f"arn:{self.partition}:mobiletargeting:{self.region}:{self.account}:apps/{app}"
@@ -51,9 +48,7 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
         job_id = uuid.uuid4().hex
         export = params["ExportJobRequest"]
-        denied = self.authorize_job(
-            self.principal, export["RoleArn"], source_arn=self._app_arn(app), s3_path=export["S3UrlPrefix"]
-        )
+        denied = self.authorize_job(export["RoleArn"], source_arn=self._app_arn(app), s3_path=export["S3UrlPrefix"])
         statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
         job = self.new_job(
             f"{app}/{job_id}",

@@ -240,6 +240,15 @@ class BotocoreFake(FakeService):
 
     model_name: ClassVar[str]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The signing name (and IAM prefix) and the endpoint variable are the model's: botocore
+        # reads ``AWS_ENDPOINT_URL_<serviceId, upper case, spaces as _>``
+        # (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+        super().__init_subclass__(**kwargs)
+        model = service_model(cls.model_name)
+        cls.signing_name = cls.iam_prefix = model.signing_name or model.endpoint_prefix
+        cls.endpoint_env = "AWS_ENDPOINT_URL_" + model.service_id.upper().replace(" ", "_")
+
     @property
     def model(self) -> ServiceModel:
         return service_model(self.model_name)

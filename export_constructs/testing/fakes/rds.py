@@ -9,16 +9,16 @@ import copy
 from typing import Any
 
 from ..._placement import arn_fields
+from ...services import RDS
 from ..authorize import Access
 from .arns import dns_suffix_of, refuse_foreign_source
 from .base import IamRequest, ServiceError
 from .jobs import FAILURE_REASON, Job
 from .protocol import BotocoreFake
 
-PRINCIPAL = "export.rds.amazonaws.com"
 RUNNING = ["STARTING", "IN_PROGRESS", "IN_PROGRESS"]
 #: CancelExportTask cancels "an export task in progress" (API reference).
-CANCELLABLE = frozenset({"STARTING", "IN_PROGRESS"})
+CANCELABLE = frozenset({"STARTING", "IN_PROGRESS"})
 #: What each kind of source's ARN resource starts with, its IAM resource type (iam-data's
 #: rds.json: StartExportTask lists cluster, cluster-snapshot and snapshot) and RDS's not-found
 #: error for it (botocore's model: StartExportTask's error shapes and their codes).
@@ -32,11 +32,8 @@ EXTRACTED_GB = 3
 
 
 class Fake(BotocoreFake):
-    name = "Rds"
+    access = RDS
     model_name = "rds"
-    signing_name = "rds"
-    endpoint_env = "AWS_ENDPOINT_URL_RDS"
-    iam_prefix = "rds"
     # The query protocol's common errors (RDS API reference, "Common Errors"): Throttling (as
     # RDS answers it; botocore's standard retry mode retries that code), InternalFailure (500),
     # AccessDenied (403) and InvalidParameterValue for a malformed request.
@@ -49,7 +46,6 @@ class Fake(BotocoreFake):
     # The user guides' quota: 5 concurrent exports per account. The code and message are the ones
     # a public project quotes from a real answer (handler/adapters/rds.py QUOTA_EXCEEDED); the
     # HTTP status is assumed (400, as RDS's other client faults).
-    concurrency_quota = 5
     quota_error = (400, "ExportTaskLimitReachedFault", "You have reached the limit of 5 concurrent export tasks")
     running_statuses = frozenset({"STARTING", "IN_PROGRESS", "CANCELING"})
 
@@ -60,7 +56,7 @@ class Fake(BotocoreFake):
             kind = _kind(params["SourceArn"])
             return IamRequest(
                 {SOURCES[kind][0] if kind else "snapshot": params["SourceArn"]},
-                passed_roles=[(params["IamRoleArn"], PRINCIPAL)],
+                passed_roles=[(params["IamRoleArn"], self.principal)],
             )
         # DescribeExportTasks and CancelExportTask are about a task, which has no IAM resource
         # type: IAM checks them on "*".
@@ -110,17 +106,11 @@ class Fake(BotocoreFake):
         self.check_quota()
         prefix = params.get("S3Prefix", "")
         denied = self.authorize_job(
-            PRINCIPAL,
             params["IamRoleArn"],
             source_arn=params["SourceArn"],
             # RDS writes the task's files in a folder named after it, under the prefix.
             s3_path=f"s3://{params['S3BucketName']}/{prefix + '/' if prefix else ''}{identifier}/",
             key_arn=params["KmsKeyId"],
-            # The user guide's s3:PutObject*, s3:GetObject*, s3:DeleteObject* on the objects.
-            role_actions=("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
-            # "The IAM role used for the snapshot export must have encryption and decryption
-            # permissions to use this KMS key" (API reference, KmsKeyId).
-            role_kms_actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
         )
         statuses = self.statuses(RUNNING, "COMPLETE", "FAILED", denied=bool(denied))
         job = self.new_job(
@@ -144,7 +134,7 @@ class Fake(BotocoreFake):
     def op_CancelExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
         identifier = params["ExportTaskIdentifier"]
         job = self.job("CancelExportTask", identifier, f"Cannot find export task with identifier {identifier}.")
-        if job.status not in CANCELLABLE:
+        if job.status not in CANCELABLE:
             # botocore's model: InvalidExportTaskStateFault (400).
             raise ServiceError(
                 "InvalidExportTaskStateFault",

@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Any
 
+from ...services import ROBOMAKER
 from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import FakeService, IamRequest, ServiceError
 from .jobs import FAILURE_REASON
@@ -46,7 +47,7 @@ def _keys(problems: list[str], where: str, body: Any, required: set[str], option
 
 
 def check_create(body: Any) -> list[str]:
-    """Problems with a CreateWorldExportJob body (seed 000)."""
+    """Problems with a CreateWorldExportJob body (the API reference's request shape)."""
     problems: list[str] = []
     _keys(problems, "body", body, {"iamRole", "outputLocation", "worlds"}, {"clientRequestToken", "tags"})
     if not isinstance(body, dict):
@@ -78,7 +79,7 @@ def check_create(body: Any) -> list[str]:
 
 
 def check_job(body: Any) -> list[str]:
-    """Problems with a Describe/CancelWorldExportJob body (seed 001)."""
+    """Problems with a Describe/CancelWorldExportJob body (the API reference's request shapes)."""
     problems: list[str] = []
     _keys(problems, "body", body, {"job"}, set())
     if isinstance(body, dict):
@@ -87,9 +88,8 @@ def check_job(body: Any) -> list[str]:
 
 
 class Fake(FakeService):
-    name = "RoboMaker"
+    access = ROBOMAKER
     signing_name = "robomaker"
-    endpoint_env = "AWS_ENDPOINT_URL_ROBOMAKER"
     throttling = (429, "ThrottlingException")
     validation_error = (400, "InvalidParameterException")
 
@@ -99,9 +99,6 @@ class Fake(FakeService):
 
     def error_answer(self, error: ServiceError) -> Answer:
         return error.status, {"x-amzn-ErrorType": error.code}, json.dumps({"message": error.message}).encode()
-
-    iam_prefix = "robomaker"
-    principal = "robomaker.amazonaws.com"
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         if operation == CREATE:
@@ -156,14 +153,8 @@ class Fake(FakeService):
             where = f"{self.partition}:robomaker:{self.region}:{self.account}"
             arn = f"arn:{where}:world-export-job/{uuid.uuid4().hex[:24]}"
             output = body["outputLocation"]
-            denied = self.authorize_job(
-                self.principal,
-                body["iamRole"],
-                source_arn=arn,
-                s3_path=f"s3://{output['s3Bucket']}/{output.get('s3Prefix', '')}",
-                # RoboMaker's guide: the role writes in multipart uploads and reads its parts back.
-                role_actions=("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"),
-            )
+            s3_path = f"s3://{output['s3Bucket']}/{output.get('s3Prefix', '')}"
+            denied = self.authorize_job(body["iamRole"], source_arn=arn, s3_path=s3_path)
             statuses = self.statuses(RUNNING, "Completed", "Failed", denied=bool(denied))
             self.new_job(arn, statuses, request=body, reason=denied or FAILURE_REASON)
             self.tokens[token] = (body, arn)

@@ -1,7 +1,7 @@
 """The engine and the CloudWatch Logs adapter through every lifecycle path, against botocore's
 Stubber (which checks each request and canned response against the ``logs`` model), with the
 events the Provider framework sends (``tests/events/cloudwatchlogs_create.json`` is what the
-construct synthesizes: tests/constructs/test_cloudwatch_logs.py pins it)."""
+construct synthesizes: tests/constructs/test_cloudwatchlogs.py pins it)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _defaults
-from ._access import ServiceAccess
 from ._job import ExportJobBase
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
@@ -34,6 +33,7 @@ from ._placement import check_job_name
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
+from .services import CLOUDWATCH_LOGS as SERVICE
 
 # botocore's model (logs 2014-03-28), CreateExportTask's input shape.
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
@@ -46,27 +46,6 @@ LOG_STREAM_PREFIX = Text(
     1, MAX_NAME, ((LOG_STREAM_PREFIX_PATTERN, "a log stream name prefix without ':' or '*'"),), "2026/12/01/"
 )
 
-# CloudWatch Logs writes as its own principal, the Region's (logs.us-west-2.amazonaws.com, the
-# partition's DNS suffix as the provider's own key policy names Logs), without a role. The bucket
-# policy it documents for an export bucket lets it s3:GetBucketAcl on the bucket and s3:PutObject
-# with s3:x-amz-acl = bucket-owner-full-control; an SSE-KMS bucket's key policy lets it
-# kms:GenerateDataKey and kms:Decrypt ("Allow CWL Service Principal usage"). It exports into a bucket
-# of its own Region only, one active task per account (quota L-EEC839DF, not adjustable)
-# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasksConsole.html,
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
-SERVICE = ServiceAccess(
-    name="CloudWatchLogs",
-    title="CloudWatch Logs",
-    principal="logs.{region}.{url_suffix}",
-    assumes_role=False,
-    role_key_actions=(),
-    service_object_actions=("s3:PutObject",),
-    service_bucket_actions=("s3:GetBucketAcl",),
-    service_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
-    service_object_conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-    same_region_bucket=True,
-    quota=1,
-)
 # The Service Authorization Reference (iam-data, logs.json): CreateExportTask is authorised on
 # the log-group resource type (arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName});
 # DescribeExportTasks and CancelExportTask list no resource type, so they take "*".
