@@ -254,7 +254,7 @@ class Resolver:
             if len(node) == 1:
                 ((key, arg),) = node.items()
                 if key == "Ref":
-                    return self.ref(str(arg))
+                    return self._list_parameter(str(arg)) or self.ref(str(arg))
                 if key == "Fn::GetAtt":
                     target, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
                     return self.get_att(str(target), str(attribute))
@@ -270,6 +270,20 @@ class Resolver:
         if isinstance(node, list):
             return [self.resolve(v) for v in node]
         return node
+
+    def _list_parameter(self, name: str) -> list[str] | None:
+        """A list parameter's value: CloudFormation resolves its ``Ref`` to the list of its
+        comma-separated values (CommaDelimitedList and ``List<...>`` types,
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html)."""
+        parameter = self._parameters.get(name)
+        kind = str(parameter.get("Type", "")) if parameter is not None else ""
+        if (
+            parameter is None
+            or "Default" not in parameter
+            or not (kind == "CommaDelimitedList" or kind.startswith("List<"))
+        ):
+            return None
+        return str(parameter["Default"]).split(",")
 
     def ref(self, name: str) -> str:
         p = self.pseudo
