@@ -2,18 +2,21 @@
 
 from ._provider import ExportJobProvider
 from ._validation import PropTypeError
-from .cloudwatchlogs import CloudWatchLogsExportJob
+from .cloudwatchlogs import CloudWatchLogsExport, CloudWatchLogsExportJob
 from .destination import ExportDestination
 from .forecast import ForecastExportJob
 from .personalize import PersonalizeDatasetExportJob
 from .pinpoint import PinpointExportJob
 from .rds import RdsSnapshotExportJob
 from .robomaker import RoboMakerWorldExportJob
+from .schedule import ExportSchedule
 
 __all__ = [
+    "CloudWatchLogsExport",
     "CloudWatchLogsExportJob",
     "ExportDestination",
     "ExportJobProvider",
+    "ExportSchedule",
     "ForecastExportJob",
     "PersonalizeDatasetExportJob",
     "PinpointExportJob",

@@ -128,23 +128,7 @@ class ExportJobBase(Construct):
     ) -> str:
         """Validate ``prefix``, ``timeout`` and where ``destination`` is; return the prefix to use
         (the default one fits ``max_prefix``, the service's own limit where it is tighter)."""
-        owner = stack_of(destination)
-        if owner is not self._stack:
-            problems.add(
-                "destination",
-                f"must be an ExportDestination of this job's stack {self._stack.node.path}, got one of "
-                f"{owner.node.path}: a job adds its grants to the destination's bucket, key and role policies, "
-                "which would make the stacks refer to each other. Create an ExportDestination in each stack; "
-                "it may take the same bucket (bucket=s3.Bucket.from_bucket_name(self, 'Bucket', name))",
-            )
-        elif self.SERVICE.same_region_bucket:
-            bucket_region, region = destination.bucket.env.region, self._stack.region
-            if not is_unresolved(bucket_region) and not is_unresolved(region) and bucket_region != region:
-                problems.add(
-                    "destination",
-                    f"must be a bucket of this stack's Region {region}, got one of {bucket_region}: "
-                    f"{self.SERVICE.title} writes only into buckets of the Region it runs in",
-                )
+        check_destination(problems, self._stack, destination, self.SERVICE)
         seconds = seconds_of(timeout)
         if is_unresolved(seconds):
             problems.add(
@@ -494,3 +478,25 @@ def _depend(resource: CfnResource, dependency: IConstruct) -> None:
         resource.add_resource_dependency(dependency)
     else:
         resource.node.add_dependency(dependency)
+
+
+def check_destination(problems: Problems, stack: Stack, destination: ExportDestination, service: ServiceAccess) -> None:
+    """``destination`` must be of ``stack`` (its grants go into the destination's policies), and of
+    its Region where ``service`` writes into buckets of its own Region only."""
+    owner = stack_of(destination)
+    if owner is not stack:
+        problems.add(
+            "destination",
+            f"must be an ExportDestination of this construct's stack {stack.node.path}, got one of "
+            f"{owner.node.path}: a job adds its grants to the destination's bucket, key and role policies, "
+            "which would make the stacks refer to each other. Create an ExportDestination in each stack; "
+            "it may take the same bucket (bucket=s3.Bucket.from_bucket_name(self, 'Bucket', name))",
+        )
+    elif service.same_region_bucket:
+        bucket_region, region = destination.bucket.env.region, stack.region
+        if not is_unresolved(bucket_region) and not is_unresolved(region) and bucket_region != region:
+            problems.add(
+                "destination",
+                f"must be a bucket of this stack's Region {region}, got one of {bucket_region}: "
+                f"{service.title} writes only into buckets of the Region it runs in",
+            )

@@ -115,18 +115,18 @@ def _iam5_findings(scope: IConstruct, resources: Iterable[Any]) -> list[str]:
     return [f"AwsSolutions-IAM5[Resource::{r}]" for r in rendered if "*" in r]
 
 
-_COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
 def acknowledge_inline_policy(scope: IConstruct) -> None:
-    acknowledge(scope, (f"{p}-IAMNoInlinePolicy" for p in _COMPLIANCE_PACKS), REASON_INLINE)
+    acknowledge(scope, (f"{p}-IAMNoInlinePolicy" for p in COMPLIANCE_PACKS), REASON_INLINE)
 
 
 def acknowledge_log_bucket(bucket: s3.IBucket) -> None:
     acknowledge(bucket, ["AwsSolutions-S1"], REASON_LOG_BUCKET_LOGS)
     acknowledge(
         bucket,
-        (f"{p}-S3DefaultEncryptionKMS" for p in _COMPLIANCE_PACKS),
+        (f"{p}-S3DefaultEncryptionKMS" for p in COMPLIANCE_PACKS),
         REASON_LOG_BUCKET_KMS,
     )
     acknowledge_replication(bucket)
@@ -135,7 +135,7 @@ def acknowledge_log_bucket(bucket: s3.IBucket) -> None:
 def acknowledge_replication(bucket: s3.IBucket) -> None:
     acknowledge(
         bucket,
-        (f"{p}-S3BucketReplicationEnabled" for p in _COMPLIANCE_PACKS),
+        (f"{p}-S3BucketReplicationEnabled" for p in COMPLIANCE_PACKS),
         REASON_REPLICATION,
     )
 
@@ -150,9 +150,9 @@ def acknowledge_provider(provider: IConstruct, function_arns: Iterable[str]) -> 
     )
     acknowledge(
         provider,
-        (f"{p}-LambdaDLQ" for p in (*_COMPLIANCE_PACKS[:2], "Serverless")),
+        (f"{p}-LambdaDLQ" for p in (*COMPLIANCE_PACKS[:2], "Serverless")),
         REASON_DLQ,
     )
-    acknowledge(provider, (f"{p}-LambdaInsideVPC" for p in _COMPLIANCE_PACKS), REASON_VPC)
+    acknowledge(provider, (f"{p}-LambdaInsideVPC" for p in COMPLIANCE_PACKS), REASON_VPC)
     acknowledge_inline_policy(provider)
     acknowledge_iam5(provider, (f"{arn}:*" for arn in function_arns), REASON_FRAMEWORK_VERSIONS)

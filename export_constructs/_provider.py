@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import jsii
 from aws_cdk import Annotations, ArnFormat, Aspects, Aws, CfnResource, Fn, IAspect, IgnoreMode, Stack
@@ -432,6 +433,12 @@ class ServiceLists:
     """Per role and destination, the prefixes of the jobs sharing them."""
 
 
+class Acknowledges(Protocol):
+    """What acknowledges a wildcard grant for cdk-nag (the provider, for its handler's role)."""
+
+    def _acknowledge_wildcards(self, resources: list[str], reason: str) -> None: ...
+
+
 class ListedSources:
     """Source ARNs a service's handler statement lists, one per distinct source of the stack's
     jobs, while they fit one statement (at most ``MAX_LISTED_PREFIXES`` and ``MAX_LISTED_CHARS``:
@@ -441,7 +448,7 @@ class ListedSources:
 
     def __init__(
         self,
-        provider: ExportJobProvider,
+        provider: Acknowledges,
         wildcard: str,
         reason: str,
         expand: Callable[[str], list[str]] | None = None,

@@ -16,23 +16,36 @@ Sources of the rules checked here: botocore's model of ``logs`` (2014-03-28):
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase
+from ._job import ExportJobBase, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
 from ._nag import acknowledge_iam5
 from ._placement import check_job_name
+from ._recurring import (
+    DEFAULT_MAX_WINDOWS_PER_RUN,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_SETTLE,
+    DEFAULT_TASK_TIMEOUT,
+    MAX_SOURCES,
+    RecurringExportBase,
+)
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
+from .schedule import ExportSchedule
 from .services import CLOUDWATCH_LOGS as SERVICE
 
 # botocore's model (logs 2014-03-28), CreateExportTask's input shape.
@@ -232,6 +245,19 @@ class CloudWatchLogsExportJob(ExportJobBase):
         provider._grant_once(SERVICE.name, statements)
 
 
+def _name_of(group: str | logs.ILogGroup) -> str:
+    """A log group's name; for a ``LogGroup`` of this app (whose ``log_group_name`` is a ``Ref``),
+    the name it is created with, when it has one."""
+    if isinstance(group, str):
+        return group
+    name = group.log_group_name
+    if is_unresolved(name):
+        given = getattr(group.node.default_child, "log_group_name", None)
+        if isinstance(given, str) and not is_unresolved(given):
+            return given
+    return name
+
+
 def _check_group_env(problems: Problems, log_group: logs.ILogGroup, stack: Stack) -> None:
     """An ``ILogGroup`` of another account or Region (an import by ARN) cannot be exported by this
     stack's handler: CloudWatch Logs exports a log group of the account and Region it is called in."""
@@ -312,4 +338,222 @@ def _iso(moment: datetime | None) -> str:
     return moment.astimezone(UTC).isoformat() if moment is not None else "?"
 
 
-__all__ = ["CloudWatchLogsExportJob"]
+#: A figure for the runs' capacity warning, not an AWS one: CloudWatch Logs documents no export
+#: task duration; tasks of a day of a busy group take minutes. Give your own
+#: (``expected_task_duration``) from the ``LastTask`` durations of your runs.
+DEFAULT_EXPECTED_TASK_DURATION = Duration.minutes(5)
+DEFAULT_RECURRING_PREFIX = "logs/{log_group}/{yyyy}/{MM}/{dd}/"
+REASON_RUN_GROUPS = (
+    "CreateExportTask is authorised on the log group it exports. This recurring export names more log groups "
+    "than the run's policy can list within IAM's size limits, so the statement covers the log groups of this "
+    "account and Region, for CreateExportTask only."
+)
+REASON_RUN_OBJECTS = (
+    "CreateExportTask requires its caller to be allowed to write to the destination (API reference); the grant "
+    "covers the fixed folder of the recurring export's prefix, under which each window's date folders vary."
+)
+
+
+class CloudWatchLogsExport(RecurringExportBase):
+    """Exports log groups to S3 on a schedule, one window at a time, none skipped and none twice.
+
+    EventBridge Scheduler starts a run at each time of ``schedule``. A run exports, for each log
+    group, every whole window (one period of the schedule - an hour, a day or a week of local time
+    in its time zone - ``[start, end)``) that ended at least ``settle`` before the run and is not
+    exported yet: the oldest first, at most ``max_windows_per_run`` per group. Each window's task is
+    started through the same adapter as :class:`CloudWatchLogsExportJob`, queued behind the
+    account's one active export task (CloudWatch Logs' quota), and waited for; a window counts as
+    exported only when its task COMPLETED. The runs share the stack's runner (``ExportRunner``: one
+    Step Functions state machine, one function, one DynamoDB window ledger).
+
+    The ledger holds, per log group, the watermark: every window before it is exported. It moves
+    only from a window's start to its end, with a conditional write, once the window's task
+    completed; a failed or cancelled window stays there and is exported by the next run (its task
+    name is the same, so a task already started for it is adopted, not started twice). Pause,
+    resume and backfill are writes to the ledger (README, "Operating a recurring export").
+
+    Every window sends an EventBridge event (source ``export-constructs``, detail type ``Export
+    Window Exported`` or ``Export Window Failed``: export, log group, window, task id, S3 URI; the
+    failure's reason and how to retry) and the runs write the metrics :meth:`metric_windows_behind`,
+    :meth:`metric_failed_windows` and :meth:`metric_exported_windows`.
+
+    A scheduled export is CloudWatch Logs' batch path: "Log data can take up to 12 hours to become
+    available for export" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html),
+    hence ``settle``; for continuous, near-real-time archiving AWS recommends subscriptions (a
+    Firehose stream) instead
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateExportTask.html).
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        log_groups: the log groups to export: names or ``ILogGroup``\\ s of the stack's account and
+            Region, 1 to 100, distinct. A name that is a token (a ``LogGroup`` of the app without a
+            ``log_group_name``) is resolved in the schedule's input and checked by Logs.
+        destination: where the output goes: a bucket of the stack's Region.
+        schedule: when runs start and the windows' period and time zone. Default:
+            ``ExportSchedule.daily()`` (01:00 UTC; days from UTC midnight).
+        settle: how long after its end a window is exported, so late log data is in it. Default:
+            12 hours (Logs' documented availability delay); shorter gets a warning.
+        start: the first window to export (its period's start at or before this instant;
+            timezone-aware): a backfill. Default: each group begins with the last window that has
+            settled when its first run comes.
+        prefix: the S3 prefix of each window's objects, ending in ``/``, with a fixed first folder
+            and the placeholders ``{log_group}`` (the name without its leading ``/``), ``{yyyy}``,
+            ``{MM}``, ``{dd}``, ``{HH}`` (the window's start in the schedule's time zone). Logs
+            writes ``<prefix><task id>/<log stream>/<nnnnnn>.gz`` under it. Default:
+            ``logs/{log_group}/{yyyy}/{MM}/{dd}/``.
+        log_stream_name_prefix: export only the log streams whose names start with this. Default:
+            every stream.
+        max_windows_per_run: the most windows of one log group a run exports (catch-up after an
+            outage is spread over runs, oldest first), 1-500. Default: 100.
+        task_timeout: how long a window's task may run before the run cancels it (the window then
+            fails and is retried by the next run), 1 minute to 23 hours. Default: 6 hours.
+        poll_interval: how often a run looks at a task it waits for, or at the account's quota,
+            5 seconds to 1 hour. Default: 30 seconds.
+        expected_task_duration: what one window's task takes, for the warning when a period cannot
+            hold the tasks of all groups. Default: 5 minutes (a figure of this library: Logs
+            documents none).
+        ledger: the window ledger: a DynamoDB table with a string partition key ``Source``.
+            Default: the stack runner's table (encrypted with the provider's key, point-in-time
+            recovery on, retained when the stack is deleted).
+        event_bus: where the window events go. Default: the account's default event bus.
+        alarm_topic: an SNS topic for an alarm on failed windows. Default: no alarm.
+        enabled: whether the schedule starts runs (False: it is created disabled). Default: True.
+    """
+
+    SERVICE = SERVICE
+    SOURCE = "log_group"
+    log_group_names: list[str]
+    """The names of the exported log groups (a token where a group's name is one)."""
+
+    @typed_props
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        log_groups: Sequence[str | logs.ILogGroup],
+        destination: ExportDestination,
+        schedule: ExportSchedule | None = None,
+        settle: Duration = DEFAULT_SETTLE,
+        start: datetime | None = None,
+        prefix: str = DEFAULT_RECURRING_PREFIX,
+        log_stream_name_prefix: str | None = None,
+        max_windows_per_run: int = DEFAULT_MAX_WINDOWS_PER_RUN,
+        task_timeout: Duration = DEFAULT_TASK_TIMEOUT,
+        poll_interval: Duration = DEFAULT_POLL_INTERVAL,
+        expected_task_duration: Duration = DEFAULT_EXPECTED_TASK_DURATION,
+        ledger: dynamodb.ITable | None = None,
+        event_bus: events.IEventBus | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
+        super().__init__(scope, id)
+        schedule = schedule or ExportSchedule.daily()
+        problems = Problems(self)
+        stack = self._stack
+        names: list[str] = []
+        if not log_groups:
+            problems.add("log_groups", "must name at least one log group")
+        elif len(log_groups) > MAX_SOURCES:
+            problems.add(
+                "log_groups",
+                f"must name at most {MAX_SOURCES} log groups, got {len(log_groups)}: split them over several "
+                "exports (they share the account's one export task anyway)",
+            )
+        for index, group in enumerate(log_groups):
+            name = _name_of(group)
+            if not isinstance(group, str):
+                _check_group_env(problems, group, stack)
+            if is_unresolved(name):  # resolved by CloudFormation in the schedule's input, checked by Logs
+                names.append(name)
+                continue
+            problems.text(f"log_groups[{index}]", name, LOG_GROUP)
+            if name in names:
+                problems.add(f"log_groups[{index}]", f"names {name!r} twice: each group is exported once a window")
+            names.append(name)
+        problems.text("log_stream_name_prefix", log_stream_name_prefix, LOG_STREAM_PREFIX)
+        head = self._check_recurring(
+            problems,
+            schedule=schedule,
+            settle=settle,
+            start=start,
+            prefix=prefix,
+            max_windows_per_run=max_windows_per_run,
+            task_timeout=task_timeout,
+            poll_interval=poll_interval,
+        )
+        # The longest rendered prefix must fit destinationPrefix (1-512, botocore's model).
+        longest = max((n for n in names if not is_unresolved(n)), key=len, default="")
+        rendered = prefix.replace("{log_group}", longest.lstrip("/")).replace("{yyyy}", "2026")
+        for short in ("{MM}", "{dd}", "{HH}"):
+            rendered = rendered.replace(short, "01")
+        if len(rendered) - 1 > MAX_NAME:
+            problems.add(
+                "prefix",
+                f"is {len(rendered) - 1} characters long for the log group {longest!r}; CloudWatch Logs takes a "
+                f"destinationPrefix of at most {MAX_NAME}",
+            )
+        check_destination(problems, stack, destination, SERVICE)
+        problems.raise_if_any()
+        self.prefix_head = head
+        principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
+        self._wait_for = destination._grant_service_write(
+            None, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=self._group_arn("*")
+        )
+        self._grant_runner(names, destination, head)
+        request: dict[str, Any] = {"destination": bucket_name_of(destination.bucket)}
+        if log_stream_name_prefix is not None:
+            request["logStreamNamePrefix"] = log_stream_name_prefix
+        self.log_group_names = names
+        self._schedule_runs(
+            sources=names,
+            destination=destination,
+            request=request,
+            schedule=schedule,
+            settle=settle,
+            start=start,
+            prefix=prefix,
+            max_windows_per_run=max_windows_per_run,
+            task_timeout=task_timeout,
+            poll_interval=poll_interval,
+            ledger=ledger,
+            event_bus=event_bus,
+            alarm_topic=alarm_topic,
+            enabled=enabled,
+        )
+        for dependency in self._wait_for:
+            self.schedule.node.add_dependency(dependency)
+        self._warn_recurring(schedule=schedule, settle=settle, sources=len(names), task=expected_task_duration)
+
+    def _group_arn(self, name: str) -> str:
+        return self._stack.format_arn(
+            service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+
+    def _grant_runner(self, names: Sequence[str], destination: ExportDestination, head: str) -> None:
+        """The run's role may create export tasks of these groups (both forms of their ARNs, as
+        the one-shot job's handler), look at and cancel tasks, and write under ``head``."""
+        runner = self._runner
+        groups = runner.sources(SERVICE.name, self._group_arn("*"), REASON_RUN_GROUPS)
+        for name in names:
+            streams = self._group_arn(f"{name}:*")
+            groups.add(self._group_arn(name), streams)
+            if not groups.collapsed:
+                runner._acknowledge_wildcards([streams], REASON_GROUP_STREAMS)
+        runner.grant_service(
+            SERVICE.name,
+            lambda: [
+                iam.PolicyStatement(actions=HANDLER_CREATE_ACTIONS, resources=lazy_list(groups.arns)),
+                iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
+            ],
+            wildcards=["*"],
+            reason=REASON_TASK_WILDCARD,
+        )
+        objects = destination.arn_for_objects(head)
+        runner.role.add_to_principal_policy(iam.PolicyStatement(actions=HANDLER_S3_ACTIONS, resources=[objects]))
+        destination._acknowledge_prefixes(runner.role, [head], REASON_RUN_OBJECTS)
+
+
+__all__ = ["CloudWatchLogsExport", "CloudWatchLogsExportJob"]

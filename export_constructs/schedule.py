@@ -19,9 +19,11 @@ from aws_cdk import aws_scheduler as scheduler
 
 from ._memo import is_unresolved
 
-#: The years of offsets written for a time zone: from this year on, for this many years (a
-#: re-synth renews them; a zone's rules that change later need one too).
-ZONE_YEARS = 30
+#: The years of offsets written for a time zone: fixed, so that the same app synthesizes the same
+#: template every day and year (a zone's rules that change later need a re-synth on a machine
+#: whose time-zone database has them). A recurring export's ``start`` must lie within them.
+FIRST_ZONE_YEAR = 2000
+LAST_ZONE_YEAR = 2070
 _DAY = timedelta(days=1)
 
 
@@ -37,13 +39,21 @@ class ExportSchedule:
     unit: str
     """The windows' period: ``"hour"``, ``"day"`` or ``"week"``."""
     minute: int = 0
+    """The minute past the hour the run fires."""
     hour: int = 0
+    """The hour the run fires (daily and weekly schedules)."""
     week_day: str = "MON"
-    time_zone: TimeZone = TimeZone.ETC_UTC
-    """The time zone of the run's time and of the windows' boundaries."""
+    """The day the run fires (weekly schedules): ``MON`` ... ``SUN``."""
+    time_zone: TimeZone | None = None
+    """The time zone of the run's time and of the windows' boundaries (None: UTC)."""
+
+    @property
+    def zone(self) -> TimeZone:
+        """:attr:`time_zone`, UTC when None."""
+        return self.time_zone or TimeZone.ETC_UTC
 
     @classmethod
-    def hourly(cls, *, minute: int = 0, time_zone: TimeZone = TimeZone.ETC_UTC) -> ExportSchedule:
+    def hourly(cls, *, minute: int = 0, time_zone: TimeZone | None = None) -> ExportSchedule:
         """Every hour at ``minute``; windows of one hour.
 
         Args:
@@ -53,7 +63,7 @@ class ExportSchedule:
         return cls("hour", minute=minute, time_zone=time_zone)
 
     @classmethod
-    def daily(cls, *, hour: int = 1, minute: int = 0, time_zone: TimeZone = TimeZone.ETC_UTC) -> ExportSchedule:
+    def daily(cls, *, hour: int = 1, minute: int = 0, time_zone: TimeZone | None = None) -> ExportSchedule:
         """Every day at ``hour``:``minute``; windows from local midnight to local midnight.
 
         Args:
@@ -65,7 +75,7 @@ class ExportSchedule:
 
     @classmethod
     def weekly(
-        cls, *, week_day: str = "MON", hour: int = 1, minute: int = 0, time_zone: TimeZone = TimeZone.ETC_UTC
+        cls, *, week_day: str = "MON", hour: int = 1, minute: int = 0, time_zone: TimeZone | None = None
     ) -> ExportSchedule:
         """Every week on ``week_day`` at ``hour``:``minute``; windows from Monday's midnight to the
         next.
@@ -92,7 +102,7 @@ class ExportSchedule:
             found.append(f"the hour must be 0-23, got {self.hour}")
         if self.week_day not in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"):
             found.append(f"the week day must be one of MON ... SUN, got {self.week_day!r}")
-        zone = self.time_zone.timezone_name
+        zone = self.zone.timezone_name
         if not is_unresolved(zone):
             try:
                 zoneinfo.ZoneInfo(zone)
@@ -104,26 +114,26 @@ class ExportSchedule:
         """The EventBridge Scheduler cron expression that fires the runs."""
         minute = str(self.minute)
         if self.unit == "hour":
-            return scheduler.ScheduleExpression.cron(minute=minute, time_zone=self.time_zone)
+            return scheduler.ScheduleExpression.cron(minute=minute, time_zone=self.zone)
         if self.unit == "day":
-            return scheduler.ScheduleExpression.cron(minute=minute, hour=str(self.hour), time_zone=self.time_zone)
+            return scheduler.ScheduleExpression.cron(minute=minute, hour=str(self.hour), time_zone=self.zone)
         return scheduler.ScheduleExpression.cron(
-            minute=minute, hour=str(self.hour), week_day=self.week_day, time_zone=self.time_zone
+            minute=minute, hour=str(self.hour), week_day=self.week_day, time_zone=self.zone
         )
 
-    def zone_offsets(self, now: datetime | None = None) -> list[list[int]]:
-        """The time zone as ``[[since epoch ms, offset minutes], ...]`` for :data:`ZONE_YEARS`
-        years from the start of this year (``handler/windows.py``'s ``Zone``)."""
-        return zone_offsets(self.time_zone.timezone_name, now)
+    def zone_offsets(self) -> list[list[int]]:
+        """The time zone as ``[[since epoch ms, offset minutes], ...]`` from 2000 to 2070
+        (``handler/windows.py``'s ``Zone``)."""
+        return zone_offsets(self.zone.timezone_name)
 
 
 def zone_offsets(name: str, now: datetime | None = None) -> list[list[int]]:
-    """``name``'s UTC offsets and the instants they change, to the minute, over :data:`ZONE_YEARS`
-    years from the start of ``now``'s year (default: this year), from this machine's time-zone
-    database."""
+    """``name``'s UTC offsets and the instants they change, to the minute, from the start of
+    :data:`FIRST_ZONE_YEAR` (or of ``now``'s year, for a shorter table) to the start of
+    :data:`LAST_ZONE_YEAR`, from this machine's time-zone database."""
     zone = zoneinfo.ZoneInfo(name)
-    first = datetime((now or datetime.now(UTC)).year, 1, 1, tzinfo=UTC)
-    last = first.replace(year=first.year + ZONE_YEARS)
+    first = datetime(now.year if now is not None else FIRST_ZONE_YEAR, 1, 1, tzinfo=UTC)
+    last = datetime(max(LAST_ZONE_YEAR, first.year + 1), 1, 1, tzinfo=UTC)
 
     def offset(at: datetime) -> int:
         delta = at.astimezone(zone).utcoffset()

@@ -11,9 +11,11 @@ import cdk_nag
 from constructs import Construct
 
 from export_constructs import (
+    CloudWatchLogsExport,
     CloudWatchLogsExportJob,
     ExportDestination,
     ExportJobProvider,
+    ExportSchedule,
     ForecastExportJob,
     PersonalizeDatasetExportJob,
     PinpointExportJob,
@@ -88,6 +90,17 @@ class SampleExportStack(cdk.Stack):
             window=cdk.Duration.days(1),
         )
         cdk.CfnOutput(self, "HandlerLogsExportOutputUri", value=handler_logs.output_uri)
+        # Every night, yesterday (UTC) of the same log group, into date folders: each day once,
+        # a failed night exported again by the next run.
+        nightly = CloudWatchLogsExport(
+            self,
+            "HandlerLogsArchive",
+            log_groups=[ExportJobProvider.of(self).log_group],
+            destination=exports,
+            schedule=ExportSchedule.daily(hour=1),
+            prefix="archive/handler-logs/{yyyy}/{MM}/{dd}/",
+        )
+        cdk.CfnOutput(self, "HandlerLogsArchiveLedger", value=nightly.ledger.table_name)
 
 
 NAG_PACKS = (

@@ -13,6 +13,8 @@ RESOURCE_TYPE_PREFIX = "ExportJob-"
 ON_EVENT_ENTRY = "handler.entry.on_event"
 IS_COMPLETE_ENTRY = "handler.entry.is_complete"
 TRACK_ENTRY = "handler.entry.track"
+#: The recurring exports' run state machine's tasks (``handler/runs.py``).
+RUN_ENTRY = "handler.entry.run"
 
 # Resource properties the constructs send and the engine reads. (Templates of versions before 0.3
 # also sent ``JobNamePrefix``: the engine derives the same value from the event's stack id -

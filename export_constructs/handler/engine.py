@@ -180,6 +180,19 @@ class Engine:
         if sleep is not None:
             self._sleep = sleep
 
+    @property
+    def client_factory(self) -> ClientFactory:
+        """What builds the AWS clients (boto3's, or a test's)."""
+        return self._client_factory
+
+    def now(self) -> datetime:
+        """The engine's clock (the simulation's virtual one in the simulation)."""
+        return self._clock()
+
+    def adapter(self, service: str) -> ExportJobAdapter:
+        """The adapter of ``service`` as the constructs name it (``"CloudWatchLogs"``)."""
+        return self._adapter(service.lower())
+
     def _adapter(self, name: str) -> ExportJobAdapter:
         """The adapter ``name``, built once per engine: a warm Lambda container keeps its clients
         (RoboMaker's botocore session and connection pool) from one invocation to the next.

@@ -12,6 +12,7 @@ from typing import Any
 from .adapters.base import MAX_REASON_BYTES, shorten
 from .clients import boto3_client
 from .engine import Engine
+from .runs import Runner
 from .tracker import Tracker
 
 LOG = logging.getLogger("export_constructs")
@@ -50,6 +51,7 @@ def _bounded(handler: Handler) -> Handler:
 
 _ENGINE = Engine(boto3_client)
 _TRACKER = Tracker(_ENGINE)
+_RUNNER = Runner(_ENGINE)
 
 
 def use_clock(clock: Callable[[], datetime], sleep: Callable[[float], None] | None = None) -> None:
@@ -73,3 +75,8 @@ def is_complete(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]
 def track(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """The long-wait tracker's task: poll the job once; signal its wait condition when it ends."""
     return _TRACKER.track(event)
+
+
+def run(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """A task of a recurring export's run (plan, start, check, record): ``handler/runs.py``."""
+    return _RUNNER.run(event)

@@ -340,6 +340,8 @@ class Resolver:
             return self._arn("lambda", f"function:{self._physical_name(name)}")
         if kind == "AWS::Logs::LogGroup":
             return self._arn("logs", f"log-group:{self._physical_name(name)}:*")
+        if kind == "AWS::DynamoDB::Table":
+            return self._arn("dynamodb", f"table/{self.ref(name)}")
         service = kind.split("::")[1].lower()
         return self._arn(service, self._physical_name(name))
 

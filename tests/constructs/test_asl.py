@@ -252,9 +252,10 @@ def machines(stack: StackTemplate) -> dict[str, str]:
     }
 
 
-def test_the_stacks_have_the_waiter_and_the_tracker(stacks: dict[str, StackTemplate]) -> None:
+def test_the_stacks_have_the_waiter_the_tracker_and_the_runner(stacks: dict[str, StackTemplate]) -> None:
     """What the validation below covers: the waiter (the Provider framework's, polling
-    isComplete) in both stacks and the tracker (the library's own) in the long-wait one."""
+    isComplete) in both stacks, the tracker (the library's own) in the long-wait one and the
+    recurring exports' runner in the sample."""
     assert set(stacks) == {"ExportConstructsSample", "LongRdsExport"}
     for name, stack in stacks.items():
         starts = {k: json.loads(text)["StartAt"] for k, text in machines(stack).items()}
@@ -262,6 +263,9 @@ def test_the_stacks_have_the_waiter_and_the_tracker(stacks: dict[str, StackTempl
         trackers = [k for k in starts if k.startswith("ExportJobProviderTrackerStateMachine")]
         assert len(waiters) == 1, (name, starts)
         assert len(trackers) == (1 if name == "LongRdsExport" else 0), (name, starts)
+        # The recurring exports' run state machine (a distributed map of windows) in the sample.
+        runners = [k for k in starts if k.startswith("ExportJobProviderRunnerStateMachine")]
+        assert len(runners) == (1 if name == "ExportConstructsSample" else 0), (name, starts)
 
 
 @pytest.mark.parametrize("stack_name", ["ExportConstructsSample", "LongRdsExport"])

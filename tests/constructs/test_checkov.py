@@ -34,7 +34,9 @@ class Skip:
 
 
 #: The provider's functions and the Provider framework's functions inside it.
-PROVIDER_FUNCTIONS = r"ExportJobProvider(OnEvent|IsComplete|framework(onEvent|isComplete|onTimeout))[0-9A-F]{8}"
+PROVIDER_FUNCTIONS = (
+    r"ExportJobProvider(OnEvent|IsComplete|framework(onEvent|isComplete|onTimeout)|RunnerRun)[0-9A-F]{8}"
+)
 
 SKIPS: dict[str, Skip] = {
     "CKV_AWS_18": Skip(r"ExportsAccessLogs[0-9A-F]{8}", REASON_LOG_BUCKET_LOGS),

@@ -89,7 +89,7 @@ def test_3_a_destination_of_another_stack_is_refused_naming_destination(service:
     app = cdk.App()
     owner, other = new_stack(app, "A"), new_stack(app, "B")
     destination = ExportDestination(owner, "Dest")
-    refused(lambda: JOBS[service](other, "J", destination), "B/J", "destination", "of this job's stack B")
+    refused(lambda: JOBS[service](other, "J", destination), "B/J", "destination", "of this construct's stack B")
 
 
 def test_4_a_destination_of_another_region_is_refused_naming_destination() -> None:

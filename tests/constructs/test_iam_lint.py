@@ -96,6 +96,11 @@ LOG_DELIVERY = (
     "(logs:CreateLogDelivery, logs:PutResourcePolicy, ...) support no resource-level permissions, and "
     "the same statement lists logs:CreateLogStream and logs:PutLogEvents."
 )
+MAP_RUN = (
+    "Written by aws-cdk's DistributedMap for the run state machine's child executions "
+    "(arn:...:execution:<machine>:*): parliament's action table also names the map run and express "
+    "execution types for states:DescribeExecution, which these executions are not."
+)
 
 #: The account-level actions within the key administrator's kms:* (and the alias actions, which
 #: need an alias besides the key).
@@ -118,7 +123,9 @@ def handler_access(services: str) -> str:
     return f"ExportJobProviderHandlerRole({services})Access{HASH}"
 
 
-STATE_MACHINE_ROLES = f"ExportJobProvider(waiterstatemachine|TrackerStateMachine)RoleDefaultPolicy{HASH}"
+STATE_MACHINE_ROLES = (
+    f"ExportJobProvider(waiterstatemachine|TrackerStateMachine|RunnerStateMachine)RoleDefaultPolicy{HASH}"
+)
 
 PINS: list[Pin] = [
     Pin(f"ExportsKey{HASH}", KEY_ADMIN_GRANTS, KEY_ADMIN + " " + PERSONALIZE_KEY_GRANT),
@@ -140,6 +147,11 @@ PINS: list[Pin] = [
     Pin(handler_access("Personalize"), "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
     Pin(STATE_MACHINE_ROLES, "PERMISSIONS_MANAGEMENT_ACTIONS[logs:putresourcepolicy]", LOG_DELIVERY),
     Pin(STATE_MACHINE_ROLES, "RESOURCE_STAR[logs:CreateLogStream, logs:PutLogEvents]", LOG_DELIVERY),
+    Pin(
+        f"ExportJobProviderRunnerStateMachineDistributedMapPolicy{HASH}",
+        "RESOURCE_MISMATCH[states:DescribeExecution]",
+        MAP_RUN,
+    ),
 ]
 
 

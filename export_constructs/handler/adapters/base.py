@@ -247,3 +247,23 @@ class ExportJobAdapter(abc.ABC):
     @abc.abstractmethod
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """The ``s3://`` URI the job writes to."""
+
+    # -- recurring exports ------------------------------------------------------------------
+
+    def for_window(self, request: Mapping[str, Any], source: str, start: int, end: int, prefix: str) -> dict[str, Any]:
+        """The request of a recurring export's window ``[start, end)`` (epoch ms) of ``source``,
+        written under ``prefix`` (ending in ``/``): the export's request with the source, the
+        window's range and prefix. Services without recurring exports have none."""
+        raise NotImplementedError(f"{self.label}s have no recurring export")
+
+    def look_before_start(self, spec: JobSpec) -> tuple[tuple[str, JobState] | None, bool]:
+        """Before a recurring window's start: the running job already started as ``spec`` (a
+        retried invocation's: adopted, not started twice), and whether the account's quota has no
+        free slot for another (the start then waits without asking). Default: the job :meth:`find`
+        finds if it is running; the quota is left to the service's answer."""
+        found = self.find(spec)
+        return (found if found is not None and found[1].phase is Phase.RUNNING else None), False
+
+    def start_new(self, spec: JobSpec) -> str:
+        """Start ``spec``'s job where :meth:`look_before_start` found none. Default: :meth:`start`."""
+        return self.start(spec)

@@ -148,9 +148,38 @@ class Adapter(ExportJobAdapter):
     def request_stop(self, job_id: str) -> None:
         self._client.cancel_export_task(taskId=job_id)
 
-    def for_window(self, request: Mapping[str, Any], start: int, end: int, prefix: str) -> dict[str, Any]:
-        """The window as ``from``/``to``; Logs adds the ``/`` after ``destinationPrefix`` itself."""
-        return {**request, "from": start, "to": end, "destinationPrefix": prefix.removesuffix("/")}
+    # -- recurring exports ------------------------------------------------------------------
+
+    def for_window(self, request: Mapping[str, Any], source: str, start: int, end: int, prefix: str) -> dict[str, Any]:
+        """The log group ``source`` from ``start`` to the last millisecond before ``end``: the API
+        exports events up to ``to`` included ("Events with a timestamp later than this time are
+        not exported", CreateExportTask's reference), so windows that meet share no millisecond.
+        Logs adds the ``/`` after ``destinationPrefix`` itself."""
+        return {
+            **request,
+            "logGroupName": source,
+            "from": start,
+            "to": end - 1,
+            "destinationPrefix": prefix.removesuffix("/"),
+        }
+
+    def look_before_start(self, spec: JobSpec) -> tuple[tuple[str, JobState] | None, bool]:
+        """The account's active tasks (``PENDING`` and ``RUNNING``: at most one, Logs' quota):
+        this window's, adopted; another's, a full quota. Two calls, whatever the account's
+        history of tasks (listing every task by name, as a one-shot start does, grows with it)."""
+        active = [
+            task
+            for code in ("PENDING", "RUNNING")
+            for task in self._client.describe_export_tasks(statusCode=code).get("exportTasks", [])
+        ]
+        for task in active:
+            if task.get("taskName") == spec.name and _same(task, spec.request):
+                return (str(task["taskId"]), _state(task)), False
+        return None, bool(active)
+
+    def start_new(self, spec: JobSpec) -> str:
+        response = self._client.create_export_task(taskName=spec.name, **api_request(spec))
+        return str(response["taskId"])
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """``s3://<bucket>/<prefix>/``: Logs writes ``<prefix>/<task id>/<stream>/<n>.gz`` under it."""

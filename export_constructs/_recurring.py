@@ -1,0 +1,314 @@
+"""What every recurring export shares: its schedule, its windows' ledger, its runs on the stack's
+:class:`~export_constructs._runner.ExportRunner`, its events, metrics and alarm.
+
+A service's recurring export (``CloudWatchLogsExport``) checks its own props, then calls
+:meth:`RecurringExportBase._schedule_runs` with its sources and the request each window's task
+starts from; the runner's ``handler/runs.py`` does the rest through the service's adapter.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from aws_cdk import Annotations, Aws, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from ._memo import is_unresolved, seconds_of
+from ._provider import ExportJobProvider
+from ._runner import RUN_TIMEOUT, ExportRunner
+from ._validation import Problems, init_signature
+from .destination import ExportDestination
+from .schedule import FIRST_ZONE_YEAR, LAST_ZONE_YEAR, ExportSchedule
+from .services import ServiceAccess
+
+#: The runs' CloudWatch namespace and metrics (``handler/runs.py`` writes them, dimension ``Export``).
+NAMESPACE = "ExportConstructs"
+#: "Log data can take up to 12 hours to become available for export"
+#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html).
+DEFAULT_SETTLE = Duration.hours(12)
+DEFAULT_POLL_INTERVAL = Duration.seconds(30)
+DEFAULT_TASK_TIMEOUT = Duration.hours(6)
+DEFAULT_MAX_WINDOWS_PER_RUN = 100
+#: The most windows one run takes: its plan and its map's results stay far below Step Functions'
+#: 256 KiB per state (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+MAX_WINDOWS_PER_RUN = 500
+MAX_SOURCES = 100
+WARNING_SETTLE = "export-constructs:recurring-settle"
+WARNING_PERIOD = "export-constructs:recurring-period-too-short"
+INFO_SUBSCRIPTIONS = "export-constructs:recurring-hourly"
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class RecurringExportBase(Construct):
+    """Base of the recurring exports. A subclass sets :attr:`SERVICE` and :attr:`SOURCE`
+    (the name of its sources' placeholder in ``prefix``, e.g. ``log_group``)."""
+
+    SERVICE: ClassVar[ServiceAccess]
+    """The service whose tasks export the windows (its adapter starts and tracks them)."""
+    SOURCE: ClassVar[str]
+    """The name of the sources' placeholder in ``prefix`` (``log_group``)."""
+    export_id: str
+    """The export's id in the ledger, the events and the metrics' ``Export`` dimension: its
+    construct path."""
+    destination: ExportDestination
+    """Where the windows are written: the ``destination`` prop."""
+    export_schedule: ExportSchedule
+    """When the runs start and the windows' period: the ``schedule`` prop."""
+    schedule: scheduler.Schedule
+    """The EventBridge Scheduler schedule that starts the runs."""
+    ledger: dynamodb.ITable
+    """The window ledger: the ``ledger`` prop, or the stack runner's table."""
+    alarm: cloudwatch.Alarm | None
+    """The alarm on failed windows (with ``alarm_topic``), else None."""
+    prefix_head: str
+    """The fixed folder of ``prefix`` (before its first placeholder): what the service and the run
+    are allowed to write under."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init_signature(cls)
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.export_id = self.node.path
+        self.alarm = None
+
+    @functools.cached_property
+    def _stack(self) -> Stack:
+        return Stack.of(self)
+
+    @functools.cached_property
+    def _runner(self) -> ExportRunner:
+        return ExportRunner.of(ExportJobProvider.of(self._stack))
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def _check_recurring(
+        self,
+        problems: Problems,
+        *,
+        schedule: ExportSchedule,
+        settle: Duration,
+        start: datetime | None,
+        prefix: str,
+        max_windows_per_run: int,
+        task_timeout: Duration,
+        poll_interval: Duration,
+    ) -> str:
+        """Check the props every recurring export takes; return the prefix's fixed head (what the
+        grants cover: the placeholders vary below it)."""
+        for problem in schedule.problems():
+            problems.add("schedule", problem)
+        for name, value, low, high in (
+            ("settle", settle, 0, 366 * 86400),
+            ("task_timeout", task_timeout, 60, 23 * 3600),
+            ("poll_interval", poll_interval, 5, 3600),
+        ):
+            seconds = seconds_of(value)
+            if is_unresolved(seconds):
+                problems.add(name, "must be known at synth time, not a token")
+            elif not low <= seconds <= high or seconds % 1:
+                problems.add(
+                    name,
+                    f"must be whole seconds from {Duration.seconds(low).to_human_string()} to "
+                    f"{Duration.seconds(high).to_human_string()}, got {value.to_human_string()}",
+                )
+        if start is not None and (start.tzinfo is None or start.utcoffset() is None):
+            problems.add("start", f"must be timezone-aware (e.g. datetime(..., tzinfo=UTC)), got {start!r}")
+        elif start is not None and not FIRST_ZONE_YEAR <= start.astimezone(UTC).year < LAST_ZONE_YEAR:
+            problems.add(
+                "start",
+                f"must lie in the years {FIRST_ZONE_YEAR}-{LAST_ZONE_YEAR - 1} (the time-zone table the runs "
+                f"receive), got {start.isoformat()}",
+            )
+        if isinstance(max_windows_per_run, bool) or not 1 <= max_windows_per_run <= MAX_WINDOWS_PER_RUN:
+            problems.add(
+                "max_windows_per_run",
+                f"must be 1 to {MAX_WINDOWS_PER_RUN} (a run's plan must fit a Step Functions state), "
+                f"got {max_windows_per_run!r}",
+            )
+        return self._check_prefix(problems, prefix)
+
+    def _check_prefix(self, problems: Problems, prefix: str) -> str:
+        allowed = (self.SOURCE, "yyyy", "MM", "dd", "HH")
+        if is_unresolved(prefix):
+            problems.add("prefix", "must be known at synth time, not a token: its placeholders are filled per window")
+            return ""
+        for name in _PLACEHOLDER.findall(prefix):
+            if name not in allowed:
+                problems.add(
+                    "prefix",
+                    f"has an unknown placeholder {{{name}}}; the placeholders are "
+                    + ", ".join(f"{{{a}}}" for a in allowed)
+                    + f", got {prefix!r}",
+                )
+        if _PLACEHOLDER.sub("", prefix).count("{") or _PLACEHOLDER.sub("", prefix).count("}"):
+            problems.add("prefix", f"must not hold '{{' or '}}' outside a placeholder, got {prefix!r}")
+        head = prefix.split("{", 1)[0]
+        if not prefix.endswith("/"):
+            problems.add("prefix", f"must end with '/' (it names a folder), got {prefix!r}")
+        if prefix.startswith("/") or "//" in prefix:
+            problems.add("prefix", f"must not start with '/' or contain '//', got {prefix!r}")
+        if not head or not head.endswith("/"):
+            problems.add(
+                "prefix",
+                "must begin with a fixed folder before any placeholder (e.g. 'logs/{log_group}/...'): the "
+                f"service is granted that folder of the bucket, got {prefix!r}",
+            )
+        return head
+
+    # -- the runs -------------------------------------------------------------------------------
+
+    def _schedule_runs(
+        self,
+        *,
+        sources: Sequence[str],
+        destination: ExportDestination,
+        request: Mapping[str, Any],
+        schedule: ExportSchedule,
+        settle: Duration,
+        start: datetime | None,
+        prefix: str,
+        max_windows_per_run: int,
+        task_timeout: Duration,
+        poll_interval: Duration,
+        ledger: dynamodb.ITable | None,
+        event_bus: events.IEventBus | None,
+        alarm_topic: sns.ITopic | None,
+        enabled: bool,
+    ) -> None:
+        """The export's schedule, its grants on the runner and its alarm."""
+        runner = self._runner
+        self.destination = destination
+        self.export_schedule = schedule
+        self.ledger: dynamodb.ITable = ledger or runner.ledger
+        runner.grant_ledger(self.ledger)
+        bus_arn = event_bus.event_bus_arn if event_bus is not None else runner.default_bus_arn()
+        runner.grant_events(bus_arn)
+        description: dict[str, Any] = {
+            "Id": self.export_id,
+            "Service": self.SERVICE.name,
+            "Sources": list(sources),
+            "Request": dict(request),
+            "Prefix": prefix.replace("{" + self.SOURCE + "}", "{source}"),
+            "Period": schedule.unit,
+            "Zone": schedule.zone_offsets(),
+            "SettleMs": int(seconds_of(settle) * 1000),
+            "MaxWindows": max_windows_per_run,
+            "TimeoutSeconds": int(seconds_of(task_timeout)),
+            "PollSeconds": int(seconds_of(poll_interval)),
+            "LockMs": int(seconds_of(RUN_TIMEOUT) * 1000),
+            "Ledger": self.ledger.table_name,
+            "Stack": Aws.STACK_ID,
+        }
+        if start is not None:
+            description["StartMs"] = int(start.timestamp() * 1000)
+        if event_bus is not None:
+            description["EventBus"] = event_bus.event_bus_arn
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=schedule.expression(),
+            target=scheduler_targets.StepFunctionsStartExecution(
+                runner.state_machine,
+                role=runner.scheduler_role,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"Export": description, "Time": scheduler.ContextAttribute.scheduled_time}
+                ),
+            ),
+            description=f"Runs the recurring export {self.export_id}"[:512],
+            enabled=enabled,
+            time_window=scheduler.TimeWindow.off(),
+        )
+        if alarm_topic is not None:
+            self.alarm = self.metric_failed_windows().create_alarm(
+                self,
+                "FailedWindowsAlarm",
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"A window of the recurring export {self.export_id} failed",
+            )
+            self.alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+
+    def _warn_recurring(self, *, schedule: ExportSchedule, settle: Duration, sources: int, task: Duration) -> None:
+        """The schedule's honest limits, as warnings."""
+        if schedule.unit == "hour":
+            Annotations.of(self).add_info(
+                f"[{INFO_SUBSCRIPTIONS}] An hourly export runs one task per log group each hour. For continuous "
+                "archiving AWS recommends subscriptions (a Firehose stream) instead of regular exports "
+                "(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateExportTask.html)."
+            )
+        settle_s = seconds_of(settle)
+        if not is_unresolved(settle_s) and settle_s < seconds_of(DEFAULT_SETTLE):
+            Annotations.of(self).add_warning_v2(
+                WARNING_SETTLE,
+                f"settle is {settle.to_human_string()}: log data can take up to 12 hours to become available for "
+                "export (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html), so a window "
+                "exported sooner may miss events that arrive later. The ledger will not export it again.",
+            )
+        needed = sources * seconds_of(task)
+        period = schedule.period.total_seconds()
+        if not is_unresolved(needed) and needed > period:
+            Annotations.of(self).add_warning_v2(
+                WARNING_PERIOD,
+                f"{sources} sources x {task.to_human_string()} a task (expected_task_duration) is more than the "
+                f"schedule's period of {Duration.seconds(period).to_human_string()}: the account runs one export "
+                "task at a time, so the runs fall behind (metric_windows_behind() grows).",
+            )
+
+    # -- metrics --------------------------------------------------------------------------------
+
+    def metric(self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
+        """A metric of this export's runs (namespace ``ExportConstructs``, dimension ``Export``).
+
+        Args:
+            metric_name: ``WindowsBehind``, ``FailedWindows`` or ``ExportedWindows``.
+            statistic: how the data points combine. Default: ``"Sum"``.
+            period: the metric's period. Default: the schedule's period (at most a day).
+        """
+        seconds = min(self.export_schedule.period.total_seconds(), 86400.0)
+        return cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"Export": self.export_id},
+            statistic=statistic,
+            period=period or Duration.seconds(seconds),
+        )
+
+    def metric_windows_behind(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Windows that ended and settled but are not exported yet (Maximum over ``period``).
+
+        Args:
+            period: the metric's period. Default: the schedule's period (at most a day).
+        """
+        return self.metric("WindowsBehind", statistic="Maximum", period=period)
+
+    def metric_failed_windows(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Windows whose task failed (Sum over ``period``); each is retried by the next run.
+
+        Args:
+            period: the metric's period. Default: the schedule's period (at most a day).
+        """
+        return self.metric("FailedWindows", period=period)
+
+    def metric_exported_windows(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Windows exported (Sum over ``period``).
+
+        Args:
+            period: the metric's period. Default: the schedule's period (at most a day).
+        """
+        return self.metric("ExportedWindows", period=period)

@@ -1,0 +1,328 @@
+"""The stack-wide runner of recurring exports: a function, a window ledger and a Step Functions
+state machine that run each export's windows (see ``handler/runs.py``).
+
+Created with the first recurring export of a stack, under its provider (like the long-wait
+tracker). Each export adds an EventBridge Scheduler schedule that starts an execution per run,
+and what its windows need to the runner's role: the sources, the S3 prefix, its ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from . import _defaults
+from ._memo import addr_of
+from ._nag import COMPLIANCE_PACKS, REASON_TRACKER_VERSIONS, acknowledge, acknowledge_iam5
+from ._provider import HANDLER_RUNTIME, ExportJobProvider, ListedSources
+from .handler import consts
+
+#: A run ends within a day (its state machine's timeout); its lock expires with it, and a later
+#: run adopts the task it left in flight (the ledger names it).
+RUN_TIMEOUT = Duration.hours(24)
+#: The ledger's partition key (``handler/ledger.py``'s ``KEY``).
+LEDGER_KEY = "Source"
+
+REASON_MAP_EXECUTIONS = (
+    "Added by Step Functions' distributed map for its child executions, whose names Step Functions makes: "
+    "the grant covers the executions of the run state machine only."
+)
+REASON_LEDGER_BACKUP = (
+    "The window ledger has point-in-time recovery (35 days), deletion protection and is retained when the "
+    "stack is deleted; an AWS Backup plan is the account's choice: add the table (ledger) to yours."
+)
+REASON_RUN_TASKS = (
+    "CloudWatch Logs' DescribeExportTasks and CancelExportTask support no resource-level permissions "
+    "(the Service Authorization Reference lists no resource type for them); export tasks have no ARN."
+)
+
+
+class ExportRunner(Construct):
+    """The runs of a stack's recurring exports:
+
+    - ``ledger``: the window ledger, a DynamoDB table (on demand, encrypted with the provider's
+      key, point-in-time recovery on, retained when the stack is deleted), keyed by ``Source``
+      (``<export id>#<source>``);
+    - ``function``: the handler's ``run`` entry (the provider's code asset) with a role of its
+      own: each export adds its sources, its S3 prefix and its ledger to it;
+    - ``state_machine``: Plan -> for each window, one after another: Advance -> wait? ->
+      Advance ... -> Report -> fail when a window failed.
+    """
+
+    ID = "Runner"
+
+    @classmethod
+    def of(cls, provider: ExportJobProvider) -> ExportRunner:
+        existing = provider.node.try_find_child(cls.ID)
+        if isinstance(existing, ExportRunner):
+            return existing
+        return cls(provider, cls.ID)
+
+    def __init__(self, provider: ExportJobProvider, id: str) -> None:
+        super().__init__(provider, id)
+        self._provider = provider
+        self._acknowledged: set[str] = set()
+        self.ledger = dynamodb.Table(
+            self,
+            "Ledger",
+            partition_key=dynamodb.Attribute(name=LEDGER_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=provider.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs this stack's recurring exports: starts and polls their tasks, writes their ledger",
+        )
+        provider.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Run",
+            runtime=HANDLER_RUNTIME,
+            code=provider.code,
+            handler=consts.RUN_ENTRY,
+            role=self.role,
+            memory_size=256,
+            timeout=_defaults.HANDLER_TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=provider.log_group,
+            environment_encryption=provider.key,
+            reserved_concurrent_executions=5,
+            description="export_constructs: plan, advance and report a recurring export's run",
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            timeout=RUN_TIMEOUT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=provider.log_group, include_execution_data=False, level=sfn.LogLevel.ALL),
+        )
+        provider.log_group.grant_write(self.state_machine)
+        acknowledge_iam5(self.state_machine, [f"{self.function.function_arn}:*"], REASON_TRACKER_VERSIONS)
+        # The distributed map's policy (CDK's): its child executions are named by Step Functions.
+        stack = Stack.of(self)
+        name = Fn.select(6, Fn.split(":", self.state_machine.state_machine_arn))
+        acknowledge_iam5(
+            self.state_machine,
+            [
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=name + tail,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+                for tail in (":*", "/*:*")
+            ],
+            REASON_MAP_EXECUTIONS,
+        )
+        acknowledge(self.ledger, (f"{p}-DynamoDBInBackupPlan" for p in COMPLIANCE_PACKS), REASON_LEDGER_BACKUP)
+        # One role for every schedule of the stack (CDK's target would make one per target), trusted
+        # as Scheduler's execution roles are: for schedules of this account's default group
+        # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="scheduler",
+                            resource="schedule-group",
+                            resource_name="default",
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                        )
+                    },
+                },
+            ),
+            description="Starts this stack's recurring export runs on their schedules",
+        )
+        self.state_machine.grant_start_execution(self.scheduler_role)
+        self._ledgers: set[str] = set()
+        self._services: set[str] = set()
+        self._buses: set[str] = set()
+        self._sources: dict[str, ListedSources] = {}
+        self._object_prefixes: list[str] = []
+
+    def _definition(self) -> sfn.IChainable:
+        """Plan -> Windows (a Map, one window at a time) -> Report -> Failed? Each window:
+        Advance -> Done? -> Wait (as long as the answer says) -> Advance."""
+
+        def invoke(name: str, payload: dict[str, object], result_path: str) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=self.function,
+                payload_response_only=True,
+                payload=sfn.TaskInput.from_object(payload),
+                result_path=result_path,
+                retry_on_service_exceptions=True,
+            )
+
+        plan = invoke(
+            "Plan",
+            {"Action": "plan", "Export.$": "$.Export", "Time.$": "$.Time", "Run.$": "$$.Execution.Id"},
+            "$.Plan",
+        )
+        advance = invoke(
+            "Advance",
+            {"Action": "advance", "Export.$": "$.Export", "Window.$": "$.Window", "Step.$": "$.Step", "Run.$": "$.Run"},
+            "$.Step",
+        )
+        wait = sfn.Wait(self, "Wait", time=sfn.WaitTime.seconds_path("$.Step.Wait"))
+        outcome = sfn.Pass(
+            self,
+            "Outcome",
+            parameters={
+                "Source.$": "$.Window.Source",
+                "Start.$": "$.Window.Start",
+                "Outcome.$": "$.Step.Outcome",
+                "Reason.$": "$.Step.Reason",
+            },
+        )
+        # A distributed map: each window runs as a child execution with its own history, so a run's
+        # looks at its tasks do not add up against Step Functions' 25,000 events per execution
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html,
+        # https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). One window at
+        # a time: the account runs one export task at a time anyway, and windows go oldest first.
+        windows = sfn.DistributedMap(
+            self,
+            "Windows",
+            items_path="$.Plan.Windows",
+            max_concurrency=1,
+            map_execution_type=sfn.StateMachineType.STANDARD,
+            item_selector={
+                "Export.$": "$.Export",
+                "Window.$": "$$.Map.Item.Value",
+                "Run.$": "$$.Execution.Id",
+                "Step": {"State": "NEW", "Reason": ""},
+            },
+            result_path="$.Results",
+        )
+        # A window whose step raised (after the Lambda retries) is a failed window of this run:
+        # the run goes on, reports it and fails; the ledger still names its task for the next run.
+        advance.add_catch(
+            sfn.Pass(
+                self,
+                "Errored",
+                parameters={
+                    "Source.$": "$.Window.Source",
+                    "Start.$": "$.Window.Start",
+                    "Outcome": "failed",
+                    "Reason.$": "$.Error.Cause",
+                },
+            ),
+            errors=["States.ALL"],
+            result_path="$.Error",
+        )
+        windows.item_processor(
+            advance.next(
+                sfn.Choice(self, "Done?")
+                .when(sfn.Condition.string_equals("$.Step.State", "WAIT"), wait.next(advance))
+                .otherwise(outcome)
+            )
+        )
+        report = invoke(
+            "Report",
+            {
+                "Action": "report",
+                "Export.$": "$.Export",
+                "Plan.$": "$.Plan",
+                "Results.$": "$.Results",
+                "Time.$": "$.Time",
+                "Run.$": "$$.Execution.Id",
+            },
+            "$.Report",
+        )
+        failed = sfn.Fail(self, "WindowsFailed", error="ExportWindowsFailed", cause_path="$.Report.Summary")
+        judge = (
+            sfn.Choice(self, "Failed?")
+            .when(sfn.Condition.number_greater_than("$.Report.Failed", 0), failed)
+            .otherwise(sfn.Succeed(self, "Done"))
+        )
+        # A plan that raised may hold the run lock: the report releases it and fails the run.
+        plan_failed = invoke(
+            "ReportPlanFailure",
+            {
+                "Action": "report",
+                "Export.$": "$.Export",
+                "Plan": {"Windows": [], "Behind": 0, "Locked": True},
+                "Results": [],
+                "Failure.$": "$.Error.Cause",
+                "Time.$": "$.Time",
+                "Run.$": "$$.Execution.Id",
+            },
+            "$.Report",
+        )
+        plan.add_catch(plan_failed.next(judge), errors=["States.ALL"], result_path="$.Error")
+        return plan.next(windows).next(report).next(judge)
+
+    # -- what each export adds ----------------------------------------------------------------
+
+    def grant_ledger(self, table: dynamodb.ITable) -> None:
+        """Let the run read and conditionally update ``table`` (and use its key)."""
+        key = addr_of(table)
+        if key in self._ledgers:
+            return
+        self._ledgers.add(key)
+        table.grant(self.role, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        if table.encryption_key is not None:
+            table.encryption_key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+    def grant_service(
+        self,
+        service: str,
+        statements: Callable[[], list[iam.PolicyStatement]],
+        *,
+        wildcards: list[str],
+        reason: str,
+    ) -> None:
+        """Add ``service``'s statements (made once, by the first export of the service) to the
+        run's role; its ``wildcards`` are acknowledged with ``reason``."""
+        if service in self._services:
+            return
+        self._services.add(service)
+        for statement in statements():
+            self.role.add_to_principal_policy(statement)
+        self._acknowledge_wildcards(wildcards, reason)
+
+    def grant_events(self, bus_arn: str) -> None:
+        """Let the run put its events on ``bus_arn``."""
+        if bus_arn in self._buses:
+            return
+        self._buses.add(bus_arn)
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn]))
+
+    def default_bus_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="events", resource="event-bus", resource_name="default", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+        )
+
+    def sources(self, service: str, wildcard: str, reason: str) -> ListedSources:
+        """The sources of ``service``'s recurring exports that the run's role lists (collapsed
+        to ``wildcard``, acknowledged with ``reason``, when they do not fit)."""
+        if service not in self._sources:
+            self._sources[service] = ListedSources(self, wildcard, reason)
+        return self._sources[service]
+
+    def _acknowledge_wildcards(self, resources: list[str], reason: str) -> None:
+        new = [r for r in resources if r not in self._acknowledged]
+        if new:
+            self._acknowledged.update(new)
+            acknowledge_iam5(self.role, new, reason)

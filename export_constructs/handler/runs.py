@@ -1,0 +1,391 @@
+"""One run of a recurring export: the tasks of the run state machine.
+
+EventBridge Scheduler starts one execution per run, with the export's description (``Export``:
+its service, sources, the windows' period and time zone, the settle time, the S3 prefix
+template, the ledger table) and the run's scheduled time (``Time``). The execution calls:
+
+- ``plan``: take the export's run lock, then list the windows due, oldest first: for each source,
+  every whole window from its watermark (or the export's start) that ended ``SettleMs`` before
+  the run's time, at most ``MaxWindows`` per source; a paused source has none;
+- ``advance``, once per window and again after each wait the answer asks for: start the window's
+  task through the service's adapter (the one-shot exports' code), or adopt the one already
+  started for it; look at it; when it has ended, record it in the ledger and send its event;
+- ``report``: count the outcomes, put the metrics, release the lock.
+
+Nothing here waits: the state machine does, so a window that waits for the account's quota or for
+its task costs one look per poll interval and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .adapters.base import JobNotFound, JobSpec, JobState, Phase, shorten
+from .engine import Engine
+from .event import Arn
+from .ledger import Entry, Ledger, key_of
+from .windows import Period, Zone, iso
+
+LOG = logging.getLogger("export_constructs")
+
+#: The EventBridge source and detail types of the events a run sends, one per window.
+EVENT_SOURCE = "export-constructs"
+EXPORTED = "Export Window Exported"
+FAILED = "Export Window Failed"
+#: The CloudWatch namespace and metrics of the runs (dimension ``Export``), written as embedded
+#: metric format log lines: no API call, no permission
+#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+NAMESPACE = "ExportConstructs"
+WINDOWS_BEHIND = "WindowsBehind"
+FAILED_WINDOWS = "FailedWindows"
+EXPORTED_WINDOWS = "ExportedWindows"
+
+#: The step states ``advance`` answers: wait ``Wait`` seconds and ask again, or done.
+WAIT = "WAIT"
+DONE = "DONE"
+#: A window's outcomes.
+OUTCOME_EXPORTED = "exported"
+OUTCOME_FAILED = "failed"
+OUTCOME_SKIPPED = "skipped"
+OUTCOME_PAUSED = "paused"
+OUTCOME_ALREADY = "exported before"
+
+PLACEHOLDERS = ("source", "yyyy", "MM", "dd", "HH")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+
+Emit = Callable[[str], None]
+
+
+def render_prefix(template: str, source: str, local: datetime) -> str:
+    """The S3 prefix of one window: ``{source}`` (without a leading ``/``) and the window start's
+    ``{yyyy}``, ``{MM}``, ``{dd}``, ``{HH}`` in the schedule's time zone."""
+    values = {
+        "source": source.lstrip("/"),
+        "yyyy": f"{local.year:04d}",
+        "MM": f"{local.month:02d}",
+        "dd": f"{local.day:02d}",
+        "HH": f"{local.hour:02d}",
+    }
+    return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
+
+
+def window_name(export_id: str, source: str, start: int, end: int) -> str:
+    """The task name of one window of one source, the same for every attempt:
+    ``<source, readable>-<start, UTC>-<hash of export, source and window>``."""
+    digest = hashlib.sha256(f"{export_id}|{source}|{start}|{end}".encode()).hexdigest()[:12]
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", source).strip("-")[-40:]
+    stamp = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y%m%dT%H%M")
+    return f"{readable}-{stamp}-{digest}"
+
+
+class Runner:
+    """The run state machine's tasks (see the module docstring), on an :class:`Engine`'s adapters,
+    clients and clock. ``emit`` writes a log line as it is (embedded metric format)."""
+
+    def __init__(self, engine: Engine, emit: Emit = print) -> None:
+        self._engine = engine
+        self._emit = emit
+
+    def run(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        action = str(event.get("Action", ""))
+        if action == "plan":
+            return self.plan(event)
+        if action == "advance":
+            return self.advance(event)
+        if action == "report":
+            return self.report(event)
+        raise ValueError(f"unknown action {action!r}: plan, advance or report")
+
+    # -- plan ---------------------------------------------------------------------------------
+
+    def plan(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The run's windows: ``{"Windows": [{"Source", "Start", "End"}...], "Behind": n,
+        "Locked": bool}``."""
+        export = event["Export"]
+        ledger = self._ledger(export)
+        now = self._run_time(event)
+        holder = ledger.lock(str(export["Id"]), str(event["Run"]), now, now + int(export["LockMs"]))
+        if holder is not None:
+            LOG.info("%s: the run %s is still going; this run exports nothing", export["Id"], holder)
+            return {"Windows": [], "Behind": 0, "Locked": False, "Holder": holder}
+        period = _period(export)
+        until = now - int(export["SettleMs"])
+        windows: list[dict[str, Any]] = []
+        behind = 0
+        for source in export["Sources"]:
+            key = key_of(str(export["Id"]), source)
+            entry = ledger.entry(key)
+            if entry is None:
+                ledger.begin(key, _first(export, period, until), iso(now))
+                entry = ledger.entry(key)
+                assert entry is not None
+            due = list(period.windows(entry.watermark, until))
+            behind += len(due)
+            if entry.paused:
+                LOG.info("%s is paused: %d windows wait", key, len(due))
+                continue
+            windows += [{"Source": source, "Start": s, "End": e} for s, e in due[: int(export["MaxWindows"])]]
+        windows.sort(key=lambda w: (w["Start"], w["Source"]))
+        LOG.info("%s: %d windows due, %d in this run", export["Id"], behind, len(windows))
+        self._metrics(export, now, {WINDOWS_BEHIND: behind})
+        return {"Windows": windows, "Behind": behind, "Locked": True}
+
+    # -- advance ------------------------------------------------------------------------------
+
+    def advance(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """One step of one window: ``{"State": "WAIT", "Wait": s, ...}`` to be asked again after
+        ``Wait`` seconds with this answer as ``Step``, or ``{"State": "DONE", "Outcome": ...}``."""
+        export, window, step = event["Export"], event["Window"], dict(event.get("Step") or {})
+        source, start, end = str(window["Source"]), int(window["Start"]), int(window["End"])
+        adapter = self._engine.adapter(str(export["Service"]))
+        task = str(step.get("Task") or "")
+        if not task:
+            ledger = self._ledger(export)
+            entry = ledger.entry(key_of(str(export["Id"]), source))
+            done = _settled(entry, start, end)
+            if done is not None:
+                return _done(done)
+            assert entry is not None
+            spec = self._spec(export, source, start, end)
+            found = self._adopt(adapter, entry, start, spec) or self._try_start(adapter, spec)
+            if found is None:
+                return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
+            task, observed = found
+            if task != entry.flight_task:
+                ledger.started(key_of(str(export["Id"]), source), start, task, self._engine.now().isoformat())
+            step = {"StartedAt": self._engine.now().isoformat()}
+            if observed is None:  # just started: look after a poll interval
+                return {**step, "State": WAIT, "Wait": int(export["PollSeconds"]), "Task": task}
+            state = observed
+        else:
+            try:
+                state = adapter.describe(task)
+            except JobNotFound:
+                state = JobState(Phase.FAILED, "GONE", reason=f"the task {task} does not exist any more")
+        if state.phase is Phase.RUNNING:
+            return self._running(export, adapter, task, state, step)
+        run = str(event.get("Run") or "")
+        return self._ended(export, adapter, source, start, end, task, state, run, str(step.get("TimedOut") or ""))
+
+    def _adopt(self, adapter: Any, entry: Entry, start: int, spec: JobSpec) -> tuple[str, JobState] | None:
+        """The task the ledger names for this window, if it has not failed."""
+        if entry.flight_start != start or not entry.flight_task:
+            return None
+        try:
+            state = adapter.describe(entry.flight_task)
+        except JobNotFound:
+            return None
+        if state.phase is Phase.FAILED:
+            return None
+        LOG.info("%s: adopting %s (%s), named in the ledger", spec.name, entry.flight_task, state.status)
+        return entry.flight_task, state
+
+    def _try_start(self, adapter: Any, spec: JobSpec) -> tuple[str, JobState | None] | None:
+        """Adopt the window's running task (a retried invocation's), or start it; None while the
+        account's quota is full (the adapter sees its slots taken, or the service refuses)."""
+        running, full = adapter.look_before_start(spec)
+        if running is not None:
+            LOG.info("%s: adopting the running %s", spec.name, running[0])
+            task, state = running
+            return str(task), state
+        if full:
+            LOG.info("%s: the account's export slots are taken: waiting", spec.name)
+            return None
+        try:
+            return str(adapter.start_new(spec)), None
+        except Exception as error:
+            code = adapter.quota_refusal(error)
+            if code is None:
+                raise
+            LOG.info("%s: the service's quota is full (%s): waiting", spec.name, code)
+            return None
+
+    def _running(
+        self, export: Mapping[str, Any], adapter: Any, task: str, state: JobState, step: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Wait for a running task; past the export's task timeout, ask the service to stop it
+        (once) and wait until it has ended: a task that cannot be stopped is waited for, since
+        what it writes would be exported again by the window's next attempt."""
+        answer = {**step, "State": WAIT, "Wait": int(export["PollSeconds"]), "Task": task}
+        started = datetime.fromisoformat(str(step.get("StartedAt") or self._engine.now().isoformat()))
+        limit = int(export["TimeoutSeconds"])
+        if not step.get("TimedOut") and self._engine.now() - started > timedelta(seconds=limit):
+            stopping = adapter.stop(task, state)
+            answer["TimedOut"] = f"the task did not end within {limit} s (its status was {state.status})"
+            LOG.warning("%s: %s%s", task, answer["TimedOut"], "; stopping it" if stopping else "")
+        return answer
+
+    def _ended(
+        self,
+        export: Mapping[str, Any],
+        adapter: Any,
+        source: str,
+        start: int,
+        end: int,
+        task: str,
+        state: JobState,
+        run: str,
+        timed_out: str = "",
+    ) -> dict[str, Any]:
+        key, now = key_of(str(export["Id"]), source), self._engine.now()
+        ledger = self._ledger(export)
+        request = self._request(export, source, start, end)
+        detail: dict[str, Any] = {
+            "export": export["Id"],
+            "source": source,
+            "window": {"start": iso(start), "end": iso(end), "startMillis": start, "endMillis": end},
+            "task": task,
+            "uri": adapter.output_uri(request),
+        }
+        if state.phase is Phase.SUCCEEDED:
+            if not ledger.advance(key, start, end, task, now.isoformat()):
+                LOG.warning("%s %s: the ledger moved meanwhile; recorded by another writer", source, iso(start))
+                return _done(OUTCOME_ALREADY, task)
+            self._send(export, EXPORTED, detail)
+            return _done(OUTCOME_EXPORTED, task)
+        reason = shorten(timed_out or str(state.reason or f"the task ended {state.status}"))
+        ledger.failed(key, start, reason, now.isoformat())
+        retry = _retry_hint(run)
+        self._send(export, FAILED, {**detail, "status": state.status, "reason": reason, "retry": retry})
+        return _done(OUTCOME_FAILED, task, reason)
+
+    # -- report -------------------------------------------------------------------------------
+
+    def report(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Count the run's outcomes, put the metrics and release the lock: ``{"Exported": n,
+        "Failed": n, "Summary": text}``."""
+        export, plan = event["Export"], event["Plan"]
+        results: Sequence[Mapping[str, Any]] = event.get("Results") or []
+        outcomes = [str(r.get("Outcome", "")) for r in results]
+        exported, failed = outcomes.count(OUTCOME_EXPORTED), outcomes.count(OUTCOME_FAILED)
+        now = self._run_time(event)
+        if plan.get("Locked"):
+            self._metrics(
+                export,
+                now,
+                {
+                    EXPORTED_WINDOWS: exported,
+                    FAILED_WINDOWS: failed,
+                    WINDOWS_BEHIND: max(0, int(plan.get("Behind", 0)) - exported),
+                },
+            )
+            self._ledger(export).unlock(str(export["Id"]), str(event["Run"]))
+        failures = [
+            f"{r.get('Source')} {iso(int(r.get('Start', 0)))}: {r.get('Reason', '')}"
+            for r in results
+            if r.get("Outcome") == OUTCOME_FAILED
+        ]
+        if event.get("Failure"):
+            failed += 1
+            failures.insert(0, f"the run's plan failed: {event['Failure']}")
+        summary = f"{exported} windows exported, {failed} failed"
+        if failures:
+            summary = shorten(summary + ": " + "; ".join(failures))
+        return {"Exported": exported, "Failed": failed, "Summary": summary}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _run_time(self, event: Mapping[str, Any]) -> int:
+        """The run's scheduled time (Scheduler's ``<aws.scheduler.scheduled-time>``), else now."""
+        scheduled = event.get("Time")
+        if scheduled:
+            return int(datetime.fromisoformat(str(scheduled).replace("Z", "+00:00")).timestamp() * 1000)
+        return int(self._engine.now().timestamp() * 1000)
+
+    def _ledger(self, export: Mapping[str, Any]) -> Ledger:
+        return Ledger(self._engine.client_factory, str(export["Ledger"]))
+
+    def _request(self, export: Mapping[str, Any], source: str, start: int, end: int) -> dict[str, Any]:
+        prefix = render_prefix(str(export["Prefix"]), source, _period(export).zone.local(start))
+        adapter = self._engine.adapter(str(export["Service"]))
+        result: dict[str, Any] = adapter.for_window(export["Request"], source, start, end, prefix)
+        return result
+
+    def _spec(self, export: Mapping[str, Any], source: str, start: int, end: int) -> JobSpec:
+        return JobSpec(
+            name=window_name(str(export["Id"]), source, start, end),
+            request=self._request(export, source, start, end),
+            stack=Arn.parse(str(export["Stack"])),
+            requested_at=self._engine.now(),
+            timeout_seconds=int(export["TimeoutSeconds"]),
+        )
+
+    def _send(self, export: Mapping[str, Any], detail_type: str, detail: Mapping[str, Any]) -> None:
+        """One event on the export's bus (default: the account's default bus)."""
+        entry = {"Source": EVENT_SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}
+        if export.get("EventBus"):
+            entry["EventBusName"] = str(export["EventBus"])
+        answer = self._engine.client_factory("events").put_events(Entries=[entry])
+        if answer.get("FailedEntryCount"):
+            LOG.error("EventBridge refused the event %s: %s", detail_type, answer.get("Entries"))
+
+    def _metrics(self, export: Mapping[str, Any], now_ms: int, values: Mapping[str, int]) -> None:
+        """One embedded-metric-format line with ``values`` (dimension ``Export``)."""
+        self._emit(
+            json.dumps(
+                {
+                    "_aws": {
+                        "Timestamp": now_ms,
+                        "CloudWatchMetrics": [
+                            {
+                                "Namespace": NAMESPACE,
+                                "Dimensions": [["Export"]],
+                                "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
+                            }
+                        ],
+                    },
+                    "Export": str(export["Id"]),
+                    **values,
+                }
+            )
+        )
+
+
+def _done(outcome: str, task: str = "", reason: str = "") -> dict[str, Any]:
+    """A window's last answer: the state machine's ``Outcome`` state reads each of these keys."""
+    return {"State": DONE, "Outcome": outcome, "Task": task, "Reason": reason}
+
+
+def _retry_hint(run: str) -> str:
+    """What to run to export a failed window again now, rather than at the next run: the same
+    run again (its input holds the export and the run's time, so it plans the same windows)."""
+    again = "The next run exports this window again (the ledger's watermark stays at its start)."
+    if ":execution:" not in run:
+        return again
+    head, _, rest = run.partition(":execution:")
+    machine = f"{head}:stateMachine:{rest.split(':', 1)[0].split('/', 1)[0]}"
+    return (
+        f"{again} To retry now: aws stepfunctions start-execution --state-machine-arn {machine} --input "
+        f'"$(aws stepfunctions describe-execution --execution-arn {run} --query input --output text)"'
+    )
+
+
+def _settled(entry: Entry | None, start: int, end: int) -> str | None:
+    """Why the window needs no task now (None: it does)."""
+    if entry is None:
+        return OUTCOME_SKIPPED  # the source's entry was deleted since the plan
+    if entry.paused:
+        return OUTCOME_PAUSED
+    if entry.watermark >= end:
+        return OUTCOME_ALREADY
+    if entry.watermark != start:
+        return OUTCOME_SKIPPED  # an earlier window of the source is missing: exported first, next run
+    return None
+
+
+def _period(export: Mapping[str, Any]) -> Period:
+    return Period(str(export["Period"]), Zone.from_json(export["Zone"]))
+
+
+def _first(export: Mapping[str, Any], period: Period, until: int) -> int:
+    """Where a new source begins: the export's start, or else the last window that has settled
+    (so the first run exports one window per source)."""
+    if export.get("StartMs") is not None:
+        return period.floor(int(export["StartMs"]))
+    return period.floor(period.floor(until) - 1)
