@@ -1,14 +1,17 @@
 """An interpreter of the Amazon States Language that CDK's Step Functions L2s write (JSONPath:
-Pass, Task on Lambda, Choice, Wait, Succeed, Fail, Parallel, inline Map; Retry and Catch; input
-and output processing; the context object; a few intrinsic functions), so the simulation runs a
-synthesized state machine as Step Functions would, on the simulation's :class:`.VirtualClock`.
+Pass, Task on Lambda, Choice, Wait, Succeed, Fail, Parallel, inline and Distributed Map; Retry
+and Catch; input and output processing; the context object; a few intrinsic functions), so the
+simulation runs a synthesized state machine as Step Functions would, on the simulation's
+:class:`.VirtualClock`.
 
 Many executions run at once on the one clock, each as strands (its main path, Map iterations,
-Parallel branches) interleaved in virtual time. Nothing here sleeps: a driver lets executions
-run until each waits (:meth:`Interpreter.run_until_idle`), asks when the next one wakes
+Parallel branches) interleaved in virtual time. A Distributed Map's items run as child
+executions, each with its own history, found in the parent's :attr:`Execution.children`.
+Nothing here sleeps: a driver lets executions run until each waits
+(:meth:`Interpreter.run_until_idle`), asks when the next one wakes
 (:meth:`~Interpreter.next_wake`), and moves the clock on (:meth:`~Interpreter.advance`), with
-other simulated events (fake services on the same clock) in between; or runs everything to
-the end (:meth:`~Interpreter.run`)::
+other simulated events (fake services on the same clock) in between; or runs everything to the
+end (:meth:`~Interpreter.run`)::
 
     interpreter = Interpreter(VirtualClock(), invoke=lambda arn, payload: {...})
     execution = interpreter.start(definition, {"Plan": {...}}, name="nightly")
@@ -23,6 +26,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -76,6 +80,8 @@ class Interpreter:
         self._timers: list[tuple[float, int, Strand]] = []
         self._order = itertools.count()
         self._current: Strand | None = None
+        self._waiters: dict[Execution, Strand] = {}
+        """The strand (a Distributed Map's) each running child execution's end wakes."""
 
     # -- executions ---------------------------------------------------------------------------
 
@@ -114,13 +120,60 @@ class Interpreter:
         return execution
 
     def stop(self, execution: Execution, error: str | None = None, cause: str | None = None) -> None:
-        """StopExecution: a running execution ends ``ABORTED`` (nothing happens to an ended one)."""
+        """StopExecution: a running execution ends ``ABORTED`` (nothing happens to an ended one);
+        so do the child executions its Distributed Map states run."""
         if execution.status == Status.RUNNING:
             self._end(execution, Status.ABORTED, error=error, cause=cause)
 
     @property
     def running(self) -> list[Execution]:
+        """The executions :meth:`start` started that still run (child executions are each
+        parent's :attr:`Execution.children`)."""
         return [execution for execution in self.executions if execution.status == Status.RUNNING]
+
+    def new_map_run(self, execution: Execution, label: str) -> str:
+        """The ARN of a new map run of ``execution``'s Distributed Map state ``label``:
+        ``arn:<partition>:states:<region>:<account>:mapRun:<machine name>/<label>:<id>``
+        (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html);
+        the id is derived from the execution and the run's number, so runs are reproducible."""
+        head, _, machine_name = execution.state_machine_arn.rpartition(":stateMachine:")
+        run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{execution.arn}#{len(execution.map_runs)}")
+        arn = f"{head}:mapRun:{machine_name}/{label}:{run_id}"
+        execution.map_runs.append(arn)
+        return arn
+
+    def start_child(
+        self, parent: Strand, machine: Mapping[str, Any], data: Any, *, map_run_arn: str, index: int
+    ) -> Execution:
+        """A child execution of a Distributed Map (https://docs.aws.amazon.com/step-functions/
+        latest/dg/state-map-distributed.html): an execution of its own, with its own history
+        (and history limit) and context object, on ``data`` (the item as ItemSelector made it).
+        Its ARN is ``arn:<partition>:states:<region>:<account>:execution:<machine name>/<label>:<id>``;
+        it runs from the next :meth:`run_until_idle`, and its end wakes ``parent``."""
+        owner = parent.execution
+        head, _, rest = map_run_arn.rpartition(":mapRun:")
+        path, _, run_id = rest.rpartition(":")
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}#{index}"))
+        data = json.loads(json.dumps(data))
+        child = Execution(
+            f"{head}:execution:{path}:{name}",
+            name,
+            f"{head}:stateMachine:{path}",
+            machine,
+            data,
+            self.clock.elapsed,
+            parent=owner,
+            map_run_arn=map_run_arn,
+        )
+        owner.children.append(child)
+        parent.executions.append(child)
+        self._waiters[child] = parent
+        self.record(child, "ExecutionStarted", input=data)
+        root = Strand(child, None)
+        root.body = self._states.machine(root, machine, data)
+        self._roots[child] = root
+        self._ready.append(root)
+        return child
 
     # -- time -----------------------------------------------------------------------------------
 
@@ -154,7 +207,7 @@ class Interpreter:
             heapq.heappop(self._timers)
         instants = [self._timers[0][0]] if self._timers else []
         instants += [e.deadline for e in self.running if e.deadline is not None]
-        if self._ready:
+        if any(not strand.done for strand in self._ready):  # (one woken, then cancelled, will not run)
             instants.append(self.clock.elapsed)
         return min(instants, default=None)
 
@@ -195,6 +248,8 @@ class Interpreter:
         """End ``strand`` and everything it started, wherever they wait."""
         for child in strand.children:
             self.cancel(child)
+        for execution in strand.executions:
+            self.stop(execution)
         if strand.done:
             return
         strand.done = True
@@ -276,3 +331,7 @@ class Interpreter:
         }[status]
         details = {"output": output} if status == Status.SUCCEEDED else {"error": error, "cause": cause}
         self.record(execution, kind, **details)
+        waiter = self._waiters.pop(execution, None)
+        if waiter is not None and waiter.joining and not waiter.done:
+            waiter.joining = False
+            self._ready.append(waiter)

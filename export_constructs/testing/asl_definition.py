@@ -1,9 +1,10 @@
 """Checks a definition before an execution starts, so that a malformed definition, or a feature
-the simulation's interpreter does not implement (JSONata, variables, Distributed Map, activity or
-SDK tasks...), is a :class:`ValueError` naming the state and the field instead of an execution
-that runs differently from Step Functions. Each state type takes the fields its page of the
-Amazon States Language reference lists (https://docs.aws.amazon.com/step-functions/latest/dg/
-statemachine-structure.html and the state pages it links), less those not implemented here."""
+the simulation's interpreter does not implement (JSONata, variables, a Distributed Map's S3
+reader and writer, activity or SDK tasks...), is a :class:`ValueError` naming the state and the
+field instead of an execution that runs differently from Step Functions. Each state type takes
+the fields its page of the Amazon States Language reference lists
+(https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html and the
+state pages it links), less those not implemented here."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ _IO = {"InputPath", "OutputPath"}
 _FLOW = {"Next", "End"}
 _RESULT = {"Parameters", "ResultSelector", "ResultPath"}
 _ERRORS = {"Retry", "Catch"}
+_DISTRIBUTED = {"Label", "ToleratedFailureCount", "ToleratedFailurePercentage"}
+"""The fields only a Distributed Map takes that the simulation runs."""
 FIELDS: dict[str, set[str]] = {
     "Pass": _IO | _FLOW | {"Parameters", "Result", "ResultPath"},
     "Task": _IO | _FLOW | _RESULT | _ERRORS | {"Resource", "TimeoutSeconds", "HeartbeatSeconds"},
@@ -29,7 +32,8 @@ FIELDS: dict[str, set[str]] = {
     | _FLOW
     | _RESULT
     | _ERRORS
-    | {"ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"},
+    | {"ItemsPath", "ItemSelector", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"}
+    | _DISTRIBUTED,
 }
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _WHY = {
@@ -37,12 +41,11 @@ _WHY = {
     "Arguments": "JSONata is not simulated",
     "Output": "JSONata is not simulated",
     "Credentials": "cross-account task credentials are not simulated",
-    "ItemReader": "Distributed Map is not simulated",
-    "ItemBatcher": "Distributed Map is not simulated",
-    "ResultWriter": "Distributed Map is not simulated",
-    "ToleratedFailureCount": "Distributed Map is not simulated",
-    "ToleratedFailurePercentage": "Distributed Map is not simulated",
-    "Label": "Distributed Map is not simulated",
+    "ItemReader": "a Distributed Map reading its items from S3 is not simulated (give them with ItemsPath)",
+    "ItemBatcher": "a Distributed Map's item batches are not simulated",
+    "ResultWriter": "a Distributed Map writing its results to S3 is not simulated",
+    "ToleratedFailureCountPath": "a tolerated failure threshold is not simulated",
+    "ToleratedFailurePercentagePath": "a tolerated failure threshold is not simulated",
 }
 
 LAMBDA_FUNCTION = re.compile(r"arn:[\w-]+:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?")
@@ -241,9 +244,40 @@ def _map(spec: Mapping[str, Any], where: str, states: Mapping[str, Any], can_inv
         raise ValueError(f"{where}: field ItemSelector: takes the place of Parameters, not both")
     field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
     processor = spec[field]
-    mode = processor.get("ProcessorConfig", {}).get("Mode", "INLINE") if isinstance(processor, Mapping) else None
-    if mode != "INLINE":
-        raise ValueError(f"{where}: field {field}.ProcessorConfig.Mode: {mode!r}: only INLINE Map is simulated")
+    if not isinstance(processor, Mapping):
+        raise ValueError(f"{where}: field {field}: a state machine (StartAt, States)")
+    config = processor.get("ProcessorConfig", {})
+    if not isinstance(config, Mapping):
+        raise ValueError(f"{where}: field {field}.ProcessorConfig: an object")
+    mode = config.get("Mode", "INLINE")
+    if mode == "DISTRIBUTED" and field == "ItemProcessor":
+        # Child executions are Standard workflows here; Express ones ("at least once", no
+        # history of their own) are not simulated
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+        if config.get("ExecutionType") != "STANDARD":
+            raise ValueError(
+                f"{where}: field ItemProcessor.ProcessorConfig.ExecutionType: {config.get('ExecutionType')!r}: "
+                "only STANDARD child executions are simulated"
+            )
+        extra = set(config) - {"Mode", "ExecutionType"}
+    elif mode == "INLINE":
+        extra = set(config) - {"Mode"}
+        inline_only = _DISTRIBUTED & set(spec)
+        if inline_only:
+            raise ValueError(f"{where}: field {min(inline_only)}: only a Distributed Map takes it")
+    elif mode == "DISTRIBUTED":
+        raise ValueError(f"{where}: field Iterator: a Distributed Map takes ItemProcessor")
+    else:
+        raise ValueError(f"{where}: field {field}.ProcessorConfig.Mode: {mode!r}: INLINE or DISTRIBUTED")
+    if extra:
+        raise ValueError(f"{where}: field {field}.ProcessorConfig.{min(extra)}: not simulated")
     _machine(processor, f"{where}: field {field}", top=False, can_invoke=can_invoke)
     if "MaxConcurrency" in spec:
         _positive_int(spec["MaxConcurrency"], f"{where}: field MaxConcurrency", minimum=0)
+    if "Label" in spec and (not isinstance(spec["Label"], str) or not spec["Label"] or len(spec["Label"]) > 40):
+        raise ValueError(f"{where}: field Label: a string of 1 to 40 characters")
+    for tolerance in ("ToleratedFailureCount", "ToleratedFailurePercentage"):
+        if spec.get(tolerance, 0) != 0:
+            # What a map run that tolerates failures outputs for the failed items is not
+            # simulated: the threshold is 0, the default, or the definition is refused.
+            raise ValueError(f"{where}: field {tolerance}: only 0 (no failure tolerated) is simulated")

@@ -6,7 +6,7 @@ and Parallel branch) with what a strand waits for (:class:`Sleep`, :data:`JOIN`)
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,10 +73,34 @@ class Execution:
     """Lambda invocations, retries included."""
     deadline: float | None = None
     """The virtual instant the definition's ``TimeoutSeconds`` ends it, if it has one."""
+    parent: Execution | None = field(default=None, repr=False)
+    """The execution whose Distributed Map started this one as a child execution, else None."""
+    map_run_arn: str | None = None
+    """A child execution's map run."""
+    children: list[Execution] = field(default_factory=list, repr=False)
+    """The child executions its Distributed Map states started, in the order they started."""
+    map_runs: list[str] = field(default_factory=list)
+    """The ARNs of the map runs its Distributed Map states started (one per attempt)."""
 
     @property
     def event_types(self) -> list[str]:
         return [event.type for event in self.history]
+
+    def tree(self) -> Iterator[Execution]:
+        """This execution, then its child executions' trees in the order they started."""
+        yield self
+        for child in self.children:
+            yield from child.tree()
+
+    @property
+    def total_transitions(self) -> int:
+        """State transitions of this execution and every child execution under it."""
+        return sum(execution.transitions for execution in self.tree())
+
+    @property
+    def total_invocations(self) -> int:
+        """Lambda invocations of this execution and every child execution under it."""
+        return sum(execution.invocations for execution in self.tree())
 
     def events(self, kind: str) -> list[Event]:
         return [event for event in self.history if event.type == kind]
@@ -99,7 +123,8 @@ class Sleep:
 
 
 class _Join:
-    """A strand waits until one of its child strands ends (a Map or Parallel state)."""
+    """A strand waits until one of its child strands or child executions ends (a Map or
+    Parallel state)."""
 
 
 JOIN = _Join()
@@ -117,6 +142,8 @@ class Strand:
     parent: Strand | None
     body: Body | None = None
     children: list[Strand] = field(default_factory=list)
+    executions: list[Execution] = field(default_factory=list)
+    """The child executions it started (a Distributed Map), stopped when it is cancelled."""
     done: bool = False
     output: Any = None
     error: StatesError | None = None

@@ -1,6 +1,7 @@
 """How each state type runs, as generators the interpreter resumes: a strand's body yields a
 :class:`.Sleep` (Wait, a retry's interval) or :data:`.JOIN` (a Map or Parallel state waiting
-for its iterations or branches, which run as child strands), and returns its output.
+for its iterations or branches, which run as child strands, or a Distributed Map waiting for
+its child executions), and returns its output.
 
 Task ``TimeoutSeconds`` and ``HeartbeatSeconds`` are accepted and ignored: ``invoke`` answers
 at once on the virtual clock, so a task never runs long enough to time out."""
@@ -15,13 +16,18 @@ from typing import Any, Protocol
 
 from . import asl_choice, asl_io, asl_paths
 from .asl_definition import LAMBDA_INVOKE
-from .asl_execution import JOIN, Body, Command, Execution, Sleep, Strand, TaskFailure
+from .asl_execution import JOIN, Body, Command, Execution, Sleep, Status, Strand, TaskFailure
 from .asl_paths import RUNTIME, StatesError
 from .fakes.jobs import VirtualClock, iso
 
 INLINE_MAP_CONCURRENCY = 40
 """An inline Map runs at most 40 iterations at once, whatever its MaxConcurrency
 (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html)."""
+
+DISTRIBUTED_MAP_CONCURRENCY = 10_000
+"""A Distributed Map runs at most 10,000 child executions at once, its MaxConcurrency's
+default (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html)."""
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 
 Step = Generator[Command, None, tuple[Any, str | None]]
 """A state's run: yields what it waits for, returns its output and the next state (or None)."""
@@ -33,6 +39,14 @@ class Host(Protocol):
     clock: VirtualClock
 
     def spawn(self, parent: Strand, machine: Mapping[str, Any], data: Any) -> Strand: ...
+
+    def new_map_run(self, execution: Execution, label: str) -> str: ...
+
+    def start_child(
+        self, parent: Strand, machine: Mapping[str, Any], data: Any, *, map_run_arn: str, index: int
+    ) -> Execution: ...
+
+    def stop(self, execution: Execution, error: str | None = None, cause: str | None = None) -> None: ...
 
     def cancel(self, strand: Strand) -> None: ...
 
@@ -123,6 +137,8 @@ class States:
                     output = self._task(strand, spec, raw, context(sum(used)))
                 elif spec["Type"] == "Parallel":
                     output = yield from self._parallel(strand, spec, raw, context(sum(used)))
+                elif _distributed(spec):
+                    output = yield from self._distributed_map(strand, spec, raw, context(sum(used)))
                 else:
                     output = yield from self._map(strand, spec, raw, context(sum(used)))
                 return output, None if spec.get("End") else spec["Next"]
@@ -245,14 +261,9 @@ class States:
         self.host.record(execution, "ParallelStateSucceeded")
         return asl_io.effective_output(spec, raw, [branch.output for branch in branches], context)
 
-    def _map(self, strand: Strand, spec: Mapping[str, Any], raw: Any, context: dict[str, Any]) -> Body:
-        """An inline Map: each item of ItemsPath through ItemSelector (or Parameters) and the
-        ItemProcessor (or Iterator), at most MaxConcurrency at once (0: no limit but inline
-        Map's own); the result is the iterations' outputs in item order, and a failing iteration
-        stops the others and fails the state
-        (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html)."""
-        execution = strand.execution
-        data = asl_io.select(spec, "InputPath", raw, context)
+    def _items(self, spec: Mapping[str, Any], data: Any, context: dict[str, Any], most: int) -> tuple[list[Any], int]:
+        """A Map's items (ItemsPath on its input) and how many may run at once: MaxConcurrency
+        (or MaxConcurrencyPath), 0 meaning the Map's own limit ``most``."""
         items = asl_paths.get(spec.get("ItemsPath", "$"), data, context)
         if not isinstance(items, list):
             raise StatesError(RUNTIME, f"ItemsPath '{spec.get('ItemsPath', '$')}' selects {type(items).__name__}")
@@ -261,7 +272,59 @@ class States:
             limit = asl_paths.get(spec["MaxConcurrencyPath"], data, context)
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
                 raise StatesError(RUNTIME, f"MaxConcurrencyPath gives {limit!r}, not a count")
-        limit = min(limit or INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY)
+        return items, min(limit or most, most)
+
+    def _distributed_map(self, strand: Strand, spec: Mapping[str, Any], raw: Any, context: dict[str, Any]) -> Body:
+        """A Distributed Map: each item (ItemsPath, through ItemSelector) runs as a child
+        execution of the ItemProcessor, at most MaxConcurrency at once, in a map run the
+        parent's history records as a whole (MapRunStarted, MapRunSucceeded or MapRunFailed),
+        not state by state; the result is the children's outputs in item order. A child that
+        does not succeed exceeds the tolerated failure threshold (0 failures unless the state
+        says otherwise): the map run fails, the children still running are stopped, and the
+        state fails with States.ExceedToleratedFailureThreshold
+        (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html)."""
+        execution = strand.execution
+        data = asl_io.select(spec, "InputPath", raw, context)
+        items, limit = self._items(spec, data, context, DISTRIBUTED_MAP_CONCURRENCY)
+        selector = spec.get("ItemSelector", spec.get("Parameters"))
+        processor = {key: value for key, value in spec["ItemProcessor"].items() if key != "ProcessorConfig"}
+        run = self.host.new_map_run(execution, spec.get("Label", context["State"]["Name"]))
+        self.host.record(execution, "MapStateStarted", length=len(items))
+        self.host.record(execution, "MapRunStarted", mapRunArn=run)
+        outputs: list[Any] = [None] * len(items)
+        waiting = deque(enumerate(items))
+        running: dict[Execution, int] = {}
+        while waiting or running:
+            while waiting and len(running) < limit:
+                index, item = waiting.popleft()
+                if selector is not None:
+                    item = asl_io.render(selector, data, {**context, "Map": {"Item": {"Index": index, "Value": item}}})
+                running[self.host.start_child(strand, processor, item, map_run_arn=run, index=index)] = index
+            if all(child.status == Status.RUNNING for child in running):
+                yield JOIN
+            for child in [child for child in running if child.status != Status.RUNNING]:
+                index = running.pop(child)
+                if child.status != Status.SUCCEEDED:
+                    for other in running:
+                        self.host.stop(other)
+                    cause = "The specified tolerated failure threshold was exceeded"
+                    self.host.record(execution, "MapRunFailed", error=EXCEED_TOLERATED_FAILURE_THRESHOLD, cause=cause)
+                    self.host.record(execution, "MapStateFailed", error=EXCEED_TOLERATED_FAILURE_THRESHOLD, cause=cause)
+                    raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, cause)
+                outputs[index] = child.output
+        self.host.record(execution, "MapRunSucceeded")
+        self.host.record(execution, "MapStateSucceeded")
+        return asl_io.effective_output(spec, raw, outputs, context)
+
+    def _map(self, strand: Strand, spec: Mapping[str, Any], raw: Any, context: dict[str, Any]) -> Body:
+        """An inline Map: each item of ItemsPath through ItemSelector (or Parameters) and the
+        ItemProcessor (or Iterator), at most MaxConcurrency at once (0: no limit but inline
+        Map's own); the result is the iterations' outputs in item order, and a failing iteration
+        stops the others and fails the state
+        (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html)."""
+        execution = strand.execution
+        data = asl_io.select(spec, "InputPath", raw, context)
+        items, limit = self._items(spec, data, context, INLINE_MAP_CONCURRENCY)
         selector = spec.get("ItemSelector", spec.get("Parameters"))
         processor = spec.get("ItemProcessor") or spec["Iterator"]
         self.host.record(execution, "MapStateStarted", length=len(items))
@@ -291,6 +354,11 @@ class States:
                 self.host.record(execution, "MapIterationSucceeded", index=index)
         self.host.record(execution, "MapStateSucceeded")
         return asl_io.effective_output(spec, raw, outputs, context)
+
+
+def _distributed(spec: Mapping[str, Any]) -> bool:
+    processor = spec.get("ItemProcessor", {})
+    return bool(processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED")
 
 
 def _delay(retrier: Mapping[str, Any], retried: int) -> float:

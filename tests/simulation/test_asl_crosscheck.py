@@ -5,6 +5,7 @@ Step Functions L2s synthesize, run with a Python function behind its Lambda task
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_cdk.assertions import Template
 from moto import mock_aws
 
 from export_constructs.testing.asl import Interpreter, TaskFailure
@@ -300,3 +302,123 @@ def test_a_cdk_synthesized_machine_runs_its_lambda_tasks_map_choice_and_wait(tmp
     assert clock.elapsed == 122
     assert execution.output["Payload"] == {"Reported": True} and execution.output["StatusCode"] == 200
     assert execution.invocations == 8
+
+
+def _fake_arns(value: Any, function_arn: str) -> Any:
+    """A DefinitionString's Fn::Join with the function's ARN (and the partition) put in."""
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(_fake_arns(part, function_arn)) for part in parts)
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        assert value["Fn::GetAtt"][1] == "Arn"
+        return function_arn
+    if value == {"Ref": "AWS::Partition"}:
+        return "aws"
+    assert isinstance(value, str), value
+    return value
+
+
+def test_a_cdk_distributed_map_runs_each_window_as_a_child_execution_one_at_a_time(tmp_path: Path) -> None:
+    """aws-cdk-lib's DistributedMap (MaxConcurrency 1, Standard children) around a LambdaInvoke
+    (payload_response_only) that loops through a Choice and a Wait of SecondsPath, then a
+    LambdaInvoke of the optimized form; each with CDK's retry of Lambda's service errors."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_stepfunctions as sfn
+    from aws_cdk import aws_stepfunctions_tasks as tasks
+
+    app = cdk.App(outdir=str(tmp_path))
+    s = cdk.Stack(app, "Windows")
+    f = lambda_.Function(
+        s, "Advance", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler", code=lambda_.Code.from_inline("x")
+    )
+    payload = {"Action": "advance", "Window.$": "$.Window", "Step.$": "$.Step", "Execution.$": "$$.Execution.Id"}
+    advance = tasks.LambdaInvoke(
+        s,
+        "Adv",
+        lambda_function=f,
+        payload_response_only=True,
+        payload=sfn.TaskInput.from_object(payload),
+        result_path="$.Step",
+    )
+    per_window = sfn.DistributedMap(
+        s,
+        "PerWindow",
+        items_path="$.Plan.Windows",
+        max_concurrency=1,
+        map_execution_type=sfn.StateMachineType.STANDARD,
+        item_selector={"Export.$": "$.Export", "Window.$": "$$.Map.Item.Value", "Step": {"State": "NEW"}},
+        result_path="$.Results",
+    )
+    wait = sfn.Wait(s, "W", time=sfn.WaitTime.seconds_path("$.Step.Wait")).next(advance)
+    per_window.item_processor(
+        advance.next(
+            sfn.Choice(s, "C")
+            .when(sfn.Condition.string_equals("$.Step.State", "WAIT"), wait)
+            .otherwise(sfn.Succeed(s, "D"))
+        )
+    )
+    report = tasks.LambdaInvoke(
+        s,
+        "Report",
+        lambda_function=f,
+        payload=sfn.TaskInput.from_object({"Action": "report", "N.$": "$.Results"}),
+    )
+    sfn.StateMachine(s, "Machine", definition_body=sfn.DefinitionBody.from_chainable(per_window.next(report)))
+    template = Template.from_stack(s).to_json()
+    (machine,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:Advance"
+    definition = json.loads(_fake_arns(machine["Properties"]["DefinitionString"], function_arn))
+    assert definition["States"]["PerWindow"]["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
+
+    clock = VirtualClock()
+    calls: list[tuple[float, str, str, str]] = []
+    steps: dict[str, int] = {}
+
+    def invoke(arn: str, event: dict[str, Any]) -> Any:
+        """Each window waits 30 s, then 60 s, then is done; Lambda's service refuses the first
+        call of the second window and the first report once (CDK's Retry: 2 s later)."""
+        assert arn == function_arn
+        calls.append((clock.elapsed, event["Action"], event.get("Window", ""), event.get("Execution", "")))
+        if event["Action"] == "report":
+            if len([c for c in calls if c[1] == "report"]) == 1:
+                raise TaskFailure("Lambda.ServiceException", "Rate exceeded")
+            return {"Reported": len(event["N"])}
+        window = event["Window"]
+        if window == "2026-02" and window not in steps:
+            steps[window] = 0
+            raise TaskFailure("Lambda.ServiceException", "Rate exceeded")
+        assert event["Step"]["State"] == ("NEW" if steps.get(window, 0) == 0 else "WAIT")
+        steps[window] = steps.get(window, 0) + 1
+        return {"State": "WAIT", "Wait": 30 * steps[window]} if steps[window] < 3 else {"State": "DONE"}
+
+    interpreter = Interpreter(clock, invoke)
+    windows = ["2026-01", "2026-02", "2026-03"]
+    execution = interpreter.start(definition, {"Export": "e-1", "Plan": {"Windows": windows}}, name="nightly")
+    interpreter.run()
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+
+    children = execution.children
+    assert [child.input["Window"] for child in children] == windows, "item order"
+    assert [child.status for child in children] == ["SUCCEEDED"] * 3
+    for before, after in itertools.pairwise(children):
+        assert before.stop_time is not None and after.start_time >= before.stop_time, "MaxConcurrency 1"
+    assert [child.start_time for child in children] == [0, 90, 182]
+    assert clock.elapsed == 272 + 2, "3 x (30 + 60) s of waits, a retry of 2 s in a child and one of the report"
+    for child in children:
+        assert child.arn.startswith("arn:aws:states:us-east-1:123456789012:execution:Simulated/PerWindow:")
+        mine = [c for c in calls if c[2] == child.input["Window"]]
+        assert {c[3] for c in mine} == {child.arn}, "$$.Execution.Id in the payload: the child's own ARN"
+        assert child.event_types.count("WaitStateEntered") == 2
+        assert child.event_types.count("LambdaFunctionScheduled") == len(mine)
+        # Adv 3 times, C 3, W 2, D 1, and a retry each refused call
+        assert child.invocations == len(mine) and child.transitions == 9 + (len(mine) - 3)
+        assert child.output["Step"] == {"State": "DONE"}
+    assert [c[2] for c in calls if c[1] == "advance"] == ["2026-01"] * 3 + ["2026-02"] * 4 + ["2026-03"] * 3
+    assert not any(kind.startswith(("Wait", "Choice", "LambdaFunction")) for kind in execution.event_types)
+    assert execution.event_types.count("TaskScheduled") == 2 and execution.invocations == 2
+    assert execution.total_invocations == 12
+    assert execution.output["Payload"] == {"Reported": 3} and execution.output["StatusCode"] == 200

@@ -114,6 +114,7 @@ def test_map_item_selector_reads_the_input_and_the_item_from_the_context_object(
         "ResultPath": "$.job.Summary",
     }
     data = {"job": {"Export": "e-1", "Plan": {"Windows": ["w1", "w2"]}}}
+
     def invoke(function: str, payload: Any) -> Any:
         recorder.append(payload)
         return payload["Index"]
@@ -351,15 +352,20 @@ DEFINITION_ERRORS: list[tuple[dict[str, Any], str]] = [
             {
                 "Type": "Map",
                 "ItemProcessor": {
+                    # ExecutionType is required of a Distributed Map
+                    # (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
                     "ProcessorConfig": {"Mode": "DISTRIBUTED"},
                     "StartAt": "P",
                     "States": {"P": {"Type": "Succeed"}},
                 },
             }
         ),
-        r"state 'S': field ItemProcessor.ProcessorConfig.Mode: 'DISTRIBUTED'",
+        r"state 'S': field ItemProcessor.ProcessorConfig.ExecutionType: None: only STANDARD",
     ),
-    (one({"Type": "Map", "ItemReader": {}, "ItemProcessor": {}}), r"state 'S': field ItemReader: Distributed Map"),
+    (
+        one({"Type": "Map", "ItemReader": {}, "ItemProcessor": {}}),
+        r"state 'S': field ItemReader: a Distributed Map reading its items from S3",
+    ),
     (
         one({"Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Pass"}}}]}),
         r"state 'P': field Next or End",

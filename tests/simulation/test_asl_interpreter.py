@@ -354,9 +354,7 @@ def test_no_matching_choice_without_a_default_fails_and_a_missing_variable_is_a_
     _, unmatched = run(definition, {"n": 2})
     assert (unmatched.status, unmatched.error) == ("FAILED", "States.Runtime")
     assert "No Choice rule matched" in (unmatched.cause or "")
-    _, missing = run(
-        {**definition, "States": {**definition["States"], "C": {**choice, "Default": "S"}}}, {}
-    )
+    _, missing = run({**definition, "States": {**definition["States"], "C": {**choice, "Default": "S"}}}, {})
     assert (missing.status, missing.error) == ("FAILED", "States.Runtime"), "a Default does not cover a bad path"
     assert "$.n" in (missing.cause or "")
 
@@ -401,3 +399,46 @@ def test_fail_takes_its_error_and_cause_literally_or_from_paths() -> None:
     _, paths = run(one(state, end=False), {"code": "E42", "job": "j-1"})
     assert (paths.error, paths.cause) == ("E42", "job j-1 failed")
     assert paths.event_types == ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
+
+
+def test_a_function_error_type_is_caught_by_name_into_the_input_and_a_pass_reshapes_it() -> None:
+    """The error name a Catch matches is the function's errorType; ResultPath $.Error puts
+    Error and Cause into the input, which a Pass's Parameters (``"X.$": path``) read; a Task's
+    Parameters read the execution's own ARN from $$.Execution.Id."""
+    sent: list[Any] = []
+
+    def refuse(function: str, payload: Any) -> Any:
+        sent.append(payload)
+        raise Refused("no thanks")
+
+    catch = [
+        {"ErrorEquals": ["Other.Error"], "Next": "Wrong"},
+        {"ErrorEquals": ["Custom.Refused"], "ResultPath": "$.Error", "Next": "Shape"},
+    ]
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": FUNCTION,
+                "Parameters": {"Self.$": "$$.Execution.Id", "a.$": "$.a"},
+                "Catch": catch,
+                "Next": "Wrong",
+            },
+            "Wrong": {"Type": "Fail"},
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {
+                    "A.$": "$.a",
+                    "Error.$": "$.Error.Error",
+                    "Message.$": "States.StringToJson($.Error.Cause)",
+                },
+                "End": True,
+            },
+        },
+    }
+    _, execution = run(definition, {"a": 7}, refuse)
+    assert sent == [{"Self": execution.arn, "a": 7}]
+    assert execution.status == "SUCCEEDED"
+    assert execution.output["A"] == 7 and execution.output["Error"] == "Custom.Refused"
+    assert execution.output["Message"]["errorMessage"] == "no thanks"
