@@ -18,6 +18,7 @@ from typing import Any
 
 from .._text import plural
 from ..handler import consts
+from . import asl
 from .assembly import JobResource, Pseudo, Resolver, StackTemplate, UserFunction, stringify
 from .authorize import Authorizer
 from .fakes.base import Log
@@ -25,7 +26,7 @@ from .fakes.jobs import VirtualClock
 from .responses import CREATE_FAILED_MARKER, TIMED_OUT, body, framework_failure, too_large, user_function_failure
 from .results import Step
 from .sandbox import Function
-from .waits import Interpreter, Waits
+from .waits import Waits
 
 RESPONSE_URL = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/simulated"
 
@@ -60,7 +61,10 @@ class StackPlayer:
         self.jobs = template.jobs(self.resolver)
         self._functions: dict[str, Function] = {}
         self.authorizer: Authorizer | None = None
-        self._interpreter = Interpreter(self._invoke_arn)
+        #: The tracker's executions, run from the template's definition on the virtual clock.
+        self._interpreter = asl.Interpreter(clock, self._invoke_arn)
+        self._trackers: dict[str, asl.Execution] = {}
+        """The interpreter's execution of each execution the fake Step Functions recorded."""
         self.retry_create = retry_create
         #: The step of each resource's latest event, while it runs (for a cancellation).
         self.in_flight: dict[str, Step] = {}
@@ -97,25 +101,20 @@ class StackPlayer:
         self.log(f"{wait_id} (AWS::CloudFormation::WaitCondition, Timeout {int(timeout)} s) waits for a signal")
         started = self.clock.elapsed
         while not self.waits.signals.signals.get(handle):
-            for execution in self.waits.stepfunctions.running():
-                if execution.arn not in self._interpreter.runs:
-                    self._interpreter.start(execution, self._state_machine(execution.state_machine))
-            wait = self._interpreter.tick()
-            for execution in self.waits.stepfunctions.executions.values():
-                if execution.status == "FAILED" and execution.cause:
-                    self.log(f"  StepFunctions: tracker execution {execution.name} failed: {execution.cause}")
-                    execution.cause = ""  # logged once
+            self._run_trackers()
             if self.waits.signals.signals.get(handle):
                 break
             if self.clock.elapsed - started >= timeout:
                 step.reason = "WaitCondition timed out. Received 0 conditions when expecting 1"
                 break
-            if not wait and not self.waits.stepfunctions.running():
+            wake = self._interpreter.next_wake()
+            if wake is None and not self.waits.stepfunctions.running():
                 self.clock.advance(timeout - (self.clock.elapsed - started))
                 step.reason = "WaitCondition timed out. Received 0 conditions when expecting 1 (no tracker ran)"
                 break
             step.polls += 1
-            self.clock.advance(min(wait or 60.0, timeout - (self.clock.elapsed - started)))
+            wait = 60.0 if wake is None else max(wake - self.clock.elapsed, 0.0)
+            self._interpreter.advance(min(wait, timeout - (self.clock.elapsed - started)))
         step.simulated_seconds = self.clock.elapsed - started
         for signal in self.waits.signals.signals.get(handle, [])[:1]:
             step.data = {"Data": json.dumps({signal["UniqueId"]: signal["Data"]})}
@@ -126,6 +125,32 @@ class StackPlayer:
                     f"WaitCondition received failed message: '{signal['Reason']}' for uniqueId: {signal['UniqueId']}"
                 )
         return self._finish(step)
+
+    def _run_trackers(self) -> None:
+        """Start the executions the fake Step Functions recorded, stop those it was asked to
+        stop, run them all until each waits, and tell the fake (and the log) how they ended."""
+        fake = self.waits.stepfunctions
+        for execution in fake.executions.values():
+            run = self._trackers.get(execution.arn)
+            if run is None and execution.status == "RUNNING":
+                definition = self._state_machine(execution.state_machine)
+                self._trackers[execution.arn] = self._interpreter.start(
+                    definition, json.loads(execution.input), name=execution.name, state_machine=execution.state_machine
+                )
+            elif run is not None and execution.status == "ABORTED":
+                self._interpreter.stop(run)
+        self._interpreter.run_until_idle()
+        for arn, run in self._trackers.items():
+            execution = fake.executions[arn]
+            if execution.status == "RUNNING" and run.status != asl.Status.RUNNING:
+                execution.status = str(run.status)
+                if run.status != asl.Status.SUCCEEDED:
+                    execution.cause = _failure(run)
+        for execution in fake.executions.values():
+            if execution.status in ("FAILED", "TIMED_OUT") and execution.cause:
+                ended = "failed" if execution.status == "FAILED" else "timed out"
+                self.log(f"  StepFunctions: tracker execution {execution.name} {ended}: {execution.cause}")
+                execution.cause = ""  # logged once
 
     def _state_machine(self, arn: str) -> Mapping[str, Any]:
         for logical_id, resource in self.template.resources.items():
@@ -364,3 +389,18 @@ class StackPlayer:
         else:
             self.log(f"  -> {step.status}{took}: {step.reason}")
         return step
+
+
+def _failure(run: asl.Execution) -> str:
+    """Why an execution failed, for the log: the state, the error, and the message of a Lambda
+    function's error (its cause is the function's error answer, a JSON object)."""
+    entered = [event.details.get("name") for event in run.history if event.type.endswith("StateEntered")]
+    message = run.cause or ""
+    try:
+        answer = json.loads(message)
+    except ValueError:
+        answer = None
+    if isinstance(answer, Mapping) and "errorMessage" in answer:
+        message = str(answer["errorMessage"])
+    where = f"{entered[-1]} failed: " if entered else ""
+    return f"{where}{run.error}" + (f": {message}" if message else "")
