@@ -10,7 +10,7 @@ that lost track of it (a crashed execution, a retried invocation) adopts it inst
 a second export. ``Paused`` keeps runs from starting the source's windows; writing an earlier
 ``Watermark`` exports those windows again (a backfill).
 
-One more item per export (its ``Source`` is ``<export id>#``) is the run lock: one run of an
+One more item per export (its ``Source`` is ``<export id># run lock``) is the run lock: one run of an
 export at a time, so two runs never work on the same window. A run that finds the lock held by a
 live run ends without exporting; the lock expires when the run's state machine would have timed
 out.
@@ -51,6 +51,12 @@ class Entry:
     """The start of the window whose task :attr:`flight_task` is (None: no task in flight)."""
     flight_task: str = ""
     last_error: str = ""
+
+
+def lock_key(export_id: str) -> str:
+    """The run lock's item of export ``export_id``: a space is in no source's name (log groups,
+    ARNs), so it is no source's item."""
+    return f"{export_id}# run lock"
 
 
 def key_of(export_id: str, source: str) -> str:
@@ -94,14 +100,23 @@ class Ledger:
             ExpressionAttributeValues={":w": {"N": str(watermark)}, ":now": {"S": now}},
         )
 
-    def started(self, key: str, start: int, task: str, now: str) -> bool:
-        """Note the task started for the window at ``start``, while the watermark is there."""
+    def started(self, key: str, start: int, task: str, now: str, replaces: str = "") -> bool:
+        """Note the task started for the window at ``start``, while the watermark is there and no
+        other task is in flight for it (but ``replaces``, one that failed): False otherwise, and
+        the task in flight stays the one the ledger names."""
         return self._conditional(
             Key={KEY: {"S": key}},
             UpdateExpression="SET #fs = :start, #ft = :task, #u = :now",
-            ConditionExpression="#w = :start",
+            ConditionExpression=(
+                "#w = :start AND (attribute_not_exists(#ft) OR #fs <> :start OR #ft = :task OR #ft = :old)"
+            ),
             ExpressionAttributeNames={"#w": WATERMARK, "#fs": FLIGHT_START, "#ft": FLIGHT_TASK, "#u": UPDATED},
-            ExpressionAttributeValues={":start": {"N": str(start)}, ":task": {"S": task}, ":now": {"S": now}},
+            ExpressionAttributeValues={
+                ":start": {"N": str(start)},
+                ":task": {"S": task},
+                ":old": {"S": replaces or task},
+                ":now": {"S": now},
+            },
         )
 
     def advance(self, key: str, start: int, end: int, task: str, now: str) -> bool:
@@ -128,13 +143,14 @@ class Ledger:
             },
         )
 
-    def failed(self, key: str, start: int, reason: str, now: str) -> bool:
-        """Note that the window at ``start`` failed: the watermark stays, the task in flight is
-        forgotten (the next attempt starts a new one), the failure is counted."""
+    def failed(self, key: str, start: int, task: str, reason: str, now: str) -> bool:
+        """Note that ``task``, the window at ``start``'s task in flight, failed: the watermark
+        stays, the task is forgotten (the next attempt starts a new one), the failure is counted.
+        False when the ledger names another task in flight (a later run's: it stays)."""
         return self._conditional(
             Key={KEY: {"S": key}},
             UpdateExpression="SET #e = :reason, #u = :now ADD #n :one REMOVE #fs, #ft",
-            ConditionExpression="#w = :start",
+            ConditionExpression="#w = :start AND (attribute_not_exists(#ft) OR #ft = :task)",
             ExpressionAttributeNames={
                 "#w": WATERMARK,
                 "#e": LAST_ERROR,
@@ -145,6 +161,7 @@ class Ledger:
             },
             ExpressionAttributeValues={
                 ":start": {"N": str(start)},
+                ":task": {"S": task},
                 ":reason": {"S": reason},
                 ":now": {"S": now},
                 ":one": {"N": "1"},
@@ -156,7 +173,7 @@ class Ledger:
     def lock(self, export_id: str, owner: str, now_ms: int, expires_ms: int) -> str | None:
         """Take the export's run lock for ``owner`` (an execution) until ``expires_ms``; None when
         taken (or already ``owner``'s), else the live run that holds it."""
-        key = key_of(export_id, "")
+        key = lock_key(export_id)
         taken = self._conditional(
             Key={KEY: {"S": key}},
             UpdateExpression="SET #o = :owner, #x = :expires",
@@ -176,7 +193,7 @@ class Ledger:
     def unlock(self, export_id: str, owner: str) -> None:
         """Release the run lock if ``owner`` holds it."""
         self._conditional(
-            Key={KEY: {"S": key_of(export_id, "")}},
+            Key={KEY: {"S": lock_key(export_id)}},
             UpdateExpression="REMOVE #o, #x",
             ConditionExpression="#o = :owner",
             ExpressionAttributeNames={"#o": OWNER, "#x": EXPIRES},

@@ -158,7 +158,8 @@ class Runner:
                 return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
             task, observed = found
             if task != entry.flight_task:
-                ledger.started(key_of(str(export["Id"]), source), start, task, self._engine.now().isoformat())
+                now = self._engine.now().isoformat()
+                ledger.started(key_of(str(export["Id"]), source), start, task, now, replaces=entry.flight_task)
             step = {"StartedAt": self._engine.now().isoformat()}
             if observed is None:  # just started: look after a poll interval
                 return {**step, "State": WAIT, "Wait": int(export["PollSeconds"]), "Task": task}
@@ -250,7 +251,7 @@ class Runner:
             self._send(export, EXPORTED, detail)
             return _done(OUTCOME_EXPORTED, task)
         reason = shorten(timed_out or str(state.reason or f"the task ended {state.status}"))
-        ledger.failed(key, start, reason, now.isoformat())
+        ledger.failed(key, start, task, reason, now.isoformat())
         retry = _retry_hint(run)
         self._send(export, FAILED, {**detail, "status": state.status, "reason": reason, "retry": retry})
         return _done(OUTCOME_FAILED, task, reason)

@@ -35,7 +35,16 @@ def run_in_stack(*codes: str, **names: Any) -> cdk.Stack:
 
 
 def test_every_python_block_is_run_here() -> None:
-    assert len(BLOCKS) == 6, "a new README example needs a test below"
+    assert len(BLOCKS) == 7, "a new README example needs a test below"
+
+
+def test_the_recurring_export_example_synthesizes() -> None:
+    stack = run_in_stack(block("from datetime import UTC, datetime\nfrom aws_cdk import Duration, TimeZone"))
+    from export_constructs import CloudWatchLogsExport
+
+    (export,) = [c for c in stack.node.find_all() if isinstance(c, CloudWatchLogsExport)]
+    assert export.log_group_names == ["/aws/lambda/orders", "/aws/lambda/payments"]
+    assert export.export_schedule.zone.timezone_name == "Europe/Berlin"
 
 
 def test_usage_and_attributes() -> None:

@@ -6,12 +6,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from export_constructs.testing import simulate
+from export_constructs.testing.recurring import simulate_schedule
 
 from .conftest import copy_assembly
+
+#: The resources of the recurring exports' runner, and a day its runs are played on.
+RUNNER = "ExportJobProviderRunner"
+RUN_DAY = datetime(2026, 11, 2, tzinfo=UTC)
 
 #: Statements whose absence no simulated request can show, each with why.
 NOT_SHOWN = {
@@ -70,7 +76,13 @@ def surviving_removals(assembly: Path, stack: str, workdir: Path) -> tuple[int, 
         if not kept:
             kept.append({"Effect": "Deny", "Action": "none:None", "Resource": "*"})
         (target / template_file.name).write_text(json.dumps(template))
-        result = simulate(target, stacks=[stack], authorize=True)
-        if not result.problems and all(s.status == "SUCCESS" for s in result.steps):
+        if logical_id.startswith(RUNNER):
+            # The recurring exports' runner: its statements are used by the runs, not the deploy.
+            runs = simulate_schedule(target, start=RUN_DAY, periods=1, authorize=True)
+            noticed = bool(runs.problems) or any(r.status != "SUCCEEDED" for r in runs.runs) or not runs.runs
+        else:
+            result = simulate(target, stacks=[stack], authorize=True)
+            noticed = bool(result.problems) or any(s.status != "SUCCESS" for s in result.steps)
+        if not noticed:
             survivors.append(f"{logical_id}.{field}[{index}]: {json.dumps(statement)[:300]}")
     return mutated, survivors

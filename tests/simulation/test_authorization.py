@@ -5,6 +5,7 @@ any one of them makes the simulation find a problem)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,8 +140,22 @@ def test_iams_grammar_refuses_what_linters_pass(authorizer: Authorizer) -> None:
 # -- every statement the library writes is needed ------------------------------------------------
 
 
+#: Statements whose use the simulation does not model, so their removal goes unnoticed: each with
+#: what would use it. (A gap of the simulation, listed so that no other statement joins them.)
+UNSIMULATED = {
+    # DynamoDB uses the ledger's key on the caller's behalf; the DynamoDB fake does not model
+    # that use (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
+    r"ExportJobProviderRunnerRoleDefaultPolicy[0-9A-F]{8}\.PolicyDocument\[\d+\]: .*kms:Decrypt",
+    # Step Functions describes, stops and redrives a distributed map's child executions itself;
+    # the interpreter runs them without authorizing those calls.
+    r"ExportJobProviderRunnerStateMachineDistributedMapPolicy[0-9A-F]{8}\.PolicyDocument\[[12]\]: ",
+}
+
+
 def test_removing_any_statement_the_library_writes_shows_a_problem(sample_assembly: Path, tmp_path: Path) -> None:
     (stack,) = read_assembly(sample_assembly)
     mutated, survivors = surviving_removals(sample_assembly, stack.name, tmp_path)
     assert mutated >= 10
-    assert survivors == [], "\n".join(survivors)
+    unexplained = [s for s in survivors if not any(re.match(pattern, s) for pattern in UNSIMULATED)]
+    assert unexplained == [], "\n".join(unexplained)
+    assert len(survivors) - len(unexplained) == 3, survivors

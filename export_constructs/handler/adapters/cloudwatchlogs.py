@@ -167,10 +167,13 @@ class Adapter(ExportJobAdapter):
         """The account's active tasks (``PENDING`` and ``RUNNING``: at most one, Logs' quota):
         this window's, adopted; another's, a full quota. Two calls, whatever the account's
         history of tasks (listing every task by name, as a one-shot start does, grows with it)."""
+        # The status is checked again here: an implementation that ignores the filter (moto's)
+        # must not make a finished task look like one holding the slot.
         active = [
             task
             for code in ("PENDING", "RUNNING")
             for task in self._client.describe_export_tasks(statusCode=code).get("exportTasks", [])
+            if task.get("status", {}).get("code") == code
         ]
         for task in active:
             if task.get("taskName") == spec.name and _same(task, spec.request):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ...services import CLOUDWATCH_LOGS
@@ -38,6 +39,16 @@ ACTIVE = frozenset({"PENDING", "RUNNING"})
 #: What Logs answers when a task is cancelled (CancelExportTask): PENDING_CANCEL for a poll, then
 #: CANCELLED once it has stopped.
 CANCELLING = ["PENDING_CANCEL", "PENDING_CANCEL", "CANCELLED"]
+#: The task of another stack that holds the account's slot with :attr:`Scenario.BUSY`.
+OTHER_STACKS_TASK: dict[str, Any] = {
+    "taskId": "00000000-0000-4000-8000-0000000000b5",
+    "taskName": "another-stacks-export",
+    "logGroupName": "/another/stack",
+    "from": 0,
+    "to": 1,
+    "destination": "another-stacks-bucket",
+    "status": {"code": "RUNNING", "message": "Started Successfully"},
+}
 #: The API's default page size (DescribeExportTasks: "the default is up to 50 items").
 PAGE_SIZE = 50
 
@@ -50,6 +61,11 @@ class Fake(BotocoreFake):
     server_error = (500, "ServiceUnavailableException")
     quota_error = (400, "LimitExceededException", "Resource limit exceeded.")
     running_statuses = ACTIVE
+
+    fail_when: Callable[[Mapping[str, Any]], bool] | None = None
+    """Asked of each CreateExportTask request: True makes its task fail (with
+    :data:`~.jobs.FAILURE_REASON`) whatever the scenario, e.g. one window's first attempt.
+    Default: None (the scenario decides)."""
 
     #: Virtual seconds a task takes per status when nothing describes it (the provider's poll
     #: interval, at which the handler's own describes move a task on).
@@ -72,6 +88,9 @@ class Fake(BotocoreFake):
                 seen += self.unobserved_status_seconds
                 job.fields["seen"] = seen
         super().check_quota()
+
+    def _busy(self) -> bool:
+        return self.scenario is Scenario.BUSY and self.clock.elapsed < self.busy_seconds
 
     def _group_arn(self, name: str) -> str:
         return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}"
@@ -122,7 +141,8 @@ class Fake(BotocoreFake):
             None, source_arn=self._group_arn(group), s3_path=f"s3://{params['destination']}/{prefix}/"
         )
         task_id = str(uuid.uuid4())
-        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", denied=bool(denied))
+        failing = self.fail_when is not None and self.fail_when(params)
+        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", denied=bool(denied) or failing)
         self.new_job(task_id, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"taskId": task_id}
 
@@ -141,6 +161,9 @@ class Fake(BotocoreFake):
         jobs = [j for j in ordered(self.jobs) if params.get("statusCode") in (None, j.status)]
         page, token = iter_pages(jobs, int(params.get("limit") or PAGE_SIZE), params.get("nextToken"))
         answer: dict[str, Any] = {"exportTasks": [self._described(j) for j in page]}
+        if self._busy() and params.get("statusCode") in (None, "RUNNING") and not params.get("nextToken"):
+            # Another stack's task holds the account's one slot: it is listed as the account's.
+            answer["exportTasks"].insert(0, OTHER_STACKS_TASK)
         if token is not None:
             answer["nextToken"] = token
         return answer
