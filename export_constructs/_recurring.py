@@ -59,6 +59,8 @@ class RecurringExportBase(Construct):
     """The service whose tasks export the windows (its adapter starts and tracks them)."""
     SOURCE: ClassVar[str]
     """The name of the sources' placeholder in ``prefix`` (``log_group``)."""
+    SOURCE_KIND: ClassVar[str]
+    """What the sources are, in messages (``log groups``)."""
     export_id: str
     """The export's id in the ledger, the events and the metrics' ``Export`` dimension: its
     construct path."""
@@ -265,9 +267,9 @@ class RecurringExportBase(Construct):
         if not is_unresolved(needed) and needed > period:
             Annotations.of(self).add_warning_v2(
                 WARNING_PERIOD,
-                f"{sources} sources x {task.to_human_string()} a task (expected_task_duration) is more than the "
-                f"schedule's period of {Duration.seconds(period).to_human_string()}: the account runs one export "
-                "task at a time, so the runs fall behind (metric_windows_behind() grows).",
+                f"{sources} {self.SOURCE_KIND} x {task.to_human_string()} a task (expected_task_duration) is more "
+                f"than the schedule's period of {Duration.seconds(period).to_human_string()}: the account runs one "
+                "export task at a time, so the runs fall behind (metric_windows_behind() grows).",
             )
 
     # -- metrics --------------------------------------------------------------------------------

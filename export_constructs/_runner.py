@@ -165,7 +165,7 @@ class ExportRunner(Construct):
         Advance -> Done? -> Wait (as long as the answer says) -> Advance."""
 
         def invoke(name: str, payload: dict[str, object], result_path: str) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
+            task = tasks.LambdaInvoke(
                 self,
                 name,
                 lambda_function=self.function,
@@ -174,6 +174,16 @@ class ExportRunner(Construct):
                 result_path=result_path,
                 retry_on_service_exceptions=True,
             )
+            # The function's reserved concurrency can throttle a burst of runs; CDK's service
+            # retries leave Lambda.TooManyRequestsException out
+            # (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+            task.add_retry(
+                errors=["Lambda.TooManyRequestsException"],
+                interval=Duration.seconds(2),
+                max_attempts=6,
+                backoff_rate=2,
+            )
+            return task
 
         plan = invoke(
             "Plan",
@@ -271,6 +281,22 @@ class ExportRunner(Construct):
             "$.Report",
         )
         plan.add_catch(plan_failed.next(judge), errors=["States.ALL"], result_path="$.Error")
+        # A map run that failed (a window's child execution that could not end well) leaves the
+        # lock held: the report releases it and fails the run.
+        map_failed = invoke(
+            "ReportRunFailure",
+            {
+                "Action": "report",
+                "Export.$": "$.Export",
+                "Plan.$": "$.Plan",
+                "Results": [],
+                "Failure.$": "$.Error.Cause",
+                "Time.$": "$.Time",
+                "Run.$": "$$.Execution.Id",
+            },
+            "$.Report",
+        )
+        windows.add_catch(map_failed.next(judge), errors=["States.ALL"], result_path="$.Error")
         return plan.next(windows).next(report).next(judge)
 
     # -- what each export adds ----------------------------------------------------------------

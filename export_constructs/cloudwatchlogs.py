@@ -370,7 +370,7 @@ class CloudWatchLogsExport(RecurringExportBase):
     only from a window's start to its end, with a conditional write, once the window's task
     completed; a failed or cancelled window stays there and is exported by the next run (its task
     name is the same, so a task already started for it is adopted, not started twice). Pause,
-    resume and backfill are writes to the ledger (README, "Operating a recurring export").
+    resume and backfill are writes to the ledger (README, "Operating the ledger").
 
     Every window sends an EventBridge event (source ``export-constructs``, detail type ``Export
     Window Exported`` or ``Export Window Failed``: export, log group, window, task id, S3 URI; the
@@ -423,6 +423,7 @@ class CloudWatchLogsExport(RecurringExportBase):
 
     SERVICE = SERVICE
     SOURCE = "log_group"
+    SOURCE_KIND = "log groups"
     log_group_names: list[str]
     """The names of the exported log groups (a token where a group's name is one)."""
 

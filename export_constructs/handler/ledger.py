@@ -13,7 +13,8 @@ a second export. ``Paused`` keeps runs from starting the source's windows; writi
 One more item per export (its ``Source`` is ``<export id># run lock``) is the run lock: one run of an
 export at a time, so two runs never work on the same window. A run that finds the lock held by a
 live run ends without exporting; the lock expires when the run's state machine would have timed
-out.
+out (so the next run of a daily schedule, a day later, takes it). An operator who stopped a run
+frees it at once by deleting that item.
 
 Conditional writes: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
 """
@@ -177,7 +178,7 @@ class Ledger:
         taken = self._conditional(
             Key={KEY: {"S": key}},
             UpdateExpression="SET #o = :owner, #x = :expires",
-            ConditionExpression="attribute_not_exists(#o) OR #x < :now OR #o = :owner",
+            ConditionExpression="attribute_not_exists(#o) OR #x <= :now OR #o = :owner",
             ExpressionAttributeNames={"#o": OWNER, "#x": EXPIRES},
             ExpressionAttributeValues={
                 ":owner": {"S": owner},

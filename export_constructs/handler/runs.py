@@ -56,6 +56,14 @@ OUTCOME_SKIPPED = "skipped"
 OUTCOME_PAUSED = "paused"
 OUTCOME_ALREADY = "exported before"
 
+#: A flight that is a claim, not a task id: ``?<task name>`` (see ``Runner._claim``).
+CLAIM = "?"
+#: What one window may take of a run's state (its window in the plan, its result in the map's
+#: results): a run plans at most :data:`PLAN_BUDGET` bytes of windows, so its states stay far
+#: below Step Functions' 256 KiB (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+RESULT_REASON_CHARS = 300
+PLAN_BUDGET = 96 * 1024
+
 PLACEHOLDERS = ("source", "yyyy", "MM", "dd", "HH")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
@@ -132,6 +140,7 @@ class Runner:
                 continue
             windows += [{"Source": source, "Start": s, "End": e} for s, e in due[: int(export["MaxWindows"])]]
         windows.sort(key=lambda w: (w["Start"], w["Source"]))
+        windows = _within_budget(windows)
         LOG.info("%s: %d windows due, %d in this run", export["Id"], behind, len(windows))
         self._metrics(export, now, {WINDOWS_BEHIND: behind})
         return {"Windows": windows, "Behind": behind, "Locked": True}
@@ -153,13 +162,26 @@ class Runner:
                 return _done(done)
             assert entry is not None
             spec = self._spec(export, source, start, end)
-            found = self._adopt(adapter, entry, start, spec) or self._try_start(adapter, spec)
+            key = key_of(str(export["Id"]), source)
+            try:
+                found = self._adopt(adapter, entry, start, spec) or self._try_start(
+                    adapter, spec, lambda: self._claim(ledger, key, start, spec, entry)
+                )
+            except _Claimed:
+                # Another run noted a task for this window meanwhile: look again next poll.
+                return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
+            except Exception as error:  # the service refused the task: the window failed
+                LOG.warning("%s: the task could not start: %s", spec.name, error)
+                state = JobState(Phase.FAILED, "NOT STARTED", reason=f"the task could not start: {error}")
+                run = str(event.get("Run") or "")
+                claim = CLAIM + spec.name
+                return self._ended(export, adapter, source, start, end, claim, state, run)
             if found is None:
                 return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
             task, observed = found
             if task != entry.flight_task:
                 now = self._engine.now().isoformat()
-                ledger.started(key_of(str(export["Id"]), source), start, task, now, replaces=entry.flight_task)
+                ledger.started(key, start, task, now, replaces=CLAIM + spec.name)
             step = {"StartedAt": self._engine.now().isoformat()}
             if observed is None:  # just started: look after a poll interval
                 return {**step, "State": WAIT, "Wait": int(export["PollSeconds"]), "Task": task}
@@ -175,9 +197,17 @@ class Runner:
         return self._ended(export, adapter, source, start, end, task, state, run, str(step.get("TimedOut") or ""))
 
     def _adopt(self, adapter: Any, entry: Entry, start: int, spec: JobSpec) -> tuple[str, JobState] | None:
-        """The task the ledger names for this window, if it has not failed."""
+        """The task the ledger names for this window, if it has not failed. A claim (a run
+        ended between claiming the window and noting its task) is looked up by the task's
+        name, as a one-shot start finds its task: it may have been created, even completed."""
         if entry.flight_start != start or not entry.flight_task:
             return None
+        if entry.flight_task.startswith(CLAIM):
+            found = adapter.find(spec)
+            if found is None or found[1].phase is Phase.FAILED:
+                return None
+            LOG.info("%s: adopting %s (%s), found by name after a claim", spec.name, found[0], found[1].status)
+            return str(found[0]), found[1]
         try:
             state = adapter.describe(entry.flight_task)
         except JobNotFound:
@@ -187,9 +217,19 @@ class Runner:
         LOG.info("%s: adopting %s (%s), named in the ledger", spec.name, entry.flight_task, state.status)
         return entry.flight_task, state
 
-    def _try_start(self, adapter: Any, spec: JobSpec) -> tuple[str, JobState | None] | None:
-        """Adopt the window's running task (a retried invocation's), or start it; None while the
-        account's quota is full (the adapter sees its slots taken, or the service refuses)."""
+    def _claim(self, ledger: Ledger, key: str, start: int, spec: JobSpec, entry: Entry) -> None:
+        """Claim the window in the ledger before its task starts, so that a run that dies before
+        noting the task lets the next one find it by name rather than start a second."""
+        claim = CLAIM + spec.name
+        if entry.flight_task != claim and not ledger.started(
+            key, start, claim, self._engine.now().isoformat(), replaces=entry.flight_task
+        ):
+            raise _Claimed(key)
+
+    def _try_start(self, adapter: Any, spec: JobSpec, claim: Callable[[], None]) -> tuple[str, JobState | None] | None:
+        """Adopt the window's running task (a retried invocation's), or claim the window and
+        start its task; None while the account's quota is full (the adapter sees its slots
+        taken, or the service refuses)."""
         running, full = adapter.look_before_start(spec)
         if running is not None:
             LOG.info("%s: adopting the running %s", spec.name, running[0])
@@ -198,6 +238,7 @@ class Runner:
         if full:
             LOG.info("%s: the account's export slots are taken: waiting", spec.name)
             return None
+        claim()
         try:
             return str(adapter.start_new(spec)), None
         except Exception as error:
@@ -241,7 +282,7 @@ class Runner:
             "export": export["Id"],
             "source": source,
             "window": {"start": iso(start), "end": iso(end), "startMillis": start, "endMillis": end},
-            "task": task,
+            "task": "" if task.startswith(CLAIM) else task,
             "uri": adapter.output_uri(request),
         }
         if state.phase is Phase.SUCCEEDED:
@@ -254,7 +295,7 @@ class Runner:
         ledger.failed(key, start, task, reason, now.isoformat())
         retry = _retry_hint(run)
         self._send(export, FAILED, {**detail, "status": state.status, "reason": reason, "retry": retry})
-        return _done(OUTCOME_FAILED, task, reason)
+        return _done(OUTCOME_FAILED, "" if task.startswith(CLAIM) else task, reason)
 
     # -- report -------------------------------------------------------------------------------
 
@@ -348,21 +389,41 @@ class Runner:
         )
 
 
+class _Claimed(Exception):
+    """Another run noted a task (or a claim) for the window since this one read the ledger."""
+
+
 def _done(outcome: str, task: str = "", reason: str = "") -> dict[str, Any]:
-    """A window's last answer: the state machine's ``Outcome`` state reads each of these keys."""
-    return {"State": DONE, "Outcome": outcome, "Task": task, "Reason": reason}
+    """A window's last answer: the state machine's ``Outcome`` state reads each of these keys.
+    The reason is cut to :data:`RESULT_REASON_CHARS` here: the run's results hold one per window
+    in a state of at most 256 KiB (the full reason is in the window's event)."""
+    return {"State": DONE, "Outcome": outcome, "Task": task, "Reason": reason[:RESULT_REASON_CHARS]}
+
+
+def _within_budget(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The oldest windows whose plan entries and results fit :data:`PLAN_BUDGET` (the rest wait
+    for the next run)."""
+    taken: list[dict[str, Any]] = []
+    size = 0
+    for window in windows:
+        size += len(json.dumps(window)) + len(str(window["Source"])) + RESULT_REASON_CHARS + 100
+        if size > PLAN_BUDGET and taken:
+            break
+        taken.append(window)
+    return taken
 
 
 def _retry_hint(run: str) -> str:
     """What to run to export a failed window again now, rather than at the next run: the same
     run again (its input holds the export and the run's time, so it plans the same windows)."""
     again = "The next run exports this window again (the ledger's watermark stays at its start)."
+    sooner = "To retry sooner, once this run has ended (it holds the export's run lock until then)"
     if ":execution:" not in run:
         return again
     head, _, rest = run.partition(":execution:")
     machine = f"{head}:stateMachine:{rest.split(':', 1)[0].split('/', 1)[0]}"
     return (
-        f"{again} To retry now: aws stepfunctions start-execution --state-machine-arn {machine} --input "
+        f"{again} {sooner}: aws stepfunctions start-execution --state-machine-arn {machine} --input "
         f'"$(aws stepfunctions describe-execution --execution-arn {run} --query input --output text)"'
     )
 

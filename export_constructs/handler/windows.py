@@ -82,26 +82,36 @@ class Period:
 
     def floor(self, utc_ms: int) -> int:
         """The start of the window that holds ``utc_ms``."""
-        local = self.zone.local(utc_ms)
+        return self.zone.to_utc(self._truncate(self.zone.local(utc_ms)))
+
+    def _truncate(self, local: datetime) -> datetime:
+        """The wall-clock start of the period that holds ``local``."""
         if self.unit == "hour":
-            start = local.replace(minute=0, second=0, microsecond=0)
-        else:
-            start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-            if self.unit == "week":
-                start -= timedelta(days=start.weekday())  # ISO weeks begin on Monday
-        return self.zone.to_utc(start)
+            return local.replace(minute=0, second=0, microsecond=0)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.unit == "week":
+            start -= timedelta(days=start.weekday())  # ISO weeks begin on Monday
+        return start
 
     def following(self, start_ms: int) -> int:
-        """The start of the window after the one that starts at ``start_ms`` (its end)."""
-        local = self.zone.local(start_ms)
+        """The first window boundary after ``start_ms``: the end of the window that starts there
+        (or, for an instant that is no boundary - a watermark written by hand, or one of an
+        earlier schedule's zone or period - the end of the part of its window after it). The
+        boundary is the period's wall-clock start after the one that holds ``start_ms``, so a day
+        whose midnight the clock skips still ends the next day at midnight; an hour the clock
+        runs twice (daylight saving time ends) is one window of two hours."""
         step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}[self.unit]
-        # An hour the clock runs twice (daylight saving time ends) is one window of two hours.
-        return self.zone.to_utc(local + step)
+        local = self._truncate(self.zone.local(start_ms)) + step
+        end = self.zone.to_utc(local)
+        while end <= start_ms:
+            local += step
+            end = self.zone.to_utc(local)
+        return end
 
     def windows(self, since_ms: int, until_ms: int) -> Iterator[tuple[int, int]]:
-        """The whole windows from the one that holds ``since_ms`` that end by ``until_ms``,
-        oldest first."""
-        start = self.floor(since_ms)
+        """The whole windows from ``since_ms`` (a boundary, or else the rest of its window
+        first) that end by ``until_ms``, oldest first."""
+        start = since_ms
         while True:
             end = self.following(start)
             if end > until_ms:

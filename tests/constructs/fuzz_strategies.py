@@ -233,6 +233,12 @@ class DestinationPlan:
             return "invalid" if env.region is not None else "odd"
         if service == "Rds" and plan is not None and (key is None or key.value is None):
             return "invalid"  # the docstring: "It must have a KMS key"
+        has_key = (key is not None and key.value is not None) or (key is None and plan is None)
+        if service == "Forecast" and has_key and env.partition not in (None, "aws"):
+            # The docstring: Forecast's KMSKeyArn takes keys of the aws partition only, so a
+            # destination with a key (its own, made with its bucket, or one given) is refused in
+            # a stack of another partition.
+            return "invalid"
         if service == "Forecast" and key is not None and isinstance(key.value, KeyPlan) and key.value.how == "arn":
             # botocore's S3Config.KMSKeyArn takes keys of the aws partition only.
             pattern = member("forecast", "CreateForecastExportJob", "Destination.S3Config.KMSKeyArn")["pattern"]

@@ -295,5 +295,5 @@ def test_a_short_settle_is_warned_of_with_the_documented_delay() -> None:
 def test_a_period_too_short_for_its_groups_tasks_is_warned_of() -> None:
     groups = [f"/aws/lambda/g{i}" for i in range(30)]
     found = messages(lambda: build(log_groups=groups, expected_task_duration=cdk.Duration.hours(1)))
-    assert any("recurring-period-too-short" in m and "30 sources" in m for m in found), found
+    assert any("recurring-period-too-short" in m and "30 log groups" in m for m in found), found
     assert not any("recurring-period-too-short" in m for m in messages(lambda: build(log_groups=groups)))

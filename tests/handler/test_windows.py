@@ -62,9 +62,14 @@ def test_windows_tile_time_with_no_gap_or_overlap_aligned_in_the_zone(name: str,
     period = Period(unit, Zone.from_json(zone_offsets(name, NOW)))
     step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}[unit]
     until = since + n * int(step / timedelta(milliseconds=1)) * 2
-    windows = list(period.windows(since, until))
+    windows = list(period.windows(period.floor(since), until))
     assert windows, "at least one whole window"
     assert windows[0][0] <= since < windows[0][1]
+    # From an instant that is no boundary (a watermark written by hand): the rest of its window,
+    # then the same windows.
+    rest = list(period.windows(since, until))
+    assert rest[0] == (since, windows[0][1]) or rest[0] == windows[0]
+    assert rest[1:] == windows[1 : len(rest)]
     for (start, end), (following, _) in itertools.pairwise(windows):
         assert start < end == following
     for start, _ in windows:
@@ -81,3 +86,20 @@ def test_a_period_is_one_of_the_units(unit: str) -> None:
     Period(unit, Zone.utc())
     with pytest.raises(ValueError, match="hour, day, week"):
         Period("month", Zone.utc())
+
+
+@pytest.mark.parametrize(
+    "name", ["Africa/Cairo", "America/Santiago", "America/Havana", "Asia/Beirut", "Atlantic/Azores"]
+)
+def test_a_day_whose_midnight_the_clock_skips_ends_at_the_next_midnight(name: str) -> None:
+    """Where daylight saving time begins at midnight, that day begins when the clock jumps (01:00)
+    and the days after it begin at midnight again: no window is skipped or shifted."""
+    period = Period("day", Zone.from_json(zone_offsets(name, NOW)))
+    since = period.floor(ms(datetime(2026, 1, 1, tzinfo=UTC)))
+    windows = list(period.windows(since, ms(datetime(2029, 1, 1, tzinfo=UTC))))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows)), "contiguous"
+    starts = [at(s, name) for s, _ in windows]
+    late = [s for s in starts if s.time().isoformat() != "00:00:00"]
+    assert all(s.time().isoformat() == "01:00:00" for s in late), late  # only the skipped midnights
+    assert len(late) <= 3  # one a year at most
+    assert len({s.date() for s in starts}) == len(starts), "one window a day"

@@ -24,7 +24,7 @@ from .conftest import client
 
 BUCKET = "exportconstructs-archive-moto"
 TABLE = "ledger-moto"
-GROUPS = ("/aws/lambda/orders", "/aws/lambda/payments")
+GROUPS = ("/aws/lambda/archive-orders", "/aws/lambda/archive-payments")  # of this module alone
 DAY = timedelta(days=1)
 #: Days of the recent past: Logs (and moto) refuse events more than 14 days old.
 FIRST = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - 5 * DAY
@@ -48,15 +48,15 @@ def world(aws: str) -> dict[str, Any]:
             BillingMode="PAY_PER_REQUEST",
         )
     events: dict[str, list[tuple[int, str]]] = {}
+    # The first and last millisecond of each day too: the window's edges.
+    stamps = sorted(
+        {_ms(FIRST + i * timedelta(hours=6)) for i in range(12)} | {_ms(FIRST + d * DAY) - 1 for d in (1, 2, 3)}
+    )
     for group in GROUPS:
-        if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        events[group] = [(t, f"{group} at {t}") for t in stamps]
+        if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:  # once a session
             logs.create_log_group(logGroupName=group)
             logs.create_log_stream(logGroupName=group, logStreamName="s")
-            # The first and last millisecond of each day too: the window's edges.
-            stamps = sorted(
-                {_ms(FIRST + i * timedelta(hours=6)) for i in range(12)} | {_ms(FIRST + d * DAY) - 1 for d in (1, 2, 3)}
-            )
-            events[group] = [(t, f"{group} at {t}") for t in stamps]
             logs.put_log_events(
                 logGroupName=group,
                 logStreamName="s",
