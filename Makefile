@@ -25,7 +25,7 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed ## L
 	$(PY) -m mypy
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed ## Synthesize 0-200 jobs with the library and 1-25 by hand, print the table (docs/benchmarks.md)
+bench: $(VENV)/.installed ## Synthesize 0-200 jobs with the library and 1-25 by hand, print the table, then the deploy and recurring-export tables on the virtual clock (docs/benchmarks.md)
 	$(PY) -m bench
 
 # The API reference: the package and export_constructs.testing, from their docstrings (Google style);

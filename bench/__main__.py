@@ -1,5 +1,7 @@
 """``make bench``: synthesize an empty app, 1/10/100/200 export jobs with the library and 1/10/25
-the hand-written way, each in a fresh Python process, and print one table with the targets.
+the hand-written way, each in a fresh Python process, and print one table with the targets; then
+the deploy table (:mod:`bench.deploy`) and the recurring-export table (:mod:`bench.recurring`),
+both on the simulation's virtual clock.
 
 Run ``python -m bench --help`` for the options. Exit status 1 when a target is missed.
 """
@@ -365,10 +367,12 @@ def main(argv: list[str] | None = None) -> int:
     fixed = first.wall - empty.wall
     per_job_ms = (hundred.wall - first.wall) / 99 * 1000
     check(f"handler asset <= 50 KB zipped ({kb(zipped)})", zipped <= MAX_ASSET_BYTES)
-    from . import deploy
+    from . import deploy, recurring
 
     deploy_lines, deploy_ok = deploy.table(log)
     check("deploy: N jobs over a quota of Q complete within ceil(N/Q) x D plus two query intervals", deploy_ok)
+    recurring_lines, recurring_checks = recurring.table(log)
+    checks += recurring_checks
 
     lines += [
         "",
@@ -390,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Timed runs: {args.runs} per configuration after one warm-up, rounds interleaved; "
         "wall = the whole `python -m bench.synth_one` process (jsii start-up included).",
     ]
-    lines += ["", *deploy_lines]
+    lines += ["", *deploy_lines, "", *recurring_lines]
     report = "\n".join(lines)
     print(report)
     if args.markdown:
