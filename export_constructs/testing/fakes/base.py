@@ -384,8 +384,16 @@ class FakeService:
         **fields: Any,
     ) -> Job:
         """Start a job ``key`` on :attr:`job_statuses` in this scenario, with the service's own
-        ``fields``: it fails (``reason``) where IAM denies what the service does for it
-        (:meth:`authorize_job`, with these arguments), else as the scenario says."""
+        ``fields``: it fails (``reason``) where IAM denies what the service does for it, else as
+        the scenario says.
+
+        Args:
+            key: the job's id (or name).
+            role_arn: the role the job was given (see :meth:`authorize_job`).
+            source_arn: the ``aws:SourceArn`` the service sends.
+            s3_path: where the job writes (``s3://bucket/prefix/``).
+            key_arn: the key the job encrypts with. Default: the bucket's default key.
+        """
         denied = self.authorize_job(role_arn, source_arn=source_arn, s3_path=s3_path, key_arn=key_arn)
         statuses = self.statuses(*self.job_statuses, denied=bool(denied))
         return self.new_job(key, statuses, **fields, reason=denied or FAILURE_REASON)
