@@ -189,22 +189,13 @@ class ExportJobBase(Construct):
             path = f"{path[:keep]}-{digest}-{path[-keep:]}"
         return f"{head}{path}/"
 
-    def _check_role(
-        self,
-        problems: Problems,
-        role: iam.IRole | None,
-        *,
-        pattern: str,
-        example: str,
-        max_len: int | None = None,
-        rule: str = "an IAM role ARN",
-    ) -> None:
-        """A user's ``role``: the API's length and pattern for its ARN (``rule`` in words), of this
-        stack's account, in this stack (``check_role_account``)."""
+    def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
+        """A user's ``role``: the API's length and pattern for its ARN (``rule``), of this stack's
+        account, in this stack (``check_role_account``)."""
         if role is None:
             return
-        problems.length("role", role.role_arn, max_len=max_len)
-        problems.pattern("role", role.role_arn, pattern, rule=rule, example=example)
+        problems.length("role", role.role_arn, max_len=rule.max_len)
+        problems.pattern("role", role.role_arn, rule.pattern, rule=rule.words, example=rule.example)
         check_role_account(problems, role, self._stack, service=self.SERVICE.title)
 
     def _check_tags(self, problems: Problems, tags: Mapping[str, str] | None, rule: TagRule) -> None:
@@ -408,29 +399,54 @@ class ExportJobBase(Construct):
         return _get_att(self._report or self._resource, name)
 
 
-#: Where a construct's docstring lists the props every export job shares, in its Args.
-SHARED_ARGS_LINE = "timeout, wait: the props every export job takes (``ExportJobBase``)."
-#: What that line stands for (``help()``, ``inspect.getdoc`` and the API reference show it): each
-#: construct's timeout default filled in.
-SHARED_ARGS = """\
+#: The Args entries several constructs share. A docstring's line ``<names>: the props every export
+#: job takes (``ExportJobBase``).`` stands for the entries of ``names``, in that order, with the
+#: construct's own values filled in: ``{service}`` its service's name in lower case (the default
+#: prefix's first folder), ``{timeout}`` its timeout's default.
+SHARED_ARGS = {
+    "scope": "scope: parent construct.",
+    "id": "id: construct id.",
+    "destination": "destination: where the output goes.",
+    "prefix": """\
+prefix: key prefix in the destination bucket, ending in ``/``. Default:
+    ``{service}/<construct path>/``.""",
+    "timeout": """\
 timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 minutes on an
     ``AWS::CloudFormation::WaitCondition``: see :attr:`wait_condition`), counted from the Create
     (a job waiting for a slot of its service's quota counts). A job that runs longer is stopped
-    where its service allows (see above) and fails the deployment. Default: {timeout}.
+    where its service allows (see above) and fails the deployment. Default: {timeout}.""",
+    "wait": """\
 wait: whether the stack waits for the job to end. ``False`` completes the resource as soon as
-    the service accepts the job; ``status`` is then its status at start. Default: ``True``."""
+    the service accepts the job; ``status`` is then its status at start. Default: ``True``.""",
+}
+_SHARED_ARGS_LINE = re.compile(
+    r"^( *)([a-z_, ]+): the props every export job takes \(``ExportJobBase``\)\.$", re.MULTILINE
+)
 
 
-def _share_args(cls: type) -> None:
-    """Put :data:`SHARED_ARGS` in place of :data:`SHARED_ARGS_LINE` in ``cls``'s docstring, indented
-    as that line is."""
-    doc = cls.__doc__ or ""
-    match = re.search(rf"^( *){re.escape(SHARED_ARGS_LINE)}$", doc, re.MULTILINE)
-    if match is None:
-        return
-    default = inspect.signature(cls.__init__).parameters["timeout"].default  # type: ignore[misc]
-    text = SHARED_ARGS.format(timeout=default.to_human_string())
-    cls.__doc__ = doc.replace(match[0], textwrap.indent(text, match[1]))
+def _share_args(cls: type[ExportJobBase]) -> None:
+    """Put the :data:`SHARED_ARGS` entries in place of each line of ``cls``'s docstring that stands
+    for them, indented as that line is."""
+
+    def entries(match: re.Match[str]) -> str:
+        default = inspect.signature(cls.__init__).parameters["timeout"].default
+        values = {"service": cls.SERVICE.name.lower(), "timeout": default.to_human_string()}
+        text = "\n".join(SHARED_ARGS[name.strip()].format(**values) for name in match[2].split(","))
+        return textwrap.indent(text, match[1])
+
+    if cls.__doc__:
+        cls.__doc__ = _SHARED_ARGS_LINE.sub(entries, cls.__doc__)
+
+
+@dataclass(frozen=True)
+class RoleRule:
+    """The API's rule for the ARN of a user's ``role``: ``pattern`` (``words`` says it in words, for
+    the messages, with an ``example``), at most ``max_len`` characters (None: no limit)."""
+
+    pattern: str
+    example: str
+    max_len: int | None = None
+    words: str = "an IAM role ARN"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import UNICODE_TAGS, ExportJobBase
+from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
@@ -41,6 +41,7 @@ JOB_NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9_]*"
 #: ``arn:([a-z\d-]+):forecast:.*:.*:.+``), which no IAM role matches: the length is checked as
 #: the model says, the pattern is that of an IAM role in any partition.
 ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+"
+ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/ForecastExport", MAX_ARN)
 #: botocore's ``TagKey``/``TagValue`` pattern. The API takes up to 200 ``Tags`` items, but at most
 #: 50 user tags per resource; only ``aws:`` keys (refused here) do not count, so 50 is the binding
 #: limit.
@@ -116,15 +117,13 @@ class ForecastExportJob(ExportJobBase):
     annotation with AWS's guidance: Amazon SageMaker Canvas).
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every export job takes (``ExportJobBase``).
         forecast_arn: the forecast to export (``arn:<partition>:forecast:<region>:<account>:forecast/<name>``,
             at most 256 characters of ``[a-zA-Z0-9-_./:]``), of the stack's account and Region
             where the stack's are known.
         destination: where the output goes. Its bucket must allow access from outside a VPC
             (Forecast cannot use S3 VPC endpoints).
-        prefix: key prefix in the destination bucket, ending in ``/``. Default:
-            ``forecast/<construct path>/``.
+        prefix: the props every export job takes (``ExportJobBase``).
         job_name: the job's name (1-63, ``[a-zA-Z][a-zA-Z0-9_]*``). Default: derived from the
             stack id, the construct's logical id and a hash of the props, so a retried create
             adopts its job and a changed one starts a new job. Unique among the stack's jobs
@@ -174,13 +173,7 @@ class ForecastExportJob(ExportJobBase):
         check_job_name(problems, stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
         self._check_tags(problems, tags, TAGS)
-        self._check_role(
-            problems,
-            role,
-            pattern=ROLE_ARN_PATTERN,
-            example="arn:aws:iam::123456789012:role/ForecastExport",
-            max_len=MAX_ARN,
-        )
+        self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._check_destination(problems, destination)
         self._accept(problems, destination, job_name, key=forecast_arn)

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import UNICODE_TAGS, ExportJobBase
+from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
@@ -25,6 +25,7 @@ INGESTION_MODES = ("BULK", "PUT", "ALL")
 DATASET_ARN_PATTERN = r"arn:([a-z\d-]+):personalize:.*:.*:.+"
 JOB_NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9\-_]*"
 ROLE_ARN_PATTERN = r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PersonalizeExport", 256)
 #: "A resource can have as many as 50 tags" (developer guide, "Tagging Amazon Personalize
 #: resources": https://docs.aws.amazon.com/personalize/latest/dg/tagging-resources.html); the
 #: request's own list takes up to 200 (botocore's model), more than the job may hold.
@@ -66,13 +67,10 @@ class PersonalizeDatasetExportJob(ExportJobBase):
     leave a running job to finish on its own. Its S3 output is never deleted.
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every export job takes (``ExportJobBase``).
         dataset_arn: the dataset to export (``arn:...:personalize:...``, at most 256): a dataset,
             not a dataset group, of the stack's account and Region where the stack's are known.
-        destination: where the output goes.
-        prefix: key prefix in the destination bucket, ending in ``/``. Default:
-            ``personalize/<construct path>/``.
+        destination, prefix: the props every export job takes (``ExportJobBase``).
         ingestion_mode: ``"BULK"``, ``"PUT"`` or ``"ALL"``. Default: ``"PUT"``, as the API.
         job_name: the job's name (1-63, ``[a-zA-Z0-9][a-zA-Z0-9_-]*``). Default: derived from
             the stack id, the construct's logical id and a hash of the props, so a retried
@@ -114,13 +112,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         _check_dataset(problems, dataset_arn)
         check_source_arn(problems, "dataset_arn", dataset_arn, stack, service="Personalize", what="a dataset")
         check_job_name(problems, stack, SERVICE.name, job_name)
-        self._check_role(
-            problems,
-            role,
-            pattern=ROLE_ARN_PATTERN,
-            example="arn:aws:iam::123456789012:role/PersonalizeExport",
-            max_len=256,
-        )
+        self._check_role(problems, role, ROLE)
         max_prefix = MAX_PATH - len("s3://") - 63 - 1
         self.prefix = self._check_common(
             problems, prefix=prefix, timeout=timeout, destination=destination, max_prefix=max_prefix

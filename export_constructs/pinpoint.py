@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase
+from ._job import ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
 from ._text import wrap
@@ -48,6 +48,7 @@ APPLICATION_ID = Text(
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
+ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PinpointExport")
 #: ``SegmentVersion`` is an ``integer`` (the API reference): 32 bits in AWS's models.
 MAX_SEGMENT_VERSION = 2**31 - 1
 
@@ -110,8 +111,7 @@ class PinpointExportJob(ExportJobBase):
     migration guidance).
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every export job takes (``ExportJobBase``).
         application_id: the Pinpoint project id (``Project ID`` on the console; 32 hexadecimal
             digits, e.g. ``0123456789abcdef0123456789abcdef``).
         destination: where the output goes; Pinpoint's ``S3UrlPrefix`` is
@@ -190,9 +190,7 @@ class PinpointExportJob(ExportJobBase):
         problems.text("application_id", application_id, APPLICATION_ID)
         problems.text("segment_id", segment_id, Text(min_len=1))
         self._check_segment_version(problems, segment_id, segment_version)
-        self._check_role(
-            problems, role, pattern=ROLE_ARN_PATTERN, example="arn:aws:iam::123456789012:role/PinpointExport"
-        )
+        self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if not is_unresolved(self.prefix) and self.prefix == "":
             problems.add(

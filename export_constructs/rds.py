@@ -14,7 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._job import ExportJobBase
+from ._job import ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of
 from ._nag import acknowledge_iam5
@@ -38,6 +38,7 @@ SOURCE_ARN = Text(
     patterns=((SOURCE_ARN_PATTERN, "a DB snapshot, DB cluster snapshot or DB cluster ARN"),), example=EXAMPLE_SOURCE_ARN
 )
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+"
+ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/RdsExport")
 #: ExportOnly (API reference): ``database``, ``database.table`` (MySQL, MariaDB, Aurora MySQL),
 #: ``database.schema`` or ``database.schema.table`` (PostgreSQL, Aurora PostgreSQL): one to
 #: three non-empty names joined by dots.
@@ -82,8 +83,7 @@ class RdsSnapshotExportJob(ExportJobBase):
     An export task has no ARN: :attr:`job_arn` is the task's identifier, as is :attr:`job_name`.
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every export job takes (``ExportJobBase``).
         source_arn: what to export: a DB snapshot (``arn:<partition>:rds:<region>:<account>:snapshot:<name>``),
             DB cluster snapshot (``...:cluster-snapshot:<name>``) or DB cluster (``...:cluster:<name>``)
             ARN, of the stack's account and Region where the stack's are known; a token (e.g. a
@@ -133,7 +133,7 @@ class RdsSnapshotExportJob(ExportJobBase):
         _check_job_name(problems, job_name)
         check_job_name(problems, stack, SERVICE.name, job_name)
         _check_export_only(problems, export_only)
-        self._check_role(problems, role, pattern=ROLE_ARN_PATTERN, example="arn:aws:iam::123456789012:role/RdsExport")
+        self._check_role(problems, role, ROLE)
         key = destination.encryption_key
         if key is None:
             problems.add(

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase, TagRule
+from ._job import ExportJobBase, RoleRule, TagRule
 from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, partition_of, region_of, role_arn_of
 from ._nag import acknowledge_iam5
@@ -35,6 +35,12 @@ WORLD_ARN = Text(
 )
 MAX_ROLE_ARN = 255
 ROLE_ARN_PATTERN = r"arn:aws:iam::\w+:role/.*"
+ROLE = RoleRule(
+    ROLE_ARN_PATTERN,
+    "arn:aws:iam::123456789012:role/RoboMakerExport",
+    MAX_ROLE_ARN,
+    "an IAM role ARN of the aws partition",
+)
 #: The only partition the API's iamRole pattern admits.
 PARTITION = "aws"
 TAGS = TagRule(50, r"[a-zA-Z0-9 _.\-\/+=:]*", "ASCII letters, digits, spaces and _ . - / + = :")
@@ -89,13 +95,10 @@ class RoboMakerWorldExportJob(ExportJobBase):
     Create gets the job it already started.
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every export job takes (``ExportJobBase``).
         worlds: ARNs of the worlds to export (1-100, each ``arn:...`` of at most 1,224 characters),
             of the stack's account and Region where the stack's are known.
-        destination: where the output goes.
-        prefix: key prefix in the destination bucket, ending in ``/``. Default:
-            ``robomaker/<construct path>/``.
+        destination, prefix: the props every export job takes (``ExportJobBase``).
         role: the role RoboMaker assumes to write (``arn:aws:iam::<account>:role/...``, at most
             255 characters, of the stack's account). Default: a least-privilege role shared by
             this stack's RoboMaker exports into ``destination``.
@@ -125,14 +128,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         problems = Problems(self)
         self._check_worlds(problems, worlds)
         self._check_partition(problems)
-        self._check_role(
-            problems,
-            role,
-            pattern=ROLE_ARN_PATTERN,
-            example="arn:aws:iam::123456789012:role/RoboMakerExport",
-            max_len=MAX_ROLE_ARN,
-            rule="an IAM role ARN of the aws partition",
-        )
+        self._check_role(problems, role, ROLE)
         self._check_tags(problems, tags, TAGS)
         for key in tags or {}:
             # RoboMaker takes tags as a map (botocore has no model left; the API documents' TagMap):

@@ -7,10 +7,13 @@ import enum
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
+
+from botocore.exceptions import ClientError
 
 from ..event import Arn
 
@@ -110,6 +113,19 @@ def error_code(error: BaseException) -> str:
     return code if isinstance(code, str) else ""
 
 
+def phase_map(*, succeeded: Iterable[str], failed: Iterable[str]) -> Mapping[str, Phase]:
+    """:attr:`ExportJobAdapter.phases` of a service whose other statuses all mean running."""
+    return MappingProxyType({**dict.fromkeys(succeeded, Phase.SUCCEEDED), **dict.fromkeys(failed, Phase.FAILED)})
+
+
+def described_path(job: Mapping[str, Any], path: tuple[str, ...]) -> str:
+    """The member ``path`` leads to in a described ``job``, or ``"?"`` where it has none."""
+    value: Any = job
+    for member in path[:-1]:
+        value = value.get(member, {})
+    return str(value.get(path[-1], "?"))
+
+
 class ExportJobAdapter(abc.ABC):
     """Starts, observes and stops one service's export jobs.
 
@@ -142,6 +158,21 @@ class ExportJobAdapter(abc.ABC):
     #: Each adapter says where its code is documented (the quota itself is the construct's
     #: ``SERVICE.quota``). Throttling is not one of them (botocore retries it).
     quota_errors: ClassVar[frozenset[str]] = frozenset()
+    # What the default :meth:`describe`, :meth:`output_uri` and adoption read: most services
+    # describe a job the same way, so each says only where its answers keep what.
+    #: The service's statuses and the phase each means; any other status is running (the
+    #: handler's deadline still bounds it).
+    phases: ClassVar[Mapping[str, Phase]] = {}
+    #: The describe call of a job known by its id: (client method, its parameter for the id, the
+    #: answer's member that holds the job, or ``""`` for the whole answer).
+    describe_call: ClassVar[tuple[str, str, str]] = ("", "", "")
+    #: The described job's members for its status, its creation time and its failure reason.
+    state_members: ClassVar[tuple[str, str, str]] = ("", "", "")
+    #: Where the request (and a described job) holds the ``s3://`` path, member by member.
+    output_path: ClassVar[tuple[str, ...]] = ()
+    #: The members, with the service's default, a described job must share with the request to be
+    #: adopted by a retried Create (the first is the source, named in the conflict's message).
+    adopt_members: ClassVar[tuple[tuple[str, Any], ...]] = ()
 
     def __init__(self, client_factory: ClientFactory) -> None:
         self._client_factory = client_factory
@@ -201,9 +232,58 @@ class ExportJobAdapter(abc.ABC):
         ARN holding the name); None where the service gives the id (the default)."""
         return None
 
-    @abc.abstractmethod
     def describe(self, job_id: str) -> JobState:
-        """Observe the job; raise :class:`JobNotFound` when it does not exist."""
+        """Observe the job; raise :class:`JobNotFound` when it does not exist. By default: the job
+        :attr:`describe_call` answers, read as :attr:`state_members` and :attr:`phases` say."""
+        job = self._describe_raw(job_id)
+        status_member, created_member, _ = self.state_members
+        status = str(job.get(status_member, ""))
+        return JobState(
+            phase=self.phase_of(status),
+            status=status,
+            created_at=job.get(created_member),
+            reason=self._reason(job, status),
+        )
+
+    def phase_of(self, status: str) -> Phase:
+        """The phase ``status`` means (:attr:`phases`; running where they do not say)."""
+        return self.phases.get(status, Phase.RUNNING)
+
+    def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
+        """Why the described ``job`` failed: its member :attr:`state_members` names."""
+        reason: str | None = job.get(self.state_members[2])
+        return reason
+
+    def _describe_raw(self, job_id: str) -> Mapping[str, Any]:
+        """The job as :attr:`describe_call` answers it; :class:`JobNotFound` when there is none."""
+        method, parameter, member = self.describe_call
+        response = self._found(job_id, lambda: getattr(self._client, method)(**{parameter: job_id}))
+        job: Mapping[str, Any] = response[member] if member else response
+        return job
+
+    def _create_or_adopt(self, spec: JobSpec, create: Callable[[], Mapping[str, Any]], id_member: str) -> str:
+        """The id (``id_member``) of the job ``create()`` starts; a name already taken
+        (``ResourceAlreadyExistsException``) is a retried Create's: :meth:`_adopt` its job."""
+        try:
+            response = create()
+        except ClientError as error:
+            if error_code(error) != "ResourceAlreadyExistsException":
+                raise
+            return self._adopt(spec)
+        return str(response[id_member])
+
+    def _adopt(self, spec: JobSpec) -> str:
+        """A retried Create: take over the job this name already started, if it is the same (its
+        :attr:`adopt_members` equal the request's), else :class:`JobConflict`."""
+        job_id = str(self.job_id_of(spec))
+        job = self._describe_raw(job_id)
+        if any(job.get(member, default) != spec.request.get(member, default) for member, default in self.adopt_members):
+            raise JobConflict(f"existing job {job_id} {self._conflict(job)}")
+        return job_id
+
+    def _conflict(self, job: Mapping[str, Any]) -> str:
+        """What the described ``job`` does, for the message of a conflict with it."""
+        return f"exports {job.get(self.adopt_members[0][0])} to {described_path(job, self.output_path)}"
 
     def stop(self, job_id: str, state: JobState) -> bool:
         """Ask the service to stop a running job, last seen as ``state``: nothing to ask when it
@@ -244,9 +324,12 @@ class ExportJobAdapter(abc.ABC):
         stopped. Return True when nothing is left to wait for. Never deletes S3 output."""
         return True
 
-    @abc.abstractmethod
     def output_uri(self, request: Mapping[str, Any]) -> str:
-        """The ``s3://`` URI the job writes to."""
+        """The ``s3://`` URI the job writes to. By default: the request's :attr:`output_path`."""
+        value: Any = request
+        for member in self.output_path:
+            value = value[member]
+        return str(value)
 
     # -- recurring exports ------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..event import Arn
-from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobSpec, JobState, Phase, error_code
 
 LOG = logging.getLogger("export_constructs")
 
@@ -28,6 +28,8 @@ ALREADY_EXISTS = "ResourceAlreadyExistsException"
 IN_USE = "ResourceInUseException"
 INVALID_INPUT = "InvalidInputException"
 LIMIT_EXCEEDED = "LimitExceededException"
+#: The job's id in Forecast's requests and answers.
+ID = "ForecastExportJobArn"
 
 #: Forecast's own default when a request has no ``Format``.
 DEFAULT_FORMAT = "CSV"
@@ -71,59 +73,25 @@ class Adapter(ExportJobAdapter):
     quota_errors = frozenset({LIMIT_EXCEEDED})
     client_name = "forecast"
     not_found_errors = frozenset({NOT_FOUND})
+    phases = _PHASES
+    describe_call = ("describe_forecast_export_job", ID, "")
+    state_members = ("Status", "CreationTime", "Message")
+    output_path = ("Destination", "S3Config", "Path")
+    adopt_members = (("ForecastArn", None), ("Destination", None), ("Format", DEFAULT_FORMAT))
 
     def job_id_of(self, spec: JobSpec) -> str:
         return job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
 
-    # -- start ------------------------------------------------------------------------------
-
     def start(self, spec: JobSpec) -> str:
-        try:
-            response = self._client.create_forecast_export_job(ForecastExportJobName=spec.name, **spec.request)
-        except ClientError as error:
-            if error_code(error) != ALREADY_EXISTS:
-                raise
-            return self._adopt(spec)
-        return str(response["ForecastExportJobArn"])
+        request = {"ForecastExportJobName": spec.name, **spec.request}
+        return self._create_or_adopt(spec, lambda: self._client.create_forecast_export_job(**request), ID)
 
-    def _adopt(self, spec: JobSpec) -> str:
-        """A retried Create: take over the job this name already started, if it is the same."""
-        job_arn = job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
-        job = self._describe_raw(job_arn)
-        wanted = spec.request
-        same = (
-            job.get("ForecastArn") == wanted.get("ForecastArn")
-            and job.get("Destination") == wanted.get("Destination")
-            and job.get("Format", DEFAULT_FORMAT) == wanted.get("Format", DEFAULT_FORMAT)
-        )
-        if not same:
-            raise JobConflict(
-                f"existing job {job_arn} exports {job.get('ForecastArn')} to {_path(job)} "
-                f"as {job.get('Format', DEFAULT_FORMAT)}"
-            )
-        return job_arn
+    def _conflict(self, job: Mapping[str, Any]) -> str:
+        return f"{super()._conflict(job)} as {job.get('Format', DEFAULT_FORMAT)}"
 
-    # -- observe ----------------------------------------------------------------------------
-
-    def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
-        job: Mapping[str, Any] = self._found(
-            job_arn, lambda: self._client.describe_forecast_export_job(ForecastExportJobArn=job_arn)
-        )
-        return job
-
-    def describe(self, job_id: str) -> JobState:
-        job = self._describe_raw(job_id)
-        status = str(job.get("Status", ""))
+    def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
         reason = job.get("Message") or None
-        if reason is None and status == "CREATE_STOPPED":
-            reason = "the job was stopped"
-        return JobState(
-            # An unknown status is treated as running: the deadline still bounds it.
-            phase=_PHASES.get(status, Phase.RUNNING),
-            status=status,
-            created_at=job.get("CreationTime"),
-            reason=reason,
-        )
+        return "the job was stopped" if reason is None and status == "CREATE_STOPPED" else reason
 
     # -- stop and delete --------------------------------------------------------------------
 
@@ -169,9 +137,6 @@ class Adapter(ExportJobAdapter):
         LOG.info("%s %s: deletion requested (its S3 output is kept)", self.label, job_id)
         return False
 
-    def output_uri(self, request: Mapping[str, Any]) -> str:
-        return str(request["Destination"]["S3Config"]["Path"])
-
 
 def job_arn_for(stack: Arn, forecast_arn: str, name: str) -> str:
     """``arn:<partition>:forecast:<region>:<account>:forecast-export-job/<forecast name>/<name>``,
@@ -181,7 +146,3 @@ def job_arn_for(stack: Arn, forecast_arn: str, name: str) -> str:
         raise ValueError(f"not a forecast ARN: {forecast_arn!r}")
     s = stack
     return f"arn:{s.partition}:forecast:{s.region}:{s.account}:forecast-export-job/{forecast_name}/{name}"
-
-
-def _path(job: Mapping[str, Any]) -> str:
-    return str(job.get("Destination", {}).get("S3Config", {}).get("Path", "?"))

@@ -7,17 +7,11 @@ a running job to finish on its own (its output stays in S3).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from botocore.exceptions import ClientError
+from .base import ExportJobAdapter, JobSpec, phase_map
 
-from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, Phase, error_code
-
-# Personalize spells its states with spaces ("CREATE IN_PROGRESS"); be lenient about
-# underscores as well.
-_SUCCEEDED = {"ACTIVE"}
-_FAILED = {"CREATE FAILED", "CREATE_FAILED"}
+#: The job's id in Personalize's requests and answers.
+ID = "datasetExportJobArn"
 
 
 class Adapter(ExportJobAdapter):
@@ -32,61 +26,18 @@ class Adapter(ExportJobAdapter):
     # construct's SERVICE.quota is None) and the refusal only queues.
     quota_errors = frozenset({"LimitExceededException"})
     client_name = "personalize"
+    # Personalize spells its states with spaces ("CREATE IN_PROGRESS"); be lenient about
+    # underscores as well.
+    phases = phase_map(succeeded=["ACTIVE"], failed=["CREATE FAILED", "CREATE_FAILED"])
+    describe_call = ("describe_dataset_export_job", ID, "datasetExportJob")
+    state_members = ("status", "creationDateTime", "failureReason")
+    output_path = ("jobOutput", "s3DataDestination", "path")
+    adopt_members = (("datasetArn", None), ("roleArn", None), ("ingestionMode", "PUT"), ("jobOutput", None))
 
     def job_id_of(self, spec: JobSpec) -> str:
         s = spec.stack
         return f"arn:{s.partition}:personalize:{s.region}:{s.account}:dataset-export-job/{spec.name}"
 
     def start(self, spec: JobSpec) -> str:
-        request = dict(spec.request)
-        request["jobName"] = spec.name
-        try:
-            response = self._client.create_dataset_export_job(**request)
-        except ClientError as error:
-            if error_code(error) != "ResourceAlreadyExistsException":
-                raise
-            return self._adopt(spec)
-        return str(response["datasetExportJobArn"])
-
-    def _adopt(self, spec: JobSpec) -> str:
-        """A retried Create: take over the job this name already started, if it is the same."""
-        job_arn = self.job_id_of(spec)
-        job = self._describe_raw(job_arn)
-        wanted = spec.request
-        same = (
-            job.get("datasetArn") == wanted.get("datasetArn")
-            and job.get("roleArn") == wanted.get("roleArn")
-            and job.get("ingestionMode", "PUT") == wanted.get("ingestionMode", "PUT")
-            and job.get("jobOutput") == wanted.get("jobOutput")
-        )
-        if not same:
-            raise JobConflict(f"existing job {job_arn} exports {job.get('datasetArn')} to {_path(job)}")
-        return job_arn
-
-    def _describe_raw(self, job_arn: str) -> Mapping[str, Any]:
-        response = self._found(job_arn, lambda: self._client.describe_dataset_export_job(datasetExportJobArn=job_arn))
-        job: Mapping[str, Any] = response["datasetExportJob"]
-        return job
-
-    def describe(self, job_id: str) -> JobState:
-        job = self._describe_raw(job_id)
-        status = str(job.get("status", ""))
-        if status in _SUCCEEDED:
-            phase = Phase.SUCCEEDED
-        elif status in _FAILED:
-            phase = Phase.FAILED
-        else:
-            phase = Phase.RUNNING
-        return JobState(
-            phase=phase,
-            status=status,
-            created_at=job.get("creationDateTime"),
-            reason=job.get("failureReason"),
-        )
-
-    def output_uri(self, request: Mapping[str, Any]) -> str:
-        return str(request["jobOutput"]["s3DataDestination"]["path"])
-
-
-def _path(job: Mapping[str, Any]) -> str:
-    return str(job.get("jobOutput", {}).get("s3DataDestination", {}).get("path", "?"))
+        request = {**spec.request, "jobName": spec.name}
+        return self._create_or_adopt(spec, lambda: self._client.create_dataset_export_job(**request), ID)

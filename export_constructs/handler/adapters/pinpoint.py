@@ -28,12 +28,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import consts
-from .base import ExportJobAdapter, JobSpec, JobState, Phase, shorten
+from .base import ExportJobAdapter, JobSpec, JobState, Phase, phase_map, shorten
 
 LOG = logging.getLogger("export_constructs")
 
-_SUCCEEDED = {"COMPLETED"}
-_FAILED = {"FAILED", "FAILING"}
 #: CloudFormation waits at most this long for a custom resource, so a retry of the same Create
 #: happens within it; the resource's own ``TimeoutSeconds`` narrows it.
 ADOPTION_WINDOW_SECONDS = 3600
@@ -57,6 +55,9 @@ class Adapter(ExportJobAdapter):
     # service's word (quota_errors stays empty).
     client_name = "pinpoint"
     not_found_errors = frozenset({NOT_FOUND})
+    # Running: CREATED, PREPARING_FOR_INITIALIZATION, INITIALIZING, PROCESSING, PENDING_JOB, COMPLETING.
+    phases = phase_map(succeeded=["COMPLETED"], failed=["FAILED", "FAILING"])
+    output_path = ("ExportJobRequest", "S3UrlPrefix")
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -79,8 +80,8 @@ class Adapter(ExportJobAdapter):
                 continue
             status = str(job.get("JobStatus", ""))
             created = _parse_date(job.get("CreationDate"))
-            running = _phase(status) is Phase.RUNNING
-            recent = status in _SUCCEEDED and created is not None and created >= oldest
+            running = self.phase_of(status) is Phase.RUNNING
+            recent = self.phase_of(status) is Phase.SUCCEEDED and created is not None and created >= oldest
             if running or recent:
                 candidates.append((running, created or oldest, str(job["Id"])))
         if not candidates:
@@ -110,7 +111,7 @@ class Adapter(ExportJobAdapter):
         response = self._found(job_id, lambda: self._client.get_export_job(ApplicationId=app, JobId=job_id_only))
         job: Mapping[str, Any] = response["ExportJobResponse"]
         status = str(job.get("JobStatus", ""))
-        phase = _phase(status)
+        phase = self.phase_of(status)
         failures = [str(f) for f in job.get("Failures") or []]
         reason = None
         if phase is Phase.FAILED:
@@ -130,9 +131,6 @@ class Adapter(ExportJobAdapter):
             },
         )
 
-    def output_uri(self, request: Mapping[str, Any]) -> str:
-        return str(request["ExportJobRequest"]["S3UrlPrefix"])
-
 
 def _definition(request: Mapping[str, Any]) -> dict[str, Any]:
     """The ExportJobRequest as boto3 wants it, which is also how GetExportJob(s) reports a job's
@@ -151,15 +149,6 @@ def _definition(request: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise ValueError(f"SegmentVersion must be an integer, got {version!r}") from None
     return definition
-
-
-def _phase(status: str) -> Phase:
-    if status in _SUCCEEDED:
-        return Phase.SUCCEEDED
-    if status in _FAILED:
-        return Phase.FAILED
-    # CREATED, PREPARING_FOR_INITIALIZATION, INITIALIZING, PROCESSING, PENDING_JOB, COMPLETING
-    return Phase.RUNNING
 
 
 def _generic_reason(job: Mapping[str, Any]) -> str:

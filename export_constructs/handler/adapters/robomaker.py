@@ -33,7 +33,7 @@ from botocore.session import get_session
 
 from ..clients import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, RETRY_CONFIG
 from ..event import Arn
-from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, Phase
+from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, phase_map
 
 LOG = logging.getLogger("export_constructs")
 
@@ -55,14 +55,6 @@ MAX_BACKOFF_SECONDS = 20.0
 THROTTLING_SCALE = 1.0
 TRANSIENT_SCALE = 0.05
 
-_PHASES = {
-    "Pending": Phase.RUNNING,
-    "Running": Phase.RUNNING,
-    "Canceling": Phase.RUNNING,
-    "Completed": Phase.SUCCEEDED,
-    "Failed": Phase.FAILED,
-    "Canceled": Phase.FAILED,
-}
 #: ``createdAt`` above this is in milliseconds (the API reference says milliseconds; REST-JSON
 #: timestamps go over the wire as epoch seconds). 1e11 seconds is the year 5138.
 _MILLIS_THRESHOLD = 1e11
@@ -207,6 +199,8 @@ class Adapter(ExportJobAdapter):
     # clientRequestToken is refused as over the quota before RoboMaker finds its job is not
     # documented either (there is no find by token).
     quota_errors = frozenset({LIMIT_EXCEEDED})
+    # Pending, Running and Canceling: running.
+    phases = phase_map(succeeded=["Completed"], failed=["Failed", "Canceled"])
 
     @functools.cached_property
     def _client(self) -> RoboMakerClient:
@@ -227,7 +221,7 @@ class Adapter(ExportJobAdapter):
         job = self._found(job_id, lambda: self._client.call("DescribeWorldExportJob", {"job": job_id}, region=region))
         status = str(job.get("status", ""))
         return JobState(
-            phase=_PHASES.get(status, Phase.RUNNING),
+            phase=self.phase_of(status),
             status=status,
             created_at=_timestamp(job.get("createdAt")),
             reason=_reason(job),

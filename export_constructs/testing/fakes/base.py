@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ...services import ServiceAccess
-from .jobs import Job, Scenario, VirtualClock
+from .jobs import FAILURE_REASON, Job, Scenario, VirtualClock
 from .server import Answer, LoopbackServer, check_signature
 
 Log = Callable[[str], None]
@@ -112,6 +112,9 @@ class FakeService:
     """The answer to a start beyond the quota: (HTTP status, error code, message)."""
     running_statuses: ClassVar[frozenset[str]] = frozenset()
     """The statuses of a job that holds a slot of :attr:`concurrency_quota`."""
+    job_statuses: ClassVar[tuple[Sequence[str], str, str]] = ((), "", "")
+    """What :meth:`start_job` gives :meth:`statuses`: a job's statuses on its way to success, its
+    final status on success, and on failure."""
 
     authorizer: Any = None
     """An authorizer (``authorize.Authorizer``) that authorizes every request
@@ -369,6 +372,37 @@ class FakeService:
         if self.scenario is Scenario.NEVER_ENDS:
             return list(running if never is None else never)
         return [*running, succeeded]
+
+    def start_job(
+        self,
+        key: str,
+        role_arn: str | None,
+        *,
+        source_arn: str,
+        s3_path: str,
+        key_arn: str | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Start a job ``key`` on :attr:`job_statuses` in this scenario, with the service's own
+        ``fields``: it fails (``reason``) where IAM denies what the service does for it, else as
+        the scenario says.
+
+        Args:
+            key: the job's id (or name).
+            role_arn: the role the job was given (see :meth:`authorize_job`).
+            source_arn: the ``aws:SourceArn`` the service sends.
+            s3_path: where the job writes (``s3://bucket/prefix/``).
+            key_arn: the key the job encrypts with. Default: the bucket's default key.
+        """
+        denied = self.authorize_job(role_arn, source_arn=source_arn, s3_path=s3_path, key_arn=key_arn)
+        statuses = self.statuses(*self.job_statuses, denied=bool(denied))
+        return self.new_job(key, statuses, **fields, reason=denied or FAILURE_REASON)
+
+    def observe(self, operation: str, key: str, missing: str) -> Job:
+        """The job ``key`` a describe (``operation``) asks about (see :meth:`job`), moved one status on."""
+        job = self.job(operation, key, missing)
+        self.advance(job)
+        return job
 
     def job(self, operation: str, key: str, missing: str) -> Job:
         """The job ``key`` for a call of ``operation``: the scenario's fault first, else the

@@ -9,10 +9,8 @@ from typing import Any
 from ...services import FORECAST
 from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import IamRequest, ServiceError
-from .jobs import FAILURE_REASON
 from .protocol import BotocoreFake
 
-RUNNING = ["CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS"]
 ACTIVE_STATES = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
 #: DeleteForecastExportJob: "You can delete only export jobs that have a status of ACTIVE or
 #: CREATE_FAILED" (the API reference); a stopped job counts as ended here too.
@@ -27,6 +25,7 @@ class Fake(BotocoreFake):
     # LimitExceededException for CreateForecastExportJob. The message is made up.
     quota_error = (400, "LimitExceededException", "You have reached the limit of 3 concurrent forecast export jobs")
     running_statuses = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING"})
+    job_statuses = (("CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS"), "ACTIVE", "CREATE_FAILED")
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         if operation == "CreateForecastExportJob":
@@ -59,15 +58,13 @@ class Fake(BotocoreFake):
         self.check_quota()
         s3 = params["Destination"]["S3Config"]
         # Forecast's guide has its role read back what it writes (s3:GetObject) besides PutObject.
-        denied = self.authorize_job(s3["RoleArn"], source_arn=arn, s3_path=s3["Path"], key_arn=s3.get("KMSKeyArn"))
-        statuses = self.statuses(RUNNING, "ACTIVE", "CREATE_FAILED", denied=bool(denied))
-        self.new_job(arn, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
+        key_arn, request = s3.get("KMSKeyArn"), copy.deepcopy(params)
+        self.start_job(arn, s3["RoleArn"], source_arn=arn, s3_path=s3["Path"], key_arn=key_arn, request=request)
         return {"ForecastExportJobArn": arn}
 
     def op_DescribeForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["ForecastExportJobArn"]
-        job = self.job("DescribeForecastExportJob", arn, f"No resource found {arn}")
-        self.advance(job)
+        job = self.observe("DescribeForecastExportJob", arn, f"No resource found {arn}")
         if job.status == "GONE":
             del self.jobs[arn]
             raise ServiceError("ResourceNotFoundException", f"No resource found {arn}")

@@ -9,16 +9,14 @@ from ..._placement import arn_fields
 from ...services import PERSONALIZE
 from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import IamRequest, ServiceError
-from .jobs import FAILURE_REASON
 from .protocol import BotocoreFake
-
-RUNNING = ["CREATE PENDING", "CREATE IN_PROGRESS", "CREATE IN_PROGRESS"]
 
 
 class Fake(BotocoreFake):
     access = PERSONALIZE
     model_name = "personalize"
     validation_error = (400, "InvalidInputException")
+    job_statuses = (("CREATE PENDING", "CREATE IN_PROGRESS", "CREATE IN_PROGRESS"), "ACTIVE", "CREATE FAILED")
 
     def _job_arn(self, name: str) -> str:
         return f"arn:{self.partition}:personalize:{self.region}:{self.account}:dataset-export-job/{name}"
@@ -42,11 +40,10 @@ class Fake(BotocoreFake):
         if arn in self.jobs:
             raise ServiceError("ResourceAlreadyExistsException", f"Dataset export job {arn} already exists.")
         destination = params["jobOutput"]["s3DataDestination"]
-        denied = self.authorize_job(
-            params["roleArn"], source_arn=arn, s3_path=destination["path"], key_arn=destination.get("kmsKeyArn")
+        path, key_arn = destination["path"], destination.get("kmsKeyArn")
+        self.start_job(
+            arn, params["roleArn"], source_arn=arn, s3_path=path, key_arn=key_arn, request=copy.deepcopy(params)
         )
-        statuses = self.statuses(RUNNING, "ACTIVE", "CREATE FAILED", denied=bool(denied))
-        self.new_job(arn, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
         return {"datasetExportJobArn": arn}
 
     def _refuse_dataset(self, dataset_arn: str) -> None:
@@ -65,8 +62,7 @@ class Fake(BotocoreFake):
 
     def op_DescribeDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["datasetExportJobArn"]
-        job = self.job("DescribeDatasetExportJob", arn, f"Could not find dataset export job {arn}.")
-        self.advance(job)
+        job = self.observe("DescribeDatasetExportJob", arn, f"Could not find dataset export job {arn}.")
         request = job.fields["request"]
         described: dict[str, Any] = {
             "jobName": request["jobName"],

@@ -13,10 +13,9 @@ from ...services import RDS
 from ..authorize import Access
 from .arns import dns_suffix_of, refuse_foreign_source
 from .base import IamRequest, ServiceError
-from .jobs import FAILURE_REASON, Job
+from .jobs import Job
 from .protocol import BotocoreFake
 
-RUNNING = ["STARTING", "IN_PROGRESS", "IN_PROGRESS"]
 #: CancelExportTask cancels "an export task in progress" (API reference).
 CANCELABLE = frozenset({"STARTING", "IN_PROGRESS"})
 #: What each kind of source's ARN resource starts with, its IAM resource type (iam-data's
@@ -48,6 +47,7 @@ class Fake(BotocoreFake):
     # HTTP status is assumed (400, as RDS's other client faults).
     quota_error = (400, "ExportTaskLimitReachedFault", "You have reached the limit of 5 concurrent export tasks")
     running_statuses = frozenset({"STARTING", "IN_PROGRESS", "CANCELING"})
+    job_statuses = (("STARTING", "IN_PROGRESS", "IN_PROGRESS"), "COMPLETE", "FAILED")
 
     # -- authorization ------------------------------------------------------------------------
 
@@ -105,19 +105,14 @@ class Fake(BotocoreFake):
             )
         self.check_quota()
         prefix = params.get("S3Prefix", "")
-        denied = self.authorize_job(
+        job = self.start_job(
+            identifier,
             params["IamRoleArn"],
             source_arn=params["SourceArn"],
             # RDS writes the task's files in a folder named after it, under the prefix.
             s3_path=f"s3://{params['S3BucketName']}/{prefix + '/' if prefix else ''}{identifier}/",
             key_arn=params["KmsKeyId"],
-        )
-        statuses = self.statuses(RUNNING, "COMPLETE", "FAILED", denied=bool(denied))
-        job = self.new_job(
-            identifier,
-            statuses,
             request=copy.deepcopy(params),
-            reason=denied or FAILURE_REASON,
             source_type=SOURCES[kind][3],
             snapshot_time=self.clock.as_real(self.clock.stamp() - 3600),
         )
@@ -127,8 +122,7 @@ class Fake(BotocoreFake):
         identifier = params.get("ExportTaskIdentifier")
         if identifier is None:  # the handler always names its task
             return {"ExportTasks": [self._task(job) for job in self.jobs.values()]}
-        job = self.job("DescribeExportTasks", identifier, f"Cannot find export task with identifier {identifier}.")
-        self.advance(job)
+        job = self.observe("DescribeExportTasks", identifier, f"Cannot find export task with identifier {identifier}.")
         return {"ExportTasks": [self._task(job)]}
 
     def op_CancelExportTask(self, params: dict[str, Any]) -> dict[str, Any]:

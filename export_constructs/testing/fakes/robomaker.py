@@ -13,12 +13,10 @@ from typing import Any
 from ...services import ROBOMAKER
 from .arns import refuse_foreign_role, refuse_foreign_source
 from .base import FakeService, IamRequest, ServiceError
-from .jobs import FAILURE_REASON
 from .server import Answer
 
 CREATE, DESCRIBE, CANCEL = "CreateWorldExportJob", "DescribeWorldExportJob", "CancelWorldExportJob"
 OPERATIONS = {"/createWorldExportJob": CREATE, "/describeWorldExportJob": DESCRIBE, "/cancelWorldExportJob": CANCEL}
-RUNNING = ["Pending", "Running", "Running"]
 
 TOKEN_PATTERN = r"[a-zA-Z0-9_\-=]*"
 ROLE_PATTERN = r"arn:aws:iam::\w+:role/.*"
@@ -92,6 +90,7 @@ class Fake(FakeService):
     signing_name = "robomaker"
     throttling = (429, "ThrottlingException")
     validation_error = (400, "InvalidParameterException")
+    job_statuses = (("Pending", "Running", "Running"), "Completed", "Failed")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -154,9 +153,7 @@ class Fake(FakeService):
             arn = f"arn:{where}:world-export-job/{uuid.uuid4().hex[:24]}"
             output = body["outputLocation"]
             s3_path = f"s3://{output['s3Bucket']}/{output.get('s3Prefix', '')}"
-            denied = self.authorize_job(body["iamRole"], source_arn=arn, s3_path=s3_path)
-            statuses = self.statuses(RUNNING, "Completed", "Failed", denied=bool(denied))
-            self.new_job(arn, statuses, request=body, reason=denied or FAILURE_REASON)
+            self.start_job(arn, body["iamRole"], source_arn=arn, s3_path=s3_path, request=body)
             self.tokens[token] = (body, arn)
         return {k: v for k, v in self._described(arn).items() if k not in ("worlds", "failureReason")}
 
@@ -178,8 +175,7 @@ class Fake(FakeService):
         return described
 
     def _describe(self, body: dict[str, Any]) -> dict[str, Any]:
-        job = self.job(DESCRIBE, body["job"], f"World export job {body['job']} does not exist.")
-        self.advance(job)
+        job = self.observe(DESCRIBE, body["job"], f"World export job {body['job']} does not exist.")
         return self._described(job.id)
 
     def _cancel(self, body: dict[str, Any]) -> dict[str, Any]:
