@@ -34,7 +34,9 @@ MAX_BYTES_PER_JOB = 1_536
 MAX_RESOURCES = 500
 MAX_TEMPLATE_BYTES = 1_000_000
 MAX_SYNTH_RATIO_AT_100 = 1.5
-MAX_ASSET_BYTES = 50 * 1024
+#: 50 KB for the one-shot handler; the same asset now also runs the recurring exports (runs,
+#: ledger, windows: ~37 KB of source), hence 64 KB.
+MAX_ASSET_BYTES = 64 * 1024
 
 LIBRARY_JOBS = (1, 10, 100, 200)
 HANDWRITTEN_JOBS = (1, 10, 25)
@@ -366,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     fixed = first.wall - empty.wall
     per_job_ms = (hundred.wall - first.wall) / 99 * 1000
-    check(f"handler asset <= 50 KB zipped ({kb(zipped)})", zipped <= MAX_ASSET_BYTES)
+    check(f"handler asset <= 64 KB zipped ({kb(zipped)})", zipped <= MAX_ASSET_BYTES)
     from . import deploy, recurring
 
     deploy_lines, deploy_ok = deploy.table(log)
