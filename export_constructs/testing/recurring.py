@@ -36,7 +36,7 @@ from .fakes.jobs import Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .lifecycle import account_policies
 from .player import StackPlayer
-from .sandbox import aws_environment
+from .sandbox import aws_environment, set_environment
 from .simulate import _stacks_of
 from .waits import SignalReceiver, Waits
 
@@ -145,6 +145,7 @@ def simulate_schedule(
     authorize: bool | None = None,
     drain: timedelta = timedelta(days=2),
     log: Log | None = None,
+    logs_endpoint: str | None = None,
 ) -> ScheduleResult:
     """Play a stack's recurring exports from ``start`` for ``periods`` of its schedules (or until
     ``until``), then let the runs still going end (at most ``drain`` more).
@@ -164,6 +165,9 @@ def simulate_schedule(
             ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
         drain: how long the runs may go on after the last scheduled one.
         log: called with a line per event of note. Default: silent.
+        logs_endpoint: an endpoint that serves CloudWatch Logs instead of the Logs fake (moto's
+            server, whose exports write objects to its S3): its requests are not authorized, and
+            ``scenario``, ``busy_seconds`` and ``fail_when`` do not apply. Default: the fake.
     """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
@@ -195,10 +199,11 @@ def simulate_schedule(
         dynamodb = DynamoDbFake(clock=clock, region=region, account=account, log=emit)
         events = EventsFake(clock=clock, region=region, account=account, log=emit)
         fakes: dict[str, FakeService] = {
-            "CloudWatchLogs": cleanup.enter_context(logs),
             "DynamoDB": cleanup.enter_context(dynamodb),
             "EventBridge": cleanup.enter_context(events),
         }
+        if logs_endpoint is None:
+            fakes["CloudWatchLogs"] = cleanup.enter_context(logs)
         authorizer = _authorizer(authorize, players)
         for fake in fakes.values():
             fake.authorizer = authorizer
@@ -209,6 +214,8 @@ def simulate_schedule(
                     key = resource["Properties"]["KeySchema"][0]["AttributeName"]
                     dynamodb.create_table(player.resolver.ref(logical_id), key)
         cleanup.enter_context(aws_environment(fakes, region))
+        if logs_endpoint is not None:
+            cleanup.enter_context(set_environment({logs.endpoint_env: logs_endpoint}))
         machine = _Machines(players, authorizer, clock, region, account, partition)
         schedules = [s for p in players for s in _schedules(p)]
         first = schedules[0]
@@ -232,6 +239,7 @@ def simulate_schedule(
             if resource["Type"] == "AWS::DynamoDB::Table"
             for item in dynamodb.items(player.resolver.ref(logical_id))
         }
+        tasks = _tasks_of(logs) if logs_endpoint is None else _tasks_at(logs_endpoint, region)
     problems = [p for fake in fakes.values() for p in fake.problems] + machine.problems
     records = []
     for execution, moment in runs:
@@ -251,7 +259,7 @@ def simulate_schedule(
     if authorizer is not None:
         problems += authorizer.problems
     return ScheduleResult(
-        windows=_windows(logs, events.events),
+        windows=_windows(tasks, events.events),
         runs=records,
         events=list(events.events),
         ledger=ledger,
@@ -382,21 +390,46 @@ def _authorizer(authorize: bool | None, players: Sequence[StackPlayer]) -> Autho
     return Authorizer(shared_simulator(), account_policies(players))
 
 
-def _windows(logs: LogsFake, events: Sequence[Event]) -> list[Window]:
-    windows: dict[tuple[str, int], Window] = {}
-    for job in sorted(logs.jobs.values(), key=lambda j: j.created):
-        request = job.fields["request"]
-        key = (request["logGroupName"], int(request["from"]))
+@dataclass(frozen=True)
+class _Task:
+    id: str
+    request: Mapping[str, Any]
+    status: str
+
+
+def _tasks_of(logs: LogsFake) -> list[_Task]:
+    """The fake's tasks, oldest first."""
+    jobs = sorted(logs.jobs.values(), key=lambda j: j.created)
+    return [_Task(j.id, j.fields["request"], j.status) for j in jobs]
+
+
+def _tasks_at(endpoint: str, region: str) -> list[_Task]:
+    """The tasks another implementation of Logs holds, oldest first."""
+    import boto3
+
+    client = boto3.client(
+        "logs", endpoint_url=endpoint, region_name=region, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    found = [t for page in client.get_paginator("describe_export_tasks").paginate() for t in page["exportTasks"]]
+    found.sort(key=lambda t: t.get("executionInfo", {}).get("creationTime", 0))
+    return [_Task(str(t["taskId"]), t, str(t["status"]["code"])) for t in found]
+
+
+def _windows(tasks: Sequence[_Task], events: Sequence[Event]) -> list[Window]:
+    # A window is a group's range under one prefix: the same range of another export (another
+    # prefix) is another window.
+    windows: dict[tuple[str, int, str], Window] = {}
+    for task in tasks:
+        request = task.request
+        key = (str(request["logGroupName"]), int(request["from"]), str(request.get("destinationPrefix", "")))
         window = windows.get(key)
         if window is None:
             export = next(
-                (str(e.detail.get("export", "")) for e in events if e.detail.get("task") == job.id),
+                (str(e.detail.get("export", "")) for e in events if e.detail.get("task") == task.id),
                 "",
             )
-            window = windows[key] = Window(
-                export, key[0], key[1], int(request["to"]) + 1, str(request.get("destinationPrefix", ""))
-            )
-        window.tasks.append((job.id, job.status))
+            window = windows[key] = Window(export, key[0], key[1], int(request["to"]) + 1, key[2])
+        window.tasks.append((task.id, task.status))
     return sorted(windows.values(), key=lambda w: (w.start, w.source))
 
 

@@ -135,3 +135,45 @@ def test_three_nights_export_each_day_once_under_its_date(world: dict[str, Any])
     assert again["Exported"] == 0 and again["Failed"] == 0
     metrics = [json.loads(line) for line in lines]
     assert [m["ExportedWindows"] for m in metrics if "ExportedWindows" in m] == [2, 2, 2, 0]
+
+
+def test_the_run_state_machine_exports_each_day_under_its_date_prefix_into_motos_s3(
+    world: dict[str, Any], moto_url: str
+) -> None:
+    """The same nights through the run state machine's definition (the simulation's
+    interpreter), with moto serving CloudWatch Logs and S3: the objects land under each window's
+    date folder."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from export_constructs import CloudWatchLogsExport, ExportDestination, ExportSchedule
+    from export_constructs.testing.recurring import simulate_schedule
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "MotoArchive", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    bucket = s3.Bucket.from_bucket_name(stack, "Bucket", BUCKET)
+    CloudWatchLogsExport(
+        stack,
+        "Nightly",
+        log_groups=list(GROUPS),
+        destination=ExportDestination(stack, "Dest", bucket=bucket),
+        schedule=ExportSchedule.daily(hour=13),
+        start=FIRST,
+        prefix="machine/{log_group}/{yyyy}/{MM}/{dd}/",
+    )
+    result = simulate_schedule(stack, start=FIRST + DAY, periods=3, logs_endpoint=moto_url, authorize=False)
+    assert result.problems == []
+    assert [r.status for r in result.runs] == ["SUCCEEDED"] * 3
+    s3_client = world["s3"]
+    for group in GROUPS:
+        # moto's tasks of this export (the session's moto holds other tests' too).
+        mine = [w for w in result.exported(group) if w.prefix.startswith("machine")]
+        assert [w.start for w in mine] == [_ms(FIRST + d * DAY) for d in range(3)]
+        for day in range(3):
+            date = FIRST + day * DAY
+            prefix = f"machine{group}/{date:%Y/%m/%d}/"
+            keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
+            (key,) = [k for k in keys if k.endswith("/000000.gz")]
+            body = gzip.decompress(s3_client.get_object(Bucket=BUCKET, Key=key)["Body"].read()).decode()
+            inside = [m for t, m in world["events"][group] if _ms(date) <= t < _ms(date + DAY)]
+            assert inside and all(m in body for m in inside), (prefix, body)
