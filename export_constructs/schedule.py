@@ -93,9 +93,22 @@ class ExportSchedule:
         """The windows' nominal length (a day may have 23 or 25 hours)."""
         return {"hour": timedelta(hours=1), "day": _DAY, "week": timedelta(weeks=1)}[self.unit]
 
+    def __post_init__(self) -> None:
+        if self.unit not in ("hour", "day", "week"):
+            raise ValueError(
+                f"ExportSchedule: unit must be 'hour', 'day' or 'week', got {self.unit!r}: make one with "
+                "ExportSchedule.hourly(), .daily() or .weekly()"
+            )
+
     def problems(self) -> list[str]:
         """What is wrong with the schedule, as ``schedule: ...`` lines (empty: nothing)."""
         found = []
+        for name in ("minute", "hour"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                found.append(f"the {name} must be an int, got {value!r}")
+        if found:
+            return found
         if not 0 <= self.minute <= 59:
             found.append(f"the minute must be 0-59, got {self.minute}")
         if not 0 <= self.hour <= 23:

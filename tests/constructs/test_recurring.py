@@ -297,3 +297,9 @@ def test_a_period_too_short_for_its_groups_tasks_is_warned_of() -> None:
     found = messages(lambda: build(log_groups=groups, expected_task_duration=cdk.Duration.hours(1)))
     assert any("recurring-period-too-short" in m and "30 log groups" in m for m in found), found
     assert not any("recurring-period-too-short" in m for m in messages(lambda: build(log_groups=groups)))
+
+
+def test_a_schedule_of_no_period_or_a_text_hour_is_refused_plainly() -> None:
+    with pytest.raises(ValueError, match=r"unit must be 'hour', 'day' or 'week', got 'daily'"):
+        ExportSchedule("daily")
+    refused({"schedule": ExportSchedule.daily(hour="1")}, "schedule", "the hour must be an int, got '1'")  # type: ignore[arg-type]
