@@ -368,9 +368,12 @@ class CloudWatchLogsExport(RecurringExportBase):
 
     The ledger holds, per log group, the watermark: every window before it is exported. It moves
     only from a window's start to its end, with a conditional write, once the window's task
-    completed; a failed or cancelled window stays there and is exported by the next run (its task
-    name is the same, so a task already started for it is adopted, not started twice). Pause,
-    resume and backfill are writes to the ledger (README, "Operating the ledger").
+    completed; a failed or cancelled window stays there and the next run starts its task again. A
+    task of the window that is still running or has completed (a run that died before recording
+    it) is adopted, never started a second time: the ledger names it, or the run's claim lets the
+    next run find it by its name. Pause, resume and backfill are writes to the ledger (README,
+    "Operating the ledger"). A failed task may leave partial objects in its own
+    ``<prefix><task id>/`` folder beside the retried one's.
 
     Every window sends an EventBridge event (source ``export-constructs``, detail type ``Export
     Window Exported`` or ``Export Window Failed``: export, log group, window, task id, S3 URI; the
@@ -394,9 +397,11 @@ class CloudWatchLogsExport(RecurringExportBase):
             ``ExportSchedule.daily()`` (01:00 UTC; days from UTC midnight).
         settle: how long after its end a window is exported, so late log data is in it. Default:
             12 hours (Logs' documented availability delay); shorter gets a warning.
-        start: the first window to export (its period's start at or before this instant;
-            timezone-aware): a backfill. Default: each group begins with the last window that has
-            settled when its first run comes.
+        start: the first window to export for a log group the ledger does not know yet (its
+            period's start at or before this instant; timezone-aware), e.g. to export the past
+            with the first run. It does not move a group the ledger already has: backfill those
+            with a ledger write (README). Default: each new group begins with the last window
+            that has settled when its first run comes.
         prefix: the S3 prefix of each window's objects, ending in ``/``, with a fixed first folder
             and the placeholders ``{log_group}`` (the name without its leading ``/``), ``{yyyy}``,
             ``{MM}``, ``{dd}``, ``{HH}`` (the window's start in the schedule's time zone). Logs

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .adapters.base import JobNotFound, JobSpec, JobState, Phase, shorten
+from .adapters.base import JobNotFound, JobSpec, JobState, Phase, error_code, shorten
 from .engine import Engine
 from .event import Arn
 from .ledger import Entry, Ledger, key_of
@@ -105,7 +105,13 @@ class Runner:
         if action == "plan":
             return self.plan(event)
         if action == "advance":
-            return self.advance(event)
+            try:
+                return self.advance(event)
+            except Exception as error:
+                # The state machine catches it and the window fails for this run; its ledger
+                # entry (a task in flight, a claim) stays for the next run. Say so on the bus.
+                self._errored(event, error)
+                raise
         if action == "report":
             return self.report(event)
         raise ValueError(f"unknown action {action!r}: plan, advance or report")
@@ -170,7 +176,8 @@ class Runner:
             except _Claimed:
                 # Another run noted a task for this window meanwhile: look again next poll.
                 return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
-            except Exception as error:  # the service refused the task: the window failed
+            except _Refused as refused:  # the service refused the task for good: the window failed
+                error = refused.__cause__ or refused
                 LOG.warning("%s: the task could not start: %s", spec.name, error)
                 state = JobState(Phase.FAILED, "NOT STARTED", reason=f"the task could not start: {error}")
                 run = str(event.get("Run") or "")
@@ -243,8 +250,10 @@ class Runner:
             return str(adapter.start_new(spec)), None
         except Exception as error:
             code = adapter.quota_refusal(error)
+            if code is None and _refused_for_good(error):
+                raise _Refused(spec.name) from error
             if code is None:
-                raise
+                raise  # throttled, a server error, no answer: the task may exist; the claim stays
             LOG.info("%s: the service's quota is full (%s): waiting", spec.name, code)
             return None
 
@@ -358,6 +367,26 @@ class Runner:
             timeout_seconds=int(export["TimeoutSeconds"]),
         )
 
+    def _errored(self, event: Mapping[str, Any], error: BaseException) -> None:
+        """The failure event of a window whose step raised (best effort: a bus that refuses it
+        must not hide the error itself)."""
+        try:
+            export, window = event["Export"], event["Window"]
+            start, end = int(window["Start"]), int(window["End"])
+            reason = shorten(f"the run could not go on with this window: {type(error).__name__}: {error}")
+            detail = {
+                "export": export["Id"],
+                "source": window["Source"],
+                "window": {"start": iso(start), "end": iso(end), "startMillis": start, "endMillis": end},
+                "task": str((event.get("Step") or {}).get("Task") or ""),
+                "status": "ERRORED",
+                "reason": reason,
+                "retry": _retry_hint(str(event.get("Run") or "")),
+            }
+            self._send(export, FAILED, detail)
+        except Exception:
+            LOG.exception("could not send the failure event of a window")
+
     def _send(self, export: Mapping[str, Any], detail_type: str, detail: Mapping[str, Any]) -> None:
         """One event on the export's bus (default: the account's default bus)."""
         entry = {"Source": EVENT_SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}
@@ -387,6 +416,23 @@ class Runner:
                 }
             )
         )
+
+
+class _Refused(Exception):
+    """The service refused to start the task (a client error that is no throttling): no task."""
+
+
+def _refused_for_good(error: BaseException) -> bool:
+    """Whether ``error`` says the request was refused and nothing started: an AWS client error
+    (HTTP 4xx) other than throttling. Anything else (5xx, throttling, no answer) may hide a task
+    that was created."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, Mapping):
+        return False
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    code = error_code(error)
+    throttled = "Throttl" in code or code in ("TooManyRequestsException", "RequestLimitExceeded", "SlowDown")
+    return 400 <= status < 500 and not throttled
 
 
 class _Claimed(Exception):

@@ -123,3 +123,91 @@ def test_a_plan_keeps_within_the_state_size_and_leaves_the_rest_to_the_next_run(
     assert 0 < len(plan["Windows"]) < plan["Behind"]
     starts = [w["Start"] for w in plan["Windows"]]
     assert starts == sorted(starts)  # the oldest first
+
+
+def crashed_window(runner: Runner, monkeypatch: pytest.MonkeyPatch, group: str, export_id: str) -> dict[str, Any]:
+    """A window whose first run claimed it, started its task and died before noting the task."""
+    client("logs").create_log_group(logGroupName=group)
+    description = export(Id=export_id, Sources=[group])
+    ledger().begin(key_of(export_id, group), _ms(FIRST), "now")
+    window = {"Source": group, "Start": _ms(FIRST), "End": _ms(FIRST + DAY)}
+    event = {"Action": "advance", "Export": description, "Window": window, "Step": {"State": "NEW"}, "Run": "r1"}
+    original = Ledger.started
+
+    def dies_when_noting_a_task(self: Ledger, key: str, start: int, task: str, now: str, replaces: str = "") -> bool:
+        if not task.startswith(CLAIM):
+            raise RuntimeError("the invocation timed out")
+        return original(self, key, start, task, now, replaces)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Ledger, "started", dies_when_noting_a_task)
+        with pytest.raises(RuntimeError):
+            runner.run(event)
+    return event
+
+
+def test_a_throttled_look_for_a_claimed_task_keeps_the_claim_and_exports_the_window_once(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from export_constructs.handler.adapters.cloudwatchlogs import Adapter
+
+    runner = Runner(Engine(client), emit=lambda _: None)
+    group = "/aws/lambda/throttled"
+    event = crashed_window(runner, monkeypatch, group, "Archive/Throttled")
+    throttled = ClientError(
+        {
+            "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "DescribeExportTasks",
+    )
+
+    def find(self: Adapter, spec: Any) -> Any:
+        raise throttled
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Adapter, "find", find)
+        with pytest.raises(ClientError):
+            runner.run({**event, "Run": "r2"})
+    entry = ledger().entry(key_of("Archive/Throttled", group))
+    assert entry is not None and entry.flight_task.startswith(CLAIM)  # kept: the task may exist
+    step: dict[str, Any] = {"State": "NEW"}
+    for _ in range(5):
+        step = runner.run({**event, "Step": step, "Run": "r3"})
+        if step["State"] == DONE:
+            break
+    assert step["Outcome"] == "exported"
+    tasks = client("logs").describe_export_tasks()["exportTasks"]
+    assert [t["taskId"] for t in tasks if t["logGroupName"] == group] == [step["Task"]]
+
+
+def test_the_ledger_names_the_task_once_it_started(world: dict[str, Any]) -> None:
+    runner = Runner(Engine(client), emit=lambda _: None)
+    group = "/aws/lambda/noted"
+    client("logs").create_log_group(logGroupName=group)
+    description = export(Id="Archive/Noted", Sources=[group])
+    ledger().begin(key_of("Archive/Noted", group), _ms(FIRST), "now")
+    window = {"Source": group, "Start": _ms(FIRST), "End": _ms(FIRST + DAY)}
+    step = runner.run({"Action": "advance", "Export": description, "Window": window, "Step": {}, "Run": "r1"})
+    entry = ledger().entry(key_of("Archive/Noted", group))
+    assert entry is not None and entry.flight_task == step["Task"] and entry.flight_start == _ms(FIRST)
+
+
+def test_a_run_that_finds_the_window_claimed_meanwhile_waits_instead_of_starting(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = Runner(Engine(client), emit=lambda _: None)
+    group = "/aws/lambda/raced"
+    client("logs").create_log_group(logGroupName=group)
+    description = export(Id="Archive/Raced", Sources=[group])
+    key = key_of("Archive/Raced", group)
+    ledger().begin(key, _ms(FIRST), "now")
+    stale = ledger().entry(key)
+    assert ledger().started(key, _ms(FIRST), f"{CLAIM}another-runs-task", "now")  # another run, meanwhile
+    monkeypatch.setattr(Ledger, "entry", lambda self, k: stale)  # this run read the entry before
+    window = {"Source": group, "Start": _ms(FIRST), "End": _ms(FIRST + DAY)}
+    step = runner.run({"Action": "advance", "Export": description, "Window": window, "Step": {}, "Run": "r2"})
+    assert step["State"] == "WAIT" and not step.get("Task")
+    assert [t for t in client("logs").describe_export_tasks()["exportTasks"] if t["logGroupName"] == group] == []
