@@ -418,9 +418,11 @@ class CloudWatchLogsExport(RecurringExportBase):
         expected_task_duration: what one window's task takes, for the warning when a period cannot
             hold the tasks of all groups. Default: 5 minutes (a figure of this library: Logs
             documents none).
-        ledger: the window ledger: a DynamoDB table with a string partition key ``Source``.
-            Default: the stack runner's table (encrypted with the provider's key, point-in-time
-            recovery on, retained when the stack is deleted).
+        ledger: the window ledger: a DynamoDB table with a string partition key ``Source``. The
+            run's role is granted the table and, when the table carries its ``encryption_key``,
+            that key; a table imported without its customer managed key needs that grant from
+            you. Default: the stack runner's table (encrypted with the provider's key,
+            point-in-time recovery on, retained when the stack is deleted).
         event_bus: where the window events go. Default: the account's default event bus.
         alarm_topic: an SNS topic for an alarm on failed windows. Default: no alarm.
         enabled: whether the schedule starts runs (False: it is created disabled). Default: True.
