@@ -64,6 +64,12 @@ CLAIM = "?"
 RESULT_REASON_CHARS = 300
 PLAN_BUDGET = 96 * 1024
 
+#: How a run catches up on missed periods (the export's ``Catchup``): every period, each its own
+#: window (a task exports a time range: CloudWatch Logs), or only the latest, as one window from the
+#: watermark (a task exports all the source holds: Personalize's datasets).
+CATCHUP_ALL = "all"
+CATCHUP_LATEST = "latest"
+
 PLACEHOLDERS = ("source", "yyyy", "MM", "dd", "HH")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
@@ -83,13 +89,16 @@ def render_prefix(template: str, source: str, local: datetime) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
 
 
-def window_name(export_id: str, source: str, start: int, end: int) -> str:
+def window_name(export_id: str, source: str, start: int, end: int, max_length: int = 512) -> str:
     """The task name of one window of one source, the same for every attempt:
-    ``<source, readable>-<start, UTC>-<hash of export, source and window>``."""
+    ``<source, readable>-<start, UTC>-<hash of export, source and window>``, at most
+    ``max_length`` characters (the readable part gives way: Personalize's job names take 63). The
+    readable part is what follows the source's last ``:`` (a dataset ARN's ``dataset/...``)."""
     digest = hashlib.sha256(f"{export_id}|{source}|{start}|{end}".encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", source).strip("-")[-40:]
     stamp = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y%m%dT%H%M")
-    return f"{readable}-{stamp}-{digest}"
+    room = max(0, min(40, max_length - len(stamp) - len(digest) - 2))
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", source.rsplit(":", 1)[-1]).strip("-")[-room:] if room else ""
+    return f"{readable}-{stamp}-{digest}" if readable else f"{stamp}-{digest}"
 
 
 class Runner:
@@ -134,11 +143,15 @@ class Runner:
                 entry = ledger.entry(key)
                 assert entry is not None
             due = list(period.windows(entry.watermark, until))
+            if due and export.get("Catchup", CATCHUP_ALL) == CATCHUP_LATEST:
+                # Each task exports everything the source holds: the missed periods are one window
+                # from the watermark to the latest period's end, named and prefixed as that period.
+                due = [(entry.watermark, due[-1][1], due[-1][0])]
             behind += len(due)
             if entry.paused:
                 LOG.info("%s is paused: %d windows wait", key, len(due))
                 continue
-            windows += [{"Source": source, "Start": s, "End": e} for s, e in due[: int(export["MaxWindows"])]]
+            windows += [_window(source, *w) for w in due[: int(export["MaxWindows"])]]
         windows.sort(key=lambda w: (w["Start"], w["Source"]))
         windows = _within_budget(windows)
         LOG.info("%s: %d windows due, %d in this run", export["Id"], behind, len(windows))
@@ -152,6 +165,7 @@ class Runner:
         ``Wait`` seconds with this answer as ``Step``, or ``{"State": "DONE", "Outcome": ...}``."""
         export, window, step = event["Export"], event["Window"], dict(event.get("Step") or {})
         source, start, end = str(window["Source"]), int(window["Start"]), int(window["End"])
+        label = int(window.get("Label", start))
         adapter = self._engine.adapter(str(export["Service"]))
         task = str(step.get("Task") or "")
         if not task:
@@ -161,7 +175,7 @@ class Runner:
             if done is not None:
                 return _done(done)
             assert entry is not None
-            spec = self._spec(export, source, start, end)
+            spec = self._spec(export, source, label, end)
             key = key_of(str(export["Id"]), source)
             try:
                 found = self._adopt(adapter, entry, start, spec) or self._try_start(
@@ -175,7 +189,7 @@ class Runner:
                 state = JobState(Phase.FAILED, "NOT STARTED", reason=f"the task could not start: {error}")
                 run = str(event.get("Run") or "")
                 claim = CLAIM + spec.name
-                return self._ended(export, adapter, source, start, end, claim, state, run)
+                return self._ended(export, adapter, source, (start, end, label), claim, state, run)
             if found is None:
                 return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
             task, observed = found
@@ -194,7 +208,8 @@ class Runner:
         if state.phase is Phase.RUNNING:
             return self._running(export, adapter, task, state, step)
         run = str(event.get("Run") or "")
-        return self._ended(export, adapter, source, start, end, task, state, run, str(step.get("TimedOut") or ""))
+        timed_out = str(step.get("TimedOut") or "")
+        return self._ended(export, adapter, source, (start, end, label), task, state, run, timed_out)
 
     def _adopt(self, adapter: Any, entry: Entry, start: int, spec: JobSpec) -> tuple[str, JobState] | None:
         """The task the ledger names for this window, if it has not failed. A claim (a run
@@ -268,16 +283,18 @@ class Runner:
         export: Mapping[str, Any],
         adapter: Any,
         source: str,
-        start: int,
-        end: int,
+        window: tuple[int, int, int],
         task: str,
         state: JobState,
         run: str,
         timed_out: str = "",
     ) -> dict[str, Any]:
+        """Record the ended task of the window ``(start, end, label)`` (``label``: the start of the
+        period it is named and prefixed by) and send its event."""
+        start, end, label = window
         key, now = key_of(str(export["Id"]), source), self._engine.now()
         ledger = self._ledger(export)
-        request = self._request(export, source, start, end)
+        request = self._request(export, source, label, end)
         detail: dict[str, Any] = {
             "export": export["Id"],
             "source": source,
@@ -344,14 +361,17 @@ class Runner:
         return Ledger(self._engine.client_factory, str(export["Ledger"]))
 
     def _request(self, export: Mapping[str, Any], source: str, start: int, end: int) -> dict[str, Any]:
-        prefix = render_prefix(str(export["Prefix"]), source, _period(export).zone.local(start))
         adapter = self._engine.adapter(str(export["Service"]))
+        prefix = render_prefix(str(export["Prefix"]), adapter.source_label(source), _period(export).zone.local(start))
         result: dict[str, Any] = adapter.for_window(export["Request"], source, start, end, prefix)
         return result
 
     def _spec(self, export: Mapping[str, Any], source: str, start: int, end: int) -> JobSpec:
+        # A name prefix of the export's (Personalize's) lets the run's role be granted its own jobs only.
+        head = str(export.get("NamePrefix") or "")
+        room = self._engine.adapter(str(export["Service"])).name_max_length - len(head)
         return JobSpec(
-            name=window_name(str(export["Id"]), source, start, end),
+            name=head + window_name(str(export["Id"]), source, start, end, room),
             request=self._request(export, source, start, end),
             stack=Arn.parse(str(export["Stack"])),
             requested_at=self._engine.now(),
@@ -398,6 +418,15 @@ def _done(outcome: str, task: str = "", reason: str = "") -> dict[str, Any]:
     The reason is cut to :data:`RESULT_REASON_CHARS` here: the run's results hold one per window
     in a state of at most 256 KiB (the full reason is in the window's event)."""
     return {"State": DONE, "Outcome": outcome, "Task": task, "Reason": reason[:RESULT_REASON_CHARS]}
+
+
+def _window(source: str, start: int, end: int, label: int | None = None) -> dict[str, Any]:
+    """A window of the plan; ``Label``: the start of the period it is named and prefixed by, when
+    that is not ``Start`` (a latest-only catch-up's window)."""
+    window: dict[str, Any] = {"Source": source, "Start": start, "End": end}
+    if label is not None and label != start:
+        window["Label"] = label
+    return window
 
 
 def _within_budget(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
