@@ -31,7 +31,7 @@ from ._recurring import (
 from ._text import iam_description
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
-from .handler.runs import CATCHUP_LATEST
+from .handler import consts
 from .schedule import ExportSchedule
 from .services import PERSONALIZE as SERVICE
 
@@ -401,7 +401,7 @@ class PersonalizeDatasetExport(RecurringExportBase):
             event_bus=event_bus,
             alarm_topic=alarm_topic,
             enabled=enabled,
-            extra={"Catchup": CATCHUP_LATEST, "NamePrefix": self.job_name_prefix},
+            extra={"Catchup": consts.CATCHUP_LATEST, "NamePrefix": self.job_name_prefix},
         )
         for dependency in self._wait_for:
             self.schedule.node.add_dependency(dependency)
@@ -450,7 +450,9 @@ class PersonalizeDatasetExport(RecurringExportBase):
                 iam.PolicyStatement(
                     actions=HANDLER_CREATE_ACTIONS, resources=lazy_list(lambda: [*jobs, *datasets.arns()])
                 ),
-                iam.PolicyStatement(actions=["personalize:DescribeDatasetExportJob"], resources=lazy_list(lambda: jobs)),
+                iam.PolicyStatement(
+                    actions=["personalize:DescribeDatasetExportJob"], resources=lazy_list(lambda: jobs)
+                ),
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
                     resources=lazy_list(lambda: roles),

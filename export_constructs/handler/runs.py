@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .adapters.base import JobNotFound, JobSpec, JobState, Phase, shorten
+from .consts import CATCHUP_ALL, CATCHUP_LATEST
 from .engine import Engine
 from .event import Arn
 from .ledger import Entry, Ledger, key_of
@@ -63,12 +64,6 @@ CLAIM = "?"
 #: below Step Functions' 256 KiB (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
 RESULT_REASON_CHARS = 300
 PLAN_BUDGET = 96 * 1024
-
-#: How a run catches up on missed periods (the export's ``Catchup``): every period, each its own
-#: window (a task exports a time range: CloudWatch Logs), or only the latest, as one window from the
-#: watermark (a task exports all the source holds: Personalize's datasets).
-CATCHUP_ALL = "all"
-CATCHUP_LATEST = "latest"
 
 PLACEHOLDERS = ("source", "yyyy", "MM", "dd", "HH")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -142,7 +137,7 @@ class Runner:
                 ledger.begin(key, _first(export, period, until), iso(now))
                 entry = ledger.entry(key)
                 assert entry is not None
-            due = list(period.windows(entry.watermark, until))
+            due: list[tuple[int, int, int]] = [(s, e, s) for s, e in period.windows(entry.watermark, until)]
             if due and export.get("Catchup", CATCHUP_ALL) == CATCHUP_LATEST:
                 # Each task exports everything the source holds: the missed periods are one window
                 # from the watermark to the latest period's end, named and prefixed as that period.
@@ -420,11 +415,11 @@ def _done(outcome: str, task: str = "", reason: str = "") -> dict[str, Any]:
     return {"State": DONE, "Outcome": outcome, "Task": task, "Reason": reason[:RESULT_REASON_CHARS]}
 
 
-def _window(source: str, start: int, end: int, label: int | None = None) -> dict[str, Any]:
+def _window(source: str, start: int, end: int, label: int) -> dict[str, Any]:
     """A window of the plan; ``Label``: the start of the period it is named and prefixed by, when
     that is not ``Start`` (a latest-only catch-up's window)."""
     window: dict[str, Any] = {"Source": source, "Start": start, "End": end}
-    if label is not None and label != start:
+    if label != start:
         window["Label"] = label
     return window
 

@@ -4,9 +4,10 @@ schedules over a stretch of virtual time. At each time a schedule fires it autho
 machine with the schedule's own input, resolved from the template; the state machine's
 definition runs in the simulation's interpreter of the States Language (:mod:`.asl`), each
 Lambda task through the real handler (its role authorized to invoke it), against fakes of
-the recurring exports' services (CloudWatch Logs, Personalize), DynamoDB (the ledger, executed by moto) and EventBridge on loopback, each
-request authorized by the IAM evaluator when ``authorize`` is on. The result lists every
-window's tasks and outcome, the runs, the events sent and the ledger as it ends::
+the recurring exports' services (CloudWatch Logs, Personalize), DynamoDB (the ledger, executed
+by moto) and EventBridge on loopback, each request authorized by the IAM evaluator when
+``authorize`` is on. The result lists every window's tasks and outcome, the runs, the events
+sent and the ledger as it ends::
 
     result = simulate_schedule(stack, start=datetime(2026, 11, 1, tzinfo=UTC), periods=3)
     assert result.problems == []
