@@ -18,6 +18,7 @@ from export_constructs import ExportDestination, ExportSchedule, PersonalizeData
 from export_constructs.testing.assembly import Pseudo, Resolver
 
 from .conftest import nag_findings, resources_of
+from .test_sample_app import cfn_lint
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
 USERS = "arn:aws:personalize:eu-west-1:111122223333:dataset/shop/USERS"
@@ -170,6 +171,11 @@ def test_the_five_nag_packs_find_nothing_the_library_made(built: Built) -> None:
     app, stack, _, _ = built
     findings = nag_findings(app, stack)
     assert all(not rows for rows in findings.values()), findings
+
+
+def test_cfn_lint_passes_on_the_template(built: Built) -> None:
+    _, _, template, _ = built
+    assert cfn_lint(template) == []
 
 
 def test_a_dataset_arn_that_is_a_token_passes_through() -> None:
