@@ -84,15 +84,19 @@ def render_prefix(template: str, source: str, local: datetime) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
 
 
-def window_name(export_id: str, source: str, start: int, end: int, max_length: int = 512) -> str:
+def window_name(
+    export_id: str, source: str, start: int, end: int, max_length: int = 512, label: str | None = None
+) -> str:
     """The task name of one window of one source, the same for every attempt:
     ``<source, readable>-<start, UTC>-<hash of export, source and window>``, at most
     ``max_length`` characters (the readable part gives way: Personalize's job names take 63). The
-    readable part is what follows the source's last ``:`` (a dataset ARN's ``dataset/...``)."""
+    readable part is made of ``label`` (the adapter's ``source_label``: a dataset ARN's name), or
+    else of the source."""
     digest = hashlib.sha256(f"{export_id}|{source}|{start}|{end}".encode()).hexdigest()[:12]
     stamp = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y%m%dT%H%M")
     room = max(0, min(40, max_length - len(stamp) - len(digest) - 2))
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", source.rsplit(":", 1)[-1]).strip("-")[-room:] if room else ""
+    shown = source if label is None else label
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", shown).strip("-")[-room:] if room else ""
     return f"{readable}-{stamp}-{digest}" if readable else f"{stamp}-{digest}"
 
 
@@ -364,9 +368,10 @@ class Runner:
     def _spec(self, export: Mapping[str, Any], source: str, start: int, end: int) -> JobSpec:
         # A name prefix of the export's (Personalize's) lets the run's role be granted its own jobs only.
         head = str(export.get("NamePrefix") or "")
-        room = self._engine.adapter(str(export["Service"])).name_max_length - len(head)
+        adapter = self._engine.adapter(str(export["Service"]))
+        room = adapter.name_max_length - len(head)
         return JobSpec(
-            name=head + window_name(str(export["Id"]), source, start, end, room),
+            name=head + window_name(str(export["Id"]), source, start, end, room, adapter.source_label(source)),
             request=self._request(export, source, start, end),
             stack=Arn.parse(str(export["Stack"])),
             requested_at=self._engine.now(),

@@ -154,7 +154,9 @@ PINS: list[Pin] = [
         PASS_ROLE,
     ),
     Pin(HANDLER, "PERMISSIONS_MANAGEMENT_ACTIONS[kms:creategrant]", RDS_CALLER_GRANT),
-    Pin(f"ExportJobProviderRunnerRoleDefaultPolicy{HASH}", "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]", RUN_PASS_ROLE),
+    Pin(
+        f"ExportJobProviderRunnerRoleDefaultPolicy{HASH}", "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]", RUN_PASS_ROLE
+    ),
     Pin(handler_access("Forecast"), "RESOURCE_MISMATCH[forecast:StopResource]", STOP_RESOURCE),
     Pin(handler_access("Personalize"), "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
     Pin(STATE_MACHINE_ROLES, "PERMISSIONS_MANAGEMENT_ACTIONS[logs:putresourcepolicy]", LOG_DELIVERY),
