@@ -41,7 +41,7 @@ def test_a_log_groups_window_name_is_as_before() -> None:
 def test_the_prefix_shows_the_datasets_name_and_the_request_exports_it_there() -> None:
     personalize = adapter()
     assert personalize.source_label(USERS) == "shop/USERS"
-    request = {
+    request: dict[str, Any] = {
         "ingestionMode": "ALL",
         "roleArn": "arn:aws:iam::111122223333:role/r",
         "jobOutput": {"s3DataDestination": {"path": "s3://bucket/", "kmsKeyArn": "k"}},
