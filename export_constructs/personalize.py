@@ -253,7 +253,7 @@ class PersonalizeDatasetExport(RecurringExportBase):
     Window Exported`` or ``Export Window Failed``) and the runs write the metrics
     :meth:`metric_windows_behind`, :meth:`metric_failed_windows` and
     :meth:`metric_exported_windows`. Personalize has no API to stop an export job: a job past
-    ``task_timeout`` is waited for until it ends.
+    ``task_timeout`` is waited for until it ends, within the run's 24 hours.
 
     Args:
         scope: parent construct.
@@ -278,8 +278,9 @@ class PersonalizeDatasetExport(RecurringExportBase):
             last period that has ended when its first run comes.
         max_windows_per_run: the most periods of one dataset a run exports, 1-500. As missed
             periods are exported as one, a run exports at most one per dataset. Default: 100.
-        task_timeout: how long a run waits for a job before the period counts as failed (the job
-            cannot be stopped: it is waited for until it ends), 1 minute to 23 hours. Default:
+        task_timeout: how long a job may run before the run notes it as late, 1 minute to 23
+            hours. Personalize cannot stop a job, so the run still waits for it: one that ends
+            ``ACTIVE`` exports its period, one that fails is retried by the next run. Default:
             6 hours.
         poll_interval: how often a run looks at a job it waits for, 5 seconds to 1 hour. Default:
             30 seconds.
