@@ -5,7 +5,7 @@ from ._validation import PropTypeError
 from .cloudwatchlogs import CloudWatchLogsExport, CloudWatchLogsExportJob
 from .destination import ExportDestination
 from .forecast import ForecastExportJob
-from .personalize import PersonalizeDatasetExportJob
+from .personalize import PersonalizeDatasetExport, PersonalizeDatasetExportJob
 from .pinpoint import PinpointExportJob
 from .rds import RdsSnapshotExportJob
 from .robomaker import RoboMakerWorldExportJob
@@ -18,6 +18,7 @@ __all__ = [
     "ExportJobProvider",
     "ExportSchedule",
     "ForecastExportJob",
+    "PersonalizeDatasetExport",
     "PersonalizeDatasetExportJob",
     "PinpointExportJob",
     "PropTypeError",

@@ -190,8 +190,10 @@ class RecurringExportBase(Construct):
         event_bus: events.IEventBus | None,
         alarm_topic: sns.ITopic | None,
         enabled: bool,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """The export's schedule, its grants on the runner and its alarm."""
+        """The export's schedule, its grants on the runner and its alarm; ``extra``: members of
+        the run's description a service adds (``Catchup``, ``NamePrefix``: ``handler/runs.py``)."""
         runner = self._runner
         self.destination = destination
         self.export_schedule = schedule
@@ -215,6 +217,7 @@ class RecurringExportBase(Construct):
             "Ledger": self.ledger.table_name,
             "Stack": Aws.STACK_ID,
         }
+        description.update(extra or {})
         if start is not None:
             description["StartMs"] = int(start.timestamp() * 1000)
         if event_bus is not None:
@@ -262,14 +265,24 @@ class RecurringExportBase(Construct):
                 "export (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html), so a window "
                 "exported sooner may miss events that arrive later. The ledger will not export it again.",
             )
+        self._warn_capacity(schedule=schedule, sources=sources, task=task)
+
+    def _warn_capacity(self, *, schedule: ExportSchedule, sources: int, task: Duration) -> None:
+        """A warning when the tasks of all sources cannot fit a period: a run exports its windows
+        one at a time (the runner's map), whatever the service's quota."""
         needed = sources * seconds_of(task)
         period = schedule.period.total_seconds()
         if not is_unresolved(needed) and needed > period:
+            why = (
+                "the account runs one export task at a time"
+                if self.SERVICE.quota == 1
+                else "a run exports its windows one at a time"
+            )
             Annotations.of(self).add_warning_v2(
                 WARNING_PERIOD,
                 f"{sources} {self.SOURCE_KIND} x {task.to_human_string()} a task (expected_task_duration) is more "
-                f"than the schedule's period of {Duration.seconds(period).to_human_string()}: the account runs one "
-                "export task at a time, so the runs fall behind (metric_windows_behind() grows).",
+                f"than the schedule's period of {Duration.seconds(period).to_human_string()}: {why}, so the runs "
+                "fall behind (metric_windows_behind() grows).",
             )
 
     # -- metrics --------------------------------------------------------------------------------

@@ -159,6 +159,7 @@ class ExportRunner(Construct):
         self._buses: set[str] = set()
         self._sources: dict[str, ListedSources] = {}
         self._object_prefixes: list[str] = []
+        self._lists: dict[str, list[str]] = {}
 
     def _definition(self) -> sfn.IChainable:
         """Plan -> Windows (a Map, one window at a time) -> Report -> Failed? Each window:
@@ -346,6 +347,11 @@ class ExportRunner(Construct):
         if service not in self._sources:
             self._sources[service] = ListedSources(self, wildcard, reason)
         return self._sources[service]
+
+    def listed(self, key: str) -> list[str]:
+        """A list the recurring exports of the stack add to (``key``: e.g. ``Personalize:jobs``),
+        read lazily by the statements ``grant_service`` adds once per service."""
+        return self._lists.setdefault(key, [])
 
     def _acknowledge_wildcards(self, resources: list[str], reason: str) -> None:
         new = [r for r in resources if r not in self._acknowledged]

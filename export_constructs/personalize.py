@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration, Fn
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _defaults
-from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
+from ._job import UNICODE_TAGS, ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import arn_fields, check_job_name, check_source_arn
+from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
 from ._provider import common_pattern
+from ._recurring import (
+    DEFAULT_MAX_WINDOWS_PER_RUN,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TASK_TIMEOUT,
+    MAX_SOURCES,
+    RecurringExportBase,
+)
+from ._text import iam_description
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
+from .handler import consts
+from .schedule import ExportSchedule
 from .services import PERSONALIZE as SERVICE
 
 INGESTION_MODES = ("BULK", "PUT", "ALL")
@@ -177,7 +192,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         provider._grant_once(SERVICE.name, statements)
 
 
-def _check_dataset(problems: Problems, dataset_arn: str) -> None:
+def _check_dataset(problems: Problems, dataset_arn: str, prop: str = "dataset_arn") -> None:
     """A dataset group's ARN matches the API's pattern, but Personalize exports datasets: say
     which dataset ARN to give instead."""
     fields = arn_fields(dataset_arn)
@@ -188,10 +203,285 @@ def _check_dataset(problems: Problems, dataset_arn: str) -> None:
     group = fields[5].partition("/")[2] or "<group>"
     example = ":".join([*head, f"dataset/{group}/USERS"])
     problems.add(
-        "dataset_arn",
+        prop,
         f"must be a dataset's ARN: this is a dataset group; give one of its datasets, e.g. {example} "
         f"(got {dataset_arn!r})",
     )
 
 
-__all__ = ["PersonalizeDatasetExportJob"]
+#: A period is exported as soon as it ended: each task exports the whole dataset as it is then,
+#: so there is no late data to wait for.
+DEFAULT_RECURRING_SETTLE = Duration.seconds(0)
+#: A figure for the runs' capacity warning, not an AWS one: Personalize documents no export job
+#: duration. Give your own (``expected_task_duration``) from the ``LastTask`` durations of your runs.
+DEFAULT_EXPECTED_TASK_DURATION = Duration.minutes(30)
+DEFAULT_RECURRING_PREFIX = "personalize/{dataset}/{yyyy}/{MM}/{dd}/"
+#: The role the recurring export's jobs write with, shared with the one-shot jobs on the same
+#: destination (``ExportJobBase._shared_role``'s id for Personalize).
+SHARED_ROLE_ID = f"{SERVICE.name}Role"
+REASON_RUN_DATASETS = (
+    "CreateDatasetExportJob is authorised on the dataset it exports. This stack's recurring exports name more "
+    "datasets than the run's policy can list within IAM's size limits, so the statement covers the datasets of "
+    "this account and Region, for CreateDatasetExportJob only."
+)
+REASON_RUN_JOBS = (
+    "A recurring export's job names are made per window by its runs; each begins with this stack's prefix (from "
+    "the stack id) and the export's own hash, so the grant covers this export's dataset export jobs only."
+)
+
+
+class PersonalizeDatasetExport(RecurringExportBase):
+    """Exports Personalize datasets to S3 on a schedule: each period, one export job per dataset.
+
+    EventBridge Scheduler starts a run at each time of ``schedule``; the runs share the stack's
+    runner (``ExportRunner``) and window ledger with every recurring export, as
+    :class:`~export_constructs.CloudWatchLogsExport` does. A run starts, for each dataset whose
+    period (an hour, a day or a week of local time in the schedule's time zone) has ended ``settle``
+    before it and is not exported yet, one dataset export job named for that period, writing under
+    the period's folder of ``prefix``, and waits for it; a period counts as exported only when its
+    job is ``ACTIVE``. A failed job's period is exported by the next run.
+
+    Each run exports the whole dataset: CreateDatasetExportJob has no time filter
+    (https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDatasetExportJob.html), so a
+    period's folder holds the dataset as it was when its job ran, not the records of that period.
+    Hence, when runs were missed (an outage, a paused source, a ``start`` in the past), only the
+    latest period is exported: one job, named and prefixed by the latest period, covering the
+    ledger from its watermark to that period's end. Exporting each older period would write the
+    same data again.
+
+    Every period sends an EventBridge event (source ``export-constructs``, detail type ``Export
+    Window Exported`` or ``Export Window Failed``) and the runs write the metrics
+    :meth:`metric_windows_behind`, :meth:`metric_failed_windows` and
+    :meth:`metric_exported_windows`. Personalize has no API to stop an export job: a job past
+    ``task_timeout`` is waited for until it ends, within the run's 24 hours.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        dataset_arns: the datasets to export, 1 to 100, distinct, each as
+            :class:`PersonalizeDatasetExportJob`'s ``dataset_arn`` (a dataset, not a dataset
+            group, of the stack's account and Region where known). Tokens pass through unchecked.
+        destination: where the output goes.
+        schedule: when runs start and the periods' length and time zone. Default:
+            ``ExportSchedule.daily()`` (01:00 UTC; days from UTC midnight).
+        ingestion_mode: ``"BULK"``, ``"PUT"`` or ``"ALL"``. Default: ``"PUT"``, as the API.
+        prefix: the S3 prefix of each period's output, ending in ``/``, with a fixed first folder
+            and the placeholders ``{dataset}`` (the dataset's name part of its ARN, e.g.
+            ``shop/USERS``), ``{yyyy}``, ``{MM}``, ``{dd}``, ``{HH}`` (the period's start in the
+            schedule's time zone); ``s3://<bucket>/<prefix>`` must fit Personalize's 256
+            characters. Default: ``personalize/{dataset}/{yyyy}/{MM}/{dd}/``.
+        role: the role Personalize assumes to write, of the stack's account. Default: the
+            least-privilege role this stack's Personalize exports into ``destination`` share.
+        settle: how long after its end a period is exported. Default: 0 (as soon as it ended:
+            a job exports the dataset as it is, there is no late data to wait for).
+        start: the first period to export (timezone-aware). Default: each dataset begins with the
+            last period that has ended when its first run comes.
+        max_windows_per_run: the most periods of one dataset a run exports, 1-500. As missed
+            periods are exported as one, a run exports at most one per dataset. Default: 100.
+        task_timeout: how long a job may run before the run notes it as late, 1 minute to 23
+            hours. Personalize cannot stop a job, so the run still waits for it: one that ends
+            ``ACTIVE`` exports its period, one that fails is retried by the next run. Default:
+            6 hours.
+        poll_interval: how often a run looks at a job it waits for, 5 seconds to 1 hour. Default:
+            30 seconds.
+        expected_task_duration: what one dataset's job takes, for the warning when a period cannot
+            hold the jobs of all datasets (a run exports one at a time). Default: 30 minutes (a
+            figure of this library: Personalize documents none).
+        ledger: the window ledger: a DynamoDB table with a string partition key ``Source``.
+            Default: the stack runner's table.
+        event_bus: where the period events go. Default: the account's default event bus.
+        alarm_topic: an SNS topic for an alarm on failed periods. Default: no alarm.
+        enabled: whether the schedule starts runs (False: it is created disabled). Default: True.
+    """
+
+    SERVICE = SERVICE
+    SOURCE = "dataset"
+    SOURCE_KIND = "datasets"
+    dataset_arns: list[str]
+    """The exported datasets' ARNs."""
+    role: iam.IRole
+    """The role Personalize writes with: the ``role`` prop, or the shared one."""
+    job_name_prefix: str
+    """What every job name of this export begins with (``ex<stack id's first 8 hex>-<hash>-``)."""
+
+    @typed_props
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        dataset_arns: Sequence[str],
+        destination: ExportDestination,
+        schedule: ExportSchedule | None = None,
+        ingestion_mode: str = "PUT",
+        prefix: str = DEFAULT_RECURRING_PREFIX,
+        role: iam.IRole | None = None,
+        settle: Duration = DEFAULT_RECURRING_SETTLE,
+        start: datetime | None = None,
+        max_windows_per_run: int = DEFAULT_MAX_WINDOWS_PER_RUN,
+        task_timeout: Duration = DEFAULT_TASK_TIMEOUT,
+        poll_interval: Duration = DEFAULT_POLL_INTERVAL,
+        expected_task_duration: Duration = DEFAULT_EXPECTED_TASK_DURATION,
+        ledger: dynamodb.ITable | None = None,
+        event_bus: events.IEventBus | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
+        super().__init__(scope, id)
+        schedule = schedule or ExportSchedule.daily()
+        problems = Problems(self)
+        stack = self._stack
+        arns: list[str] = []
+        if not dataset_arns:
+            problems.add("dataset_arns", "must name at least one dataset")
+        elif len(dataset_arns) > MAX_SOURCES:
+            problems.add(
+                "dataset_arns",
+                f"must name at most {MAX_SOURCES} datasets, got {len(dataset_arns)}: split them over several exports",
+            )
+        for index, arn in enumerate(dataset_arns):
+            prop = f"dataset_arns[{index}]"
+            if not is_unresolved(arn):
+                problems.text(prop, arn, DATASET_ARN)
+                _check_dataset(problems, arn, prop)
+                check_source_arn(problems, prop, arn, stack, service="Personalize", what="a dataset")
+                if arn in arns:
+                    problems.add(prop, f"names {arn!r} twice: each dataset is exported once a period")
+            arns.append(arn)
+        problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
+        if role is not None:
+            problems.length("role", role.role_arn, max_len=ROLE.max_len)
+            problems.pattern("role", role.role_arn, ROLE.pattern, rule=ROLE.words, example=ROLE.example)
+            check_role_account(problems, role, stack, service=SERVICE.title)
+        head = self._check_recurring(
+            problems,
+            schedule=schedule,
+            settle=settle,
+            start=start,
+            prefix=prefix,
+            max_windows_per_run=max_windows_per_run,
+            task_timeout=task_timeout,
+            poll_interval=poll_interval,
+        )
+        _check_path(problems, prefix, arns)
+        check_destination(problems, stack, destination, SERVICE)
+        problems.raise_if_any()
+        self.prefix_head = head
+        self.dataset_arns = arns
+        provider = self._runner._provider
+        source_arn = provider._arn("personalize", "*")
+        self.role = role if role is not None else self._shared_role(destination, source_arn)
+        principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
+        self._wait_for = destination._grant_service_write(
+            self.role, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=source_arn
+        )
+        digest = hashlib.sha256(self.export_id.encode()).hexdigest()[:8]
+        self.job_name_prefix = Fn.join("", [provider.job_name_prefix, f"-{digest}-"])
+        self._grant_runner(arns)
+        output: dict[str, Any] = {"path": destination.s3_uri()}
+        if destination.encryption_key is not None:
+            output["kmsKeyArn"] = key_arn_of(destination.encryption_key)
+        request: dict[str, Any] = {
+            "ingestionMode": ingestion_mode,
+            "roleArn": role_arn_of(self.role),
+            "jobOutput": {"s3DataDestination": output},
+        }
+        self._schedule_runs(
+            sources=arns,
+            destination=destination,
+            request=request,
+            schedule=schedule,
+            settle=settle,
+            start=start,
+            prefix=prefix,
+            max_windows_per_run=max_windows_per_run,
+            task_timeout=task_timeout,
+            poll_interval=poll_interval,
+            ledger=ledger,
+            event_bus=event_bus,
+            alarm_topic=alarm_topic,
+            enabled=enabled,
+            extra={"Catchup": consts.CATCHUP_LATEST, "NamePrefix": self.job_name_prefix},
+        )
+        for dependency in self._wait_for:
+            self.schedule.node.add_dependency(dependency)
+        self._warn_capacity(schedule=schedule, sources=len(arns), task=expected_task_duration)
+
+    def _shared_role(self, destination: ExportDestination, source_arn: str) -> iam.IRole:
+        """The role this stack's Personalize exports share on ``destination``, the one-shot jobs'
+        (``ExportJobBase._shared_role``): it trusts Personalize only, for this account's
+        Personalize resources (confused-deputy prevention), under the stack's role path."""
+        principal = SERVICE.principal_in(str(self._stack.region), Aws.URL_SUFFIX)
+        provider = self._runner._provider
+        return destination._shared_role(
+            SHARED_ROLE_ID,
+            lambda: iam.Role(
+                destination,
+                SHARED_ROLE_ID,
+                assumed_by=iam.ServicePrincipal(principal).with_conditions(
+                    {
+                        "StringEquals": {"aws:SourceAccount": self._stack.account},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    }
+                ),
+                path=provider.role_path,
+                description=iam_description(f"Lets {principal} write export output into {destination.node.path}"),
+            ),
+        )
+
+    def _grant_runner(self, arns: Sequence[str]) -> None:
+        """The run's role may create export jobs of these datasets named with this export's
+        prefix, describe those jobs, and pass the role to Personalize only."""
+        runner = self._runner
+        provider = runner._provider
+        datasets = runner.sources(SERVICE.name, provider._arn("personalize", "dataset", "*"), REASON_RUN_DATASETS)
+        datasets.add(*arns)
+        jobs = runner.listed(f"{SERVICE.name}:jobs")
+        roles = runner.listed(f"{SERVICE.name}:roles")
+        pattern = provider._arn("personalize", "dataset-export-job", f"{self.job_name_prefix}*")
+        jobs.append(pattern)
+        runner._acknowledge_wildcards([pattern], REASON_RUN_JOBS)
+        if role_arn_of(self.role) not in roles:
+            roles.append(role_arn_of(self.role))
+        runner.grant_service(
+            SERVICE.name,
+            lambda: [
+                # CreateDatasetExportJob is authorised on the job and on the dataset.
+                iam.PolicyStatement(
+                    actions=HANDLER_CREATE_ACTIONS, resources=lazy_list(lambda: [*jobs, *datasets.arns()])
+                ),
+                iam.PolicyStatement(
+                    actions=["personalize:DescribeDatasetExportJob"], resources=lazy_list(lambda: jobs)
+                ),
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=lazy_list(lambda: roles),
+                    conditions={"StringEquals": {"iam:PassedToService": list(SERVICE.passed_to_services)}},
+                ),
+            ],
+            wildcards=[],
+            reason="",
+        )
+
+
+def _check_path(problems: Problems, prefix: str, arns: Sequence[str]) -> None:
+    """``s3://<bucket>/<prefix>`` of the longest dataset name must fit the API's path (a bucket
+    name takes up to 63 characters)."""
+    if is_unresolved(prefix):
+        return
+    names = [a.split(":", 5)[-1].removeprefix("dataset/") for a in arns if not is_unresolved(a)]
+    longest = max(names, key=len, default="")
+    rendered = prefix.replace("{dataset}", longest).replace("{yyyy}", "2026")
+    for short in ("{MM}", "{dd}", "{HH}"):
+        rendered = rendered.replace(short, "01")
+    room = MAX_PATH - len("s3://") - 63 - 1
+    if len(rendered) > room:
+        problems.add(
+            "prefix",
+            f"is {len(rendered)} characters long for the dataset {longest!r}; Personalize takes an S3 path of at most "
+            f"{MAX_PATH} characters, so with a bucket name of up to 63 the prefix may have {room}",
+        )
+
+
+__all__ = ["PersonalizeDatasetExport", "PersonalizeDatasetExportJob"]

@@ -104,3 +104,8 @@ LOGS_WINDOW_UNIT_MEMBER = "windowUnitMilliseconds"
 #: back from now is still after 1970 (``from`` is epoch milliseconds >= 0, botocore's model).
 LOGS_MIN_WINDOW_MS = 1
 LOGS_MAX_WINDOW_MS = 50 * 365 * 86_400_000
+#: How a recurring export's runs catch up on missed periods (its description's ``Catchup``): every
+#: period, each its own window (a task exports a time range: CloudWatch Logs), or only the latest,
+#: as one window from the ledger's watermark (a task exports all its source holds: Personalize).
+CATCHUP_ALL = "all"
+CATCHUP_LATEST = "latest"

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .adapters.base import JobNotFound, JobSpec, JobState, Phase, error_code, shorten
+from .consts import CATCHUP_ALL, CATCHUP_LATEST
 from .engine import Engine
 from .event import Arn
 from .ledger import Entry, Ledger, key_of
@@ -83,13 +84,20 @@ def render_prefix(template: str, source: str, local: datetime) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
 
 
-def window_name(export_id: str, source: str, start: int, end: int) -> str:
+def window_name(
+    export_id: str, source: str, start: int, end: int, max_length: int = 512, label: str | None = None
+) -> str:
     """The task name of one window of one source, the same for every attempt:
-    ``<source, readable>-<start, UTC>-<hash of export, source and window>``."""
+    ``<source, readable>-<start, UTC>-<hash of export, source and window>``, at most
+    ``max_length`` characters (the readable part gives way: Personalize's job names take 63). The
+    readable part is made of ``label`` (the adapter's ``source_label``: a dataset ARN's name), or
+    else of the source."""
     digest = hashlib.sha256(f"{export_id}|{source}|{start}|{end}".encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", source).strip("-")[-40:]
     stamp = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y%m%dT%H%M")
-    return f"{readable}-{stamp}-{digest}"
+    room = max(0, min(40, max_length - len(stamp) - len(digest) - 2))
+    shown = source if label is None else label
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", shown).strip("-")[-room:] if room else ""
+    return f"{readable}-{stamp}-{digest}" if readable else f"{stamp}-{digest}"
 
 
 class Runner:
@@ -139,12 +147,16 @@ class Runner:
                 ledger.begin(key, _first(export, period, until), iso(now))
                 entry = ledger.entry(key)
                 assert entry is not None
-            due = list(period.windows(entry.watermark, until))
+            due: list[tuple[int, int, int]] = [(s, e, s) for s, e in period.windows(entry.watermark, until)]
+            if due and export.get("Catchup", CATCHUP_ALL) == CATCHUP_LATEST:
+                # Each task exports everything the source holds: the missed periods are one window
+                # from the watermark to the latest period's end, named and prefixed as that period.
+                due = [(entry.watermark, due[-1][1], due[-1][0])]
             behind += len(due)
             if entry.paused:
                 LOG.info("%s is paused: %d windows wait", key, len(due))
                 continue
-            windows += [{"Source": source, "Start": s, "End": e} for s, e in due[: int(export["MaxWindows"])]]
+            windows += [_window(source, *w) for w in due[: int(export["MaxWindows"])]]
         windows.sort(key=lambda w: (w["Start"], w["Source"]))
         windows = _within_budget(windows)
         LOG.info("%s: %d windows due, %d in this run", export["Id"], behind, len(windows))
@@ -158,6 +170,7 @@ class Runner:
         ``Wait`` seconds with this answer as ``Step``, or ``{"State": "DONE", "Outcome": ...}``."""
         export, window, step = event["Export"], event["Window"], dict(event.get("Step") or {})
         source, start, end = str(window["Source"]), int(window["Start"]), int(window["End"])
+        label = int(window.get("Label", start))
         adapter = self._engine.adapter(str(export["Service"]))
         task = str(step.get("Task") or "")
         if not task:
@@ -167,7 +180,7 @@ class Runner:
             if done is not None:
                 return _done(done)
             assert entry is not None
-            spec = self._spec(export, source, start, end)
+            spec = self._spec(export, source, label, end)
             key = key_of(str(export["Id"]), source)
             try:
                 found = self._adopt(adapter, entry, start, spec) or self._try_start(
@@ -182,7 +195,7 @@ class Runner:
                 state = JobState(Phase.FAILED, "NOT STARTED", reason=f"the task could not start: {error}")
                 run = str(event.get("Run") or "")
                 claim = CLAIM + spec.name
-                return self._ended(export, adapter, source, start, end, claim, state, run)
+                return self._ended(export, adapter, source, (start, end, label), claim, state, run)
             if found is None:
                 return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
             task, observed = found
@@ -201,7 +214,8 @@ class Runner:
         if state.phase is Phase.RUNNING:
             return self._running(export, adapter, task, state, step)
         run = str(event.get("Run") or "")
-        return self._ended(export, adapter, source, start, end, task, state, run, str(step.get("TimedOut") or ""))
+        timed_out = str(step.get("TimedOut") or "")
+        return self._ended(export, adapter, source, (start, end, label), task, state, run, timed_out)
 
     def _adopt(self, adapter: Any, entry: Entry, start: int, spec: JobSpec) -> tuple[str, JobState] | None:
         """The task the ledger names for this window, if it has not failed. A claim (a run
@@ -277,16 +291,18 @@ class Runner:
         export: Mapping[str, Any],
         adapter: Any,
         source: str,
-        start: int,
-        end: int,
+        window: tuple[int, int, int],
         task: str,
         state: JobState,
         run: str,
         timed_out: str = "",
     ) -> dict[str, Any]:
+        """Record the ended task of the window ``(start, end, label)`` (``label``: the start of the
+        period it is named and prefixed by) and send its event."""
+        start, end, label = window
         key, now = key_of(str(export["Id"]), source), self._engine.now()
         ledger = self._ledger(export)
-        request = self._request(export, source, start, end)
+        request = self._request(export, source, label, end)
         detail: dict[str, Any] = {
             "export": export["Id"],
             "source": source,
@@ -353,14 +369,18 @@ class Runner:
         return Ledger(self._engine.client_factory, str(export["Ledger"]))
 
     def _request(self, export: Mapping[str, Any], source: str, start: int, end: int) -> dict[str, Any]:
-        prefix = render_prefix(str(export["Prefix"]), source, _period(export).zone.local(start))
         adapter = self._engine.adapter(str(export["Service"]))
+        prefix = render_prefix(str(export["Prefix"]), adapter.source_label(source), _period(export).zone.local(start))
         result: dict[str, Any] = adapter.for_window(export["Request"], source, start, end, prefix)
         return result
 
     def _spec(self, export: Mapping[str, Any], source: str, start: int, end: int) -> JobSpec:
+        # A name prefix of the export's (Personalize's) lets the run's role be granted its own jobs only.
+        head = str(export.get("NamePrefix") or "")
+        adapter = self._engine.adapter(str(export["Service"]))
+        room = adapter.name_max_length - len(head)
         return JobSpec(
-            name=window_name(str(export["Id"]), source, start, end),
+            name=head + window_name(str(export["Id"]), source, start, end, room, adapter.source_label(source)),
             request=self._request(export, source, start, end),
             stack=Arn.parse(str(export["Stack"])),
             requested_at=self._engine.now(),
@@ -444,6 +464,15 @@ def _done(outcome: str, task: str = "", reason: str = "") -> dict[str, Any]:
     The reason is cut to :data:`RESULT_REASON_CHARS` here: the run's results hold one per window
     in a state of at most 256 KiB (the full reason is in the window's event)."""
     return {"State": DONE, "Outcome": outcome, "Task": task, "Reason": reason[:RESULT_REASON_CHARS]}
+
+
+def _window(source: str, start: int, end: int, label: int) -> dict[str, Any]:
+    """A window of the plan; ``Label``: the start of the period it is named and prefixed by, when
+    that is not ``Start`` (a latest-only catch-up's window)."""
+    window: dict[str, Any] = {"Source": source, "Start": start, "End": end}
+    if label != start:
+        window["Label"] = label
+    return window
 
 
 def _within_budget(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:

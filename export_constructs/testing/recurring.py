@@ -4,9 +4,10 @@ schedules over a stretch of virtual time. At each time a schedule fires it autho
 machine with the schedule's own input, resolved from the template; the state machine's
 definition runs in the simulation's interpreter of the States Language (:mod:`.asl`), each
 Lambda task through the real handler (its role authorized to invoke it), against fakes of
-CloudWatch Logs, DynamoDB (the ledger, executed by moto) and EventBridge on loopback, each
-request authorized by the IAM evaluator when ``authorize`` is on. The result lists every
-window's tasks and outcome, the runs, the events sent and the ledger as it ends::
+the recurring exports' services (CloudWatch Logs, Personalize), DynamoDB (the ledger, executed
+by moto) and EventBridge on loopback, each request authorized by the IAM evaluator when
+``authorize`` is on. The result lists every window's tasks and outcome, the runs, the events
+sent and the ledger as it ends::
 
     result = simulate_schedule(stack, start=datetime(2026, 11, 1, tzinfo=UTC), periods=3)
     assert result.problems == []
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..services import CLOUDWATCH_LOGS
 from .asl import Interpreter, TaskFailure
 from .assembly import Pseudo, simulated_environment
 from .authorize import Access, Authorizer
@@ -37,11 +39,13 @@ from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .lifecycle import account_policies
 from .player import StackPlayer
 from .sandbox import aws_environment, set_environment
-from .simulate import _stacks_of
+from .simulate import _stacks_of, fake_class
 from .waits import SignalReceiver, Waits
 
 SCHEDULE = "AWS::Scheduler::Schedule"
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+#: A task's final status when it succeeded: CloudWatch Logs', Personalize's.
+_SUCCEEDED = ("COMPLETED", "ACTIVE")
 _WEEK_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -52,17 +56,18 @@ class Window:
     export: str
     source: str
     start: int
-    """Epoch milliseconds, inclusive."""
+    """Epoch milliseconds, inclusive (for a task without a time range, Personalize's: the start
+    of the ledger range its event names)."""
     end: int
     """Epoch milliseconds, exclusive (the task's ``to`` is ``end - 1``)."""
     prefix: str = ""
-    """The ``destinationPrefix`` its tasks wrote under."""
+    """The ``destinationPrefix`` (Personalize: the ``s3://`` path) its tasks wrote under."""
     tasks: list[tuple[str, str]] = field(default_factory=list)
     """``(task id, final status)`` of each task started for it, in order."""
 
     @property
     def exported(self) -> bool:
-        return any(status == "COMPLETED" for _, status in self.tasks)
+        return any(status in _SUCCEEDED for _, status in self.tasks)
 
     @property
     def start_iso(self) -> str:
@@ -155,10 +160,11 @@ def simulate_schedule(
         start: when virtual time begins (timezone-aware).
         periods: how many periods of the (first) schedule to play. Default: until ``until``.
         until: when the schedules stop firing. Default: ``periods`` periods after ``start``.
-        scenario: how CloudWatch Logs behaves (:class:`Scenario`); ``BUSY``: another stack's
-            task holds the account's one slot for ``busy_seconds``.
+        scenario: how the exports' services behave (:class:`Scenario`); ``BUSY``: another
+            stack's task holds the account's slots (CloudWatch Logs' one) for ``busy_seconds``.
         busy_seconds: see ``scenario``.
-        fail_when: asked of each CreateExportTask request; True makes that task fail.
+        fail_when: asked of each CreateExportTask request (CloudWatch Logs'); True makes that
+            task fail.
         extra_runs: further instants at which an execution is started with a schedule's input
             (a run started by hand, e.g. while a scheduled one is still going).
         authorize: evaluate every request and access with the IAM evaluator. Default: on when
@@ -179,6 +185,7 @@ def simulate_schedule(
     partition = partition_of(region)
     clock = VirtualClock()
     clock.origin = start.astimezone(UTC)
+    services: list[str] = []
     with contextlib.ExitStack() as cleanup:
         stepfunctions = StepFunctionsFake(clock=clock, region=region, account=account)
         cleanup.enter_context(stepfunctions)
@@ -193,8 +200,15 @@ def simulate_schedule(
             )
             for t in templates
         ]
-        logs = LogsFake(scenario=scenario, clock=clock, region=region, account=account, log=emit)
-        logs.busy_seconds = busy_seconds
+        schedules = [s for p in players for s in _schedules(p)]
+        # A fake of each recurring export's service (``fake_class``), as the one-shot simulation starts them.
+        services = sorted({s.service for s in schedules} | {CLOUDWATCH_LOGS.name})
+        exports: dict[str, FakeService] = {}
+        for name in services:
+            exports[name] = fake_class(name)(scenario=scenario, clock=clock, region=region, account=account, log=emit)
+            exports[name].busy_seconds = busy_seconds
+        logs = exports[CLOUDWATCH_LOGS.name]
+        assert isinstance(logs, LogsFake)
         logs.fail_when = fail_when
         dynamodb = DynamoDbFake(clock=clock, region=region, account=account, log=emit)
         events = EventsFake(clock=clock, region=region, account=account, log=emit)
@@ -202,8 +216,9 @@ def simulate_schedule(
             "DynamoDB": cleanup.enter_context(dynamodb),
             "EventBridge": cleanup.enter_context(events),
         }
-        if logs_endpoint is None:
-            fakes["CloudWatchLogs"] = cleanup.enter_context(logs)
+        for name, fake in exports.items():
+            if name != CLOUDWATCH_LOGS.name or logs_endpoint is None:
+                fakes[name] = cleanup.enter_context(fake)
         authorizer = _authorizer(authorize, players)
         for fake in fakes.values():
             fake.authorizer = authorizer
@@ -217,7 +232,6 @@ def simulate_schedule(
         if logs_endpoint is not None:
             cleanup.enter_context(set_environment({logs.endpoint_env: logs_endpoint}))
         machine = _Machines(players, authorizer, clock, region, account, partition)
-        schedules = [s for p in players for s in _schedules(p)]
         first = schedules[0]
         end = until or (start + first.period * (periods if periods is not None else 1))
         starts = sorted(
@@ -239,7 +253,9 @@ def simulate_schedule(
             if resource["Type"] == "AWS::DynamoDB::Table"
             for item in dynamodb.items(player.resolver.ref(logical_id))
         }
-        tasks = _tasks_of(logs) if logs_endpoint is None else _tasks_at(logs_endpoint, region)
+        tasks = [t for name, fake in exports.items() if name in fakes for t in _tasks_of(fake)]
+        if logs_endpoint is not None:
+            tasks += _tasks_at(logs_endpoint, region)
     problems = [p for fake in fakes.values() for p in fake.problems] + machine.problems
     records = []
     for execution, moment in runs:
@@ -274,6 +290,7 @@ def simulate_schedule(
 @dataclass(frozen=True)
 class _Schedule:
     player: StackPlayer
+    service: str
     expression: str
     zone: str
     machine_arn: str
@@ -298,6 +315,7 @@ def _schedules(player: StackPlayer) -> list[_Schedule]:
         found.append(
             _Schedule(
                 player,
+                str(description["Service"]),
                 props["ScheduleExpression"],
                 props.get("ScheduleExpressionTimezone", "UTC"),
                 target["Arn"],
@@ -397,9 +415,9 @@ class _Task:
     status: str
 
 
-def _tasks_of(logs: LogsFake) -> list[_Task]:
+def _tasks_of(fake: FakeService) -> list[_Task]:
     """The fake's tasks, oldest first."""
-    jobs = sorted(logs.jobs.values(), key=lambda j: j.created)
+    jobs = sorted(fake.jobs.values(), key=lambda j: j.created)
     return [_Task(j.id, j.fields["request"], j.status) for j in jobs]
 
 
@@ -415,20 +433,35 @@ def _tasks_at(endpoint: str, region: str) -> list[_Task]:
     return [_Task(str(t["taskId"]), t, str(t["status"]["code"])) for t in found]
 
 
+def _window_of(request: Mapping[str, Any]) -> tuple[str, int | None, int | None, str]:
+    """``(source, start, end, prefix)`` of a task's request; start and end are None where the
+    request has no time range (Personalize exports a whole dataset: its run's event says which
+    ledger range the task stands for)."""
+    if "logGroupName" in request:
+        return (
+            str(request["logGroupName"]),
+            int(request["from"]),
+            int(request["to"]) + 1,
+            str(request.get("destinationPrefix", "")),
+        )
+    return str(request["datasetArn"]), None, None, str(request["jobOutput"]["s3DataDestination"]["path"])
+
+
 def _windows(tasks: Sequence[_Task], events: Sequence[Event]) -> list[Window]:
-    # A window is a group's range under one prefix: the same range of another export (another
-    # prefix) is another window.
-    windows: dict[tuple[str, int, str], Window] = {}
+    # A window is a source's range under one prefix: the same range of another export (another
+    # prefix) is another window. A task without a range is one of its prefix's window.
+    windows: dict[tuple[str, int | None, str], Window] = {}
     for task in tasks:
-        request = task.request
-        key = (str(request["logGroupName"]), int(request["from"]), str(request.get("destinationPrefix", "")))
+        source, start, end, prefix = _window_of(task.request)
+        key = (source, start, prefix)
         window = windows.get(key)
         if window is None:
-            export = next(
-                (str(e.detail.get("export", "")) for e in events if e.detail.get("task") == task.id),
-                "",
-            )
-            window = windows[key] = Window(export, key[0], key[1], int(request["to"]) + 1, key[2])
+            event = next((e.detail for e in events if e.detail.get("task") == task.id), {})
+            export = str(event.get("export", ""))
+            if start is None or end is None:
+                start = int(event.get("window", {}).get("startMillis", 0))
+                end = int(event.get("window", {}).get("endMillis", 0))
+            window = windows[key] = Window(export, source, start, end, prefix)
         window.tasks.append((task.id, task.status))
     return sorted(windows.values(), key=lambda w: (w.start, w.source))
 

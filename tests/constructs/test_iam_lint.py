@@ -32,7 +32,13 @@ from aws_cdk import aws_iam as iam
 from parliament import analyze_policy_string
 
 from bench import jobs
-from export_constructs import ExportDestination, ForecastExportJob, PersonalizeDatasetExportJob, PinpointExportJob
+from export_constructs import (
+    ExportDestination,
+    ForecastExportJob,
+    PersonalizeDatasetExport,
+    PersonalizeDatasetExportJob,
+    PinpointExportJob,
+)
 from export_constructs.services import SERVICES
 from export_constructs.testing.assembly import Pseudo, Resolver
 
@@ -72,6 +78,11 @@ PASS_ROLE = (
     "The handler passes each service its export role. iam:PassRole is limited to the roles under "
     "this stack's own IAM path (and the roles users hand in) and to the export services "
     "(iam:PassedToService)."
+)
+RUN_PASS_ROLE = (
+    "A recurring Personalize export's run passes Personalize the export's role when it starts a period's job. "
+    "iam:PassRole names those roles only (the shared role on the destination, or the user's) and only to "
+    "personalize.amazonaws.com (iam:PassedToService)."
 )
 RDS_CALLER_GRANT = (
     "StartExportTask's API reference: the caller must be allowed kms:CreateGrant and kms:DescribeKey on "
@@ -143,6 +154,9 @@ PINS: list[Pin] = [
         PASS_ROLE,
     ),
     Pin(HANDLER, "PERMISSIONS_MANAGEMENT_ACTIONS[kms:creategrant]", RDS_CALLER_GRANT),
+    Pin(
+        f"ExportJobProviderRunnerRoleDefaultPolicy{HASH}", "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]", RUN_PASS_ROLE
+    ),
     Pin(handler_access("Forecast"), "RESOURCE_MISMATCH[forecast:StopResource]", STOP_RESOURCE),
     Pin(handler_access("Personalize"), "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
     Pin(STATE_MACHINE_ROLES, "PERMISSIONS_MANAGEMENT_ACTIONS[logs:putresourcepolicy]", LOG_DELIVERY),
@@ -274,8 +288,8 @@ def used_pins(found: set[tuple[str, str]]) -> set[int]:
 
 def many_jobs_stack(app: cdk.App) -> cdk.Stack:
     """The scale test's stack (``bench.jobs``: 200 jobs, the six services in turn, one
-    destination), plus a long wait (the tracker), a job that is only started, and a job with
-    the user's own role and name."""
+    destination), plus a long wait (the tracker), a job that is only started, a job with
+    the user's own role and name, and two recurring Personalize exports (the runner's grants)."""
     stack = jobs.empty_stack(app)
     destination = ExportDestination(stack, jobs.DESTINATION_ID)
     jobs.add_jobs(stack, destination, JOBS)
@@ -295,6 +309,17 @@ def many_jobs_stack(app: cdk.App) -> cdk.Stack:
         job_name="nightly-items",
         role=iam.Role.from_role_arn(stack, "TeamRole", f"arn:aws:iam::{jobs.ACCOUNT}:role/exports/team-a/personalize"),
         timeout=Duration.hours(2),
+    )
+    # Recurring Personalize exports: one with the shared role, one with the user's.
+    datasets = [f"arn:aws:personalize:{jobs.REGION}:{jobs.ACCOUNT}:dataset/shop/{t}" for t in ("USERS", "ITEMS")]
+    PersonalizeDatasetExport(stack, "NightlyDatasets", dataset_arns=datasets, destination=destination)
+    PersonalizeDatasetExport(
+        stack,
+        "NightlyTeamDatasets",
+        dataset_arns=datasets[:1],
+        destination=destination,
+        prefix="team/{dataset}/{yyyy}/{MM}/{dd}/",
+        role=iam.Role.from_role_arn(stack, "TeamRole2", f"arn:aws:iam::{jobs.ACCOUNT}:role/exports/team-b/personalize"),
     )
     return stack
 

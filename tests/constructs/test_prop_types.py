@@ -34,6 +34,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "RdsSnapshotExportJob": {"source_arn": "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db"},
     "CloudWatchLogsExportJob": {"log_group": "/aws/lambda/orders", "window": cdk.Duration.days(1)},
     "CloudWatchLogsExport": {"log_groups": ["/aws/lambda/orders"]},
+    "PersonalizeDatasetExport": {"dataset_arns": ["arn:aws:personalize:us-east-1:123456789012:dataset/g/USERS"]},
     "ExportJobProvider": {},
 }
 

@@ -339,6 +339,11 @@ class ExportJobAdapter(abc.ABC):
         window's range and prefix. Services without recurring exports have none."""
         raise NotImplementedError(f"{self.label}s have no recurring export")
 
+    def source_label(self, source: str) -> str:
+        """What a recurring export's prefix shows of ``source`` (its ``{source}`` placeholder).
+        By default the source itself."""
+        return source
+
     def look_before_start(self, spec: JobSpec) -> tuple[tuple[str, JobState] | None, bool]:
         """Before a recurring window's start: the running job already started as ``spec`` (a
         retried invocation's: adopted, not started twice), and whether the account's quota has no

@@ -7,6 +7,8 @@ a running job to finish on its own (its output stays in S3).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from .base import ExportJobAdapter, JobSpec, phase_map
 
@@ -41,3 +43,18 @@ class Adapter(ExportJobAdapter):
     def start(self, spec: JobSpec) -> str:
         request = {**spec.request, "jobName": spec.name}
         return self._create_or_adopt(spec, lambda: self._client.create_dataset_export_job(**request), ID)
+
+    def source_label(self, source: str) -> str:
+        """A dataset ARN's name part (``...:dataset/shop/USERS`` -> ``shop/USERS``), the
+        ``{dataset}`` of a recurring export's prefix."""
+        resource = source.split(":", 5)[-1]
+        return resource.removeprefix("dataset/")
+
+    def for_window(self, request: Mapping[str, Any], source: str, start: int, end: int, prefix: str) -> dict[str, Any]:
+        """The dataset ``source`` exported whole under ``prefix``: CreateDatasetExportJob has no
+        time range (https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDatasetExportJob.html),
+        so the window only names the job and its folder. ``request["jobOutput"]`` holds the
+        bucket's ``s3://<bucket>/`` (and the key, if any); the window's prefix is added to it."""
+        output = dict(request["jobOutput"]["s3DataDestination"])
+        output["path"] = str(output["path"]) + prefix
+        return {**request, "datasetArn": source, "jobOutput": {"s3DataDestination": output}}
