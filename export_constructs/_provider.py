@@ -171,32 +171,12 @@ class ExportJobProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts, polls and stops this stack's export jobs",
         )
-        self.code = code = handler_code()
-        common = dict(
-            runtime=HANDLER_RUNTIME,
-            code=code,
-            role=self.handler_role,
-            memory_size=256,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            environment_encryption=self.key,
-            reserved_concurrent_executions=5,
+        self.code = handler_code()
+        self.on_event_function = self.handler_function(
+            self, "OnEvent", entry=consts.ON_EVENT_ENTRY, description="export_constructs: start or stop an export job"
         )
-        self.on_event_function = lambda_.Function(
-            self,
-            "OnEvent",
-            handler=consts.ON_EVENT_ENTRY,
-            timeout=_defaults.HANDLER_TIMEOUT,
-            description="export_constructs: start or stop an export job",
-            **common,  # type: ignore[arg-type]
-        )
-        self.is_complete_function = lambda_.Function(
-            self,
-            "IsComplete",
-            handler=consts.IS_COMPLETE_ENTRY,
-            timeout=_defaults.HANDLER_TIMEOUT,
-            description="export_constructs: poll an export job",
-            **common,  # type: ignore[arg-type]
+        self.is_complete_function = self.handler_function(
+            self, "IsComplete", entry=consts.IS_COMPLETE_ENTRY, description="export_constructs: poll an export job"
         )
         framework_on_event_role = _framework_role(self, "FrameworkOnEventRole")
         framework_complete_role = _framework_role(self, "FrameworkCompleteRole")
@@ -326,6 +306,28 @@ class ExportJobProvider(Construct):
         if known is None:
             known = self._registries[service] = ServiceLists()
         return known
+
+    def handler_function(
+        self, scope: Construct, id: str, *, entry: str, description: str, role: iam.IRole | None = None
+    ) -> lambda_.Function:
+        """A function of the handler's code (entry ``entry``, ``handler/consts.py``), as every one of
+        the library is made: the provider's runtime, log group and key, tracing, and a limit on
+        its concurrency. Its role: ``role``, else the handler's."""
+        return lambda_.Function(
+            scope,
+            id,
+            runtime=HANDLER_RUNTIME,
+            code=self.code,
+            handler=entry,
+            role=role or self.handler_role,
+            memory_size=256,
+            timeout=_defaults.HANDLER_TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment_encryption=self.key,
+            reserved_concurrent_executions=5,
+            description=description,
+        )
 
     def _sources(
         self,

@@ -13,15 +13,13 @@ from collections.abc import Callable
 from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from . import _defaults
 from ._memo import addr_of
 from ._nag import COMPLIANCE_PACKS, REASON_TRACKER_VERSIONS, acknowledge, acknowledge_iam5
-from ._provider import HANDLER_RUNTIME, ExportJobProvider, ListedSources
+from ._provider import ExportJobProvider, ListedSources
 from .handler import consts
 
 #: A run ends within a day (its state machine's timeout); its lock expires with it, and a later
@@ -89,19 +87,11 @@ class ExportRunner(Construct):
             description="Runs this stack's recurring exports: starts and polls their tasks, writes their ledger",
         )
         provider.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
+        self.function = provider.handler_function(
             self,
             "Run",
-            runtime=HANDLER_RUNTIME,
-            code=provider.code,
-            handler=consts.RUN_ENTRY,
+            entry=consts.RUN_ENTRY,
             role=self.role,
-            memory_size=256,
-            timeout=_defaults.HANDLER_TIMEOUT,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=provider.log_group,
-            environment_encryption=provider.key,
-            reserved_concurrent_executions=5,
             description="export_constructs: plan, advance and report a recurring export's run",
         )
         self.state_machine = sfn.StateMachine(

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from . import _defaults
 from ._nag import REASON_TRACKER_EXECUTIONS, REASON_TRACKER_VERSIONS, acknowledge_iam5
-from ._provider import HANDLER_RUNTIME, ExportJobProvider
+from ._provider import ExportJobProvider
 from .handler import consts
 
 _COLON = ArnFormat.COLON_RESOURCE_NAME
@@ -42,19 +41,10 @@ class ExportJobTracker(Construct):
 
     def __init__(self, provider: ExportJobProvider, id: str) -> None:
         super().__init__(provider, id)
-        self.track_function = lambda_.Function(
+        self.track_function = provider.handler_function(
             self,
             "Track",
-            runtime=HANDLER_RUNTIME,
-            code=provider.code,
-            handler=consts.TRACK_ENTRY,
-            role=provider.handler_role,
-            memory_size=256,
-            timeout=_defaults.HANDLER_TIMEOUT,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=provider.log_group,
-            environment_encryption=provider.key,
-            reserved_concurrent_executions=5,
+            entry=consts.TRACK_ENTRY,
             description="export_constructs: poll a long-wait export job and signal its wait condition",
         )
         poll = tasks.LambdaInvoke(
