@@ -310,9 +310,16 @@ class ExportJobProvider(Construct):
     def handler_function(
         self, scope: Construct, id: str, *, entry: str, description: str, role: iam.IRole | None = None
     ) -> lambda_.Function:
-        """A function of the handler's code (entry ``entry``, ``handler/consts.py``), as every one of
-        the library is made: the provider's runtime, log group and key, tracing, and a limit on
-        its concurrency. Its role: ``role``, else the handler's."""
+        """A function of the handler's code, as every one of the library is made: the provider's
+        runtime, log group and key, tracing, and a limit on its concurrency.
+
+        Args:
+            scope: the function's parent construct.
+            id: its construct id.
+            entry: its handler (an entry of ``handler/consts.py``).
+            description: its description.
+            role: its role. Default: the handler's role.
+        """
         return lambda_.Function(
             scope,
             id,
