@@ -143,6 +143,22 @@ class RecurringExportBase(Construct):
             )
         return self._check_prefix(problems, prefix)
 
+    def _check_count(self, problems: Problems, prop: str, sources: Sequence[object], hint: str = "") -> None:
+        """1 to :data:`MAX_SOURCES` sources in ``prop``."""
+        if not sources:
+            problems.add(prop, f"must name at least one of the {self.SOURCE_KIND} to export")
+        elif len(sources) > MAX_SOURCES:
+            problems.add(
+                prop,
+                f"must name at most {MAX_SOURCES} {self.SOURCE_KIND}, got {len(sources)}: split them over several "
+                f"exports{hint}",
+            )
+
+    def _check_once(self, problems: Problems, prop: str, source: str, seen: Sequence[str]) -> None:
+        """``source`` (of ``prop``) is not among those ``seen`` before it."""
+        if source in seen:
+            problems.add(prop, f"names {source!r} twice: each is exported once a period")
+
     def _check_prefix(self, problems: Problems, prefix: str) -> str:
         allowed = (self.SOURCE, "yyyy", "MM", "dd", "HH")
         if is_unresolved(prefix):

@@ -39,7 +39,6 @@ from ._recurring import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_SETTLE,
     DEFAULT_TASK_TIMEOUT,
-    MAX_SOURCES,
     RecurringExportBase,
 )
 from ._validation import Problems, Text, typed_props
@@ -462,14 +461,7 @@ class CloudWatchLogsExport(RecurringExportBase):
         problems = Problems(self)
         stack = self._stack
         names: list[str] = []
-        if not log_groups:
-            problems.add("log_groups", "must name at least one log group")
-        elif len(log_groups) > MAX_SOURCES:
-            problems.add(
-                "log_groups",
-                f"must name at most {MAX_SOURCES} log groups, got {len(log_groups)}: split them over several "
-                "exports (they share the account's one export task anyway)",
-            )
+        self._check_count(problems, "log_groups", log_groups, " (they share the account's one export task anyway)")
         for index, group in enumerate(log_groups):
             name = _name_of(group)
             if not isinstance(group, str):
@@ -478,8 +470,7 @@ class CloudWatchLogsExport(RecurringExportBase):
                 names.append(name)
                 continue
             problems.text(f"log_groups[{index}]", name, LOG_GROUP)
-            if name in names:
-                problems.add(f"log_groups[{index}]", f"names {name!r} twice: each group is exported once a window")
+            self._check_once(problems, f"log_groups[{index}]", name, names)
             names.append(name)
         problems.text("log_stream_name_prefix", log_stream_name_prefix, LOG_STREAM_PREFIX)
         head = self._check_recurring(

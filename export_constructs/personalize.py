@@ -25,7 +25,6 @@ from ._recurring import (
     DEFAULT_MAX_WINDOWS_PER_RUN,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TASK_TIMEOUT,
-    MAX_SOURCES,
     RecurringExportBase,
 )
 from ._text import iam_description
@@ -333,21 +332,14 @@ class PersonalizeDatasetExport(RecurringExportBase):
         problems = Problems(self)
         stack = self._stack
         arns: list[str] = []
-        if not dataset_arns:
-            problems.add("dataset_arns", "must name at least one dataset")
-        elif len(dataset_arns) > MAX_SOURCES:
-            problems.add(
-                "dataset_arns",
-                f"must name at most {MAX_SOURCES} datasets, got {len(dataset_arns)}: split them over several exports",
-            )
+        self._check_count(problems, "dataset_arns", dataset_arns)
         for index, arn in enumerate(dataset_arns):
             prop = f"dataset_arns[{index}]"
             if not is_unresolved(arn):
                 problems.text(prop, arn, DATASET_ARN)
                 _check_dataset(problems, arn, prop)
                 check_source_arn(problems, prop, arn, stack, service="Personalize", what="a dataset")
-                if arn in arns:
-                    problems.add(prop, f"names {arn!r} twice: each dataset is exported once a period")
+                self._check_once(problems, prop, arn, arns)
             arns.append(arn)
         problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
         if role is not None:
