@@ -73,29 +73,10 @@ def test_a_run_that_dies_after_starting_a_task_does_not_make_the_next_start_a_se
 ) -> None:
     runner = Runner(Engine(client), emit=lambda _: None)
     group = "/aws/lambda/crash"
-    client("logs").create_log_group(logGroupName=group)
-    description = export(Id="Archive/Crash", Sources=[group])
-    ledger().begin(key_of("Archive/Crash", group), _ms(FIRST), "now")
-    window = {"Source": group, "Start": _ms(FIRST), "End": _ms(FIRST + DAY)}
-    event = {"Action": "advance", "Export": description, "Window": window, "Step": {"State": "NEW"}, "Run": "r1"}
-    original = Ledger.started
-
-    def dies_when_noting_a_task(self: Ledger, key: str, start: int, task: str, now: str, replaces: str = "") -> bool:
-        if not task.startswith(CLAIM):
-            raise RuntimeError("the invocation timed out")
-        return original(self, key, start, task, now, replaces)
-
-    monkeypatch.setattr(Ledger, "started", dies_when_noting_a_task)
-    with pytest.raises(RuntimeError):
-        runner.run(event)
-    monkeypatch.setattr(Ledger, "started", original)
+    event = crashed_window(runner, monkeypatch, group, "Archive/Crash")
     entry = ledger().entry(key_of("Archive/Crash", group))
     assert entry is not None and entry.flight_task.startswith(CLAIM)  # the claim survived the crash
-    step: dict[str, Any] = {"State": "NEW"}
-    for _ in range(5):
-        step = runner.run({**event, "Step": step, "Run": "r2"})
-        if step["State"] == DONE:
-            break
+    step = run_to_done(runner, event, "r2")
     assert step["Outcome"] == "exported"
     # One task of that window: the one the crashed run started, found by its name and adopted.
     tasks = client("logs").describe_export_tasks()["exportTasks"]
@@ -146,6 +127,16 @@ def crashed_window(runner: Runner, monkeypatch: pytest.MonkeyPatch, group: str, 
     return event
 
 
+def run_to_done(runner: Runner, event: dict[str, Any], run: str) -> dict[str, Any]:
+    """The window's steps in run ``run`` until it is done (the state machine's Wait skipped)."""
+    step: dict[str, Any] = {"State": "NEW"}
+    for _ in range(5):
+        step = runner.run({**event, "Step": step, "Run": run})
+        if step["State"] == DONE:
+            break
+    return step
+
+
 def test_a_throttled_look_for_a_claimed_task_keeps_the_claim_and_exports_the_window_once(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,11 +164,7 @@ def test_a_throttled_look_for_a_claimed_task_keeps_the_claim_and_exports_the_win
             runner.run({**event, "Run": "r2"})
     entry = ledger().entry(key_of("Archive/Throttled", group))
     assert entry is not None and entry.flight_task.startswith(CLAIM)  # kept: the task may exist
-    step: dict[str, Any] = {"State": "NEW"}
-    for _ in range(5):
-        step = runner.run({**event, "Step": step, "Run": "r3"})
-        if step["State"] == DONE:
-            break
+    step = run_to_done(runner, event, "r3")
     assert step["Outcome"] == "exported"
     tasks = client("logs").describe_export_tasks()["exportTasks"]
     assert [t["taskId"] for t in tasks if t["logGroupName"] == group] == [step["Task"]]
