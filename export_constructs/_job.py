@@ -23,7 +23,6 @@ from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
 from ._placement import check_role_account, claim_job_name, warn_shared_prefix
 from ._provider import ExportJobProvider
-from ._text import iam_description
 from ._validation import Problems, init_signature
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
@@ -253,31 +252,10 @@ class ExportJobBase(Construct):
             self._grant_role_objects(list(service.role_object_actions))
 
     def _shared_role(self, source_arn: str, share_key: str) -> iam.IRole:
-        """The role this service's jobs share on their destination.
-
-        It trusts only the service's principal, conditioned on ``aws:SourceAccount`` and
-        ``aws:SourceArn`` (confused-deputy prevention), and lives under the stack's role path
-        so the handler may pass it.
-        """
-        destination = self.destination
-        service_principal = self._principal
-        role_id = f"{self.SERVICE.name}Role{share_key}"
-        return destination._shared_role(
-            role_id,
-            lambda: iam.Role(
-                destination,
-                role_id,
-                assumed_by=iam.ServicePrincipal(service_principal).with_conditions(
-                    {
-                        "StringEquals": {"aws:SourceAccount": self._stack.account},
-                        "ArnLike": {"aws:SourceArn": source_arn},
-                    }
-                ),
-                path=self._provider.role_path,
-                description=iam_description(
-                    f"Lets {service_principal} write export output into {destination.node.path}"
-                ),
-            ),
+        """The role this service's jobs share on their destination
+        (``ExportDestination._shared_role``), under the stack's role path."""
+        return self.destination._shared_role(
+            self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
         )
 
     def _grant_role_objects(self, actions: list[str]) -> None:

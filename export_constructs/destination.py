@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +27,7 @@ from ._nag import (
     render,
 )
 from ._pasteable import pasteable, pasteable_json
-from ._text import wrap
+from ._text import iam_description, wrap
 from ._validation import Problems, init_signature, typed_props
 from .services import S3_LIST_ACTIONS, S3_WRITE_ACTIONS, ServiceAccess
 
@@ -232,13 +231,33 @@ class ExportDestination(Construct):
         """
         return f"s3://{bucket_name_of(self.bucket)}/{prefix}"
 
-    def _shared_role(self, role_id: str, create: Callable[[], iam.IRole]) -> iam.IRole:
-        """The service role ``role_id`` that the jobs writing here share: made by ``create``
-        (with this destination as its scope) the first time, the same role after that."""
+    def _shared_role(
+        self, access: ServiceAccess, principal: str, source_arn: str, role_path: str, share_key: str = ""
+    ) -> iam.IRole:
+        """The role ``access``'s service assumes for every export (one-shot or recurring) that
+        writes here, one per ``share_key``: made the first time, the same role after that. It
+        trusts only ``principal``, conditioned on ``aws:SourceAccount`` and ``aws:SourceArn``
+        (confused-deputy prevention), and lives under ``role_path`` so the handler may pass it."""
+        role_id = f"{access.name}Role{share_key}"
         role = self._roles.get(role_id)
         if role is None:
             existing = self.node.try_find_child(role_id)
-            role = existing if isinstance(existing, iam.Role) else create()
+            role = (
+                existing
+                if isinstance(existing, iam.Role)
+                else iam.Role(
+                    self,
+                    role_id,
+                    assumed_by=iam.ServicePrincipal(principal).with_conditions(
+                        {
+                            "StringEquals": {"aws:SourceAccount": stack_of(self).account},
+                            "ArnLike": {"aws:SourceArn": source_arn},
+                        }
+                    ),
+                    path=role_path,
+                    description=iam_description(f"Lets {principal} write export output into {self.node.path}"),
+                )
+            )
             self._roles[role_id] = role
         return role
 

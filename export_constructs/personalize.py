@@ -27,7 +27,6 @@ from ._recurring import (
     DEFAULT_TASK_TIMEOUT,
     RecurringExportBase,
 )
-from ._text import iam_description
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .handler import consts
@@ -215,9 +214,6 @@ DEFAULT_RECURRING_SETTLE = Duration.seconds(0)
 #: duration. Give your own (``expected_task_duration``) from the ``LastTask`` durations of your runs.
 DEFAULT_EXPECTED_TASK_DURATION = Duration.minutes(30)
 DEFAULT_RECURRING_PREFIX = "personalize/{dataset}/{yyyy}/{MM}/{dd}/"
-#: The role the recurring export's jobs write with, shared with the one-shot jobs on the same
-#: destination (``ExportJobBase._shared_role``'s id for Personalize).
-SHARED_ROLE_ID = f"{SERVICE.name}Role"
 REASON_RUN_DATASETS = (
     "CreateDatasetExportJob is authorised on the dataset it exports. This stack's recurring exports name more "
     "datasets than the run's policy can list within IAM's size limits, so the statement covers the datasets of "
@@ -363,8 +359,11 @@ class PersonalizeDatasetExport(RecurringExportBase):
         self.dataset_arns = arns
         provider = self._runner._provider
         source_arn = provider._arn("personalize", "*")
-        self.role = role if role is not None else self._shared_role(destination, source_arn)
         principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
+        # Without a role: the one-shot jobs' shared role on this destination.
+        self.role = (
+            role if role is not None else destination._shared_role(SERVICE, principal, source_arn, provider.role_path)
+        )
         self._wait_for = destination._grant_service_write(
             self.role, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=source_arn
         )
@@ -399,28 +398,6 @@ class PersonalizeDatasetExport(RecurringExportBase):
         for dependency in self._wait_for:
             self.schedule.node.add_dependency(dependency)
         self._warn_capacity(schedule=schedule, sources=len(arns), task=expected_task_duration)
-
-    def _shared_role(self, destination: ExportDestination, source_arn: str) -> iam.IRole:
-        """The role this stack's Personalize exports share on ``destination``, the one-shot jobs'
-        (``ExportJobBase._shared_role``): it trusts Personalize only, for this account's
-        Personalize resources (confused-deputy prevention), under the stack's role path."""
-        principal = SERVICE.principal_in(str(self._stack.region), Aws.URL_SUFFIX)
-        provider = self._runner._provider
-        return destination._shared_role(
-            SHARED_ROLE_ID,
-            lambda: iam.Role(
-                destination,
-                SHARED_ROLE_ID,
-                assumed_by=iam.ServicePrincipal(principal).with_conditions(
-                    {
-                        "StringEquals": {"aws:SourceAccount": self._stack.account},
-                        "ArnLike": {"aws:SourceArn": source_arn},
-                    }
-                ),
-                path=provider.role_path,
-                description=iam_description(f"Lets {principal} write export output into {destination.node.path}"),
-            ),
-        )
 
     def _grant_runner(self, arns: Sequence[str]) -> None:
         """The run's role may create export jobs of these datasets named with this export's
