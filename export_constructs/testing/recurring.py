@@ -36,10 +36,9 @@ from .fakes.events import Event
 from .fakes.events import Fake as EventsFake
 from .fakes.jobs import Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
-from .lifecycle import account_policies
 from .player import StackPlayer
 from .sandbox import aws_environment, set_environment
-from .simulate import _stacks_of, fake_class
+from .simulate import _authorizer, _stacks_of, fake_class
 from .waits import SignalReceiver, Waits
 
 SCHEDULE = "AWS::Scheduler::Schedule"
@@ -394,18 +393,6 @@ class _Machines:
             ):
                 return player._invoke_arn(function_arn, payload)
         raise TaskFailure("Lambda.ResourceNotFoundException", f"no function {function_arn}")
-
-
-def _authorizer(authorize: bool | None, players: Sequence[StackPlayer]) -> Authorizer | None:
-    import os
-
-    if authorize is None:
-        authorize = os.environ.get("EXPORT_CONSTRUCTS_AUTHORIZE") == "1"
-    if not authorize:
-        return None
-    from .iam import shared_simulator
-
-    return Authorizer(shared_simulator(), account_policies(players))
 
 
 @dataclass(frozen=True)
