@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -49,6 +50,20 @@ WARNING_PERIOD = "export-constructs:recurring-period-too-short"
 INFO_SUBSCRIPTIONS = "export-constructs:recurring-hourly"
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class _RunProps:
+    """The props of a recurring export's runs, as :meth:`RecurringExportBase._check_recurring`
+    checked them."""
+
+    schedule: ExportSchedule
+    settle: Duration
+    start: datetime | None
+    prefix: str
+    max_windows_per_run: int
+    task_timeout: Duration
+    poll_interval: Duration
 
 
 class RecurringExportBase(Construct):
@@ -109,8 +124,9 @@ class RecurringExportBase(Construct):
         task_timeout: Duration,
         poll_interval: Duration,
     ) -> str:
-        """Check the props every recurring export takes; return the prefix's fixed head (what the
-        grants cover: the placeholders vary below it)."""
+        """Check the props every recurring export takes and keep them for :meth:`_schedule_runs`;
+        return the prefix's fixed head (what the grants cover: the placeholders vary below it)."""
+        self._run_props = _RunProps(schedule, settle, start, prefix, max_windows_per_run, task_timeout, poll_interval)
         for problem in schedule.problems():
             problems.add("schedule", problem)
         for name, value, low, high in (
@@ -195,21 +211,17 @@ class RecurringExportBase(Construct):
         sources: Sequence[str],
         destination: ExportDestination,
         request: Mapping[str, Any],
-        schedule: ExportSchedule,
-        settle: Duration,
-        start: datetime | None,
-        prefix: str,
-        max_windows_per_run: int,
-        task_timeout: Duration,
-        poll_interval: Duration,
         ledger: dynamodb.ITable | None,
         event_bus: events.IEventBus | None,
         alarm_topic: sns.ITopic | None,
         enabled: bool,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """The export's schedule, its grants on the runner and its alarm; ``extra``: members of
-        the run's description a service adds (``Catchup``, ``NamePrefix``: ``handler/runs.py``)."""
+        """The export's schedule (of the props :meth:`_check_recurring` checked), its grants on the
+        runner and its alarm; ``extra``: members of the run's description a service adds
+        (``Catchup``, ``NamePrefix``: ``handler/runs.py``)."""
+        run = self._run_props
+        schedule, settle, start, prefix = run.schedule, run.settle, run.start, run.prefix
         runner = self._runner
         self.destination = destination
         self.export_schedule = schedule
@@ -226,9 +238,9 @@ class RecurringExportBase(Construct):
             "Period": schedule.unit,
             "Zone": schedule.zone_offsets(),
             "SettleMs": int(seconds_of(settle) * 1000),
-            "MaxWindows": max_windows_per_run,
-            "TimeoutSeconds": int(seconds_of(task_timeout)),
-            "PollSeconds": int(seconds_of(poll_interval)),
+            "MaxWindows": run.max_windows_per_run,
+            "TimeoutSeconds": int(seconds_of(run.task_timeout)),
+            "PollSeconds": int(seconds_of(run.poll_interval)),
             "LockMs": int(seconds_of(RUN_TIMEOUT) * 1000),
             "Ledger": self.ledger.table_name,
             "Stack": Aws.STACK_ID,
