@@ -21,6 +21,7 @@ Conditional writes: https://docs.aws.amazon.com/amazondynamodb/latest/developerg
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,19 @@ UPDATED = "Updated"
 OWNER = "Owner"
 EXPIRES = "Expires"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+#: The expressions' placeholders for the item's attribute names.
+_NAMES = {
+    "#w": WATERMARK,
+    "#fs": FLIGHT_START,
+    "#ft": FLIGHT_TASK,
+    "#t": LAST_TASK,
+    "#e": LAST_ERROR,
+    "#n": FAILURES,
+    "#u": UPDATED,
+    "#o": OWNER,
+    "#x": EXPIRES,
+}
+_PLACEHOLDER = re.compile(r"#\w+")
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,6 @@ class Ledger:
             Key={KEY: {"S": key}},
             UpdateExpression="SET #w = :w, #u = :now",
             ConditionExpression="attribute_not_exists(#w)",
-            ExpressionAttributeNames={"#w": WATERMARK, "#u": UPDATED},
             ExpressionAttributeValues={":w": {"N": str(watermark)}, ":now": {"S": now}},
         )
 
@@ -111,7 +124,6 @@ class Ledger:
             ConditionExpression=(
                 "#w = :start AND (attribute_not_exists(#ft) OR #fs <> :start OR #ft = :task OR #ft = :old)"
             ),
-            ExpressionAttributeNames={"#w": WATERMARK, "#fs": FLIGHT_START, "#ft": FLIGHT_TASK, "#u": UPDATED},
             ExpressionAttributeValues={
                 ":start": {"N": str(start)},
                 ":task": {"S": task},
@@ -128,14 +140,6 @@ class Ledger:
             Key={KEY: {"S": key}},
             UpdateExpression="SET #w = :end, #t = :task, #u = :now REMOVE #fs, #ft, #e",
             ConditionExpression="#w = :start",
-            ExpressionAttributeNames={
-                "#w": WATERMARK,
-                "#t": LAST_TASK,
-                "#u": UPDATED,
-                "#fs": FLIGHT_START,
-                "#ft": FLIGHT_TASK,
-                "#e": LAST_ERROR,
-            },
             ExpressionAttributeValues={
                 ":end": {"N": str(end)},
                 ":start": {"N": str(start)},
@@ -152,14 +156,6 @@ class Ledger:
             Key={KEY: {"S": key}},
             UpdateExpression="SET #e = :reason, #u = :now ADD #n :one REMOVE #fs, #ft",
             ConditionExpression="#w = :start AND (attribute_not_exists(#ft) OR #ft = :task)",
-            ExpressionAttributeNames={
-                "#w": WATERMARK,
-                "#e": LAST_ERROR,
-                "#u": UPDATED,
-                "#n": FAILURES,
-                "#fs": FLIGHT_START,
-                "#ft": FLIGHT_TASK,
-            },
             ExpressionAttributeValues={
                 ":start": {"N": str(start)},
                 ":task": {"S": task},
@@ -179,7 +175,6 @@ class Ledger:
             Key={KEY: {"S": key}},
             UpdateExpression="SET #o = :owner, #x = :expires",
             ConditionExpression="attribute_not_exists(#o) OR #x <= :now OR #o = :owner",
-            ExpressionAttributeNames={"#o": OWNER, "#x": EXPIRES},
             ExpressionAttributeValues={
                 ":owner": {"S": owner},
                 ":expires": {"N": str(expires_ms)},
@@ -197,14 +192,17 @@ class Ledger:
             Key={KEY: {"S": lock_key(export_id)}},
             UpdateExpression="REMOVE #o, #x",
             ConditionExpression="#o = :owner",
-            ExpressionAttributeNames={"#o": OWNER, "#x": EXPIRES},
             ExpressionAttributeValues={":owner": {"S": owner}},
         )
 
     def _conditional(self, **request: Any) -> bool:
-        """One conditional UpdateItem: True if written, False if its condition did not hold."""
+        """One conditional UpdateItem: True if written, False if its condition did not hold. The
+        attribute names are those of :data:`_NAMES` its expressions use (DynamoDB refuses unused
+        ones)."""
+        used = set(_PLACEHOLDER.findall(request["UpdateExpression"] + " " + request["ConditionExpression"]))
+        names = {placeholder: name for placeholder, name in _NAMES.items() if placeholder in used}
         try:
-            self._client.update_item(TableName=self.table, **request)
+            self._client.update_item(TableName=self.table, ExpressionAttributeNames=names, **request)
         except Exception as error:
             if error_code(error) == _CONDITION_FAILED:
                 return False
