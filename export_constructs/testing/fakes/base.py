@@ -381,6 +381,7 @@ class FakeService:
         source_arn: str,
         s3_path: str,
         key_arn: str | None = None,
+        failing: bool = False,
         **fields: Any,
     ) -> Job:
         """Start a job ``key`` on :attr:`job_statuses` in this scenario, with the service's own
@@ -393,9 +394,10 @@ class FakeService:
             source_arn: the ``aws:SourceArn`` the service sends.
             s3_path: where the job writes (``s3://bucket/prefix/``).
             key_arn: the key the job encrypts with. Default: the bucket's default key.
+            failing: the job fails whatever the scenario (a fake's ``fail_when``). Default: False.
         """
         denied = self.authorize_job(role_arn, source_arn=source_arn, s3_path=s3_path, key_arn=key_arn)
-        statuses = self.statuses(*self.job_statuses, denied=bool(denied))
+        statuses = self.statuses(*self.job_statuses, denied=bool(denied) or failing)
         return self.new_job(key, statuses, **fields, reason=denied or FAILURE_REASON)
 
     def observe(self, operation: str, key: str, missing: str) -> Job:

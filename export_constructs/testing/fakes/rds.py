@@ -1,11 +1,18 @@
 """A fake of Amazon RDS's snapshot exports to S3 (the query protocol with XML answers, botocore's
 model): start, describe and cancel export tasks, with RDS's rules on names, sources, cancels and
 the account's quota of concurrent exports; and, with an authorizer, the accesses RDS makes for a
-task (its role, the bucket, the key) and the key permissions the caller needs."""
+task (its role, the bucket, the key) and the key permissions the caller needs.
+
+Snapshots: every snapshot exists until one is registered (:meth:`Fake.add_snapshot`); from then on
+only the registered ones that were not deleted (:meth:`Fake.delete_snapshot`) do, for
+DescribeDBSnapshots, DescribeDBClusterSnapshots and StartExportTask alike."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..._placement import arn_fields
@@ -28,6 +35,44 @@ SOURCES = {
 }
 #: ``TotalExtractedDataInGB`` of a complete task (made up).
 EXTRACTED_GB = 3
+#: The describe operations of snapshots: the kind of snapshot each describes, its identifier
+#: member, its answer's list and RDS's not-found error (botocore's model: DBSnapshotNotFoundFault
+#: has code DBSnapshotNotFound, DBClusterSnapshotNotFoundFault keeps its name; both 404).
+DESCRIBES = {
+    "DescribeDBSnapshots": ("snapshot", "DBSnapshotIdentifier", "DBSnapshots", 404, "DBSnapshotNotFound"),
+    "DescribeDBClusterSnapshots": (
+        "cluster-snapshot",
+        "DBClusterSnapshotIdentifier",
+        "DBClusterSnapshots",
+        404,
+        "DBClusterSnapshotNotFoundFault",
+    ),
+}
+#: The engine a registered snapshot reports (made up: one of RDS's, and Aurora's for a cluster).
+DESCRIBES_KINDS = frozenset(kind for kind, *_ in DESCRIBES.values())
+ENGINES = {"snapshot": "postgres", "cluster-snapshot": "aurora-postgresql"}
+
+
+@dataclass
+class Snapshot:
+    """A snapshot the fake knows (:meth:`Fake.add_snapshot`)."""
+
+    arn: str
+    source_arn: str
+    """The DB instance (``...:db:<id>``) or DB cluster (``...:cluster:<id>``) it is of."""
+    automated: bool
+    created: datetime
+    deleted: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``snapshot`` or ``cluster-snapshot``."""
+        return self.arn.split(":", 6)[5]
+
+    @property
+    def identifier(self) -> str:
+        """The part after ``snapshot:`` / ``cluster-snapshot:`` (``rds:`` starts an automated one's)."""
+        return self.arn.split(":", 6)[6]
 
 
 class Fake(BotocoreFake):
@@ -49,6 +94,53 @@ class Fake(BotocoreFake):
     running_statuses = frozenset({"STARTING", "IN_PROGRESS", "CANCELING"})
     job_statuses = (("STARTING", "IN_PROGRESS", "IN_PROGRESS"), "COMPLETE", "FAILED")
 
+    fail_when: Callable[[Mapping[str, Any]], bool] | None = None
+    """Asked of each StartExportTask request: True makes its task fail (with
+    :data:`~.jobs.FAILURE_REASON`) whatever the scenario. Default: None (the scenario decides)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.snapshots: dict[str, Snapshot] = {}
+        """The registered snapshots by ARN, deleted ones included."""
+        self.peak_tasks = 0
+        """The most export tasks running at once so far (a task only starts running at a
+        StartExportTask, so the count peaks at one)."""
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def add_snapshot(self, arn: str, source_arn: str, *, automated: bool, created: datetime | None = None) -> Snapshot:
+        """Register the snapshot ``arn`` (``...:snapshot:<id>`` of a DB instance's ``...:db:<id>``,
+        ``...:cluster-snapshot:<id>`` of a cluster's ``...:cluster:<id>``), taken at ``created``
+        (default: now on the clock). From the first one on, only registered snapshots exist."""
+        kind = _kind(arn)
+        source = arn_fields(source_arn)
+        expected = {"snapshot": "db", "cluster-snapshot": "cluster"}.get(kind or "")
+        if expected is None or source is None or not source[5].startswith(f"{expected}:"):
+            raise ValueError(f"{arn} is no snapshot of a DB instance or cluster {source_arn}")
+        snapshot = Snapshot(arn, source_arn, automated, created or self.clock.now())
+        self.snapshots[arn] = snapshot
+        self.log(f"  {self.name}: {kind} {snapshot.identifier} available")
+        return snapshot
+
+    def delete_snapshot(self, arn: str) -> None:
+        """Delete a registered snapshot: describes and exports of it answer RDS's not-found error."""
+        self.snapshots[arn].deleted = True
+        self.log(f"  {self.name}: {self.snapshots[arn].kind} {self.snapshots[arn].identifier} deleted")
+
+    def _snapshot(self, kind: str, identifier: str, snapshot_type: str | None) -> Snapshot | None:
+        """The registered, not deleted snapshot of ``kind`` and ``identifier`` (stored lower case,
+        the API reference says) that a describe of ``snapshot_type`` finds: an automated
+        snapshot described by identifier is found only with ``SnapshotType=automated`` ("If this
+        identifier is for an automated snapshot, the SnapshotType parameter must also be
+        specified", DescribeDBSnapshots' DBSnapshotIdentifier)."""
+        for snapshot in self.snapshots.values():
+            if snapshot.deleted or snapshot.kind != kind or snapshot.identifier.lower() != identifier.lower():
+                continue
+            wanted = "automated" if snapshot.automated else "manual"
+            if snapshot_type == wanted or (snapshot_type is None and not snapshot.automated):
+                return snapshot
+        return None
+
     # -- authorization ------------------------------------------------------------------------
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
@@ -58,6 +150,14 @@ class Fake(BotocoreFake):
                 {SOURCES[kind][0] if kind else "snapshot": params["SourceArn"]},
                 passed_roles=[(params["IamRoleArn"], self.principal)],
             )
+        if operation in DESCRIBES:
+            # iam-data's rds.json: DescribeDBSnapshots on "snapshot" (or "db"), DescribeDBClusterSnapshots
+            # on "cluster-snapshot" (or "cluster"), none required: a describe of one snapshot is
+            # about its ARN, a describe of everything about "*".
+            kind, member, _, _, _ = DESCRIBES[operation]
+            if params.get(member):
+                return IamRequest({kind: self._arn(f"{kind}:{params[member]}")})
+            return IamRequest({})
         # DescribeExportTasks and CancelExportTask are about a task, which has no IAM resource
         # type: IAM checks them on "*".
         return IamRequest({})
@@ -96,6 +196,7 @@ class Fake(BotocoreFake):
             raise fault
         _check_identifier(identifier)
         kind = self._check_source(params["SourceArn"])
+        self._check_registered(params["SourceArn"], kind)
         self._check_role(params["IamRoleArn"])
         if identifier in self.jobs:
             # botocore's model: ExportTaskAlreadyExistsFault, code ExportTaskAlreadyExists (400).
@@ -105,6 +206,7 @@ class Fake(BotocoreFake):
             )
         self.check_quota()
         prefix = params.get("S3Prefix", "")
+        registered = self.snapshots.get(params["SourceArn"])
         job = self.start_job(
             identifier,
             params["IamRoleArn"],
@@ -112,11 +214,64 @@ class Fake(BotocoreFake):
             # RDS writes the task's files in a folder named after it, under the prefix.
             s3_path=f"s3://{params['S3BucketName']}/{prefix + '/' if prefix else ''}{identifier}/",
             key_arn=params["KmsKeyId"],
+            failing=self.fail_when is not None and self.fail_when(params),
             request=copy.deepcopy(params),
             source_type=SOURCES[kind][3],
-            snapshot_time=self.clock.as_real(self.clock.stamp() - 3600),
+            snapshot_time=registered.created if registered else self.clock.as_real(self.clock.stamp() - 3600),
         )
+        self.peak_tasks = max(self.peak_tasks, sum(1 for j in self.jobs.values() if j.status in self.running_statuses))
         return self._task(job)
+
+    def op_DescribeDBSnapshots(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._describe_snapshots("DescribeDBSnapshots", params)
+
+    def op_DescribeDBClusterSnapshots(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._describe_snapshots("DescribeDBClusterSnapshots", params)
+
+    def _describe_snapshots(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A describe by identifier (what the handler sends): the snapshot, or RDS's not-found
+        error; without one, every registered snapshot of the kind the type filter keeps."""
+        kind, member, answer, status, code = DESCRIBES[operation]
+        identifier = params.get(member)
+        if fault := self.fault(operation, identifier or "*list*"):
+            raise fault
+        snapshot_type = params.get("SnapshotType")
+        if identifier is None:
+            found = [s for s in self.snapshots.values() if s.kind == kind and not s.deleted]
+            kept = [s for s in found if snapshot_type in (None, "automated" if s.automated else "manual")]
+            return {answer: [self._described(s) for s in kept]}
+        snapshot = self._snapshot(kind, identifier, snapshot_type)
+        if snapshot is None:
+            what = "DBSnapshot" if kind == "snapshot" else "DBClusterSnapshot"
+            raise ServiceError(code, f"{what} {identifier} not found.", status)
+        return {answer: [self._described(snapshot)]}
+
+    def _described(self, snapshot: Snapshot) -> dict[str, Any]:
+        """The snapshot as RDS describes it (botocore's ``DBSnapshot`` / ``DBClusterSnapshot``)."""
+        source = snapshot.source_arn.split(":", 6)[6]
+        common = {
+            "SnapshotCreateTime": snapshot.created,
+            "Engine": ENGINES[snapshot.kind],
+            "AllocatedStorage": 20,
+            "Status": "available",
+            "SnapshotType": "automated" if snapshot.automated else "manual",
+            "PercentProgress": 100,
+        }
+        if snapshot.kind == "snapshot":
+            return {
+                "DBSnapshotIdentifier": snapshot.identifier,
+                "DBInstanceIdentifier": source,
+                **common,
+                "Encrypted": True,
+                "DBSnapshotArn": snapshot.arn,
+            }
+        return {
+            "DBClusterSnapshotIdentifier": snapshot.identifier,
+            "DBClusterIdentifier": source,
+            **common,
+            "StorageEncrypted": True,
+            "DBClusterSnapshotArn": snapshot.arn,
+        }
 
     def op_DescribeExportTasks(self, params: dict[str, Any]) -> dict[str, Any]:
         identifier = params.get("ExportTaskIdentifier")
@@ -183,6 +338,19 @@ class Fake(BotocoreFake):
         _, status, code, _ = SOURCES[kind]
         refuse_foreign_source(self, "SourceArn", arn, kind, not_found=(status, code))
         return kind
+
+    def _check_registered(self, arn: str, kind: str) -> None:
+        """Once snapshots are registered, a snapshot that is not (or was deleted) does not exist:
+        RDS's not-found error for its kind. Before, every snapshot exists (the one-shot exports)."""
+        if not self.snapshots or kind not in DESCRIBES_KINDS:
+            return
+        snapshot = self.snapshots.get(arn)
+        if snapshot is None or snapshot.deleted:
+            _, status, code, _ = SOURCES[kind]
+            raise ServiceError(code, f"Cannot find the {kind} {arn}: it does not exist.", status)
+
+    def _arn(self, resource: str) -> str:
+        return f"arn:{self.partition}:rds:{self.region}:{self.account}:{resource}"
 
     def _check_role(self, arn: str) -> None:
         """A role of another account (or no role ARN): RDS's IamRoleNotFound (botocore's model, 404)."""
