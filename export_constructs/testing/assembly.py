@@ -342,6 +342,10 @@ class Resolver:
             return self._arn("logs", f"log-group:{self._physical_name(name)}:*")
         if kind == "AWS::DynamoDB::Table":
             return self._arn("dynamodb", f"table/{self.ref(name)}")
+        if kind == "AWS::Events::Rule":
+            # A rule's Arn is arn:...:events:<region>:<account>:rule/<name>; its Ref is its name (on
+            # the default bus: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-events-rule.html).
+            return self._arn("events", f"rule/{self.ref(name)}")
         service = kind.split("::")[1].lower()
         return self._arn(service, self._physical_name(name))
 
