@@ -7,7 +7,7 @@ from .destination import ExportDestination
 from .forecast import ForecastExportJob
 from .personalize import PersonalizeDatasetExport, PersonalizeDatasetExportJob
 from .pinpoint import PinpointExportJob
-from .rds import RdsSnapshotExportJob
+from .rds import RdsSnapshotExport, RdsSnapshotExportJob
 from .robomaker import RoboMakerWorldExportJob
 from .schedule import ExportSchedule
 
@@ -22,6 +22,7 @@ __all__ = [
     "PersonalizeDatasetExportJob",
     "PinpointExportJob",
     "PropTypeError",
+    "RdsSnapshotExport",
     "RdsSnapshotExportJob",
     "RoboMakerWorldExportJob",
 ]

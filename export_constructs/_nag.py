@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
 
 # Reasons, stated once.
+REASON_DEAD_LETTERS = (
+    "This queue is itself a dead-letter queue (of the EventBridge rules' targets): what lands in it is kept "
+    "14 days for an operator, not processed, so it has no dead-letter queue of its own."
+)
 REASON_PREFIX_WILDCARD = (
     "The service writes objects whose names it chooses, so the grant covers every key under "
     "the export prefix and no other."

@@ -76,15 +76,19 @@ class RecurringExportBase(Construct):
     """The name of the sources' placeholder in ``prefix`` (``log_group``)."""
     SOURCE_KIND: ClassVar[str]
     """What the sources are, in messages (``log groups``)."""
+    PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("yyyy", "MM", "dd", "HH")
+    """The placeholders of ``prefix`` besides :attr:`SOURCE`'s."""
     export_id: str
     """The export's id in the ledger, the events and the metrics' ``Export`` dimension: its
     construct path."""
     destination: ExportDestination
     """Where the windows are written: the ``destination`` prop."""
-    export_schedule: ExportSchedule
-    """When the runs start and the windows' period: the ``schedule`` prop."""
+    export_schedule: ExportSchedule | None
+    """When the runs start and the windows' period: the ``schedule`` prop (None: runs start on
+    events)."""
     schedule: scheduler.Schedule
-    """The EventBridge Scheduler schedule that starts the runs."""
+    """The EventBridge Scheduler schedule that starts the runs (an export whose runs start on
+    events has a ``rule`` instead)."""
     ledger: dynamodb.ITable
     """The window ledger: the ``ledger`` prop, or the stack runner's table."""
     alarm: cloudwatch.Alarm | None
@@ -101,6 +105,7 @@ class RecurringExportBase(Construct):
         super().__init__(scope, id)
         self.export_id = self.node.path
         self.alarm = None
+        self.export_schedule = None
 
     @functools.cached_property
     def _stack(self) -> Stack:
@@ -129,11 +134,21 @@ class RecurringExportBase(Construct):
         self._run_props = _RunProps(schedule, settle, start, prefix, max_windows_per_run, task_timeout, poll_interval)
         for problem in schedule.problems():
             problems.add("schedule", problem)
-        for name, value, low, high in (
-            ("settle", settle, 0, 366 * 86400),
-            ("task_timeout", task_timeout, 60, 23 * 3600),
-            ("poll_interval", poll_interval, 5, 3600),
-        ):
+        self._check_durations(problems, settle=settle, task_timeout=task_timeout, poll_interval=poll_interval)
+        self._check_start(problems, start)
+        if isinstance(max_windows_per_run, bool) or not 1 <= max_windows_per_run <= MAX_WINDOWS_PER_RUN:
+            problems.add(
+                "max_windows_per_run",
+                f"must be 1 to {MAX_WINDOWS_PER_RUN} (a run's plan must fit a Step Functions state), "
+                f"got {max_windows_per_run!r}",
+            )
+        return self._check_prefix(problems, prefix)
+
+    def _check_durations(self, problems: Problems, **durations: Duration) -> None:
+        """``settle``, ``task_timeout`` and ``poll_interval`` (those given) within their bounds."""
+        bounds = {"settle": (0, 366 * 86400), "task_timeout": (60, 23 * 3600), "poll_interval": (5, 3600)}
+        for name, value in durations.items():
+            low, high = bounds[name]
             seconds = seconds_of(value)
             if is_unresolved(seconds):
                 problems.add(name, "must be known at synth time, not a token")
@@ -143,6 +158,8 @@ class RecurringExportBase(Construct):
                     f"must be whole seconds from {Duration.seconds(low).to_human_string()} to "
                     f"{Duration.seconds(high).to_human_string()}, got {value.to_human_string()}",
                 )
+
+    def _check_start(self, problems: Problems, start: datetime | None) -> None:
         if start is not None and (start.tzinfo is None or start.utcoffset() is None):
             problems.add("start", f"must be timezone-aware (e.g. datetime(..., tzinfo=UTC)), got {start!r}")
         elif start is not None and not FIRST_ZONE_YEAR <= start.astimezone(UTC).year < LAST_ZONE_YEAR:
@@ -151,13 +168,6 @@ class RecurringExportBase(Construct):
                 f"must lie in the years {FIRST_ZONE_YEAR}-{LAST_ZONE_YEAR - 1} (the time-zone table the runs "
                 f"receive), got {start.isoformat()}",
             )
-        if isinstance(max_windows_per_run, bool) or not 1 <= max_windows_per_run <= MAX_WINDOWS_PER_RUN:
-            problems.add(
-                "max_windows_per_run",
-                f"must be 1 to {MAX_WINDOWS_PER_RUN} (a run's plan must fit a Step Functions state), "
-                f"got {max_windows_per_run!r}",
-            )
-        return self._check_prefix(problems, prefix)
 
     def _check_count(self, problems: Problems, prop: str, sources: Sequence[object], hint: str = "") -> None:
         """1 to :data:`MAX_SOURCES` sources in ``prop``."""
@@ -176,7 +186,7 @@ class RecurringExportBase(Construct):
             problems.add(prop, f"names {source!r} twice: each is exported once a period")
 
     def _check_prefix(self, problems: Problems, prefix: str) -> str:
-        allowed = (self.SOURCE, "yyyy", "MM", "dd", "HH")
+        allowed = (self.SOURCE, *self.PLACEHOLDERS)
         if is_unresolved(prefix):
             problems.add("prefix", "must be known at synth time, not a token: its placeholders are filled per window")
             return ""
@@ -221,35 +231,27 @@ class RecurringExportBase(Construct):
         runner and its alarm; ``extra``: members of the run's description a service adds
         (``Catchup``, ``NamePrefix``: ``handler/runs.py``)."""
         run = self._run_props
-        schedule, settle, start, prefix = run.schedule, run.settle, run.start, run.prefix
+        schedule, settle, start = run.schedule, run.settle, run.start
         runner = self._runner
-        self.destination = destination
         self.export_schedule = schedule
-        self.ledger: dynamodb.ITable = ledger or runner.ledger
-        runner.grant_ledger(self.ledger)
-        bus_arn = event_bus.event_bus_arn if event_bus is not None else runner.default_bus_arn()
-        runner.grant_events(bus_arn)
-        description: dict[str, Any] = {
-            "Id": self.export_id,
-            "Service": self.SERVICE.name,
-            "Sources": list(sources),
-            "Request": dict(request),
-            "Prefix": prefix.replace("{" + self.SOURCE + "}", "{source}"),
-            "Period": schedule.unit,
-            "Zone": schedule.zone_offsets(),
-            "SettleMs": int(seconds_of(settle) * 1000),
-            "MaxWindows": run.max_windows_per_run,
-            "TimeoutSeconds": int(seconds_of(run.task_timeout)),
-            "PollSeconds": int(seconds_of(run.poll_interval)),
-            "LockMs": int(seconds_of(RUN_TIMEOUT) * 1000),
-            "Ledger": self.ledger.table_name,
-            "Stack": Aws.STACK_ID,
-        }
+        description = self._describe_runs(
+            sources=sources,
+            destination=destination,
+            request=request,
+            ledger=ledger,
+            event_bus=event_bus,
+            alarm_topic=alarm_topic,
+            prefix=run.prefix,
+            task_timeout=run.task_timeout,
+            poll_interval=run.poll_interval,
+            zone=schedule.zone_offsets(),
+        )
+        description.update(
+            {"Period": schedule.unit, "SettleMs": int(seconds_of(settle) * 1000), "MaxWindows": run.max_windows_per_run}
+        )
         description.update(extra or {})
         if start is not None:
             description["StartMs"] = int(start.timestamp() * 1000)
-        if event_bus is not None:
-            description["EventBus"] = event_bus.event_bus_arn
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
@@ -265,6 +267,44 @@ class RecurringExportBase(Construct):
             enabled=enabled,
             time_window=scheduler.TimeWindow.off(),
         )
+
+    def _describe_runs(
+        self,
+        *,
+        sources: Sequence[str],
+        destination: ExportDestination,
+        request: Mapping[str, Any],
+        ledger: dynamodb.ITable | None,
+        event_bus: events.IEventBus | None,
+        alarm_topic: sns.ITopic | None,
+        prefix: str,
+        task_timeout: Duration,
+        poll_interval: Duration,
+        zone: Any,
+    ) -> dict[str, Any]:
+        """What every run of the export is given (its description: ``handler/runs.py``), with its
+        ledger's and events' grants on the runner and its alarm."""
+        runner = self._runner
+        self.destination = destination
+        self.ledger: dynamodb.ITable = ledger or runner.ledger
+        runner.grant_ledger(self.ledger)
+        bus_arn = event_bus.event_bus_arn if event_bus is not None else runner.default_bus_arn()
+        runner.grant_events(bus_arn)
+        description: dict[str, Any] = {
+            "Id": self.export_id,
+            "Service": self.SERVICE.name,
+            "Sources": list(sources),
+            "Request": dict(request),
+            "Prefix": prefix.replace("{" + self.SOURCE + "}", "{source}"),
+            "Zone": zone,
+            "TimeoutSeconds": int(seconds_of(task_timeout)),
+            "PollSeconds": int(seconds_of(poll_interval)),
+            "LockMs": int(seconds_of(RUN_TIMEOUT) * 1000),
+            "Ledger": self.ledger.table_name,
+            "Stack": Aws.STACK_ID,
+        }
+        if event_bus is not None:
+            description["EventBus"] = event_bus.event_bus_arn
         if alarm_topic is not None:
             self.alarm = self.metric_failed_windows().create_alarm(
                 self,
@@ -276,6 +316,7 @@ class RecurringExportBase(Construct):
                 alarm_description=f"A window of the recurring export {self.export_id} failed",
             )
             self.alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+        return description
 
     def _warn_recurring(self, *, schedule: ExportSchedule, settle: Duration, sources: int, task: Duration) -> None:
         """The schedule's honest limits, as warnings."""
@@ -323,7 +364,8 @@ class RecurringExportBase(Construct):
             statistic: how the data points combine. Default: ``"Sum"``.
             period: the metric's period. Default: the schedule's period (at most a day).
         """
-        seconds = min(self.export_schedule.period.total_seconds(), 86400.0)
+        schedule = self.export_schedule
+        seconds = min(schedule.period.total_seconds(), 86400.0) if schedule is not None else 86400.0
         return cloudwatch.Metric(
             namespace=NAMESPACE,
             metric_name=metric_name,

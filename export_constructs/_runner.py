@@ -8,17 +8,19 @@ and what its windows need to the runner's role: the sources, the S3 prefix, its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ._memo import addr_of
-from ._nag import COMPLIANCE_PACKS, REASON_TRACKER_VERSIONS, acknowledge, acknowledge_iam5
+from ._nag import COMPLIANCE_PACKS, REASON_DEAD_LETTERS, REASON_TRACKER_VERSIONS, acknowledge, acknowledge_iam5
 from ._provider import ExportJobProvider, ListedSources
 from .handler import consts
 
@@ -121,10 +123,21 @@ class ExportRunner(Construct):
             REASON_MAP_EXECUTIONS,
         )
         acknowledge(self.ledger, (f"{p}-DynamoDBInBackupPlan" for p in COMPLIANCE_PACKS), REASON_LEDGER_BACKUP)
-        # One role for every schedule of the stack (CDK's target would make one per target), trusted
-        # as Scheduler's execution roles are: for schedules of this account's default group
-        # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
-        self.scheduler_role = iam.Role(
+        self._ledgers: set[str] = set()
+        self._services: set[str] = set()
+        self._buses: set[str] = set()
+        self._sources: dict[str, ListedSources] = {}
+        self._object_prefixes: list[str] = []
+        self._lists: dict[str, list[str]] = {}
+
+    @functools.cached_property
+    def scheduler_role(self) -> iam.Role:
+        """The role EventBridge Scheduler starts runs with, made with the first schedule: one for
+        every schedule of the stack (CDK's target would make one per target), trusted as
+        Scheduler's execution roles are: for schedules of this account's default group
+        (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role)."""
+        stack = Stack.of(self)
+        role = iam.Role(
             self,
             "SchedulerRole",
             assumed_by=iam.ServicePrincipal(
@@ -143,13 +156,53 @@ class ExportRunner(Construct):
             ),
             description="Starts this stack's recurring export runs on their schedules",
         )
-        self.state_machine.grant_start_execution(self.scheduler_role)
-        self._ledgers: set[str] = set()
-        self._services: set[str] = set()
-        self._buses: set[str] = set()
-        self._sources: dict[str, ListedSources] = {}
-        self._object_prefixes: list[str] = []
-        self._lists: dict[str, list[str]] = {}
+        self.state_machine.grant_start_execution(role)
+        return role
+
+    @functools.cached_property
+    def events_role(self) -> iam.Role:
+        """The role EventBridge starts runs with (those of exports that run on events, RDS's
+        snapshot exports), made with the first of them: trusted by EventBridge for this
+        account's rules only, using EventBridge's confused-deputy condition keys
+        (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html)."""
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "EventsRole",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="events",
+                            resource="rule",
+                            resource_name="*",
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                        )
+                    },
+                },
+            ),
+            description="Starts this stack's event-driven export runs (RDS snapshot exports) on their events",
+        )
+        self.state_machine.grant_start_execution(role)
+        return role
+
+    @functools.cached_property
+    def events_dead_letters(self) -> sqs.Queue:
+        """Where EventBridge puts the events it could not start a run for, after its retries (24
+        hours): each is a snapshot not exported
+        (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html). Kept 14
+        days, SQS's longest."""
+        queue = sqs.Queue(
+            self,
+            "EventsDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(queue, ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"], REASON_DEAD_LETTERS)
+        return queue
 
     def _definition(self) -> sfn.IChainable:
         """Plan -> Windows (a Map, one window at a time) -> Report -> Failed? Each window:

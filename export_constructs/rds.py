@@ -9,19 +9,28 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ._job import ExportJobBase, RoleRule
+from ._job import ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of
 from ._nag import acknowledge_iam5
-from ._placement import arn_fields, check_job_name, check_source_arn
+from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
+from ._recurring import RecurringExportBase
 from ._validation import Problems, Text, _short, typed_props
 from .destination import ExportDestination
 from .handler import consts
+from .schedule import ExportSchedule
 from .services import RDS as SERVICE
 
 #: Default: 6 hours, exports of big databases take hours (the long-wait path).
@@ -276,4 +285,305 @@ def _check_export_only(problems: Problems, export_only: Sequence[str] | None) ->
         )
 
 
-__all__ = ["RdsSnapshotExportJob"]
+#: Snapshot exports take hours ("The export task first restores and scales the entire database",
+#: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Exporting.html):
+#: a look every 5 minutes costs little and adds at most 5 minutes to each.
+DEFAULT_SNAPSHOT_POLL_INTERVAL = Duration.minutes(5)
+DEFAULT_SNAPSHOT_TASK_TIMEOUT = Duration.hours(12)
+DEFAULT_SNAPSHOT_PREFIX = "rds/{source}/{yyyy}/{MM}/{dd}/{snapshot}/"
+SNAPSHOT_TYPES = ("automated", "manual")
+#: A DB instance (``db``) or cluster (``cluster``) ARN: what snapshots are taken of.
+DB_SOURCE_PATTERN = r"arn:[a-z\d-]+:rds:[a-z\d-]+:\d{12}:(db|cluster):[A-Za-z][A-Za-z0-9-]{0,62}"
+REASON_RUN_SNAPSHOTS = (
+    "A snapshot export exports the new snapshots of its DB instances and clusters, whose names RDS makes "
+    "(automated) or the user chooses (manual): DescribeDBSnapshots / DescribeDBClusterSnapshots (to find what a "
+    "snapshot was taken of) and StartExportTask are granted on the account's snapshots in this Region; the run "
+    "exports only snapshots of the export's sources, checked by their source's ARN."
+)
+
+
+class RdsSnapshotExport(RecurringExportBase):
+    """Exports each new snapshot of the DB instances and clusters you name to S3 (Apache Parquet),
+    once, and tracks each export to its end.
+
+    RDS sends an EventBridge event when a snapshot has been created: ``RDS-EVENT-0091``
+    (automated) and ``RDS-EVENT-0042`` (manual) for DB snapshots, ``RDS-EVENT-0169`` and
+    ``RDS-EVENT-0075`` for DB cluster (Aurora) snapshots (RDS's event reference:
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Events.Messages.html,
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Events.Messages.html).
+    An EventBridge rule starts a run of the stack's runner (``ExportRunner``) for each: the run
+    asks RDS what the snapshot was taken of and goes on only for a snapshot of one of
+    ``sources`` (by the source's ARN, never by a name pattern), starts its export task (or
+    adopts the one started for it), waits for it, and records it in the ledger (an item per
+    snapshot): a snapshot is exported once, however often its event arrives. RDS runs at most 5
+    exports per account at once: a run whose start RDS refuses at that quota waits and tries again
+    every ``poll_interval``, it never fails for it.
+
+    Each snapshot sends an EventBridge event (source ``export-constructs``, detail type ``Export
+    Window Exported`` or ``Export Window Failed``, naming ``source`` and ``snapshot``) and the runs
+    write :meth:`metric_exported_windows` and :meth:`metric_failed_windows` (a window here is a
+    snapshot). A failed export (RDS's ``FailureCause``, a snapshot deleted before its turn, a task
+    past ``task_timeout``, which the run cancels) is reported and not retried: its event says how
+    to run it again (the run's input with ``"Retry": true``). RDS delivers its events on a
+    best-effort basis (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/working-with-events.html):
+    a snapshot whose event never came is not exported; start a run for it by hand
+    (``aws stepfunctions start-execution`` with a run's input naming it).
+
+    Every snapshot creation in the account and Region starts a short run (one RDS describe, no
+    export for another database's snapshot). Snapshots made by AWS Backup are not followed.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        sources: the DB instances and clusters whose snapshots to export, 1 to 100, distinct:
+            ``rds.IDatabaseInstance``, ``rds.IDatabaseCluster`` or their ARNs
+            (``arn:<partition>:rds:<region>:<account>:db:<id>`` or ``...:cluster:<id>``) of the
+            stack's account and Region. Tokens pass through unchecked.
+        destination: where the output goes. It must have a KMS key (``encryption_key``): RDS
+            encrypts every export with it.
+        prefix: the S3 prefix of each snapshot's export, ending in ``/``, with a fixed first folder
+            and the placeholders ``{source}`` (the DB instance or cluster identifier), ``{snapshot}``
+            (the snapshot identifier, ``:`` as ``-``) and ``{yyyy}``, ``{MM}``, ``{dd}``, ``{HH}``
+            (the snapshot's creation, UTC); RDS writes the task's files in a folder named after
+            the task under it. Default: ``rds/{source}/{yyyy}/{MM}/{dd}/{snapshot}/``.
+        snapshot_types: which snapshots to export: ``"automated"``, ``"manual"`` or both.
+            Default: both.
+        export_only: the databases, schemas or tables to export, as
+            :class:`RdsSnapshotExportJob`'s. Default: everything.
+        role: the role RDS assumes to write (of this account, trusted by
+            ``export.rds.amazonaws.com``). Default: the least-privilege role this stack's RDS
+            exports into ``destination`` share.
+        task_timeout: how long an export may run before the run cancels it (and reports it
+            failed), 1 minute to 23 hours. Default: 12 hours.
+        poll_interval: how often a run looks at its task, or asks again for a slot, 5 seconds to
+            1 hour. Default: 5 minutes.
+        ledger: the ledger: a DynamoDB table with a string partition key ``Source``. Default: the
+            stack runner's table.
+        event_bus: where the snapshot events go. Default: the account's default event bus.
+        alarm_topic: an SNS topic for an alarm on failed exports and one on snapshot events
+            EventBridge could not start a run for. Default: no alarms.
+        enabled: whether the rule starts runs (False: it is created disabled). Default: True.
+    """
+
+    SERVICE = SERVICE
+    SOURCE = "source"
+    SOURCE_KIND = "DB instances and clusters"
+    PLACEHOLDERS = ("snapshot", "yyyy", "MM", "dd", "HH")
+    source_arns: list[str]
+    """The ARNs of the DB instances and clusters whose snapshots are exported."""
+    role: iam.IRole
+    """The role RDS writes with: the ``role`` prop, or the shared one."""
+    rule: events.Rule
+    """The EventBridge rule that starts a run for each snapshot."""
+    undelivered_alarm: cloudwatch.Alarm | None = None
+    """With ``alarm_topic``: the alarm on the events EventBridge could not start a run for (the
+    runner's ``events_dead_letters`` queue), else None."""
+
+    @typed_props
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        sources: Sequence[rds.IDatabaseInstance | rds.IDatabaseCluster | str],
+        destination: ExportDestination,
+        prefix: str = DEFAULT_SNAPSHOT_PREFIX,
+        snapshot_types: Sequence[str] = SNAPSHOT_TYPES,
+        export_only: Sequence[str] | None = None,
+        role: iam.IRole | None = None,
+        task_timeout: Duration = DEFAULT_SNAPSHOT_TASK_TIMEOUT,
+        poll_interval: Duration = DEFAULT_SNAPSHOT_POLL_INTERVAL,
+        ledger: dynamodb.ITable | None = None,
+        event_bus: events.IEventBus | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
+        super().__init__(scope, id)
+        problems = Problems(self)
+        stack = self._stack
+        self.source_arns = arns = self._check_sources(problems, sources)
+        _check_types(problems, snapshot_types)
+        _check_export_only(problems, export_only)
+        if role is not None:
+            problems.length("role", role.role_arn, max_len=ROLE.max_len)
+            problems.pattern("role", role.role_arn, ROLE.pattern, rule=ROLE.words, example=ROLE.example)
+            check_role_account(problems, role, stack, service=SERVICE.title)
+        self._check_durations(problems, task_timeout=task_timeout, poll_interval=poll_interval)
+        head = self._check_prefix(problems, prefix)
+        check_destination(problems, stack, destination, SERVICE)
+        key = destination.encryption_key
+        if key is None:
+            problems.add(
+                "destination",
+                f"must have a KMS key: RDS encrypts every snapshot export with a KMS key, and {destination.node.path} "
+                "has none; give the ExportDestination an encryption_key (or leave bucket unset)",
+            )
+        problems.raise_if_any()
+        assert key is not None
+        self.prefix_head = head
+        runner = self._runner
+        provider = runner._provider
+        source_arn = provider._arn("rds", "*")
+        principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
+        self.role = (
+            role if role is not None else destination._shared_role(SERVICE, principal, source_arn, provider.role_path)
+        )
+        wait_for = destination._grant_service_write(
+            self.role, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=source_arn
+        )
+        destination._add_to_role(
+            self.role, list(SERVICE.role_object_actions), [destination.arn_for_objects(head)], job=self
+        )
+        self._grant_runner(key)
+        request: dict[str, Any] = {
+            "S3BucketName": bucket_name_of(destination.bucket),
+            "IamRoleArn": role_arn_of(self.role),
+            "KmsKeyId": key_arn_of(key),
+        }
+        if export_only is not None:
+            request["ExportOnly"] = export_only if is_unresolved(export_only) else list(export_only)
+        description = self._describe_runs(
+            sources=arns,
+            destination=destination,
+            request=request,
+            ledger=ledger,
+            event_bus=event_bus,
+            alarm_topic=alarm_topic,
+            prefix=prefix,
+            task_timeout=task_timeout,
+            poll_interval=poll_interval,
+            zone=ExportSchedule.daily().zone_offsets(),  # UTC: the prefix's date is the snapshot's, in UTC
+        )
+        # The run's name prefix: the stack's, so an operator tells this stack's tasks from others'
+        # (and the identifier starts with a letter, as RDS's identifiers do).
+        description["NamePrefix"] = provider.job_name_prefix + "-"
+        description["Snapshot"] = {
+            "Arn": events.EventField.from_path("$.detail.SourceArn"),
+            "Event": events.EventField.from_path("$.detail.EventID"),
+        }
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"Exports each new snapshot of {self.export_id}'s sources"[:512],
+            enabled=enabled,
+            event_pattern=events.EventPattern(
+                source=["aws.rds"],
+                detail_type=sorted({consts.RDS_SNAPSHOT_EVENTS[e][0] for e in self._event_ids(snapshot_types)}),
+                detail={"EventID": self._event_ids(snapshot_types)},
+            ),
+            targets=[
+                events_targets.SfnStateMachine(
+                    runner.state_machine,
+                    role=runner.events_role,
+                    dead_letter_queue=runner.events_dead_letters,
+                    input=events.RuleTargetInput.from_object({"Export": description, "Time": events.EventField.time}),
+                )
+            ],
+        )
+        for dependency in wait_for:
+            self.rule.node.add_dependency(dependency)
+        if alarm_topic is not None:
+            self.undelivered_alarm = runner.events_dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ).create_alarm(
+                self,
+                "UndeliveredEventsAlarm",
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description="EventBridge could not start a snapshot export's run: see the runner's dead letters",
+            )
+            self.undelivered_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+
+    def _check_sources(
+        self, problems: Problems, sources: Sequence[rds.IDatabaseInstance | rds.IDatabaseCluster | str]
+    ) -> list[str]:
+        """The sources' ARNs: each a DB instance or cluster ARN of the stack's account and Region."""
+        self._check_count(problems, "sources", sources)
+        arns: list[str] = []
+        self._kinds: set[str] = set()
+        for index, source in enumerate(sources):
+            prop = f"sources[{index}]"
+            if isinstance(source, str):
+                arn = source
+            elif hasattr(source, "instance_arn"):
+                arn, kind = source.instance_arn, "db"
+                self._kinds.add(kind)
+            else:
+                arn, kind = source.cluster_arn, "cluster"
+                self._kinds.add(kind)
+            if isinstance(source, str) and not is_unresolved(arn):
+                problems.pattern(
+                    prop,
+                    arn,
+                    DB_SOURCE_PATTERN,
+                    rule="a DB instance (...:db:<id>) or DB cluster (...:cluster:<id>) ARN: snapshots are "
+                    "exported of these",
+                    example="arn:aws:rds:us-east-1:123456789012:db:shop-db",
+                )
+                fields = arn_fields(arn)
+                if fields is not None and fields[5].partition(":")[0] in ("db", "cluster"):
+                    self._kinds.add(fields[5].partition(":")[0])
+                check_source_arn(problems, prop, arn, self._stack, service="RDS", what="a DB instance or cluster")
+                self._check_once(problems, prop, arn, arns)
+            elif isinstance(source, str):
+                self._kinds.update(("db", "cluster"))
+            arns.append(arn)
+        return arns
+
+    def _event_ids(self, snapshot_types: Sequence[str]) -> list[str]:
+        """The snapshot-created events of the sources' kinds and the snapshot types asked for."""
+        details = {"db": "RDS DB Snapshot Event", "cluster": "RDS DB Cluster Snapshot Event"}
+        wanted = {details[k] for k in self._kinds} or set(details.values())
+        return sorted(
+            event
+            for event, (detail_type, automated) in consts.RDS_SNAPSHOT_EVENTS.items()
+            if detail_type in wanted and ("automated" if automated else "manual") in snapshot_types
+        )
+
+    def _grant_runner(self, key: kms.IKey) -> None:
+        """The run's role may describe the account's snapshots, start their exports, describe
+        and cancel export tasks, pass the export role to RDS, and use the destination's key as
+        StartExportTask's caller."""
+        runner = self._runner
+        provider = runner._provider
+        roles = runner.listed(f"{SERVICE.name}:roles")
+        if role_arn_of(self.role) not in roles:
+            roles.append(role_arn_of(self.role))
+        snapshots = [provider._arn("rds", "snapshot:*"), provider._arn("rds", "cluster-snapshot:*")]
+        runner.grant_service(
+            SERVICE.name,
+            lambda: [
+                iam.PolicyStatement(actions=["rds:DescribeDBSnapshots"], resources=snapshots[:1]),
+                iam.PolicyStatement(actions=["rds:DescribeDBClusterSnapshots"], resources=snapshots[1:]),
+                iam.PolicyStatement(actions=HANDLER_START_ACTIONS, resources=snapshots),
+                iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=lazy_list(lambda: roles),
+                    conditions={"StringEquals": {"iam:PassedToService": list(SERVICE.passed_to_services)}},
+                ),
+            ],
+            wildcards=[*snapshots, "*"],
+            reason=REASON_RUN_SNAPSHOTS + " " + REASON_TASKS,
+        )
+        keys = runner.listed(f"{SERVICE.name}:keys")
+        if addr_of(key) not in keys:
+            keys.append(addr_of(key))
+            key.grant(runner.role, *CALLER_KMS_ACTIONS)
+
+
+def _check_types(problems: Problems, snapshot_types: Sequence[str]) -> None:
+    if is_unresolved(snapshot_types):
+        problems.add("snapshot_types", "must be known at synth time, not a token: they choose the rule's events")
+        return
+    if not snapshot_types or any(t not in SNAPSHOT_TYPES for t in snapshot_types):
+        problems.add(
+            "snapshot_types",
+            f"must name 'automated', 'manual' or both, got {list(snapshot_types)!r}",
+        )
+
+
+__all__ = ["RdsSnapshotExport", "RdsSnapshotExportJob"]

@@ -109,3 +109,15 @@ LOGS_MAX_WINDOW_MS = 50 * 365 * 86_400_000
 #: as one window from the ledger's watermark (a task exports all its source holds: Personalize).
 CATCHUP_ALL = "all"
 CATCHUP_LATEST = "latest"
+#: The RDS events that say a snapshot was created, and whether it is an automated one (RDS's
+#: event reference: DB snapshot events,
+#: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Events.Messages.html#USER_Events.Messages.snapshot,
+#: and DB cluster snapshot events,
+#: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Events.Messages.html#USER_Events.Messages.cluster-snapshot).
+#: Describing an automated snapshot by its identifier takes ``SnapshotType=automated`` (DescribeDBSnapshots).
+RDS_SNAPSHOT_EVENTS = {
+    "RDS-EVENT-0042": ("RDS DB Snapshot Event", False),  # "Manual snapshot created"
+    "RDS-EVENT-0091": ("RDS DB Snapshot Event", True),  # "Automated snapshot created"
+    "RDS-EVENT-0075": ("RDS DB Cluster Snapshot Event", False),  # "Manual cluster snapshot created."
+    "RDS-EVENT-0169": ("RDS DB Cluster Snapshot Event", True),  # "Automated cluster snapshot created."
+}

@@ -66,6 +66,8 @@ class Entry:
     """The start of the window whose task :attr:`flight_task` is (None: no task in flight)."""
     flight_task: str = ""
     last_error: str = ""
+    failures: int = 0
+    """How many of the source's tasks failed (never reset)."""
 
 
 def lock_key(export_id: str) -> str:
@@ -103,6 +105,7 @@ class Ledger:
             flight_start=int(flight) if flight is not None else None,
             flight_task=str(item.get(FLIGHT_TASK, {}).get("S", "")),
             last_error=str(item.get(LAST_ERROR, {}).get("S", "")),
+            failures=int(item.get(FAILURES, {}).get("N", "0")),
         )
 
     def begin(self, key: str, watermark: int, now: str) -> None:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import consts
 from .adapters.base import JobNotFound, JobSpec, JobState, Phase, error_code, shorten
 from .consts import CATCHUP_ALL, CATCHUP_LATEST
 from .engine import Engine
@@ -65,17 +66,19 @@ CLAIM = "?"
 RESULT_REASON_CHARS = 300
 PLAN_BUDGET = 96 * 1024
 
-PLACEHOLDERS = ("source", "yyyy", "MM", "dd", "HH")
+PLACEHOLDERS = ("source", "snapshot", "yyyy", "MM", "dd", "HH")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 Emit = Callable[[str], None]
 
 
-def render_prefix(template: str, source: str, local: datetime) -> str:
-    """The S3 prefix of one window: ``{source}`` (without a leading ``/``) and the window start's
-    ``{yyyy}``, ``{MM}``, ``{dd}``, ``{HH}`` in the schedule's time zone."""
+def render_prefix(template: str, source: str, local: datetime, snapshot: str = "") -> str:
+    """The S3 prefix of one window: ``{source}`` (without a leading ``/``), ``{snapshot}`` (a
+    snapshot export's) and the window start's ``{yyyy}``, ``{MM}``, ``{dd}``, ``{HH}`` in the
+    schedule's time zone."""
     values = {
         "source": source.lstrip("/"),
+        "snapshot": snapshot,
         "yyyy": f"{local.year:04d}",
         "MM": f"{local.month:02d}",
         "dd": f"{local.day:02d}",
@@ -85,18 +88,27 @@ def render_prefix(template: str, source: str, local: datetime) -> str:
 
 
 def window_name(
-    export_id: str, source: str, start: int, end: int, max_length: int = 512, label: str | None = None
+    export_id: str,
+    source: str,
+    start: int,
+    end: int,
+    max_length: int = 512,
+    label: str | None = None,
+    attempt: int = 0,
 ) -> str:
     """The task name of one window of one source, the same for every attempt:
     ``<source, readable>-<start, UTC>-<hash of export, source and window>``, at most
     ``max_length`` characters (the readable part gives way: Personalize's job names take 63). The
     readable part is made of ``label`` (the adapter's ``source_label``: a dataset ARN's name), or
-    else of the source."""
-    digest = hashlib.sha256(f"{export_id}|{source}|{start}|{end}".encode()).hexdigest()[:12]
+    else of the source. A retried snapshot export (``attempt`` > 0) has a name of its own: RDS
+    keeps every task's identifier."""
+    retried = f"|{attempt}" if attempt else ""
+    digest = hashlib.sha256(f"{export_id}|{source}|{start}|{end}{retried}".encode()).hexdigest()[:12]
     stamp = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y%m%dT%H%M")
     room = max(0, min(40, max_length - len(stamp) - len(digest) - 2))
     shown = source if label is None else label
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", shown).strip("-")[-room:] if room else ""
+    # Stripped again after the cut: RDS identifiers hold no "--" (the joins add one "-").
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", shown).strip("-")[-room:].strip("-") if room else ""
     return f"{readable}-{stamp}-{digest}" if readable else f"{stamp}-{digest}"
 
 
@@ -130,6 +142,8 @@ class Runner:
         """The run's windows: ``{"Windows": [{"Source", "Start", "End"}...], "Behind": n,
         "Locked": bool}``."""
         export = event["Export"]
+        if export.get("Snapshot"):
+            return self._plan_snapshot(event)
         ledger = self._ledger(export)
         now = self._run_time(event)
         holder = ledger.lock(str(export["Id"]), str(event["Run"]), now, now + int(export["LockMs"]))
@@ -163,6 +177,46 @@ class Runner:
         self._metrics(export, now, {WINDOWS_BEHIND: behind})
         return {"Windows": windows, "Behind": behind, "Locked": True}
 
+    def _plan_snapshot(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The one window of a snapshot export's run (started by the snapshot's event): the
+        snapshot, when it is of one of the export's sources and was neither exported nor failed
+        before (a failed one is exported again only when the run's input says ``Retry``)."""
+        export = event["Export"]
+        arn, event_id = str(export["Snapshot"]["Arn"]), str(export["Snapshot"].get("Event", ""))
+        adapter = self._engine.adapter(str(export["Service"]))
+        automated = consts.RDS_SNAPSHOT_EVENTS.get(event_id, ("", True))[1]
+        found = adapter.snapshot(arn, automated=automated)
+        idle: dict[str, Any] = {"Windows": [], "Behind": 0, "Locked": False}
+        if found is None:
+            LOG.info("%s: the snapshot %s does not exist (any more): nothing to export", export["Id"], arn)
+            return idle
+        source, created = found
+        sources = {str(s).lower() for s in export["Sources"]}
+        if source.lower() not in sources:
+            LOG.info("%s: %s is a snapshot of %s, not one of this export's sources", export["Id"], arn, source)
+            return idle
+        ledger, now = self._ledger(export), self._run_time(event)
+        holder = ledger.lock(_lock_id(export), str(event["Run"]), now, now + int(export["LockMs"]))
+        if holder is not None:
+            LOG.info("%s: the run %s exports %s already", export["Id"], holder, arn)
+            return {**idle, "Holder": holder}
+        key = key_of(str(export["Id"]), arn)
+        entry = ledger.entry(key)
+        if entry is None:
+            ledger.begin(key, 0, iso(now))
+            entry = ledger.entry(key)
+            assert entry is not None
+        if entry.watermark >= 1:
+            LOG.info("%s: %s was exported before (%s)", export["Id"], arn, key)
+            return {**idle, "Locked": True}
+        if entry.failures and not event.get("Retry"):
+            LOG.warning("%s: the export of %s failed before (%s); not retried without Retry", export["Id"], arn, key)
+            return {**idle, "Locked": True}
+        window = {"Source": arn, "Start": 0, "End": 1, "Label": created, "Of": source}
+        if entry.failures:
+            window["Attempt"] = entry.failures
+        return {"Windows": [window], "Behind": 1, "Locked": True}
+
     # -- advance ------------------------------------------------------------------------------
 
     def advance(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,7 +224,6 @@ class Runner:
         ``Wait`` seconds with this answer as ``Step``, or ``{"State": "DONE", "Outcome": ...}``."""
         export, window, step = event["Export"], event["Window"], dict(event.get("Step") or {})
         source, start, end = str(window["Source"]), int(window["Start"]), int(window["End"])
-        label = int(window.get("Label", start))
         adapter = self._engine.adapter(str(export["Service"]))
         task = str(step.get("Task") or "")
         if not task:
@@ -180,7 +233,7 @@ class Runner:
             if done is not None:
                 return _done(done)
             assert entry is not None
-            spec = self._spec(export, source, label, end)
+            spec = self._spec(export, window)
             key = key_of(str(export["Id"]), source)
             try:
                 found = self._adopt(adapter, entry, start, spec) or self._try_start(
@@ -195,7 +248,7 @@ class Runner:
                 state = JobState(Phase.FAILED, "NOT STARTED", reason=f"the task could not start: {error}")
                 run = str(event.get("Run") or "")
                 claim = CLAIM + spec.name
-                return self._ended(export, adapter, source, (start, end, label), claim, state, run)
+                return self._ended(export, adapter, window, claim, state, run)
             if found is None:
                 return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
             task, observed = found
@@ -215,7 +268,7 @@ class Runner:
             return self._running(export, adapter, task, state, step)
         run = str(event.get("Run") or "")
         timed_out = str(step.get("TimedOut") or "")
-        return self._ended(export, adapter, source, (start, end, label), task, state, run, timed_out)
+        return self._ended(export, adapter, window, task, state, run, timed_out)
 
     def _adopt(self, adapter: Any, entry: Entry, start: int, spec: JobSpec) -> tuple[str, JobState] | None:
         """The task the ledger names for this window, if it has not failed. A claim (a run
@@ -290,25 +343,20 @@ class Runner:
         self,
         export: Mapping[str, Any],
         adapter: Any,
-        source: str,
-        window: tuple[int, int, int],
+        window: Mapping[str, Any],
         task: str,
         state: JobState,
         run: str,
         timed_out: str = "",
     ) -> dict[str, Any]:
-        """Record the ended task of the window ``(start, end, label)`` (``label``: the start of the
-        period it is named and prefixed by) and send its event."""
-        start, end, label = window
+        """Record the ended task of ``window`` and send its event."""
+        source, start, end = str(window["Source"]), int(window["Start"]), int(window["End"])
         key, now = key_of(str(export["Id"]), source), self._engine.now()
         ledger = self._ledger(export)
-        request = self._request(export, source, label, end)
-        detail: dict[str, Any] = {
-            "export": export["Id"],
-            "source": source,
-            "window": {"start": iso(start), "end": iso(end), "startMillis": start, "endMillis": end},
+        detail = {
+            **_subject(export, window),
             "task": "" if task.startswith(CLAIM) else task,
-            "uri": adapter.output_uri(request),
+            "uri": adapter.output_uri(self._request(export, window)),
         }
         if state.phase is Phase.SUCCEEDED:
             if not ledger.advance(key, start, end, task, now.isoformat()):
@@ -318,7 +366,7 @@ class Runner:
             return _done(OUTCOME_EXPORTED, task)
         reason = shorten(timed_out or str(state.reason or f"the task ended {state.status}"))
         ledger.failed(key, start, task, reason, now.isoformat())
-        retry = _retry_hint(run)
+        retry = _retry_hint(run, snapshot=bool(export.get("Snapshot")))
         self._send(export, FAILED, {**detail, "status": state.status, "reason": reason, "retry": retry})
         return _done(OUTCOME_FAILED, "" if task.startswith(CLAIM) else task, reason)
 
@@ -333,18 +381,14 @@ class Runner:
         exported, failed = outcomes.count(OUTCOME_EXPORTED), outcomes.count(OUTCOME_FAILED)
         now = self._run_time(event)
         if plan.get("Locked"):
-            self._metrics(
-                export,
-                now,
-                {
-                    EXPORTED_WINDOWS: exported,
-                    FAILED_WINDOWS: failed,
-                    WINDOWS_BEHIND: max(0, int(plan.get("Behind", 0)) - exported),
-                },
-            )
-            self._ledger(export).unlock(str(export["Id"]), str(event["Run"]))
+            counts = {EXPORTED_WINDOWS: exported, FAILED_WINDOWS: failed}
+            if not export.get("Snapshot"):  # a snapshot's run knows of no other snapshot behind
+                counts[WINDOWS_BEHIND] = max(0, int(plan.get("Behind", 0)) - exported)
+            self._metrics(export, now, counts)
+            self._ledger(export).unlock(_lock_id(export), str(event["Run"]))
         failures = [
-            f"{r.get('Source')} {iso(int(r.get('Start', 0)))}: {r.get('Reason', '')}"
+            f"{r.get('Source')}{'' if export.get('Snapshot') else ' ' + iso(int(r.get('Start', 0)))}: "
+            f"{r.get('Reason', '')}"
             for r in results
             if r.get("Outcome") == OUTCOME_FAILED
         ]
@@ -368,20 +412,38 @@ class Runner:
     def _ledger(self, export: Mapping[str, Any]) -> Ledger:
         return Ledger(self._engine.client_factory, str(export["Ledger"]))
 
-    def _request(self, export: Mapping[str, Any], source: str, start: int, end: int) -> dict[str, Any]:
+    def _request(self, export: Mapping[str, Any], window: Mapping[str, Any]) -> dict[str, Any]:
+        """The request of ``window``'s task: named and prefixed by its ``Label`` (the start of the
+        period it stands for, or a snapshot's creation), of its ``Of`` (a snapshot's source)."""
         adapter = self._engine.adapter(str(export["Service"]))
-        prefix = render_prefix(str(export["Prefix"]), adapter.source_label(source), _period(export).zone.local(start))
+        source, start, end = str(window["Source"]), int(window["Start"]), int(window["End"])
+        local = Zone.from_json(export["Zone"]).local(int(window.get("Label", start)))
+        of = str(window.get("Of") or "")
+        if of:
+            prefix = render_prefix(str(export["Prefix"]), adapter.source_label(of), local, adapter.source_label(source))
+        else:
+            prefix = render_prefix(str(export["Prefix"]), adapter.source_label(source), local)
         result: dict[str, Any] = adapter.for_window(export["Request"], source, start, end, prefix)
         return result
 
-    def _spec(self, export: Mapping[str, Any], source: str, start: int, end: int) -> JobSpec:
+    def _spec(self, export: Mapping[str, Any], window: Mapping[str, Any]) -> JobSpec:
         # A name prefix of the export's (Personalize's) lets the run's role be granted its own jobs only.
         head = str(export.get("NamePrefix") or "")
         adapter = self._engine.adapter(str(export["Service"]))
         room = adapter.name_max_length - len(head)
+        source, label = str(window["Source"]), int(window.get("Label", window["Start"]))
+        name = window_name(
+            str(export["Id"]),
+            source,
+            label,
+            int(window["End"]),
+            room,
+            adapter.source_label(source),
+            int(window.get("Attempt", 0)),
+        )
         return JobSpec(
-            name=head + window_name(str(export["Id"]), source, start, end, room, adapter.source_label(source)),
-            request=self._request(export, source, start, end),
+            name=head + name,
+            request=self._request(export, window),
             stack=Arn.parse(str(export["Stack"])),
             requested_at=self._engine.now(),
             timeout_seconds=int(export["TimeoutSeconds"]),
@@ -392,16 +454,13 @@ class Runner:
         must not hide the error itself)."""
         try:
             export, window = event["Export"], event["Window"]
-            start, end = int(window["Start"]), int(window["End"])
             reason = shorten(f"the run could not go on with this window: {type(error).__name__}: {error}")
             detail = {
-                "export": export["Id"],
-                "source": window["Source"],
-                "window": {"start": iso(start), "end": iso(end), "startMillis": start, "endMillis": end},
+                **_subject(export, window),
                 "task": str((event.get("Step") or {}).get("Task") or ""),
                 "status": "ERRORED",
                 "reason": reason,
-                "retry": _retry_hint(str(event.get("Run") or "")),
+                "retry": _retry_hint(str(event.get("Run") or ""), snapshot=bool(export.get("Snapshot"))),
             }
             self._send(export, FAILED, detail)
         except Exception:
@@ -488,19 +547,45 @@ def _within_budget(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return taken
 
 
-def _retry_hint(run: str) -> str:
+def _retry_hint(run: str, snapshot: bool = False) -> str:
     """What to run to export a failed window again now, rather than at the next run: the same
-    run again (its input holds the export and the run's time, so it plans the same windows)."""
-    again = "The next run exports this window again (the ledger's watermark stays at its start)."
-    sooner = "To retry sooner, once this run has ended (it holds the export's run lock until then)"
+    run again (its input holds the export and the run's time, so it plans the same windows). A
+    snapshot has no next run: its run again, with ``Retry``, exports it under a new task name."""
+    if snapshot:
+        again = "The snapshot is not exported again by itself."
+        sooner = "To retry, once this run has ended"
+        extra = " | jq -c '. + {Retry: true}'"
+    else:
+        again = "The next run exports this window again (the ledger's watermark stays at its start)."
+        sooner = "To retry sooner, once this run has ended (it holds the export's run lock until then)"
+        extra = ""
     if ":execution:" not in run:
         return again
     head, _, rest = run.partition(":execution:")
     machine = f"{head}:stateMachine:{rest.split(':', 1)[0].split('/', 1)[0]}"
     return (
         f"{again} {sooner}: aws stepfunctions start-execution --state-machine-arn {machine} --input "
-        f'"$(aws stepfunctions describe-execution --execution-arn {run} --query input --output text)"'
+        f'"$(aws stepfunctions describe-execution --execution-arn {run} --query input --output text{extra})"'
     )
+
+
+def _lock_id(export: Mapping[str, Any]) -> str:
+    """The run lock's id: the export's, or its snapshot's (each snapshot's run is its own)."""
+    snapshot = export.get("Snapshot")
+    return f"{export['Id']}#{snapshot['Arn']}" if snapshot else str(export["Id"])
+
+
+def _subject(export: Mapping[str, Any], window: Mapping[str, Any]) -> dict[str, Any]:
+    """What a window's event is about: the export, the source and the window (a snapshot
+    export's: the source and the snapshot)."""
+    if window.get("Of"):
+        return {"export": export["Id"], "source": window["Of"], "snapshot": window["Source"]}
+    start, end = int(window["Start"]), int(window["End"])
+    return {
+        "export": export["Id"],
+        "source": window["Source"],
+        "window": {"start": iso(start), "end": iso(end), "startMillis": start, "endMillis": end},
+    }
 
 
 def _settled(entry: Entry | None, start: int, end: int) -> str | None:

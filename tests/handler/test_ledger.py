@@ -170,16 +170,16 @@ def test_a_failed_window_keeps_the_watermark_forgets_the_task_and_is_counted(fak
     assert FAILURES not in item(fake, key)
     assert ledger.started(key, 1000, "task-1", NOW)
     assert ledger.failed(key, 1000, "task-1", "task-1 FAILED", NOW)
-    assert ledger.entry(key) == Entry(watermark=1000, last_error="task-1 FAILED")
+    assert ledger.entry(key) == Entry(watermark=1000, last_error="task-1 FAILED", failures=1)
     assert ledger.started(key, 1000, "task-2", NOW)
     assert ledger.failed(key, 1000, "task-2", "task-2 CANCELLED", NOW)
     assert item(fake, key)[FAILURES] == {"N": "2"}
     assert ledger.started(key, 1000, "task-3", NOW)
     assert ledger.advance(key, 1000, 2000, "task-3", NOW)
-    assert ledger.entry(key) == Entry(watermark=2000)  # the error goes with the window
+    assert ledger.entry(key) == Entry(watermark=2000, failures=2)  # the error goes with the window, the count stays
     assert LAST_ERROR not in item(fake, key)
     assert not ledger.failed(key, 1000, "task-3", "a late report of an earlier window", NOW)
-    assert ledger.entry(key) == Entry(watermark=2000)
+    assert ledger.entry(key) == Entry(watermark=2000, failures=2)
 
 
 def test_the_run_lock(fake: Fake, ledger: Ledger) -> None:
@@ -414,4 +414,13 @@ def test_interleaved_runs_record_each_window_once_in_order(
         if len(world.advanced) == windows:
             break
     assert [start for start, _ in world.advanced] == [start for start, _ in world.windows]
-    assert world.ledger.entry(world.key) == Entry(watermark=world.windows[-1][1])
+    end = world.ledger.entry(world.key)
+    assert end is not None
+    # Everything but the failures counted on the way (never reset).
+    assert (end.watermark, end.flight_start, end.flight_task, end.last_error, end.paused) == (
+        world.windows[-1][1],
+        None,
+        "",
+        "",
+        False,
+    )

@@ -344,6 +344,11 @@ class ExportJobAdapter(abc.ABC):
         By default the source itself."""
         return source
 
+    def snapshot(self, arn: str, *, automated: bool) -> tuple[str, int] | None:
+        """A snapshot export's snapshot: the ARN of what it was taken of and when (epoch ms), or
+        None when there is no such snapshot. Services without snapshot exports have none."""
+        raise NotImplementedError(f"{self.label}s have no snapshot export")
+
     def look_before_start(self, spec: JobSpec) -> tuple[tuple[str, JobState] | None, bool]:
         """Before a recurring window's start: the running job already started as ``spec`` (a
         retried invocation's: adopted, not started twice), and whether the account's quota has no

@@ -38,6 +38,9 @@ INVALID_STATE = "InvalidExportTaskStateFault"
 #: code at the cap fails the resource instead of queueing it (its message says why).
 QUOTA_EXCEEDED = "ExportTaskLimitReachedFault"
 
+#: DBSnapshotNotFoundFault and DBClusterSnapshotNotFoundFault (botocore's model: their codes).
+SNAPSHOT_NOT_FOUND = frozenset({"DBSnapshotNotFound", "DBClusterSnapshotNotFoundFault"})
+
 #: The API reference's ``Status`` values (DescribeExportTasks; its filter spells them lowercase,
 #: and moto answers them so): compared case-insensitively.
 _PHASES = {
@@ -209,6 +212,47 @@ class Adapter(ExportJobAdapter):
 
     def request_stop(self, job_id: str) -> None:
         self._client.cancel_export_task(ExportTaskIdentifier=job_id)
+
+    # -- snapshot exports -------------------------------------------------------------------
+
+    def source_label(self, source: str) -> str:
+        """A DB instance's or cluster's identifier (``...:db:<id>``, ``...:cluster:<id>``), a
+        snapshot's (``...:snapshot:rds:<id>`` -> ``rds-<id>``: a ``:`` in an S3 key breaks
+        Hadoop-style readers of the export)."""
+        name = source.split(":", 6)[-1] if source.count(":") >= 6 else source
+        return name.replace(":", "-")
+
+    def for_window(self, request: Mapping[str, Any], source: str, start: int, end: int, prefix: str) -> dict[str, Any]:
+        """The export of the snapshot ``source`` (the window stands for it) under ``prefix``."""
+        return {**request, "SourceArn": source, "S3Prefix": prefix.rstrip("/")}
+
+    def snapshot(self, arn: str, *, automated: bool) -> tuple[str, int] | None:
+        """The DB instance or cluster ARN a snapshot was taken of and when (epoch ms); None when
+        RDS has no such snapshot (deleted already)."""
+        fields = arn.split(":", 6)
+        if len(fields) < 7 or fields[5] not in ("snapshot", "cluster-snapshot"):
+            return None
+        kind, identifier = fields[5], fields[6]
+        head = ":".join(fields[:5])
+        snapshot_type = "automated" if automated else "manual"
+        try:
+            if kind == "snapshot":
+                found = self._client.describe_db_snapshots(DBSnapshotIdentifier=identifier, SnapshotType=snapshot_type)
+                items, source = found.get("DBSnapshots", []), ("DBInstanceIdentifier", "db")
+            else:
+                found = self._client.describe_db_cluster_snapshots(
+                    DBClusterSnapshotIdentifier=identifier, SnapshotType=snapshot_type
+                )
+                items, source = found.get("DBClusterSnapshots", []), ("DBClusterIdentifier", "cluster")
+        except ClientError as error:
+            if error_code(error) in SNAPSHOT_NOT_FOUND:
+                return None
+            raise
+        if not items:
+            return None
+        created = items[0].get("SnapshotCreateTime")
+        millis = int(created.timestamp() * 1000) if isinstance(created, datetime) else 0
+        return f"{head}:{source[1]}:{items[0][source[0]]}", millis
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """``s3://<bucket>/<S3Prefix>/``: RDS writes the task's files under it (in a folder named
