@@ -44,6 +44,7 @@ def test_the_recurring_export_example_synthesizes() -> None:
 
     (export,) = [c for c in stack.node.find_all() if isinstance(c, CloudWatchLogsExport)]
     assert export.log_group_names == ["/aws/lambda/orders", "/aws/lambda/payments"]
+    assert export.export_schedule is not None
     assert export.export_schedule.zone.timezone_name == "Europe/Berlin"
 
 
