@@ -151,7 +151,7 @@ def simulate_snapshots(
     deletions: Sequence[tuple[datetime, str]] = (),
     scenario: Scenario | str = Scenario.SUCCESS,
     fail_when: Callable[[Mapping[str, Any]], bool] | None = None,
-    duplicates: bool = False,
+    duplicates: bool | timedelta = False,
     authorize: bool | None = None,
     drain: timedelta = timedelta(days=2),
     log: Log | None = None,
@@ -166,7 +166,8 @@ def simulate_snapshots(
         deletions: when a snapshot is deleted: from then on RDS answers it is not found.
         scenario: how RDS behaves (:class:`Scenario`).
         fail_when: asked of each StartExportTask request; True makes that task fail.
-        duplicates: EventBridge delivers every event twice, :data:`REDELIVERY` apart.
+        duplicates: EventBridge delivers every event twice, :data:`REDELIVERY` apart (True) or
+            this long apart (a timedelta: a redelivery after the first run has ended).
         authorize: evaluate every request and access with the IAM evaluator. Default: on when
             ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
         drain: how long the runs may go on after the last event.
@@ -184,8 +185,9 @@ def simulate_snapshots(
         if snapshot.at < start:
             raise ValueError(f"the snapshot {snapshot.identifier} is taken before start")
         timeline.append((snapshot.at.astimezone(UTC), len(timeline), "taken", (number, snapshot)))
-        if duplicates:
-            timeline.append((snapshot.at.astimezone(UTC) + REDELIVERY, len(timeline), "again", (number, snapshot)))
+        if duplicates is not False:
+            again = REDELIVERY if duplicates is True else duplicates
+            timeline.append((snapshot.at.astimezone(UTC) + again, len(timeline), "again", (number, snapshot)))
     timeline += [
         (moment.astimezone(UTC), len(timeline) + i, "deleted", arn) for i, (moment, arn) in enumerate(deletions)
     ]
