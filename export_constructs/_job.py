@@ -19,12 +19,11 @@ from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct, IConstruct
 
 from . import _defaults
-from ._lazy import lazy_list
-from ._memo import addr_of, is_unresolved, path_of, seconds_of, stack_of
+from ._memo import is_unresolved, path_of, seconds_of, stack_of
 from ._placement import check_role_account, claim_job_name, warn_shared_prefix
 from ._provider import ExportJobProvider
 from ._validation import Problems, init_signature
-from .destination import ExportDestination, collapse_prefixes
+from .destination import ExportDestination
 from .handler import consts
 from .services import ServiceAccess
 
@@ -229,7 +228,7 @@ class ExportJobBase(Construct):
         """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
         ``destination`` (:meth:`_shared_role`, one per ``share_key``) - and let the service write
         under ``self.prefix`` as :attr:`SERVICE` says (``ExportDestination._grant_service_write``,
-        and its ``role_object_actions`` on the jobs' objects: :meth:`_grant_role_objects`), its
+        and its ``role_object_actions`` on the jobs' objects: ``_grant_role_objects``), its
         requests coming from ``source_arn`` (``aws:SourceArn``). The job's resource waits for those
         grants. A service that assumes no role (CloudWatch Logs) has no ``self.role``."""
         self.destination = destination
@@ -249,7 +248,7 @@ class ExportJobBase(Construct):
             self.role, job=self, prefix=self.prefix, access=service, principal=self._principal, source_arn=source_arn
         )
         if service.role_object_actions:
-            self._grant_role_objects(list(service.role_object_actions))
+            destination._grant_role_objects(self.role, list(service.role_object_actions), self.prefix, self)
 
     def _shared_role(self, source_arn: str, share_key: str) -> iam.IRole:
         """The role this service's jobs share on their destination
@@ -257,22 +256,6 @@ class ExportJobBase(Construct):
         return self.destination._shared_role(
             self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
         )
-
-    def _grant_role_objects(self, actions: list[str]) -> None:
-        """``actions`` on the objects under the prefixes of the jobs that share this role and
-        destination, besides the destination's own write grant: one statement per role and
-        destination, its prefixes collapsed like the destination's (``collapse_prefixes``)."""
-        key = f"objects:{addr_of(self.role)}:{addr_of(self.destination)}"
-        prefixes = self._provider._registry(self.SERVICE.name).objects.setdefault(key, [])
-        if not prefixes:
-            destination = self.destination
-            destination._add_to_role(
-                self.role,
-                actions,
-                lazy_list(lambda: [destination.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
-                job=self,
-            )
-        prefixes.append(self.prefix)
 
     def _create_resource(
         self, *, request: Mapping[str, Any], job_name: str | None, timeout: Duration, wait: bool = True

@@ -439,7 +439,7 @@ class ServiceLists:
     roles: list[str] = field(default_factory=list)
     """Roles given with ``role``, which the handler passes."""
     objects: dict[str, list[str]] = field(default_factory=dict)
-    """Per role and destination, the prefixes of the jobs sharing them."""
+    """Per destination (and grant), the prefixes of the jobs one statement covers (CloudWatch Logs)."""
 
 
 class Acknowledges(Protocol):

@@ -160,6 +160,13 @@ class ExportRunner(Construct):
         return role
 
     @functools.cached_property
+    def _rules_arn(self) -> str:
+        """Any EventBridge rule of this account and Region (on the default bus)."""
+        return Stack.of(self).format_arn(
+            service="events", resource="rule", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+        )
+
+    @functools.cached_property
     def events_role(self) -> iam.Role:
         """The role EventBridge starts runs with (those of exports that run on events, RDS's
         snapshot exports), made with the first of them: trusted by EventBridge for this
@@ -173,14 +180,7 @@ class ExportRunner(Construct):
                 "events.amazonaws.com",
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="events",
-                            resource="rule",
-                            resource_name="*",
-                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                        )
-                    },
+                    "ArnLike": {"aws:SourceArn": self._rules_arn},
                 },
             ),
             description="Starts this stack's event-driven export runs (RDS snapshot exports) on their events",
@@ -197,9 +197,22 @@ class ExportRunner(Construct):
         queue = sqs.Queue(
             self,
             "EventsDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self._provider.key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+        )
+        # EventBridge encrypts what it sends to the queue with the queue's key: the key policy lets
+        # it, for this account only (aws:SourceAccount, as EventBridge's key policy guidance says:
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
+        stack = Stack.of(self)
+        self._provider.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
         )
         acknowledge(queue, ["AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"], REASON_DEAD_LETTERS)
         return queue

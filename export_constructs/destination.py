@@ -147,6 +147,7 @@ class ExportDestination(Construct):
         #: Statements for imported resources, to print at synth: one policy per resource.
         self._pasteables: dict[tuple[str, str], _Pasteable] = {}
         self._immutable_roles: set[str] = set()
+        self._role_objects: dict[str, list[str]] = {}
         if removal_policy is RemovalPolicy.SNAPSHOT:
             # DeletionPolicy Snapshot applies to resources with snapshots (volumes, databases...),
             # not to AWS::S3::Bucket or AWS::KMS::Key (CloudFormation's DeletionPolicy attribute:
@@ -463,6 +464,20 @@ class ExportDestination(Construct):
                 statement,
                 access,
             )
+
+    def _grant_role_objects(self, role: iam.IRole, actions: list[str], prefix: str, job: IConstruct) -> None:
+        """``actions`` (a service's ``role_object_actions``) for ``role`` on the objects under the
+        prefixes of every export that writes here with it, besides the write grant: one statement
+        per role, its prefixes collapsed like the write grant's (:func:`collapse_prefixes`)."""
+        prefixes = self._role_objects.setdefault(addr_of(role), [])
+        if not prefixes:
+            self._add_to_role(
+                role,
+                actions,
+                lazy_list(lambda: [self.arn_for_objects(p) for p in collapse_prefixes(prefixes)]),
+                job=job,
+            )
+        prefixes.append(prefix)
 
     def _add_to_role(
         self,

@@ -432,9 +432,7 @@ class RdsSnapshotExport(RecurringExportBase):
         wait_for = destination._grant_service_write(
             self.role, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=source_arn
         )
-        destination._add_to_role(
-            self.role, list(SERVICE.role_object_actions), [destination.arn_for_objects(head)], job=self
-        )
+        destination._grant_role_objects(self.role, list(SERVICE.role_object_actions), head, self)
         self._grant_runner(key)
         request: dict[str, Any] = {
             "S3BucketName": bucket_name_of(destination.bucket),
@@ -506,31 +504,27 @@ class RdsSnapshotExport(RecurringExportBase):
         self._kinds: set[str] = set()
         for index, source in enumerate(sources):
             prop = f"sources[{index}]"
-            if isinstance(source, str):
-                arn = source
-            elif hasattr(source, "instance_arn"):
-                arn, kind = source.instance_arn, "db"
-                self._kinds.add(kind)
-            else:
-                arn, kind = source.cluster_arn, "cluster"
-                self._kinds.add(kind)
-            if isinstance(source, str) and not is_unresolved(arn):
+            if not isinstance(source, str):
+                db = hasattr(source, "instance_arn")
+                arns.append(source.instance_arn if db else source.cluster_arn)  # type: ignore[union-attr]
+                self._kinds.add("db" if db else "cluster")
+                continue
+            fields = arn_fields(source)
+            kind = fields[5].partition(":")[0] if fields is not None else ""
+            # The rule listens for the kinds named; an ARN whose kind is a token: both.
+            self._kinds.update([kind] if kind in ("db", "cluster") else ["db", "cluster"])
+            if not is_unresolved(source):
                 problems.pattern(
                     prop,
-                    arn,
+                    source,
                     DB_SOURCE_PATTERN,
                     rule="a DB instance (...:db:<id>) or DB cluster (...:cluster:<id>) ARN: snapshots are "
                     "exported of these",
                     example="arn:aws:rds:us-east-1:123456789012:db:shop-db",
                 )
-                fields = arn_fields(arn)
-                if fields is not None and fields[5].partition(":")[0] in ("db", "cluster"):
-                    self._kinds.add(fields[5].partition(":")[0])
-                check_source_arn(problems, prop, arn, self._stack, service="RDS", what="a DB instance or cluster")
-                self._check_once(problems, prop, arn, arns)
-            elif isinstance(source, str):
-                self._kinds.update(("db", "cluster"))
-            arns.append(arn)
+            check_source_arn(problems, prop, source, self._stack, service="RDS", what="a DB instance or cluster")
+            self._check_once(problems, prop, source, arns)
+            arns.append(source)
         return arns
 
     def _event_ids(self, snapshot_types: Sequence[str]) -> list[str]:

@@ -19,6 +19,7 @@ from export_constructs import (
     ForecastExportJob,
     PersonalizeDatasetExportJob,
     PinpointExportJob,
+    RdsSnapshotExport,
     RdsSnapshotExportJob,
     RoboMakerWorldExportJob,
 )
@@ -101,6 +102,15 @@ class SampleExportStack(cdk.Stack):
             prefix="archive/handler-logs/{yyyy}/{MM}/{dd}/",
         )
         cdk.CfnOutput(self, "HandlerLogsArchiveLedger", value=nightly.ledger.table_name)
+        # Each new snapshot (automated or manual) of the shop's database, once, into date folders.
+        RdsSnapshotExport(
+            self,
+            "ShopDbSnapshots",
+            sources=[f"arn:{cdk.Aws.PARTITION}:rds:{self.region}:{self.account}:db:shop-db"],
+            destination=exports,
+            prefix="archive/rds/{source}/{yyyy}/{MM}/{dd}/{snapshot}/",
+            export_only=["shop"],
+        )
 
 
 NAG_PACKS = (

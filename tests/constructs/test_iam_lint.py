@@ -84,6 +84,11 @@ RUN_PASS_ROLE = (
     "iam:PassRole names those roles only (the shared role on the destination, or the user's) and only to "
     "personalize.amazonaws.com (iam:PassedToService)."
 )
+RUN_SNAPSHOT_EXPORT = (
+    "A snapshot export's run starts RDS export tasks: it passes RDS the export's role (named, only to "
+    "export.rds.amazonaws.com / rds.amazonaws.com) and, as StartExportTask's caller, may kms:CreateGrant "
+    "on the destinations' keys of its snapshot exports only (RDS hands the key to the task through a grant)."
+)
 RDS_CALLER_GRANT = (
     "StartExportTask's API reference: the caller must be allowed kms:CreateGrant and kms:DescribeKey on "
     "the export's key (RDS hands the key to the export through a grant). The handler has them on the "
@@ -157,6 +162,11 @@ PINS: list[Pin] = [
     Pin(
         f"ExportJobProviderRunnerRoleDefaultPolicy{HASH}", "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole]", RUN_PASS_ROLE
     ),
+    Pin(
+        f"ExportJobProviderRunnerRoleDefaultPolicy{HASH}",
+        "PERMISSIONS_MANAGEMENT_ACTIONS[iam:passrole, kms:creategrant]",
+        RUN_SNAPSHOT_EXPORT,
+    ),
     Pin(handler_access("Forecast"), "RESOURCE_MISMATCH[forecast:StopResource]", STOP_RESOURCE),
     Pin(handler_access("Personalize"), "RESOURCE_MISMATCH[personalize:TagResource]", PERSONALIZE_TAGGING),
     Pin(STATE_MACHINE_ROLES, "PERMISSIONS_MANAGEMENT_ACTIONS[logs:putresourcepolicy]", LOG_DELIVERY),
@@ -179,7 +189,7 @@ class Document:
     id: str
     """``<logical id>`` or, for a role, ``<logical id>.AssumeRolePolicyDocument`` / ``.<policy name>``."""
     kind: str
-    """``identity``, ``trust``, ``bucket`` or ``key``."""
+    """``identity``, ``trust``, ``bucket``, ``queue`` or ``key``."""
     document: Mapping[str, Any]
 
 
@@ -190,6 +200,7 @@ LINTED_TYPES = {
     "AWS::IAM::ManagedPolicy",
     "AWS::IAM::Role",
     "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
     "AWS::KMS::Key",
 }
 
@@ -217,6 +228,8 @@ def _raw_documents(template: Mapping[str, Any], resolver: Resolver) -> Iterator[
                 yield f"{logical_id}.{policy['PolicyName']}", "identity", policy["PolicyDocument"]
         elif kind == "AWS::S3::BucketPolicy":
             yield logical_id, "bucket", props["PolicyDocument"]
+        elif kind == "AWS::SQS::QueuePolicy":
+            yield logical_id, "queue", props["PolicyDocument"]
         elif kind == "AWS::KMS::Key":
             yield logical_id, "key", _key_star_is_the_key(props["KeyPolicy"], resolver.get_att(logical_id, "Arn"))
 
@@ -371,7 +384,7 @@ def test_every_pin_still_matches_a_finding(
 
 def test_every_kind_of_policy_is_linted(sample_documents: list[Document], many_documents: list[Document]) -> None:
     kinds = {d.kind for d in sample_documents}
-    assert kinds == {"identity", "trust", "bucket", "key"}
+    assert kinds == {"identity", "trust", "bucket", "queue", "key"}
     ids = {d.id for d in many_documents}
     # The many-job stack holds the tracker's policies, which the sample app has no use for.
     assert any(i.startswith("ExportJobProviderTracker") for i in ids), sorted(ids)

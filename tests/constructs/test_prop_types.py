@@ -35,6 +35,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "CloudWatchLogsExportJob": {"log_group": "/aws/lambda/orders", "window": cdk.Duration.days(1)},
     "CloudWatchLogsExport": {"log_groups": ["/aws/lambda/orders"]},
     "PersonalizeDatasetExport": {"dataset_arns": ["arn:aws:personalize:us-east-1:123456789012:dataset/g/USERS"]},
+    "RdsSnapshotExport": {"sources": ["arn:aws:rds:us-east-1:123456789012:db:shop-db"]},
     "ExportJobProvider": {},
 }
 

@@ -35,7 +35,7 @@ def run_in_stack(*codes: str, **names: Any) -> cdk.Stack:
 
 
 def test_every_python_block_is_run_here() -> None:
-    assert len(BLOCKS) == 7, "a new README example needs a test below"
+    assert len(BLOCKS) == 8, "a new README example needs a test below"
 
 
 def test_the_recurring_export_example_synthesizes() -> None:
@@ -46,6 +46,21 @@ def test_the_recurring_export_example_synthesizes() -> None:
     assert export.log_group_names == ["/aws/lambda/orders", "/aws/lambda/payments"]
     assert export.export_schedule is not None
     assert export.export_schedule.zone.timezone_name == "Europe/Berlin"
+
+
+def test_the_snapshot_export_example_synthesizes_a_rule_for_both_kinds() -> None:
+    stack = run_in_stack(block("from aws_cdk import aws_rds as rds\nfrom export_constructs import ExportDestination,"))
+    from export_constructs import RdsSnapshotExport
+
+    (export,) = [c for c in stack.node.find_all() if isinstance(c, RdsSnapshotExport)]
+    assert export.source_arns[1] == "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+    assert stack.resolve(export.source_arns[0]) == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":rds:us-east-1:123456789012:cluster:shop-aurora"]]
+    }
+    rule = export.rule.node.default_child
+    assert isinstance(rule, cdk.aws_events.CfnRule)
+    pattern = stack.resolve(rule.event_pattern)
+    assert pattern["detail"]["EventID"] == ["RDS-EVENT-0042", "RDS-EVENT-0075", "RDS-EVENT-0091", "RDS-EVENT-0169"]
 
 
 def test_usage_and_attributes() -> None:
