@@ -322,12 +322,14 @@ class RdsSnapshotExport(RecurringExportBase):
     Each snapshot sends an EventBridge event (source ``export-constructs``, detail type ``Export
     Window Exported`` or ``Export Window Failed``, naming ``source`` and ``snapshot``) and the runs
     write :meth:`metric_exported_windows` and :meth:`metric_failed_windows` (a window here is a
-    snapshot). A failed export (RDS's ``FailureCause``, a snapshot deleted before its turn, a task
-    past ``task_timeout``, which the run cancels) is reported and not retried: its event says how
-    to run it again (the run's input with ``"Retry": true``). RDS delivers its events on a
-    best-effort basis (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/working-with-events.html):
-    a snapshot whose event never came is not exported; start a run for it by hand
-    (``aws stepfunctions start-execution`` with a run's input naming it).
+    snapshot). A failed export (RDS's ``FailureCause``, a snapshot deleted while it waits for a
+    slot, a task past ``task_timeout``, which the run cancels) is reported and not retried: its
+    event says how to run it again (the run's input with ``Export.Retry`` set). RDS delivers its
+    events on a best-effort basis
+    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/working-with-events.html): a snapshot
+    whose event never came is not exported; start a run for it by hand (``aws stepfunctions
+    start-execution`` with a run's input naming it). A snapshot already deleted when its run asks
+    RDS about it cannot be told from another database's: the run logs it and ends.
 
     Every snapshot creation in the account and Region starts a short run (one RDS describe, no
     export for another database's snapshot). Snapshots made by AWS Backup are not followed.

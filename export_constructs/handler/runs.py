@@ -180,7 +180,8 @@ class Runner:
     def _plan_snapshot(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The one window of a snapshot export's run (started by the snapshot's event): the
         snapshot, when it is of one of the export's sources and was neither exported nor failed
-        before (a failed one is exported again only when the run's input says ``Retry``)."""
+        before (a failed one is exported again only when the run's export says ``Retry``: the
+        retry command of its failure event)."""
         export = event["Export"]
         arn, event_id = str(export["Snapshot"]["Arn"]), str(export["Snapshot"].get("Event", ""))
         adapter = self._engine.adapter(str(export["Service"]))
@@ -209,7 +210,7 @@ class Runner:
         if entry.watermark >= 1:
             LOG.info("%s: %s was exported before (%s)", export["Id"], arn, key)
             return {**idle, "Locked": True}
-        if entry.failures and not event.get("Retry"):
+        if entry.failures and not export.get("Retry"):
             LOG.warning("%s: the export of %s failed before (%s); not retried without Retry", export["Id"], arn, key)
             return {**idle, "Locked": True}
         window = {"Source": arn, "Start": 0, "End": 1, "Label": created, "Of": source}
@@ -432,14 +433,10 @@ class Runner:
         adapter = self._engine.adapter(str(export["Service"]))
         room = adapter.name_max_length - len(head)
         source, label = str(window["Source"]), int(window.get("Label", window["Start"]))
+        # A snapshot's task reads as its database's: the stamp is the snapshot's creation.
+        readable = adapter.source_label(str(window.get("Of") or source))
         name = window_name(
-            str(export["Id"]),
-            source,
-            label,
-            int(window["End"]),
-            room,
-            adapter.source_label(source),
-            int(window.get("Attempt", 0)),
+            str(export["Id"]), source, label, int(window["End"]), room, readable, int(window.get("Attempt", 0))
         )
         return JobSpec(
             name=head + name,
@@ -550,11 +547,13 @@ def _within_budget(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _retry_hint(run: str, snapshot: bool = False) -> str:
     """What to run to export a failed window again now, rather than at the next run: the same
     run again (its input holds the export and the run's time, so it plans the same windows). A
-    snapshot has no next run: its run again, with ``Retry``, exports it under a new task name."""
+    snapshot has no next run: its run again, with the export's ``Retry`` set, exports it under a
+    new task name (the export's description reaches every task of the run; the run's input
+    around it does not)."""
     if snapshot:
         again = "The snapshot is not exported again by itself."
         sooner = "To retry, once this run has ended"
-        extra = " | jq -c '. + {Retry: true}'"
+        extra = " | jq -c '.Export.Retry = true'"
     else:
         again = "The next run exports this window again (the ledger's watermark stays at its start)."
         sooner = "To retry sooner, once this run has ended (it holds the export's run lock until then)"

@@ -152,6 +152,7 @@ def simulate_snapshots(
     scenario: Scenario | str = Scenario.SUCCESS,
     fail_when: Callable[[Mapping[str, Any]], bool] | None = None,
     duplicates: bool | timedelta = False,
+    retries: Sequence[tuple[datetime, str]] = (),
     authorize: bool | None = None,
     drain: timedelta = timedelta(days=2),
     log: Log | None = None,
@@ -168,6 +169,9 @@ def simulate_snapshots(
         fail_when: asked of each StartExportTask request; True makes that task fail.
         duplicates: EventBridge delivers every event twice, :data:`REDELIVERY` apart (True) or
             this long apart (a timedelta: a redelivery after the first run has ended).
+        retries: ``(instant, snapshot ARN)``: an operator runs the snapshot's retry command then
+            (its failure event's ``retry``: the snapshot's last run again, with ``Export.Retry``);
+            the operator's own permission to start it is not the library's, so not evaluated.
         authorize: evaluate every request and access with the IAM evaluator. Default: on when
             ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
         drain: how long the runs may go on after the last event.
@@ -191,6 +195,7 @@ def simulate_snapshots(
     timeline += [
         (moment.astimezone(UTC), len(timeline) + i, "deleted", arn) for i, (moment, arn) in enumerate(deletions)
     ]
+    timeline += [(moment.astimezone(UTC), len(timeline) + i, "retry", arn) for i, (moment, arn) in enumerate(retries)]
     timeline.sort(key=lambda item: (item[0], item[1]))
     runs: list[tuple[Any, datetime]] = []
     deliveries: list[tuple[datetime, str, str]] = []
@@ -213,10 +218,21 @@ def simulate_snapshots(
         rds.fail_when = fail_when
         rules = [r for player in world.players for r in _rules(player)]
         machines = world.machines
+        last: dict[str, tuple[str, Any]] = {}  # snapshot ARN -> (machine, input) of its last run
         for moment, _, kind, payload in timeline:
             machines.interpreter.advance(max(0.0, (moment - world.clock.origin).total_seconds() - world.clock.elapsed))
             if kind == "deleted":
                 rds.delete_snapshot(payload)
+                continue
+            if kind == "retry":
+                if payload not in last:
+                    raise ValueError(f"no run of {payload} to retry at {moment}")
+                machine, given = last[payload]
+                name = f"retry-{len(runs) + 1}-{moment:%Y%m%dT%H%M%S}"
+                execution = machines.start_by_hand(
+                    machine, {**given, "Export": {**given["Export"], "Retry": True}}, name
+                )
+                runs.append((execution, moment))
                 continue
             number, snapshot = payload
             if kind == "taken":
@@ -233,6 +249,7 @@ def simulate_snapshots(
                     name = f"{kind}-{len(deliveries) + 1}-{moment:%Y%m%dT%H%M%S}"
                     run_input = target_input(target, event, rule_arn=rule.arn, rule_name=rule.name)
                     deliveries.append((moment, rule.name, snapshot.arn))
+                    last[snapshot.arn] = (str(target["Arn"]), run_input)
                     emit(f"{moment:%Y-%m-%dT%H:%M:%SZ} {rule.name}: {event['detail']['EventID']} {snapshot.arn}")
                     execution = machines.start(
                         EVENTS, rule.arn, str(target.get("RoleArn", "")), str(target["Arn"]), run_input, name

@@ -6,18 +6,22 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from export_constructs.testing import simulate
+from export_constructs.testing.assembly import DEFAULT_ACCOUNT, DEFAULT_REGION
 from export_constructs.testing.recurring import simulate_schedule
+from export_constructs.testing.snapshots import Snapshot, simulate_snapshots
 
 from .conftest import copy_assembly
 
 #: The resources of the recurring exports' runner, and a day its runs are played on.
 RUNNER = "ExportJobProviderRunner"
 RUN_DAY = datetime(2026, 11, 2, tzinfo=UTC)
+#: The sample app's snapshot export's database (in the simulation's account and Region).
+SHOP_DB = f"arn:aws:rds:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:db:shop-db"
 
 #: Statements whose absence no simulated request can show, each with why.
 NOT_SHOWN = {
@@ -77,9 +81,18 @@ def surviving_removals(assembly: Path, stack: str, workdir: Path) -> tuple[int, 
             kept.append({"Effect": "Deny", "Action": "none:None", "Resource": "*"})
         (target / template_file.name).write_text(json.dumps(template))
         if logical_id.startswith(RUNNER):
-            # The recurring exports' runner: its statements are used by the runs, not the deploy.
+            # The recurring exports' runner: its statements are used by the runs, not the deploy:
+            # a day of the schedules, and a snapshot of the snapshot export's database.
             runs = simulate_schedule(target, start=RUN_DAY, periods=1, authorize=True)
             noticed = bool(runs.problems) or any(r.status != "SUCCEEDED" for r in runs.runs) or not runs.runs
+            if not noticed and any(r["Type"] == "AWS::Events::Rule" for r in original["Resources"].values()):
+                snapshot = Snapshot.automated_of(SHOP_DB, RUN_DAY + timedelta(hours=3))
+                taken = simulate_snapshots(target, start=RUN_DAY, snapshots=[snapshot], authorize=True)
+                noticed = (
+                    bool(taken.problems)
+                    or any(r.status != "SUCCEEDED" for r in taken.runs)
+                    or [w.source for w in taken.exported()] != [snapshot.arn]
+                )
         else:
             result = simulate(target, stacks=[stack], authorize=True)
             noticed = bool(result.problems) or any(s.status != "SUCCESS" for s in result.steps)

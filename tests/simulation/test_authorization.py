@@ -149,6 +149,10 @@ UNSIMULATED = {
     # Step Functions describes, stops and redrives a distributed map's child executions itself;
     # the interpreter runs them without authorizing those calls.
     r"ExportJobProviderRunnerStateMachineDistributedMapPolicy[0-9A-F]{8}\.PolicyDocument\[[12]\]: ",
+    # EventBridge sends an event it could not deliver to the dead-letter queue, encrypting it with
+    # the provider's key; the simulation delivers every event (no dead letters).
+    r"ExportJobProviderRunnerEventsDeadLettersPolicy[0-9A-F]{8}\.PolicyDocument\[\d+\]: .*sqs:SendMessage",
+    r"ExportJobProviderKey[0-9A-F]{8}\.KeyPolicy\[\d+\]: .*events\.amazonaws\.com",
 }
 
 
@@ -158,4 +162,4 @@ def test_removing_any_statement_the_library_writes_shows_a_problem(sample_assemb
     assert mutated >= 10
     unexplained = [s for s in survivors if not any(re.match(pattern, s) for pattern in UNSIMULATED)]
     assert unexplained == [], "\n".join(unexplained)
-    assert len(survivors) - len(unexplained) == 3, survivors
+    assert len(survivors) - len(unexplained) == 5, survivors

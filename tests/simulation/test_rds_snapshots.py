@@ -178,3 +178,30 @@ def test_every_event_delivered_twice_still_exports_each_snapshot_once() -> None:
     assert [arn for _, _, arn in result.deliveries] == [snapshots[0].arn] * 2 + [snapshots[1].arn] * 2
     assert_each_exported_once(result, snapshots)
     assert events_of(result, FAILED) == []
+
+
+def test_a_failed_export_runs_again_when_asked_under_a_new_task_name() -> None:
+    bad = Snapshot.automated_of(CLUSTER, NIGHT)
+    attempts: list[str] = []
+
+    def first_fails(request: Mapping[str, Any]) -> bool:
+        attempts.append(str(request["ExportTaskIdentifier"]))
+        return len(attempts) == 1
+
+    retried = NIGHT + timedelta(hours=3)
+    result = simulate_snapshots(
+        stack(), start=NIGHT, snapshots=[bad], fail_when=first_fails, retries=[(retried, bad.arn)], authorize=True
+    )
+    assert result.problems == []
+    (failed, exported) = result.tasks(bad)
+    assert (failed[1], exported[1]) == ("FAILED", "COMPLETE") and failed[0] != exported[0]
+    # Both read as the cluster's, stamped with the snapshot's creation (UTC).
+    for task, _ in (failed, exported):
+        assert "-orders-20261201T0305-" in task, task
+    assert events_of(result, FAILED) == [bad.arn] and events_of(result, EXPORTED) == [bad.arn]
+    (item,) = [v for k, v in result.ledger.items() if k.endswith(f"#{bad.arn}")]
+    assert item["Watermark"] == {"N": "1"} and item["Failures"] == {"N": "1"}
+    assert [r.status for r in result.runs] == ["FAILED", "SUCCEEDED"]
+    # The failure event tells how: the same run's input with Retry.
+    (failure,) = [e for e in result.events if e.detail_type == FAILED]
+    assert "jq -c '.Export.Retry = true'" in failure.detail["retry"]
