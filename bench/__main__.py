@@ -369,12 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     fixed = first.wall - empty.wall
     per_job_ms = (hundred.wall - first.wall) / 99 * 1000
     check(f"handler asset <= 64 KB zipped ({kb(zipped)})", zipped <= MAX_ASSET_BYTES)
-    from . import deploy, recurring
+    from . import deploy, recurring, snapshots
 
     deploy_lines, deploy_ok = deploy.table(log)
     check("deploy: N jobs over a quota of Q complete within ceil(N/Q) x D plus two query intervals", deploy_ok)
     recurring_lines, recurring_checks = recurring.table(log)
     checks += recurring_checks
+    snapshot_lines, snapshot_checks = snapshots.table(log)
+    checks += snapshot_checks
 
     lines += [
         "",
@@ -396,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Timed runs: {args.runs} per configuration after one warm-up, rounds interleaved; "
         "wall = the whole `python -m bench.synth_one` process (jsii start-up included).",
     ]
-    lines += ["", *deploy_lines, "", *recurring_lines]
+    lines += ["", *deploy_lines, "", *recurring_lines, "", *snapshot_lines]
     report = "\n".join(lines)
     print(report)
     if args.markdown:

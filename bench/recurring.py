@@ -49,8 +49,8 @@ BUSY_SECONDS = 2 * 3600
 #: The makespan may exceed the sum of the tasks' durations by this much: what is lost between one
 #: task's end and the next one's start.
 MAX_MAKESPAN_OVER_WORK = 1.05
-#: Statuses a Logs task ends in (the fake's).
-ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+#: Statuses a task ends in (the Logs fake's, the RDS fake's).
+ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "COMPLETE", "CANCELED"})
 SERVICES = ("CloudWatchLogs", "DynamoDB", "EventBridge")
 
 
@@ -104,7 +104,7 @@ def stamping() -> Iterator[Stamps]:
         advance(self, job)
         # A task ends at the describe that moves it to its last status (or when time passes for
         # one nothing describes, in the quota check): the first such moment is its end.
-        if self.name == "CloudWatchLogs" and job.status in ENDED and job.id not in stamps.tasks:
+        if self.name in ("CloudWatchLogs", "Rds") and job.status in ENDED and job.id not in stamps.tasks:
             stamps.tasks[job.id] = Task(job.created, self.clock.stamp())
 
     def stamped_invoke(self: Interpreter, function: str, payload: Any) -> Any:

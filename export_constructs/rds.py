@@ -548,13 +548,24 @@ class RdsSnapshotExport(RecurringExportBase):
         roles = runner.listed(f"{SERVICE.name}:roles")
         if role_arn_of(self.role) not in roles:
             roles.append(role_arn_of(self.role))
-        snapshots = [provider._arn("rds", "snapshot:*"), provider._arn("rds", "cluster-snapshot:*")]
+        # Per kind of source, its snapshots (what the rule's events name): a DB instance's
+        # snapshots are DB snapshots, a cluster's DB cluster snapshots.
+        for kind, snapshot_kind, describe in (
+            ("db", "snapshot", "rds:DescribeDBSnapshots"),
+            ("cluster", "cluster-snapshot", "rds:DescribeDBClusterSnapshots"),
+        ):
+            if kind not in self._kinds:
+                continue
+            snapshots = provider._arn("rds", f"{snapshot_kind}:*")
+            runner.grant_service(
+                f"{SERVICE.name}:{snapshot_kind}",
+                functools.partial(_snapshot_statements, describe, snapshots),
+                wildcards=[snapshots],
+                reason=REASON_RUN_SNAPSHOTS,
+            )
         runner.grant_service(
             SERVICE.name,
             lambda: [
-                iam.PolicyStatement(actions=["rds:DescribeDBSnapshots"], resources=snapshots[:1]),
-                iam.PolicyStatement(actions=["rds:DescribeDBClusterSnapshots"], resources=snapshots[1:]),
-                iam.PolicyStatement(actions=HANDLER_START_ACTIONS, resources=snapshots),
                 iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
@@ -562,13 +573,18 @@ class RdsSnapshotExport(RecurringExportBase):
                     conditions={"StringEquals": {"iam:PassedToService": list(SERVICE.passed_to_services)}},
                 ),
             ],
-            wildcards=[*snapshots, "*"],
-            reason=REASON_RUN_SNAPSHOTS + " " + REASON_TASKS,
+            wildcards=["*"],
+            reason=REASON_TASKS,
         )
         keys = runner.listed(f"{SERVICE.name}:keys")
         if addr_of(key) not in keys:
             keys.append(addr_of(key))
             key.grant(runner.role, *CALLER_KMS_ACTIONS)
+
+
+def _snapshot_statements(describe: str, snapshots: str) -> list[iam.PolicyStatement]:
+    """Describe the snapshots of one kind (what they are of) and export them."""
+    return [iam.PolicyStatement(actions=[describe, *HANDLER_START_ACTIONS], resources=[snapshots])]
 
 
 def _check_types(problems: Problems, snapshot_types: Sequence[str]) -> None:

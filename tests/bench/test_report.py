@@ -132,3 +132,21 @@ def test_a_window_waiting_for_another_stacks_task_looks_once_per_poll_interval()
         "CloudWatchLogs DescribeExportTasks(RUNNING)": 20,
     }
     assert recurring.exported_once_oldest_first(case, 1)
+
+
+# -- the snapshot-export section -----------------------------------------------------------------
+
+
+def test_twelve_snapshots_take_the_three_waves_the_quota_allows() -> None:
+    from bench import snapshots
+
+    case = snapshots.play(
+        "12 at once", [((snapshots.DB, snapshots.CLUSTER)[n % 2], snapshots.NIGHT) for n in range(12)]
+    )
+    assert case.result.peak_tasks == 5 and len(case.result.exported()) == 12
+    # Each task is STARTING, then IN_PROGRESS twice, COMPLETE at the third look: 3 polls of 300 s.
+    assert {t.ended - t.created for t in case.tasks} == {900}
+    # Five, five, two: each wave starts at the poll that sees the last one's tasks end.
+    assert sorted({t.created for t in case.tasks}) == [case.tasks[0].created + w * 900 for w in range(3)]
+    span, work = recurring.makespan(case.tasks)
+    assert (span, work) == (3 * 900, 12 * 900)

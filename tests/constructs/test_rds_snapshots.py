@@ -154,7 +154,7 @@ def test_the_run_role_may_read_and_export_snapshots_and_pass_the_rds_role_only(b
     by_action = run_actions(template)
     assert by_action.pop("rds:DescribeDBSnapshots") == [snapshots]
     assert by_action.pop("rds:DescribeDBClusterSnapshots") == [clusters]
-    assert by_action.pop("rds:StartExportTask") == [snapshots, clusters]
+    assert sorted(by_action.pop("rds:StartExportTask")) == sorted([snapshots, clusters])
     assert by_action.pop("rds:DescribeExportTasks") == ["*"]
     assert by_action.pop("rds:CancelExportTask") == ["*"]
     (passed,) = by_action.pop("iam:PassRole")
@@ -219,6 +219,11 @@ def test_constructs_as_sources_narrow_the_rule_to_their_kinds() -> None:
     rule = rule_of(template)
     assert rule["EventPattern"]["detail-type"] == ["RDS DB Snapshot Event"]
     assert rule["EventPattern"]["detail"] == {"EventID": ["RDS-EVENT-0091"]}
+    # Nor may the run read or export cluster snapshots: the export has no cluster.
+    by_action = run_actions(template)
+    assert by_action["rds:DescribeDBSnapshots"] == ["arn:aws:rds:eu-west-1:111122223333:snapshot:*"]
+    assert "rds:DescribeDBClusterSnapshots" not in by_action
+    assert by_action["rds:StartExportTask"] == ["arn:aws:rds:eu-west-1:111122223333:snapshot:*"]
     text = json.dumps(rule["Targets"][0]["InputTransformer"]["InputTemplate"])
     assert '":rds:eu-west-1:111122223333:db:' in text and stack.get_logical_id(db.node.default_child) in text  # type: ignore[arg-type]
 
