@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Aws, Duration
@@ -294,6 +294,10 @@ DEFAULT_SNAPSHOT_PREFIX = "rds/{source}/{yyyy}/{MM}/{dd}/{snapshot}/"
 SNAPSHOT_TYPES = ("automated", "manual")
 #: A DB instance (``db``) or cluster (``cluster``) ARN: what snapshots are taken of.
 DB_SOURCE_PATTERN = r"arn:[a-z\d-]+:rds:[a-z\d-]+:\d{12}:(db|cluster):[A-Za-z][A-Za-z0-9-]{0,62}"
+REASON_BACKUP_JOBS = (
+    "AWS Backup's DescribeBackupJob supports no resource-level permissions (the Service Authorization Reference "
+    "lists no resource type for it): the run reads the job an event names to find the snapshot it made."
+)
 REASON_RUN_SNAPSHOTS = (
     "A snapshot export exports the new snapshots of its DB instances and clusters, whose names RDS makes "
     "(automated) or the user chooses (manual): DescribeDBSnapshots / DescribeDBClusterSnapshots (to find what a "
@@ -332,7 +336,8 @@ class RdsSnapshotExport(RecurringExportBase):
     RDS about it cannot be told from another database's: the run logs it and ends.
 
     Every snapshot creation in the account and Region starts a short run (one RDS describe, no
-    export for another database's snapshot). Snapshots made by AWS Backup are not followed.
+    export for another database's snapshot). The snapshots AWS Backup makes are followed with
+    ``backup_jobs``.
 
     Args:
         scope: parent construct.
@@ -364,7 +369,11 @@ class RdsSnapshotExport(RecurringExportBase):
         event_bus: where the snapshot events go. Default: the account's default event bus.
         alarm_topic: an SNS topic for an alarm on failed exports and one on snapshot events
             EventBridge could not start a run for. Default: no alarms.
-        enabled: whether the rule starts runs (False: it is created disabled). Default: True.
+        enabled: whether the rules start runs (False: they are created disabled). Default: True.
+        backup_jobs: also export the snapshots AWS Backup makes of the sources: a second rule on
+            AWS Backup's ``Backup Job State Change`` events of a ``COMPLETED`` job whose
+            ``resourceArn`` is one of ``sources``; the run reads the job (DescribeBackupJob) for
+            its recovery point, the snapshot it exports. Default: False.
     """
 
     SERVICE = SERVICE
@@ -377,6 +386,8 @@ class RdsSnapshotExport(RecurringExportBase):
     """The role RDS writes with: the ``role`` prop, or the shared one."""
     rule: events.Rule
     """The EventBridge rule that starts a run for each snapshot."""
+    backup_rule: events.Rule | None
+    """With ``backup_jobs``: the rule on AWS Backup's completed jobs of the sources, else None."""
     undelivered_alarm: cloudwatch.Alarm | None = None
     """With ``alarm_topic``: the alarm on the events EventBridge could not start a run for (the
     runner's ``events_dead_letters`` queue), else None."""
@@ -399,6 +410,7 @@ class RdsSnapshotExport(RecurringExportBase):
         event_bus: events.IEventBus | None = None,
         alarm_topic: sns.ITopic | None = None,
         enabled: bool = True,
+        backup_jobs: bool = False,
     ) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
@@ -458,10 +470,17 @@ class RdsSnapshotExport(RecurringExportBase):
         # The run's name prefix: the stack's, so an operator tells this stack's tasks from others'
         # (and the identifier starts with a letter, as RDS's identifiers do).
         description["NamePrefix"] = provider.job_name_prefix + "-"
-        description["Snapshot"] = {
-            "Arn": events.EventField.from_path("$.detail.SourceArn"),
-            "Event": events.EventField.from_path("$.detail.EventID"),
-        }
+
+        def target(trigger: Mapping[str, Any]) -> events_targets.SfnStateMachine:
+            return events_targets.SfnStateMachine(
+                runner.state_machine,
+                role=runner.events_role,
+                dead_letter_queue=runner.events_dead_letters,
+                input=events.RuleTargetInput.from_object(
+                    {"Export": {**description, "Snapshot": dict(trigger)}, "Time": events.EventField.time}
+                ),
+            )
+
         self.rule = events.Rule(
             self,
             "Rule",
@@ -473,16 +492,46 @@ class RdsSnapshotExport(RecurringExportBase):
                 detail={"EventID": self._event_ids(snapshot_types)},
             ),
             targets=[
-                events_targets.SfnStateMachine(
-                    runner.state_machine,
-                    role=runner.events_role,
-                    dead_letter_queue=runner.events_dead_letters,
-                    input=events.RuleTargetInput.from_object({"Export": description, "Time": events.EventField.time}),
+                target(
+                    {
+                        "Arn": events.EventField.from_path("$.detail.SourceArn"),
+                        "Event": events.EventField.from_path("$.detail.EventID"),
+                    }
                 )
             ],
         )
-        for dependency in wait_for:
-            self.rule.node.add_dependency(dependency)
+        self.backup_rule = None
+        if backup_jobs:
+            # AWS Backup's event names the job and the resource backed up: filtered on the
+            # sources' ARNs here, the job's snapshot found by the run.
+            self.backup_rule = events.Rule(
+                self,
+                "BackupRule",
+                description=f"Exports each AWS Backup snapshot of {self.export_id}'s sources"[:512],
+                enabled=enabled,
+                event_pattern=events.EventPattern(
+                    source=["aws.backup"],
+                    detail_type=[consts.BACKUP_JOB_EVENT],
+                    detail={"state": ["COMPLETED"], "resourceArn": arns},
+                ),
+                targets=[
+                    target(
+                        {
+                            "BackupJob": events.EventField.from_path("$.detail.backupJobId"),
+                            "Event": consts.BACKUP_JOB_EVENT,
+                        }
+                    )
+                ],
+            )
+            runner.grant_service(
+                f"{SERVICE.name}:backup",
+                lambda: [iam.PolicyStatement(actions=["backup:DescribeBackupJob"], resources=["*"])],
+                wildcards=["*"],
+                reason=REASON_BACKUP_JOBS,
+            )
+        for rule in (self.rule, self.backup_rule):
+            if rule is not None:
+                rule.node.add_dependency(*wait_for)
         if alarm_topic is not None:
             self.undelivered_alarm = runner.events_dead_letters.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"

@@ -115,6 +115,12 @@ CATCHUP_LATEST = "latest"
 #: and DB cluster snapshot events,
 #: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Events.Messages.html#USER_Events.Messages.cluster-snapshot).
 #: Describing an automated snapshot by its identifier takes ``SnapshotType=automated`` (DescribeDBSnapshots).
+#: AWS Backup's event when a backup job's state changes; a COMPLETED job of an RDS source has made
+#: a snapshot, which RDS exports as any other ("You can export all types of DB snapshots -
+#: including manual snapshots, automated system snapshots, and snapshots created by the AWS Backup
+#: service": https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.html;
+#: the event: https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html).
+BACKUP_JOB_EVENT = "Backup Job State Change"
 RDS_SNAPSHOT_EVENTS = {
     "RDS-EVENT-0042": ("RDS DB Snapshot Event", False),  # "Manual snapshot created"
     "RDS-EVENT-0091": ("RDS DB Snapshot Event", True),  # "Automated snapshot created"

@@ -183,15 +183,23 @@ class Runner:
         before (a failed one is exported again only when the run's export says ``Retry``: the
         retry command of its failure event)."""
         export = event["Export"]
-        arn, event_id = str(export["Snapshot"]["Arn"]), str(export["Snapshot"].get("Event", ""))
+        trigger = export["Snapshot"]
         adapter = self._engine.adapter(str(export["Service"]))
-        automated = consts.RDS_SNAPSHOT_EVENTS.get(event_id, ("", True))[1]
-        found = adapter.snapshot(arn, automated=automated)
         idle: dict[str, Any] = {"Windows": [], "Behind": 0, "Locked": False}
-        if found is None:
-            LOG.info("%s: the snapshot %s does not exist (any more): nothing to export", export["Id"], arn)
-            return idle
-        source, created = found
+        if trigger.get("BackupJob"):  # AWS Backup's event names its job, which names the snapshot
+            made = adapter.backup_snapshot(str(trigger["BackupJob"]))
+            if made is None:
+                LOG.info("%s: the backup job %s made no RDS snapshot", export["Id"], trigger["BackupJob"])
+                return idle
+            arn, source, created = made
+        else:
+            arn, event_id = str(trigger["Arn"]), str(trigger.get("Event", ""))
+            automated = consts.RDS_SNAPSHOT_EVENTS.get(event_id, ("", True))[1]
+            found = adapter.snapshot(arn, automated=automated)
+            if found is None:
+                LOG.info("%s: the snapshot %s does not exist (any more): nothing to export", export["Id"], arn)
+                return idle
+            source, created = found
         sources = {str(s).lower() for s in export["Sources"]}
         if source.lower() not in sources:
             LOG.info("%s: %s is a snapshot of %s, not one of this export's sources", export["Id"], arn, source)
@@ -569,9 +577,12 @@ def _retry_hint(run: str, snapshot: bool = False) -> str:
 
 
 def _lock_id(export: Mapping[str, Any]) -> str:
-    """The run lock's id: the export's, or its snapshot's (each snapshot's run is its own)."""
-    snapshot = export.get("Snapshot")
-    return f"{export['Id']}#{snapshot['Arn']}" if snapshot else str(export["Id"])
+    """The run lock's id: the export's, or its trigger's (each snapshot's run is its own: the
+    snapshot's, or the AWS Backup job's that made it)."""
+    trigger = export.get("Snapshot")
+    if not trigger:
+        return str(export["Id"])
+    return f"{export['Id']}#{trigger.get('Arn') or 'backup job ' + str(trigger.get('BackupJob'))}"
 
 
 def _subject(export: Mapping[str, Any], window: Mapping[str, Any]) -> dict[str, Any]:

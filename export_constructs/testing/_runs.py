@@ -143,11 +143,13 @@ def open_world(
     authorize: bool | None,
     log: Log,
     external: Sequence[str] = (),
+    others: Sequence[type[FakeService]] = (),
 ) -> World:
     """Start the fakes of the services ``services`` names for the stacks' players (those in
     ``external`` are made but not served: another implementation answers), DynamoDB with each
-    stack's tables, EventBridge, and the players of ``templates``, the clock starting at
-    ``start``; point the handler's clients at the fakes. ``cleanup`` stops them all."""
+    stack's tables, EventBridge, the fakes of ``others`` (e.g. AWS Backup), and the players of
+    ``templates``, the clock starting at ``start``; point the handler's clients at the fakes.
+    ``cleanup`` stops them all."""
     clock = VirtualClock()
     clock.origin = start.astimezone(UTC)
     stepfunctions = StepFunctionsFake(clock=clock, region=region, account=account)
@@ -177,6 +179,8 @@ def open_world(
     for name, fake in exports.items():
         if name not in external:
             fakes[name] = cleanup.enter_context(fake)
+    for other in others:
+        fakes[other.name] = cleanup.enter_context(other(clock=clock, region=region, account=account, log=log))
     authorizer = _authorizer(authorize, players)
     for fake in fakes.values():
         fake.authorizer = authorizer

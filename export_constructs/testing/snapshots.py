@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..handler.consts import BACKUP_JOB_EVENT
 from ..services import RDS
 from ._runs import ScheduleResult, Task, Window, ledger_of, open_world, outcome, tasks_of
 from .assembly import simulated_environment
 from .eventbridge import matches, target_input
 from .fakes.arns import partition_of
+from .fakes.backup import BackupJob
+from .fakes.backup import Fake as BackupFake
 from .fakes.base import Log
 from .fakes.events import Event
 from .fakes.jobs import Scenario
@@ -75,6 +78,9 @@ class Snapshot:
     source_arn: str
     identifier: str
     automated: bool = True
+    backup_job: str = ""
+    """The AWS Backup job that made it (its identifier is then ``awsbackup:<job>``): AWS Backup
+    sends the event (``Backup Job State Change``), not RDS."""
 
     def __post_init__(self) -> None:
         kind = self.source_arn.split(":", 6)[5] if self.source_arn.count(":") >= 6 else ""
@@ -91,6 +97,12 @@ class Snapshot:
     def arn(self) -> str:
         head = ":".join(self.source_arn.split(":", 5)[:5])
         return f"{head}:{'cluster-snapshot' if self.cluster else 'snapshot'}:{self.identifier}"
+
+    @classmethod
+    def backup_of(cls, source_arn: str, at: datetime, job_id: str) -> Snapshot:
+        """The snapshot the AWS Backup job ``job_id`` makes of ``source_arn`` at ``at`` (AWS Backup
+        names its RDS recovery points ``awsbackup:job-<id>``)."""
+        return cls(at, source_arn, f"awsbackup:job-{job_id}", automated=False, backup_job=job_id)
 
     @classmethod
     def automated_of(cls, source_arn: str, at: datetime) -> Snapshot:
@@ -117,9 +129,36 @@ class SnapshotResult(ScheduleResult):
         return [t for w in self.windows if w.source == arn for t in w.tasks]
 
 
+def backup_event(snapshot: Snapshot, region: str, account: str, *, number: int = 0) -> dict[str, Any]:
+    """The event AWS Backup sends EventBridge when the job that made ``snapshot`` completed (its
+    example events: https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html)."""
+    at = snapshot.at.astimezone(UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{snapshot.arn}#{number}")),
+        "detail-type": BACKUP_JOB_EVENT,
+        "source": "aws.backup",
+        "account": account,
+        "time": f"{at:%Y-%m-%dT%H:%M:%SZ}",
+        "region": region,
+        "resources": [snapshot.source_arn],
+        "detail": {
+            "backupJobId": snapshot.backup_job,
+            "backupVaultName": "Default",
+            "resourceArn": snapshot.source_arn,
+            "resourceType": "Aurora" if snapshot.cluster else "RDS",
+            "state": "COMPLETED",
+            "percentDone": "100.0",
+            "creationDate": f"{at:%Y-%m-%dT%H:%M:%S.000Z}",
+        },
+    }
+
+
 def snapshot_event(snapshot: Snapshot, region: str, account: str, *, number: int = 0) -> dict[str, Any]:
     """The event RDS sends EventBridge when ``snapshot`` has been created (``number`` tells one
-    event's id from another's)."""
+    event's id from another's); AWS Backup's job event for one it made."""
+    if snapshot.backup_job:
+        return backup_event(snapshot, region, account, number=number)
     detail_type, source_type, category, event_id, message = CREATED[(snapshot.cluster, snapshot.automated)]
     at = snapshot.at.astimezone(UTC)
     return {
@@ -212,7 +251,10 @@ def simulate_snapshots(
             busy_seconds=600.0,
             authorize=authorize,
             log=emit,
+            others=[BackupFake],
         )
+        backup = world.fakes[BackupFake.name]
+        assert isinstance(backup, BackupFake)
         rds = world.exports[RDS.name]
         assert isinstance(rds, RdsFake)
         rds.fail_when = fail_when
@@ -237,6 +279,8 @@ def simulate_snapshots(
             number, snapshot = payload
             if kind == "taken":
                 rds.add_snapshot(snapshot.arn, snapshot.source_arn, automated=snapshot.automated, created=snapshot.at)
+                if snapshot.backup_job:
+                    backup.add_job(BackupJob(snapshot.backup_job, snapshot.source_arn, snapshot.arn, snapshot.at))
             event = snapshot_event(snapshot, region, account, number=number)
             for rule in rules:
                 if not matches(rule.pattern, event):
@@ -250,7 +294,8 @@ def simulate_snapshots(
                     run_input = target_input(target, event, rule_arn=rule.arn, rule_name=rule.name)
                     deliveries.append((moment, rule.name, snapshot.arn))
                     last[snapshot.arn] = (str(target["Arn"]), run_input)
-                    emit(f"{moment:%Y-%m-%dT%H:%M:%SZ} {rule.name}: {event['detail']['EventID']} {snapshot.arn}")
+                    what = event["detail"].get("EventID") or event["detail-type"]
+                    emit(f"{moment:%Y-%m-%dT%H:%M:%SZ} {rule.name}: {what} {snapshot.arn}")
                     execution = machines.start(
                         EVENTS, rule.arn, str(target.get("RoleArn", "")), str(target["Arn"]), run_input, name
                     )
@@ -325,4 +370,4 @@ def _windows(tasks: Sequence[Task], events: Sequence[Event], rds: RdsFake) -> li
     return sorted(windows.values(), key=lambda w: (w.start, w.source))
 
 
-__all__ = ["REDELIVERY", "Snapshot", "SnapshotResult", "simulate_snapshots", "snapshot_event"]
+__all__ = ["REDELIVERY", "Snapshot", "SnapshotResult", "backup_event", "simulate_snapshots", "snapshot_event"]

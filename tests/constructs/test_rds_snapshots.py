@@ -240,9 +240,9 @@ def test_the_event_ids_are_those_of_rds_event_reference() -> None:
 
 
 def test_the_five_nag_packs_find_nothing_the_library_made(built: Built) -> None:
-    app, stack, _, _ = built
-    findings = nag_findings(app, stack)
-    assert all(not rows for rows in findings.values()), findings
+    for app, stack, _, _ in (built, build(backup_jobs=True, alarm_topic=None)):
+        findings = nag_findings(app, stack)
+        assert all(not rows for rows in findings.values()), findings
 
 
 def test_cfn_lint_passes_on_the_template(built: Built) -> None:
@@ -322,3 +322,29 @@ def test_an_alarm_topic_alarms_on_failed_exports_and_on_events_not_delivered() -
     assert export.alarm is not None and export.undelivered_alarm is not None
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": stack.get_logical_id(topic.node.default_child)}]  # type: ignore[arg-type]
+
+
+def test_backup_jobs_adds_a_rule_on_the_sources_completed_backup_jobs() -> None:
+    _, _, template, export = build(backup_jobs=True)
+    rules = resources_of(template, "AWS::Events::Rule")
+    assert len(rules) == 2 and export.backup_rule is not None
+    backup_id = next(k for k in rules if k.startswith("ArchiveBackupRule"))
+    rule = rules[backup_id]["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change"],
+        "detail": {"state": ["COMPLETED"], "resourceArn": [DB, CLUSTER]},
+    }
+    (target,) = rule["Targets"]
+    text = resolved(template, target["InputTransformer"]["InputTemplate"])
+    assert target["InputTransformer"]["InputPathsMap"] == {
+        "detail-backupJobId": "$.detail.backupJobId",
+        "time": "$.time",
+    }
+    given = json.loads(text.replace("<detail-backupJobId>", '"job-1"').replace("<time>", '"2026-12-01T03:10:00Z"'))
+    assert given["Export"]["Snapshot"] == {"BackupJob": "job-1", "Event": "Backup Job State Change"}
+    assert run_actions(template)["backup:DescribeBackupJob"] == ["*"]
+    # Without it, no AWS Backup rule and no AWS Backup permission.
+    _, _, plain, _ = build()
+    assert len(resources_of(plain, "AWS::Events::Rule")) == 1
+    assert "backup:DescribeBackupJob" not in run_actions(plain)

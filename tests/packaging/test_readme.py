@@ -54,6 +54,7 @@ def test_the_snapshot_export_example_synthesizes_a_rule_for_both_kinds() -> None
 
     (export,) = [c for c in stack.node.find_all() if isinstance(c, RdsSnapshotExport)]
     assert export.source_arns[1] == "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+    assert export.backup_rule is not None
     assert stack.resolve(export.source_arns[0]) == {
         "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":rds:us-east-1:123456789012:cluster:shop-aurora"]]
     }

@@ -205,3 +205,25 @@ def test_a_failed_export_runs_again_when_asked_under_a_new_task_name() -> None:
     # The failure event tells how: the same run's input with Retry.
     (failure,) = [e for e in result.events if e.detail_type == FAILED]
     assert "jq -c '.Export.Retry = true'" in failure.detail["retry"]
+
+
+def test_snapshots_aws_backup_makes_are_exported_with_backup_jobs() -> None:
+    st = cdk.Stack(cdk.App(), "Snapshots", env=ENV)
+    RdsSnapshotExport(st, "Nightly", sources=[DB, CLUSTER], destination=ExportDestination(st, "Dest"), backup_jobs=True)
+    made = [Snapshot.backup_of(DB, NIGHT, "0001"), Snapshot.backup_of(CLUSTER, NIGHT, "0002")]
+    other = Snapshot.backup_of(OTHER_DB, NIGHT, "0003")  # the rule's pattern names the sources only
+    result = simulate_snapshots(st, start=NIGHT, snapshots=[*made, other], duplicates=True, authorize=True)
+    assert result.problems == []
+    assert sorted(arn for _, _, arn in result.deliveries) == sorted([made[0].arn, made[1].arn] * 2)
+    assert made[0].arn == f"{HEAD}:snapshot:awsbackup:job-0001"
+    assert made[1].arn == f"{HEAD}:cluster-snapshot:awsbackup:job-0002"
+    assert_each_exported_once(result, made)
+    # The run asked AWS Backup for the job's recovery point, not RDS for the snapshot.
+    assert {c.operation for c in result.calls if c.service == "Backup"} == {"DescribeBackupJob"}
+    assert not [c for c in result.calls if c.operation.startswith("DescribeDB")]
+
+
+def test_without_backup_jobs_aws_backup_snapshots_start_nothing() -> None:
+    made = Snapshot.backup_of(DB, NIGHT, "0001")
+    result = simulate_snapshots(stack(), start=NIGHT, snapshots=[made])
+    assert result.problems == [] and result.deliveries == [] and result.windows == []

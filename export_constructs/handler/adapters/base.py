@@ -349,6 +349,11 @@ class ExportJobAdapter(abc.ABC):
         None when there is no such snapshot. Services without snapshot exports have none."""
         raise NotImplementedError(f"{self.label}s have no snapshot export")
 
+    def backup_snapshot(self, job_id: str) -> tuple[str, str, int] | None:
+        """The snapshot an AWS Backup job made, what of and when (epoch ms), or None. Services
+        without snapshot exports have none."""
+        raise NotImplementedError(f"{self.label}s have no snapshot export")
+
     def look_before_start(self, spec: JobSpec) -> tuple[tuple[str, JobState] | None, bool]:
         """Before a recurring window's start: the running job already started as ``spec`` (a
         retried invocation's: adopted, not started twice), and whether the account's quota has no

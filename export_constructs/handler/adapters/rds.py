@@ -254,6 +254,22 @@ class Adapter(ExportJobAdapter):
         millis = int(created.timestamp() * 1000) if isinstance(created, datetime) else 0
         return f"{head}:{source[1]}:{items[0][source[0]]}", millis
 
+    def backup_snapshot(self, job_id: str) -> tuple[str, str, int] | None:
+        """The snapshot an AWS Backup job made (its recovery point: an RDS snapshot's ARN), what
+        of, and when the job began (epoch ms); None when AWS Backup knows no such completed job.
+        DescribeBackupJob: https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeBackupJob.html."""
+        try:
+            job = self._client_factory("backup").describe_backup_job(BackupJobId=job_id)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                return None
+            raise
+        point, source = str(job.get("RecoveryPointArn") or ""), str(job.get("ResourceArn") or "")
+        if job.get("State") != "COMPLETED" or ":rds:" not in point:
+            return None
+        created = job.get("CreationDate")
+        return point, source, int(created.timestamp() * 1000) if isinstance(created, datetime) else 0
+
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """``s3://<bucket>/<S3Prefix>/``: RDS writes the task's files under it (in a folder named
         after the task)."""
