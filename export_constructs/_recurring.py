@@ -383,7 +383,8 @@ class RecurringExportBase(Construct):
         return self.metric("WindowsBehind", statistic="Maximum", period=period)
 
     def metric_failed_windows(self, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Windows whose task failed (Sum over ``period``); each is retried by the next run.
+        """Windows whose task failed (Sum over ``period``); a scheduled export's next run exports
+        each again (a snapshot export's failures are not retried by themselves).
 
         Args:
             period: the metric's period. Default: the schedule's period (at most a day).

@@ -359,12 +359,13 @@ class ExportRunner(Construct):
     # -- what each export adds ----------------------------------------------------------------
 
     def grant_ledger(self, table: dynamodb.ITable) -> None:
-        """Let the run read and conditionally update ``table`` (and use its key)."""
+        """Let the run read, conditionally update and delete (its run locks) items of ``table``
+        (and use its key)."""
         key = addr_of(table)
         if key in self._ledgers:
             return
         self._ledgers.add(key)
-        table.grant(self.role, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        table.grant(self.role, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
         if table.encryption_key is not None:
             table.encryption_key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 

@@ -98,11 +98,12 @@ class Problems:
         example: str,
         full: bool = True,
         unicode: bool = False,
+        source: str = "the API's pattern",
     ) -> None:
-        """``regex`` is the API's pattern, read as AWS reads it (see ``_AS_NEWLINE``); AWS
-        patterns are anchored only where they say so, but a value must match as a whole unless
-        ``full`` is False. ``unicode``: ``regex`` is written for Python's Unicode-wide ``re`` as it is
-        (the tag patterns).
+        """``regex`` is the API's pattern (else ``source`` says whose it is), read as AWS reads it
+        (see ``_AS_NEWLINE``); AWS patterns are anchored only where they say so, but a value must
+        match as a whole unless ``full`` is False. ``unicode``: ``regex`` is written for Python's
+        Unicode-wide ``re`` as it is (the tag patterns).
 
         The message gives ``rule`` in words and ``example``, a value that matches, before the
         pattern itself: ``dataset_arn: must be a Personalize dataset ARN such as arn:aws:...,
@@ -118,7 +119,7 @@ class Problems:
         if not matches(value):
             assert matches(example), f"the example {example!r} does not match {regex}"
             shown = example if example.startswith(("arn:", "s3://")) else repr(example)  # a name: quoted
-            self.add(prop, f"must be {rule} such as {shown}, got {_short(value)} (the API's pattern: {regex})")
+            self.add(prop, f"must be {rule} such as {shown}, got {_short(value)} ({source}: {regex})")
 
     def one_of(self, prop: str, value: str | None, allowed: Sequence[str]) -> None:
         if value is None or is_unresolved(value):

@@ -23,10 +23,11 @@ from constructs import Construct
 
 from ._job import ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
-from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of
+from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of, seconds_of
 from ._nag import acknowledge_iam5
 from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
 from ._recurring import RecurringExportBase
+from ._runner import RUN_TIMEOUT
 from ._validation import Problems, Text, _short, typed_props
 from .destination import ExportDestination
 from .handler import consts
@@ -321,7 +322,8 @@ class RdsSnapshotExport(RecurringExportBase):
     adopts the one started for it), waits for it, and records it in the ledger (an item per
     snapshot): a snapshot is exported once, however often its event arrives. RDS runs at most 5
     exports per account at once: a run whose start RDS refuses at that quota waits and tries again
-    every ``poll_interval``, it never fails for it.
+    every ``poll_interval``, up to what its 24 hours leave (24 hours less ``task_timeout``, two
+    polls and 30 minutes: 11 h 20 min by default); past that the snapshot fails, reported.
 
     Each snapshot sends an EventBridge event (source ``export-constructs``, detail type ``Export
     Window Exported`` or ``Export Window Failed``, naming ``source`` and ``snapshot``) and the runs
@@ -470,6 +472,9 @@ class RdsSnapshotExport(RecurringExportBase):
         # The run's name prefix: the stack's, so an operator tells this stack's tasks from others'
         # (and the identifier starts with a letter, as RDS's identifiers do).
         description["NamePrefix"] = provider.job_name_prefix + "-"
+        # A run ends within its state machine's 24 hours, so it reports what it could not do: it
+        # waits for a slot at most what the task and a margin for its cancel leave of them.
+        description["QueueSeconds"] = queue_seconds(task_timeout, poll_interval)
 
         def target(trigger: Mapping[str, Any]) -> events_targets.SfnStateMachine:
             return events_targets.SfnStateMachine(
@@ -532,6 +537,7 @@ class RdsSnapshotExport(RecurringExportBase):
         for rule in (self.rule, self.backup_rule):
             if rule is not None:
                 rule.node.add_dependency(*wait_for)
+                self._check_input_size(rule)
         if alarm_topic is not None:
             self.undelivered_alarm = runner.events_dead_letters.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"
@@ -545,6 +551,25 @@ class RdsSnapshotExport(RecurringExportBase):
                 alarm_description="EventBridge could not start a snapshot export's run: see the runner's dead letters",
             )
             self.undelivered_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+
+    def _check_input_size(self, rule: events.Rule) -> None:
+        """The rule's input template (the export's description) within EventBridge's 8,192
+        characters (botocore's model: InputTransformer.InputTemplate), each reference counted as
+        :data:`REFERENCE_CHARS`: many sources with long names exceed it."""
+        cfn = rule.node.default_child
+        assert isinstance(cfn, events.CfnRule)
+        targets = self._stack.resolve(cfn.targets)
+        # The target as the L1 holds it (its members in camelCase, as jsii's structs are).
+        size = _template_chars(targets[0]["inputTransformer"]["inputTemplate"])
+        if size > MAX_INPUT_TEMPLATE:
+            problems = Problems(self)
+            problems.add(
+                "sources",
+                f"make the rule's input (the export's description) about {size:,} characters long; EventBridge "
+                f"takes {MAX_INPUT_TEMPLATE:,} (InputTemplate): split the {len(self.source_arns)} sources over "
+                "several exports",
+            )
+            problems.raise_if_any()
 
     def _check_sources(
         self, problems: Problems, sources: Sequence[rds.IDatabaseInstance | rds.IDatabaseCluster | str]
@@ -572,9 +597,11 @@ class RdsSnapshotExport(RecurringExportBase):
                     rule="a DB instance (...:db:<id>) or DB cluster (...:cluster:<id>) ARN: snapshots are "
                     "exported of these",
                     example="arn:aws:rds:us-east-1:123456789012:db:shop-db",
+                    source="RDS's identifier rule in an ARN",
                 )
             check_source_arn(problems, prop, source, self._stack, service="RDS", what="a DB instance or cluster")
-            self._check_once(problems, prop, source, arns)
+            if source.lower() in (a.lower() for a in arns if isinstance(a, str)):
+                problems.add(prop, f"names {source!r} twice (RDS's identifiers are not case-sensitive)")
             arns.append(source)
         return arns
 
@@ -628,7 +655,47 @@ class RdsSnapshotExport(RecurringExportBase):
         keys = runner.listed(f"{SERVICE.name}:keys")
         if addr_of(key) not in keys:
             keys.append(addr_of(key))
-            key.grant(runner.role, *CALLER_KMS_ACTIONS)
+            # The caller's key permissions StartExportTask asks for; the grant only for RDS (the
+            # grant RDS creates on the caller's behalf is for an AWS resource).
+            runner.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:CreateGrant"],
+                    resources=[key_arn_of(key)],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                )
+            )
+            runner.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[key_arn_of(key)])
+            )
+
+
+#: InputTransformer.InputTemplate's maximum length (botocore's events model), and what a reference
+#: (a role's or key's ARN, a table's name) is counted as in it, rendered: an ARN with a path runs
+#: to about this.
+MAX_INPUT_TEMPLATE = 8192
+REFERENCE_CHARS = 128
+
+
+def _template_chars(template: Any) -> int:
+    """The characters of a resolved template: its literal parts, and :data:`REFERENCE_CHARS` per
+    reference."""
+    if isinstance(template, str):
+        return len(template)
+    if isinstance(template, dict) and "Fn::Join" in template:
+        separator, parts = template["Fn::Join"]
+        return sum(_template_chars(p) for p in parts) + len(separator) * max(0, len(parts) - 1)
+    return REFERENCE_CHARS
+
+
+#: What a run keeps of its 24 hours beyond its waits and its task: a cancelled task's end.
+QUEUE_MARGIN = Duration.minutes(30)
+
+
+def queue_seconds(task_timeout: Duration, poll_interval: Duration) -> int:
+    """How long a snapshot's run waits for one of the account's export slots before it fails:
+    24 hours less ``task_timeout``, two polls and :data:`QUEUE_MARGIN` (0: it fails at once)."""
+    left = seconds_of(RUN_TIMEOUT) - seconds_of(task_timeout) - 2 * seconds_of(poll_interval)
+    return max(0, int(left - seconds_of(QUEUE_MARGIN)))
 
 
 def _snapshot_statements(describe: str, snapshots: str) -> list[iam.PolicyStatement]:

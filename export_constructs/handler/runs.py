@@ -250,7 +250,7 @@ class Runner:
                 )
             except _Claimed:
                 # Another run noted a task for this window meanwhile: look again next poll.
-                return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
+                return self._queued(export, adapter, window, step, event)
             except _Refused as refused:  # the service refused the task for good: the window failed
                 error = refused.__cause__ or refused
                 LOG.warning("%s: the task could not start: %s", spec.name, error)
@@ -259,7 +259,7 @@ class Runner:
                 claim = CLAIM + spec.name
                 return self._ended(export, adapter, window, claim, state, run)
             if found is None:
-                return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True}
+                return self._queued(export, adapter, window, step, event)
             task, observed = found
             if task != entry.flight_task:
                 now = self._engine.now().isoformat()
@@ -333,6 +333,32 @@ class Runner:
             LOG.info("%s: the service's quota is full (%s): waiting", spec.name, code)
             return None
 
+    def _queued(
+        self,
+        export: Mapping[str, Any],
+        adapter: Any,
+        window: Mapping[str, Any],
+        step: Mapping[str, Any],
+        event: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Wait for a slot of the account's quota, at most the export's ``QueueSeconds`` (where
+        it has them: a run must end, and report, before its state machine times out); past
+        them the window fails with a reason saying so."""
+        now = self._engine.now()
+        since = str(step.get("QueuedSince") or now.isoformat())
+        limit = export.get("QueueSeconds")
+        waited = (now - datetime.fromisoformat(since)).total_seconds()
+        if limit is not None and waited > int(limit):
+            reason = (
+                f"the task waited {waited / 3600:.1f} h for one of the account's export slots (the quota) and "
+                "did not start: the run must end within its 24 hours"
+            )
+            LOG.warning("%s %s: %s", export["Id"], window["Source"], reason)
+            state = JobState(Phase.FAILED, "NOT STARTED", reason=reason)
+            claim = CLAIM + self._spec(export, window).name
+            return self._ended(export, adapter, window, claim, state, str(event.get("Run") or ""))
+        return {"State": WAIT, "Wait": int(export["PollSeconds"]), "Queued": True, "QueuedSince": since}
+
     def _running(
         self, export: Mapping[str, Any], adapter: Any, task: str, state: JobState, step: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -389,6 +415,10 @@ class Runner:
         outcomes = [str(r.get("Outcome", "")) for r in results]
         exported, failed = outcomes.count(OUTCOME_EXPORTED), outcomes.count(OUTCOME_FAILED)
         now = self._run_time(event)
+        if event.get("Failure"):  # the plan, or the map, failed: one failure more
+            failed += 1
+            if export.get("Snapshot"):  # nothing else would tell of this snapshot
+                self._failed_run(export, str(event["Failure"]), str(event.get("Run") or ""))
         if plan.get("Locked"):
             counts = {EXPORTED_WINDOWS: exported, FAILED_WINDOWS: failed}
             if not export.get("Snapshot"):  # a snapshot's run knows of no other snapshot behind
@@ -402,8 +432,7 @@ class Runner:
             if r.get("Outcome") == OUTCOME_FAILED
         ]
         if event.get("Failure"):
-            failed += 1
-            failures.insert(0, f"the run's plan failed: {event['Failure']}")
+            failures.insert(0, f"the run could not go on: {event['Failure']}")
         summary = f"{exported} windows exported, {failed} failed"
         if failures:
             summary = shorten(summary + ": " + "; ".join(failures))
@@ -411,10 +440,30 @@ class Runner:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _failed_run(self, export: Mapping[str, Any], failure: str, run: str) -> None:
+        """The failure event of a snapshot's run that could not go on (its plan or its map
+        failed), best effort."""
+        trigger = export["Snapshot"]
+        detail = {
+            "export": export["Id"],
+            "snapshot": str(trigger.get("Arn") or ""),
+            "backupJob": str(trigger.get("BackupJob") or ""),
+            "task": "",
+            "status": "ERRORED",
+            "reason": shorten(f"the run could not go on: {failure}"),
+            "retry": _retry_hint(run, snapshot=True),
+        }
+        try:
+            self._send(export, FAILED, {k: v for k, v in detail.items() if v or k == "task"})
+        except Exception:
+            LOG.exception("could not send the failure event of a run")
+
     def _run_time(self, event: Mapping[str, Any]) -> int:
-        """The run's scheduled time (Scheduler's ``<aws.scheduler.scheduled-time>``), else now."""
+        """The run's scheduled time (Scheduler's ``<aws.scheduler.scheduled-time>``), else now. A
+        snapshot's run has no schedule: now (its event's time repeats in a retried run, which
+        must find an expired lock expired, and its metrics count when the outcome came)."""
         scheduled = event.get("Time")
-        if scheduled:
+        if scheduled and not event["Export"].get("Snapshot"):
             return int(datetime.fromisoformat(str(scheduled).replace("Z", "+00:00")).timestamp() * 1000)
         return int(self._engine.now().timestamp() * 1000)
 

@@ -189,6 +189,7 @@ def simulate_snapshots(
     snapshots: Sequence[Snapshot],
     deletions: Sequence[tuple[datetime, str]] = (),
     scenario: Scenario | str = Scenario.SUCCESS,
+    busy_seconds: float = 600.0,
     fail_when: Callable[[Mapping[str, Any]], bool] | None = None,
     duplicates: bool | timedelta = False,
     retries: Sequence[tuple[datetime, str]] = (),
@@ -204,7 +205,9 @@ def simulate_snapshots(
         start: when virtual time begins (timezone-aware), at or before the first snapshot.
         snapshots: the snapshots RDS takes, each at its ``at``.
         deletions: when a snapshot is deleted: from then on RDS answers it is not found.
-        scenario: how RDS behaves (:class:`Scenario`).
+        scenario: how RDS behaves (:class:`Scenario`); ``BUSY``: other stacks' exports hold the
+            account's 5 slots for ``busy_seconds`` from ``start``.
+        busy_seconds: see ``scenario``.
         fail_when: asked of each StartExportTask request; True makes that task fail.
         duplicates: EventBridge delivers every event twice, :data:`REDELIVERY` apart (True) or
             this long apart (a timedelta: a redelivery after the first run has ended).
@@ -248,7 +251,7 @@ def simulate_snapshots(
             start=start,
             services=lambda _: [RDS.name],
             scenario=scenario,
-            busy_seconds=600.0,
+            busy_seconds=busy_seconds,
             authorize=authorize,
             log=emit,
             others=[BackupFake],

@@ -161,7 +161,7 @@ def test_the_run_role_may_read_and_export_snapshots_and_pass_the_rds_role_only(b
     assert passed == run_input(template)["Export"]["Request"]["IamRoleArn"]
     key = run_input(template)["Export"]["Request"]["KmsKeyId"]
     assert by_action.pop("kms:CreateGrant") == [key] and by_action.pop("kms:DescribeKey") == [key]
-    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents"):
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "events:PutEvents"):
         assert len(by_action.pop(action)) == 1
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):
         assert len(by_action.pop(action)) == 1  # the ledger's key
@@ -265,6 +265,11 @@ def refused(props: Mapping[str, Any], prop: str, *words: str) -> None:
     [
         ({"sources": []}, "sources", ("at least one",)),
         ({"sources": [DB, DB]}, "sources[1]", ("twice",)),
+        (
+            {"sources": [DB, DB.upper().replace("ARN:AWS:RDS:EU-WEST-1", "arn:aws:rds:eu-west-1")]},
+            "sources[1]",
+            ("twice",),
+        ),
         ({"sources": ["shop-db"]}, "sources[0]", ("DB instance",)),
         ({"sources": ["arn:aws:rds:eu-west-1:111122223333:snapshot:s1"]}, "sources[0]", ("DB instance",)),
         ({"sources": ["arn:aws:rds:us-east-1:111122223333:db:shop-db"]}, "sources[0]", ("us-east-1",)),
@@ -348,3 +353,19 @@ def test_backup_jobs_adds_a_rule_on_the_sources_completed_backup_jobs() -> None:
     _, _, plain, _ = build()
     assert len(resources_of(plain, "AWS::Events::Rule")) == 1
     assert "backup:DescribeBackupJob" not in run_actions(plain)
+
+
+def test_sources_whose_description_would_overflow_the_rules_input_are_refused() -> None:
+    # EventBridge takes an input template of at most 8,192 characters (botocore's events model).
+    long_names = [f"arn:aws:rds:eu-west-1:111122223333:db:db-{i:03d}-" + "x" * 45 for i in range(100)]
+    refused({"sources": long_names}, "sources", "8,192", "split the 100 sources")
+    _, _, template, _ = build(sources=long_names[:60])
+    (target,) = rule_of(template)["Targets"]
+    assert len(resolved(template, target["InputTransformer"]["InputTemplate"])) <= 8192
+
+
+def test_a_run_waits_for_a_slot_what_its_24_hours_leave() -> None:
+    from export_constructs.rds import queue_seconds
+
+    assert run_input(build()[2])["Export"]["QueueSeconds"] == 24 * 3600 - 12 * 3600 - 2 * 300 - 1800
+    assert queue_seconds(cdk.Duration.hours(23), cdk.Duration.minutes(30)) == 0

@@ -132,6 +132,7 @@ def test_the_run_role_may_do_what_a_window_needs_and_no_more(built: Built) -> No
     assert objects.endswith("/logs/*"), objects  # the prefix's fixed folder, nothing above it
     (table,) = set(by_action.pop("dynamodb:GetItem"))
     assert by_action.pop("dynamodb:UpdateItem") == [table]
+    assert by_action.pop("dynamodb:DeleteItem") == [table]  # a released run lock
     assert ":table/" in table
     assert by_action.pop("events:PutEvents") == ["arn:aws:events:eu-west-1:111122223333:event-bus/default"]
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):

@@ -113,7 +113,7 @@ def test_the_run_role_may_export_these_datasets_as_this_exports_jobs_and_no_more
     assert by_action.pop("personalize:DescribeDatasetExportJob") == [jobs]
     (passed,) = by_action.pop("iam:PassRole")
     assert passed == export_of(template)["Request"]["roleArn"]
-    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents"):
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "events:PutEvents"):
         assert len(by_action.pop(action)) == 1
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):
         assert len(by_action.pop(action)) == 1

@@ -227,3 +227,26 @@ def test_without_backup_jobs_aws_backup_snapshots_start_nothing() -> None:
     made = Snapshot.backup_of(DB, NIGHT, "0001")
     result = simulate_snapshots(stack(), start=NIGHT, snapshots=[made])
     assert result.problems == [] and result.deliveries == [] and result.windows == []
+
+
+def test_a_snapshot_that_waits_too_long_for_a_slot_fails_reported_and_a_retry_exports_it() -> None:
+    # Other stacks' exports hold the account's 5 slots for 13 hours: the run waits what its 24
+    # hours leave (11 h 20 min with the defaults), then fails the snapshot with an event, rather
+    # than being timed out by Step Functions with nothing said.
+    late = Snapshot.automated_of(DB, NIGHT)
+    result = simulate_snapshots(
+        stack(),
+        start=NIGHT,
+        snapshots=[late],
+        scenario="busy",
+        busy_seconds=13 * 3600,
+        retries=[(NIGHT + timedelta(hours=14), late.arn)],
+        authorize=True,
+    )
+    assert result.problems == []
+    assert [r.status for r in result.runs] == ["FAILED", "SUCCEEDED"]
+    (failure,) = [e.detail for e in result.events if e.detail_type == FAILED]
+    assert "waited 11.4 h for one of the account's export slots" in failure["reason"], failure
+    assert events_of(result, EXPORTED) == [late.arn]
+    # The failed run released its lock (the item is gone): the retry took it at once.
+    assert not [k for k in result.ledger if k.endswith("# run lock")]
