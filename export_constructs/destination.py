@@ -148,17 +148,7 @@ class ExportDestination(Construct):
         self._pasteables: dict[tuple[str, str], _Pasteable] = {}
         self._immutable_roles: set[str] = set()
         self._role_objects: dict[str, list[str]] = {}
-        if removal_policy is RemovalPolicy.SNAPSHOT:
-            # DeletionPolicy Snapshot applies to resources with snapshots (volumes, databases...),
-            # not to AWS::S3::Bucket or AWS::KMS::Key (CloudFormation's DeletionPolicy attribute:
-            # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
-            problems = Problems(self)
-            problems.add(
-                "removal_policy",
-                "must not be RemovalPolicy.SNAPSHOT: CloudFormation refuses a Snapshot deletion policy on a bucket "
-                "and a KMS key (RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY)",
-            )
-            problems.raise_if_any()
+        refuse_snapshot_removal(self, removal_policy)
         if bucket is not None:
             if server_access_logs_bucket is not None:
                 problems = Problems(self)
@@ -171,42 +161,13 @@ class ExportDestination(Construct):
             self.encryption_key: kms.IKey | None = encryption_key
             return
 
-        self.encryption_key = encryption_key or kms.Key(
+        self.encryption_key, self.bucket = new_hardened_bucket(
             self,
-            "Key",
-            # KMS takes a description of up to 8,192 characters (CreateKey's API reference).
-            description=f"Encrypts export-job output in {self.node.path}"[:8192],
-            enable_key_rotation=True,
+            encryption_key=encryption_key,
             removal_policy=removal_policy,
-        )
-        if server_access_logs_bucket is None:
-            log_bucket = s3.Bucket(
-                self,
-                "AccessLogs",
-                encryption=s3.BucketEncryption.S3_MANAGED,
-                enforce_ssl=True,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                versioned=True,
-                removal_policy=removal_policy,
-            )
-            acknowledge_log_bucket(log_bucket)
-            server_access_logs_bucket = log_bucket
-        self.bucket = s3.Bucket(
-            self,
-            "Resource",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.encryption_key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
             server_access_logs_bucket=server_access_logs_bucket,
-            server_access_logs_prefix="export-bucket/",
-            removal_policy=removal_policy,
+            key_description=f"Encrypts export-job output in {self.node.path}",
         )
-        acknowledge_replication(self.bucket)
 
     # -- public API ------------------------------------------------------------------------
 
@@ -588,6 +549,74 @@ def _resource_of(construct: Construct) -> CfnResource | None:
     """The CloudFormation resource of an L2 construct (e.g. a policy), to depend on it alone."""
     child = construct.node.default_child
     return child if isinstance(child, CfnResource) else None
+
+
+def new_hardened_bucket(
+    scope: Construct,
+    *,
+    removal_policy: RemovalPolicy,
+    server_access_logs_bucket: s3.IBucket | None,
+    key_description: str,
+    encryption_key: kms.IKey | None = None,
+) -> tuple[kms.IKey, s3.Bucket]:
+    """The key (``Key``, unless ``encryption_key`` is given), the log bucket (``AccessLogs``,
+    unless ``server_access_logs_bucket`` is given) and the bucket (``Resource``) of a new export
+    bucket, as children of ``scope``: SSE-KMS with the key (rotation on), TLS-only, no public
+    access, object ownership enforced, versioned, access logs to the log bucket, ``removal_policy``
+    on all three. ``scope`` must have set ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``
+    before making any child (log delivery by bucket policy, not ACLs)."""
+    key = encryption_key or kms.Key(
+        scope,
+        "Key",
+        # KMS takes a description of up to 8,192 characters (CreateKey's API reference).
+        description=key_description[:8192],
+        enable_key_rotation=True,
+        removal_policy=removal_policy,
+    )
+    if server_access_logs_bucket is None:
+        log_bucket = s3.Bucket(
+            scope,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            removal_policy=removal_policy,
+        )
+        acknowledge_log_bucket(log_bucket)
+        server_access_logs_bucket = log_bucket
+    bucket = s3.Bucket(
+        scope,
+        "Resource",
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=True,
+        server_access_logs_bucket=server_access_logs_bucket,
+        server_access_logs_prefix="export-bucket/",
+        removal_policy=removal_policy,
+    )
+    acknowledge_replication(bucket)
+    return key, bucket
+
+
+def refuse_snapshot_removal(scope: Construct, removal_policy: RemovalPolicy) -> None:
+    """Raise for ``RemovalPolicy.SNAPSHOT``, which no bucket or key takes."""
+    if removal_policy is RemovalPolicy.SNAPSHOT:
+        # DeletionPolicy Snapshot applies to resources with snapshots (volumes, databases...),
+        # not to AWS::S3::Bucket or AWS::KMS::Key (CloudFormation's DeletionPolicy attribute:
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+        problems = Problems(scope)
+        problems.add(
+            "removal_policy",
+            "must not be RemovalPolicy.SNAPSHOT: CloudFormation refuses a Snapshot deletion policy on a bucket "
+            "and a KMS key (RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY)",
+        )
+        problems.raise_if_any()
 
 
 __all__ = ["ExportDestination", "collapse_prefixes"]
