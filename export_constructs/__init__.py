@@ -2,6 +2,7 @@
 
 from ._provider import ExportJobProvider
 from ._validation import PropTypeError
+from .archive import ArchiveSource, ExportArchive
 from .cloudwatchlogs import CloudWatchLogsExport, CloudWatchLogsExportJob
 from .destination import ExportDestination
 from .forecast import ForecastExportJob
@@ -12,8 +13,10 @@ from .robomaker import RoboMakerWorldExportJob
 from .schedule import ExportSchedule
 
 __all__ = [
+    "ArchiveSource",
     "CloudWatchLogsExport",
     "CloudWatchLogsExportJob",
+    "ExportArchive",
     "ExportDestination",
     "ExportJobProvider",
     "ExportSchedule",

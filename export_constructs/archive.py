@@ -1,0 +1,286 @@
+"""ExportArchive: a central archive account's bucket (and KMS key) that export jobs of other
+accounts write into, granting exactly the source accounts, Regions, services and prefixes listed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.region_info import RegionInfo
+from constructs import Construct
+
+from ._memo import is_unresolved, partition_of, region_of, stack_of
+from ._validation import Problems, init_signature, typed_props
+from .destination import new_hardened_bucket, refuse_snapshot_removal
+from .services import CLOUDWATCH_LOGS
+
+#: The services whose guides document writing into a bucket (and with a key) of another account.
+ARCHIVE_SERVICES = ("logs", "rds")
+
+#: CloudWatch Logs' export bucket policy for a bucket of another account (S3ExportTasks.html,
+#: cross-account section): GetBucketAcl on the bucket, PutObject with bucket-owner-full-control.
+LOGS_BUCKET_ACTIONS = ("s3:GetBucketAcl",)
+LOGS_OBJECT_ACTIONS = ("s3:PutObject",)
+#: The key use the Logs principal needs to write SSE-KMS objects (the same guide's key policy).
+LOGS_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+#: RDS's export role "must have" s3:PutObject*, s3:GetObject*, s3:ListBucket, s3:DeleteObject* and
+#: s3:GetBucketLocation (USER_ExportSnapshot.Setup.html). The base action of each wildcard family is
+#: granted, as ExportDestination grants its own RDS role: the ACL, tagging, version and retention
+#: variants are not documented as used, so the narrower grant is chosen.
+RDS_OBJECT_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject")
+RDS_BUCKET_ACTIONS = ("s3:GetBucketLocation",)
+#: StartExportTask's KmsKeyId (API reference): the role encrypts and decrypts with the key, and the
+#: caller needs kms:CreateGrant and kms:DescribeKey on it.
+RDS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+RDS_GRANT_ACTIONS = ("kms:CreateGrant",)
+
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class ArchiveSource:
+    """One source account's right to write into the archive: from ``region``, by ``services``
+    (``"logs"``, ``"rds"``), under ``prefix`` only.
+
+    Args:
+        account: the source account's 12-digit id.
+        region: the Region its exports run in (the archive bucket must be in it: both services
+            export only into a bucket of their own Region).
+        services: which of ``logs`` (CloudWatch Logs export tasks) and ``rds`` (RDS snapshot
+            exports) may write.
+        prefix: the key prefix the source writes under, ending in ``/``.
+    """
+
+    account: str
+    region: str
+    services: tuple[str, ...]
+    prefix: str
+
+
+@init_signature
+class ExportArchive(Construct):
+    """The archive account's bucket and key that export jobs of other accounts write into.
+
+    The bucket has ``ExportDestination``'s secure defaults (a customer managed KMS key with
+    rotation, SSE-KMS, TLS-only, versioned, all public access blocked, object ownership
+    bucket-owner-enforced, server access logs to a log bucket, retained); its bucket policy and
+    key policy grant each of ``sources`` exactly what its services need under its prefix, and
+    nothing else.
+
+    Args:
+        scope: parent construct.
+        id: construct id.
+        sources: who may write, each an :class:`ArchiveSource`.
+        removal_policy: what happens to the bucket, log bucket and key when they leave the stack:
+            ``RETAIN``, ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY``. Default:
+            ``RemovalPolicy.RETAIN``.
+        server_access_logs_bucket: where the bucket's access logs go. Default: a new log bucket.
+    """
+
+    bucket: s3.IBucket
+    """The archive bucket."""
+    encryption_key: kms.IKey
+    """The key that encrypts the archive bucket."""
+    archive_account: str
+    """The account the archive is in: its stack's (a token for an environment-agnostic stack)."""
+
+    @typed_props
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        sources: Sequence[ArchiveSource],
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        server_access_logs_bucket: s3.IBucket | None = None,
+    ) -> None:
+        """Define the construct: every prop is described under Args in the class docstring."""
+        super().__init__(scope, id)
+        # Log delivery by bucket policy (not ACLs), as ExportDestination's; before any child.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        refuse_snapshot_removal(self, removal_policy)
+        stack = stack_of(self)
+        self.archive_account = stack.account
+        self._check(list(sources))
+        self.encryption_key, self.bucket = new_hardened_bucket(
+            self,
+            removal_policy=removal_policy,
+            server_access_logs_bucket=server_access_logs_bucket,
+            key_description=f"Encrypts the export archive {self.node.path}",
+        )
+        self.sources: tuple[ArchiveSource, ...] = tuple(sources)
+        for source in self.sources:
+            if "logs" in source.services:
+                self._grant_logs(source)
+            if "rds" in source.services:
+                self._grant_rds(source)
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def _check(self, sources: list[ArchiveSource]) -> None:
+        problems = Problems(self)
+        if not sources:
+            problems.add("sources", "must list at least one ArchiveSource: an archive nobody may write to is no use")
+        stack = stack_of(self)
+        own_region = region_of(stack)
+        known_regions = {r.name for r in RegionInfo.regions}
+        seen: dict[tuple[str, str, str], int] = {}
+        for i, source in enumerate(sources):
+            prop = f"sources[{i}]"
+            if not isinstance(source, ArchiveSource):
+                problems.add(prop, f"must be an ArchiveSource, got {type(source).__name__}")
+                continue
+            if not isinstance(source.account, str) or not _ACCOUNT.fullmatch(source.account):
+                problems.add(
+                    f"{prop}.account", f"must be a 12-digit account id such as '111122223333', got {source.account!r}"
+                )
+            elif not is_unresolved(self.archive_account) and source.account == self.archive_account:
+                problems.add(
+                    f"{prop}.account",
+                    f"is the archive's own account {source.account}: no cross-account grant is needed there; "
+                    "write into an ExportDestination of that account instead",
+                )
+            if source.region not in known_regions:
+                problems.add(f"{prop}.region", f"must be a known Region such as 'us-east-1', got {source.region!r}")
+            elif not is_unresolved(own_region) and source.region != own_region:
+                # Both services export only into a bucket of their own Region (S3ExportTasks.html;
+                # USER_ExportSnapshot.Setup.html: "The S3 bucket ... must be in the same AWS Region").
+                problems.add(
+                    f"{prop}.region",
+                    f"is {source.region}, but the archive bucket is in {own_region}: CloudWatch Logs and RDS "
+                    "export only into a bucket of their own Region",
+                )
+            services = source.services if isinstance(source.services, tuple | list) else ()
+            if not services:
+                problems.add(f"{prop}.services", f"must list one or more of {', '.join(ARCHIVE_SERVICES)}")
+            for service in services:
+                if service not in ARCHIVE_SERVICES:
+                    problems.add(
+                        f"{prop}.services",
+                        f"must be among {', '.join(ARCHIVE_SERVICES)} (the services documenting a bucket of "
+                        f"another account), got {service!r}",
+                    )
+                key = (str(source.account), str(source.region), str(service))
+                if key in seen:
+                    problems.add(
+                        prop,
+                        f"duplicates sources[{seen[key]}]: {service} of {source.account} in {source.region} "
+                        "is listed twice",
+                    )
+                else:
+                    seen[key] = i
+            if not isinstance(source.prefix, str) or not source.prefix.endswith("/"):
+                problems.add(
+                    f"{prop}.prefix", f"must end in '/' (a folder such as 'logs/111122223333/'), got {source.prefix!r}"
+                )
+            elif any(c in source.prefix for c in "*?$") or source.prefix.startswith("/"):
+                # A wildcard or policy variable would widen the grant beyond the folder.
+                problems.add(
+                    f"{prop}.prefix",
+                    f"must be a plain folder without '*', '?', '$' or a leading '/', got {source.prefix!r}",
+                )
+        # One account's prefix inside another's would let one write where the other's output goes.
+        for i, a in enumerate(sources):
+            for j, b in enumerate(sources[:i]):
+                if (
+                    isinstance(a, ArchiveSource)
+                    and isinstance(b, ArchiveSource)
+                    and a.account != b.account
+                    and isinstance(a.prefix, str)
+                    and isinstance(b.prefix, str)
+                    and (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix))
+                ):
+                    problems.add(
+                        f"sources[{i}].prefix",
+                        f"{a.prefix!r} overlaps sources[{j}].prefix {b.prefix!r} of another account",
+                    )
+        problems.raise_if_any()
+
+    # -- grants ----------------------------------------------------------------------------------
+
+    def _partition(self, region: str) -> str:
+        return partition_of(region) or "aws"
+
+    def _grant_logs(self, source: ArchiveSource) -> None:
+        """CloudWatch Logs of ``source`` exporting into a bucket of another account.
+
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html (cross-account
+        bucket): the Region's Logs principal may s3:GetBucketAcl on the bucket and s3:PutObject with
+        s3:x-amz-acl = bucket-owner-full-control, conditioned on aws:SourceAccount and aws:SourceArn
+        (the source's log groups); the caller's account may s3:PutObject with the same ACL. An SSE-KMS
+        bucket's key policy lets the Logs principal kms:GenerateDataKey and kms:Decrypt.
+        """
+        partition = self._partition(source.region)
+        suffix = RegionInfo.get(source.region).domain_suffix or "amazonaws.com"
+        logs = iam.ServicePrincipal(CLOUDWATCH_LOGS.principal_in(source.region, suffix))
+        deputy = {
+            "StringEquals": {"aws:SourceAccount": source.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{source.region}:{source.account}:log-group:*"},
+        }
+        objects = self.bucket.arn_for_objects(f"{source.prefix}*")
+        acl = {"s3:x-amz-acl": "bucket-owner-full-control"}
+        self._allow_bucket(logs, LOGS_BUCKET_ACTIONS, [self.bucket.bucket_arn], deputy)
+        self._allow_bucket(
+            logs,
+            LOGS_OBJECT_ACTIONS,
+            [objects],
+            {"StringEquals": {**deputy["StringEquals"], **acl}, "ArnLike": deputy["ArnLike"]},
+        )
+        # The caller's statement names the source account (the doc's example names its caller); which
+        # role or user calls CreateExportTask is the source's choice, granted by its own IAM policies.
+        self._allow_bucket(iam.AccountPrincipal(source.account), LOGS_OBJECT_ACTIONS, [objects], {"StringEquals": acl})
+        self.encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(principals=[logs], actions=list(LOGS_KEY_ACTIONS), resources=["*"], conditions=deputy)
+        )
+
+    def _grant_rds(self, source: ArchiveSource) -> None:
+        """RDS snapshot exports of ``source`` into a bucket and key of another account.
+
+        https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html
+        ("Using a cross-account Amazon S3 bucket", "Using a cross-account AWS KMS key"): the bucket
+        policy allows the source's export role, the key policy the external account. The export role
+        is the source's (its name is the source stack's choice): the source account is granted, and
+        its IAM policies say which of its roles may act.
+        """
+        account = iam.AccountPrincipal(source.account)
+        self._allow_bucket(account, RDS_OBJECT_ACTIONS, [self.bucket.arn_for_objects(f"{source.prefix}*")], None)
+        self._allow_bucket(account, RDS_BUCKET_ACTIONS, [self.bucket.bucket_arn], None)
+        # Which keys RDS lists with s3:ListBucket is not documented: listing is allowed under the
+        # source's prefix only (the narrower grant), so no source sees another's object names.
+        self._allow_bucket(
+            account, ("s3:ListBucket",), [self.bucket.bucket_arn], {"StringLike": {"s3:prefix": f"{source.prefix}*"}}
+        )
+        self.encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(principals=[account], actions=list(RDS_KEY_ACTIONS), resources=["*"])
+        )
+        # A grant only for an AWS resource (RDS's export task), never one the account hands itself:
+        # kms:GrantIsForAWSResource (KMS developer guide, condition keys).
+        self.encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[account],
+                actions=list(RDS_GRANT_ACTIONS),
+                resources=["*"],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+
+    def _allow_bucket(
+        self,
+        principal: iam.IPrincipal,
+        actions: Sequence[str],
+        resources: list[str],
+        conditions: dict[str, dict[str, str]] | None,
+    ) -> None:
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[principal], actions=list(actions), resources=resources, conditions=conditions
+            )
+        )
+
+
+__all__ = ["ARCHIVE_SERVICES", "ArchiveSource", "ExportArchive"]
