@@ -3,9 +3,11 @@ accounts write into, granting exactly the source accounts, Regions, services and
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -22,24 +24,44 @@ from .services import CLOUDWATCH_LOGS
 #: The services whose guides document writing into a bucket (and with a key) of another account.
 ARCHIVE_SERVICES = ("logs", "rds")
 
-#: CloudWatch Logs' export bucket policy for a bucket of another account (S3ExportTasks.html,
-#: cross-account section): GetBucketAcl on the bucket, PutObject with bucket-owner-full-control.
+#: CloudWatch Logs' export bucket policy for a bucket of another account: GetBucketAcl on the bucket,
+#: PutObject with bucket-owner-full-control under the prefix
+#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html).
 LOGS_BUCKET_ACTIONS = ("s3:GetBucketAcl",)
 LOGS_OBJECT_ACTIONS = ("s3:PutObject",)
-#: The key use the Logs principal needs to write SSE-KMS objects (the same guide's key policy).
+#: The key use the Logs principal needs to write SSE-KMS objects (the same guide's key policy:
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html).
 LOGS_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 #: RDS's export role "must have" s3:PutObject*, s3:GetObject*, s3:ListBucket, s3:DeleteObject* and
-#: s3:GetBucketLocation (USER_ExportSnapshot.Setup.html). The base action of each wildcard family is
-#: granted, as ExportDestination grants its own RDS role: the ACL, tagging, version and retention
-#: variants are not documented as used, so the narrower grant is chosen.
+#: s3:GetBucketLocation; its cross-account bucket section grants them to that role in the bucket policy
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html). The base
+#: action of each wildcard family is granted, as ExportDestination grants its own RDS role: the ACL,
+#: tagging, version and retention variants are not documented as used, so the narrower grant.
 RDS_OBJECT_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject")
 RDS_BUCKET_ACTIONS = ("s3:GetBucketLocation",)
-#: StartExportTask's KmsKeyId (API reference): the role encrypts and decrypts with the key, and the
-#: caller needs kms:CreateGrant and kms:DescribeKey on it.
+#: StartExportTask's KmsKeyId: the export role must have encryption and decryption permissions on the
+#: key, and the caller kms:CreateGrant and kms:DescribeKey, "set in the KMS key policy"
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html); the RDS guide's
+#: cross-account key section lets the other account use the key through the key policy. Older versions
+#: of that reference also listed GenerateDataKeyWithoutPlaintext, ReEncrypt* and RetireGrant: not
+#: granted, as the library's own RDS exports use none (``services.RDS``, ``rds.CALLER_KMS_ACTIONS``).
 RDS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 RDS_GRANT_ACTIONS = ("kms:CreateGrant",)
 
 _ACCOUNT = re.compile(r"\d{12}", re.ASCII)
+
+#: S3 takes a bucket policy of up to 20 KB
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html), KMS a key policy of
+#: up to 32 KB (https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html).
+BUCKET_POLICY_LIMIT = 20 * 1024
+KEY_POLICY_LIMIT = 32 * 1024
+#: What the statements the archive does not write add, at most: the TLS-only deny and the policy's
+#: braces (bucket), the account's own administration (key), with the longest partition and name.
+_BUCKET_POLICY_BASE = 400
+_KEY_POLICY_BASE = 250
+#: The longest values a synthesized ARN's parts take once deployed: the partition, a bucket's ARN.
+_LONGEST_PARTITION = "aws-iso-b"
+_LONGEST_BUCKET_ARN = f"arn:{_LONGEST_PARTITION}:s3:::{'x' * 63}"
 
 
 @dataclass(frozen=True)
@@ -114,11 +136,14 @@ class ExportArchive(Construct):
             key_description=f"Encrypts the export archive {self.node.path}",
         )
         self.sources: tuple[ArchiveSource, ...] = tuple(sources)
+        self._bucket_statements: list[iam.PolicyStatement] = []
+        self._key_statements: list[iam.PolicyStatement] = []
         for source in self.sources:
             if "logs" in source.services:
                 self._grant_logs(source)
             if "rds" in source.services:
                 self._grant_rds(source)
+        self._check_sizes()
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -148,8 +173,9 @@ class ExportArchive(Construct):
             if source.region not in known_regions:
                 problems.add(f"{prop}.region", f"must be a known Region such as 'us-east-1', got {source.region!r}")
             elif not is_unresolved(own_region) and source.region != own_region:
-                # Both services export only into a bucket of their own Region (S3ExportTasks.html;
-                # USER_ExportSnapshot.Setup.html: "The S3 bucket ... must be in the same AWS Region").
+                # Both services export only into a bucket of their own Region
+                # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html,
+                # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html).
                 problems.add(
                     f"{prop}.region",
                     f"is {source.region}, but the archive bucket is in {own_region}: CloudWatch Logs and RDS "
@@ -234,7 +260,7 @@ class ExportArchive(Construct):
         # The caller's statement names the source account (the doc's example names its caller); which
         # role or user calls CreateExportTask is the source's choice, granted by its own IAM policies.
         self._allow_bucket(iam.AccountPrincipal(source.account), LOGS_OBJECT_ACTIONS, [objects], {"StringEquals": acl})
-        self.encryption_key.add_to_resource_policy(
+        self._allow_key(
             iam.PolicyStatement(principals=[logs], actions=list(LOGS_KEY_ACTIONS), resources=["*"], conditions=deputy)
         )
 
@@ -255,12 +281,10 @@ class ExportArchive(Construct):
         self._allow_bucket(
             account, ("s3:ListBucket",), [self.bucket.bucket_arn], {"StringLike": {"s3:prefix": f"{source.prefix}*"}}
         )
-        self.encryption_key.add_to_resource_policy(
-            iam.PolicyStatement(principals=[account], actions=list(RDS_KEY_ACTIONS), resources=["*"])
-        )
-        # A grant only for an AWS resource (RDS's export task), never one the account hands itself:
-        # kms:GrantIsForAWSResource (KMS developer guide, condition keys).
-        self.encryption_key.add_to_resource_policy(
+        self._allow_key(iam.PolicyStatement(principals=[account], actions=list(RDS_KEY_ACTIONS), resources=["*"]))
+        # A grant only for an AWS resource (RDS's export task), never one the account hands itself
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource).
+        self._allow_key(
             iam.PolicyStatement(
                 principals=[account],
                 actions=list(RDS_GRANT_ACTIONS),
@@ -276,11 +300,53 @@ class ExportArchive(Construct):
         resources: list[str],
         conditions: dict[str, dict[str, str]] | None,
     ) -> None:
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[principal], actions=list(actions), resources=resources, conditions=conditions
-            )
+        statement = iam.PolicyStatement(
+            principals=[principal], actions=list(actions), resources=resources, conditions=conditions
         )
+        self.bucket.add_to_resource_policy(statement)
+        self._bucket_statements.append(statement)
+
+    def _allow_key(self, statement: iam.PolicyStatement) -> None:
+        self.encryption_key.add_to_resource_policy(statement)
+        self._key_statements.append(statement)
+
+    def _check_sizes(self) -> None:
+        """Refuse sources whose grants would not fit the policies' limits: CloudFormation would fail
+        the deployment only after creating the bucket and key."""
+        problems = Problems(self)
+        for what, statements, base, limit in (
+            ("bucket policy", self._bucket_statements, _BUCKET_POLICY_BASE, BUCKET_POLICY_LIMIT),
+            ("key policy", self._key_statements, _KEY_POLICY_BASE, KEY_POLICY_LIMIT),
+        ):
+            size = base + sum(_longest_size(self, s) + 1 for s in statements)
+            if size > limit:
+                problems.add(
+                    "sources",
+                    f"{len(self.sources)} sources need a {what} of up to {size:,} bytes, over its limit of "
+                    f"{limit:,}: split them between archives",
+                )
+        problems.raise_if_any()
+
+
+def _longest_size(scope: Construct, statement: iam.PolicyStatement) -> int:
+    """The statement's size once deployed (whitespace aside, as the limits count it), with the
+    longest partition and bucket name its tokens may stand for."""
+    return len(json.dumps(_deployed(stack_of(scope).resolve(statement.to_statement_json())), separators=(",", ":")))
+
+
+def _deployed(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(_deployed(p)) for p in parts)
+        if value == {"Ref": "AWS::Partition"}:
+            return _LONGEST_PARTITION
+        if "Fn::GetAtt" in value or "Ref" in value:
+            return _LONGEST_BUCKET_ARN
+        return {k: _deployed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deployed(v) for v in value]
+    return value
 
 
 __all__ = ["ARCHIVE_SERVICES", "ArchiveSource", "ExportArchive"]

@@ -270,6 +270,20 @@ def test_a_bad_source_is_refused_naming_the_construct_and_the_prop(
     assert any(words in line for line in lines), str(refused.value)
 
 
+def test_sources_whose_grants_overflow_the_bucket_policy_are_refused() -> None:
+    """S3 takes a bucket policy of up to 20 KB: ten sources writing by both services fit, twelve do
+    not (counted with the longest bucket name and partition), refused at synth rather than when
+    CloudFormation sets the policy."""
+
+    def sources(count: int) -> list[ArchiveSource]:
+        accounts = (f"{100000000000 + i}" for i in range(count))
+        return [ArchiveSource(a, REGION, ("logs", "rds"), f"archive/{a}/") for a in accounts]
+
+    _archive(sources(10))
+    with pytest.raises(ValueError, match=r"  - sources: 12 sources need a bucket policy of up to [\d,]+ bytes, over"):
+        _archive(sources(12))
+
+
 def test_one_account_may_write_by_two_services_under_two_prefixes() -> None:
     _, stack, _ = _archive([_source(services=("logs",), prefix="logs/"), _source(services=("rds",), prefix="rds/")])
     assert resources_of(Template.from_stack(stack).to_json(), "AWS::S3::BucketPolicy")
