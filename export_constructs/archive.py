@@ -182,7 +182,9 @@ class ExportArchive(Construct):
                     "export only into a bucket of their own Region",
                 )
             services = source.services if isinstance(source.services, tuple | list) else ()
-            if not services:
+            if isinstance(source.services, str):  # ("logs") without its comma
+                problems.add(f"{prop}.services", f"must be a tuple such as ('logs',), got {source.services!r}")
+            elif not services:
                 problems.add(f"{prop}.services", f"must list one or more of {', '.join(ARCHIVE_SERVICES)}")
             for service in services:
                 if service not in ARCHIVE_SERVICES:
@@ -192,7 +194,9 @@ class ExportArchive(Construct):
                         f"another account), got {service!r}",
                     )
                 key = (str(source.account), str(source.region), str(service))
-                if key in seen:
+                if seen.get(key) == i:
+                    problems.add(f"{prop}.services", f"lists {service!r} twice")
+                elif key in seen:
                     problems.add(
                         prop,
                         f"duplicates sources[{seen[key]}]: {service} of {source.account} in {source.region} "

@@ -252,6 +252,8 @@ def _source(**changes: Any) -> ArchiveSource:
         ([_source(region="eu-west-1")], "sources[0].region", "archive bucket is in us-east-1"),
         ([_source(services=("s3",))], "sources[0].services", "got 's3'"),
         ([_source(services=())], "sources[0].services", "one or more of logs, rds"),
+        ([_source(services="logs")], "sources[0].services", "must be a tuple such as ('logs',)"),
+        ([_source(services=("logs", "logs"))], "sources[0].services", "lists 'logs' twice"),
         ([_source(prefix="a")], "sources[0].prefix", "must end in '/'"),
         ([_source(prefix="")], "sources[0].prefix", "must end in '/'"),
         ([_source(prefix="a*/")], "sources[0].prefix", "plain folder"),
