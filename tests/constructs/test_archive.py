@@ -381,3 +381,12 @@ def test_the_evaluator_allows_the_listed_rds_export_role_and_denies_every_other(
     for why, access in denied.items():
         assert not authorizer.check(access, expect=False), why
     assert authorizer.problems == []
+
+
+def test_the_evaluator_needs_the_source_accounts_own_allow_too(authorizer: Authorizer) -> None:
+    """The archive grants the source account (its root), which delegates to that account's IAM: none
+    of its roles may write without an allow of its own, so the stand-in role's policy above is what
+    the source side must give."""
+    bucket = _bucket(authorizer.policies)
+    bare = f"arn:aws:iam::{SOURCE}:role/NoPolicies"
+    assert not authorizer.check(Access(bare, "s3:PutObject", f"arn:aws:s3:::{bucket}/archive/a/x"), expect=False)
