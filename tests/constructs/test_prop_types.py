@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 import export_constructs
-from export_constructs import ExportDestination, PropTypeError
+from export_constructs import ArchiveSource, ExportArchive, ExportDestination, PropTypeError
 
 from .test_bad_input import ENV
 
@@ -37,6 +37,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "PersonalizeDatasetExport": {"dataset_arns": ["arn:aws:personalize:us-east-1:123456789012:dataset/g/USERS"]},
     "RdsSnapshotExport": {"sources": ["arn:aws:rds:us-east-1:123456789012:db:shop-db"]},
     "ExportJobProvider": {},
+    "ExportArchive": {"sources": [ArchiveSource("111122223333", "us-east-1", ("logs",), "archive/")]},
 }
 
 
@@ -71,7 +72,7 @@ def test_every_construct_with_props_is_covered() -> None:
 def test_a_prop_of_the_wrong_type_is_named_with_the_constructs_path(cls: type, prop: str) -> None:
     stack = cdk.Stack(cdk.App(), "Types", env=ENV)
     kwargs = dict(REQUIRED[cls.__name__])
-    if cls not in (ExportDestination, export_constructs.ExportJobProvider):
+    if cls not in (ExportDestination, export_constructs.ExportJobProvider, ExportArchive):
         kwargs["destination"] = ExportDestination(stack, "Exports")
     kwargs[prop] = wrong_value(typing.get_type_hints(vars(cls)["__init__"])[prop])
     with pytest.raises(PropTypeError, match=rf"^Types/Job: invalid props:\n  - {prop}: must be .*, got ") as raised:
