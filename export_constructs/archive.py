@@ -67,7 +67,8 @@ _LONGEST_BUCKET_ARN = f"arn:{_LONGEST_PARTITION}:s3:::{'x' * 63}"
 @dataclass(frozen=True)
 class ArchiveSource:
     """One source account's right to write into the archive: from ``region``, by ``services``
-    (``"logs"``, ``"rds"``), under ``prefix`` only.
+    (``"logs"``, ``"rds"``), under ``prefix`` only. Plain values, not tokens: they decide the
+    policies' shape at synth.
 
     Args:
         account: the source account's 12-digit id.
@@ -79,9 +80,13 @@ class ArchiveSource:
     """
 
     account: str
+    """The source account's 12-digit id."""
     region: str
+    """The Region the source's exports run in: the archive bucket's."""
     services: tuple[str, ...]
+    """Which of ``logs`` and ``rds`` may write."""
     prefix: str
+    """The key prefix the source writes under, ending in ``/``; no other source's may overlap it."""
 
 
 @init_signature
@@ -110,6 +115,8 @@ class ExportArchive(Construct):
     """The key that encrypts the archive bucket."""
     archive_account: str
     """The account the archive is in: its stack's (a token for an environment-agnostic stack)."""
+    sources: tuple[ArchiveSource, ...]
+    """The sources granted, as given."""
 
     @typed_props
     def __init__(
@@ -135,7 +142,7 @@ class ExportArchive(Construct):
             server_access_logs_bucket=server_access_logs_bucket,
             key_description=f"Encrypts the export archive {self.node.path}",
         )
-        self.sources: tuple[ArchiveSource, ...] = tuple(sources)
+        self.sources = tuple(sources)
         self._bucket_statements: list[iam.PolicyStatement] = []
         self._key_statements: list[iam.PolicyStatement] = []
         for source in self.sources:
