@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -20,7 +20,6 @@ from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
 from ._placement import arn_fields, check_job_name, check_source_arn
-from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import FORECAST as SERVICE
@@ -52,6 +51,12 @@ S3_PATH_PATTERN = r"^s3://[a-z0-9].+$"
 MAX_S3_PATH = 4096
 MAX_BUCKET_NAME = 63
 KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
+KMS_KEY_ARN = Text(
+    0,
+    MAX_ARN,
+    ((KMS_KEY_ARN_PATTERN, "a KMS key ARN of the aws partition"),),
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+)
 #: A valid ``forecast_arn``, for the messages.
 EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
 FORECAST_ARN = Text(
@@ -82,13 +87,6 @@ HANDLER_JOB_ACTIONS = [
 #: only; the job's ARN is not part of that check.
 HANDLER_FORECAST_ACTIONS = ["forecast:CreateForecastExportJob"]
 
-LIFECYCLE_ID = "export-constructs:forecast-closed-to-new-customers"
-LIFECYCLE = wrap(
-    "Amazon Forecast is no longer available to new customers (since July 2024); existing customers can "
-    "keep using it, so this export works only in an account that already uses Forecast. AWS's guidance for "
-    "new time-series forecasting work is Amazon SageMaker Canvas "
-    "(https://aws.amazon.com/blogs/machine-learning/transition-your-amazon-forecast-usage-to-amazon-sagemaker-canvas/)."
-)
 REASON_JOB_ANY_FORECAST = (
     "A Forecast export job's ARN holds its forecast's name and its own. This stack's forecasts are more than "
     "the policy can list within IAM's size limits, or known only at deploy time, so the forecast part is a "
@@ -177,24 +175,20 @@ class ForecastExportJob(ExportJobBase):
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._check_destination(problems, destination)
         self._accept(problems, destination, job_name, key=forecast_arn)
-        Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("forecast", "*"))
 
-        s3_config: dict[str, Any] = {
+        s3_config = {
             "Path": destination.s3_uri(self.prefix),
             "RoleArn": role_arn_of(self.role),
+            "KMSKeyArn": self._key_arn,
         }
-        if destination.encryption_key is not None:
-            s3_config["KMSKeyArn"] = key_arn_of(destination.encryption_key)
         request: dict[str, Any] = {
             "ForecastArn": forecast_arn,
             "Destination": {"S3Config": s3_config},
+            "Format": format,
+            "Tags": TAGS.request(tags),
         }
-        if format is not None:
-            request["Format"] = format
-        if tags:
-            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
 
         self._grant_handler(forecast_arn, job_name)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
@@ -230,15 +224,7 @@ class ForecastExportJob(ExportJobBase):
                 example="s3://my-exports/forecast/demand/",
             )
         key = destination.encryption_key
-        if key is not None:
-            problems.length("destination.encryption_key", key_arn_of(key), max_len=MAX_ARN)
-            problems.pattern(
-                "destination.encryption_key",
-                key_arn_of(key),
-                KMS_KEY_ARN_PATTERN,
-                rule="a KMS key ARN of the aws partition",
-                example="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-            )
+        problems.text("destination.encryption_key", None if key is None else key_arn_of(key), KMS_KEY_ARN)
 
     # -- grants -----------------------------------------------------------------------------
 

@@ -5,20 +5,18 @@ AWS ended support for Amazon Pinpoint on 2026-10-30; the construct warns about i
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase, RoleRule
+from ._job import ExportJobBase, JobAttribute, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
-from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .handler import consts
@@ -58,16 +56,6 @@ HANDLER_ACTIONS = [
     "mobiletargeting:GetExportJobs",
 ]
 
-END_OF_SUPPORT_ID = "export-constructs:pinpoint-end-of-support"
-END_OF_SUPPORT = wrap(
-    "AWS ended support for Amazon Pinpoint on 2026-10-30: its console and its engagement resources "
-    "(endpoints, segments, campaigns, journeys and analytics) are no longer accessible, so this endpoint "
-    "export job will likely fail at deployment. AWS's guidance: for endpoints, segments and campaigns, "
-    "move to Amazon Connect Customer Profiles and Amazon Connect outbound campaigns; for sending SMS, "
-    "MMS, voice, push and WhatsApp messages, use AWS End User Messaging (Pinpoint's messaging APIs live "
-    "on there unchanged); for event collection and analytics, Amazon Kinesis. "
-    "See https://docs.aws.amazon.com/pinpoint/latest/userguide/migrate.html."
-)
 REASON_EXPORT_JOBS = (
     "Pinpoint generates export job ids (there is no job name to scope by), so the handler may read the "
     "export jobs of this Pinpoint project only (mobiletargeting:GetExportJob on apps/<project>/jobs/export/*)."
@@ -136,38 +124,20 @@ class PinpointExportJob(ExportJobBase):
     """The Pinpoint project id."""
 
     # Pinpoint's own attributes, made on first use like the common ones.
-
-    @functools.cached_property
-    def total_pieces(self) -> str:
-        """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
-        return self._attribute(consts.ATTR_TOTAL_PIECES)
-
-    @functools.cached_property
-    def completed_pieces(self) -> str:
-        """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
-        return self._attribute(consts.ATTR_COMPLETED_PIECES)
-
-    @functools.cached_property
-    def failed_pieces(self) -> str:
-        """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
-        return self._attribute(consts.ATTR_FAILED_PIECES)
-
-    @functools.cached_property
-    def total_failures(self) -> str:
-        """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
-        return self._attribute(consts.ATTR_TOTAL_FAILURES)
-
-    @functools.cached_property
-    def failures(self) -> str:
-        """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened
-        to fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
-        return self._attribute(consts.ATTR_FAILURES)
-
-    @functools.cached_property
-    def pinpoint_job_id(self) -> str:
-        """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM
-        resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
-        return self._attribute(consts.ATTR_PINPOINT_JOB_ID)
+    total_pieces = JobAttribute(consts.ATTR_TOTAL_PIECES)
+    """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
+    completed_pieces = JobAttribute(consts.ATTR_COMPLETED_PIECES)
+    """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
+    failed_pieces = JobAttribute(consts.ATTR_FAILED_PIECES)
+    """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
+    total_failures = JobAttribute(consts.ATTR_TOTAL_FAILURES)
+    """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
+    failures = JobAttribute(consts.ATTR_FAILURES)
+    """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened
+    to fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
+    pinpoint_job_id = JobAttribute(consts.ATTR_PINPOINT_JOB_ID)
+    """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM
+    resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
 
     @typed_props
     def __init__(
@@ -207,7 +177,6 @@ class PinpointExportJob(ExportJobBase):
                 example="s3://my-exports/pinpoint/endpoints/",
             )
         self._accept(problems, destination, None)
-        Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
 
         app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
