@@ -21,7 +21,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from botocore.auth import SigV4Auth
@@ -33,7 +33,7 @@ from botocore.session import get_session
 
 from ..clients import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, RETRY_CONFIG
 from ..event import Arn
-from .base import ExportJobAdapter, JobConflict, JobSpec, JobState, phase_map
+from .base import ExportJobAdapter, JobConflict, JobSpec, phase_map
 
 LOG = logging.getLogger("export_constructs")
 
@@ -54,10 +54,6 @@ LIMIT_EXCEEDED = "LimitExceededException"
 MAX_BACKOFF_SECONDS = 20.0
 THROTTLING_SCALE = 1.0
 TRANSIENT_SCALE = 0.05
-
-#: ``createdAt`` above this is in milliseconds (the API reference says milliseconds; REST-JSON
-#: timestamps go over the wire as epoch seconds). 1e11 seconds is the year 5138.
-_MILLIS_THRESHOLD = 1e11
 
 
 class RoboMakerError(Exception):
@@ -201,6 +197,9 @@ class Adapter(ExportJobAdapter):
     quota_errors = frozenset({LIMIT_EXCEEDED})
     # Pending, Running and Canceling: running.
     phases = phase_map(succeeded=["Completed"], failed=["Failed", "Canceled"])
+    state_members = ("status", "createdAt", "")
+    reason_members = ("failureCode", "failureReason")
+    ended_reasons = MappingProxyType({"Canceled": "the job was canceled"})
 
     @functools.cached_property
     def _client(self) -> RoboMakerClient:
@@ -216,16 +215,9 @@ class Adapter(ExportJobAdapter):
             raise
         return str(job["arn"])
 
-    def describe(self, job_id: str) -> JobState:
+    def _describe_raw(self, job_id: str) -> Mapping[str, Any]:
         region = _region(Arn.parse(job_id))
-        job = self._found(job_id, lambda: self._client.call("DescribeWorldExportJob", {"job": job_id}, region=region))
-        status = str(job.get("status", ""))
-        return JobState(
-            phase=self.phase_of(status),
-            status=status,
-            created_at=_timestamp(job.get("createdAt")),
-            reason=_reason(job),
-        )
+        return self._found(job_id, lambda: self._client.call("DescribeWorldExportJob", {"job": job_id}, region=region))
 
     def request_stop(self, job_id: str) -> None:
         self._client.call("CancelWorldExportJob", {"job": job_id}, region=_region(Arn.parse(job_id)))
@@ -241,21 +233,3 @@ def _region(arn: Arn) -> str:
     if not region:
         raise ValueError(f"no Region in {arn} and none in AWS_REGION or AWS_DEFAULT_REGION")
     return region
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """``createdAt`` in epoch seconds or milliseconds."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return datetime.fromtimestamp(number / 1000 if number > _MILLIS_THRESHOLD else number, UTC)
-
-
-def _reason(job: Mapping[str, Any]) -> str | None:
-    parts = [str(part) for part in (job.get("failureCode"), job.get("failureReason")) if part]
-    if parts:
-        return ": ".join(parts)
-    if job.get("status") == "Canceled":
-        return "the job was canceled"
-    return None
