@@ -21,10 +21,10 @@ from constructs import Construct, IConstruct
 from . import _defaults
 from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, key_arn_of, partition_of, path_of, region_of, seconds_of, stack_of
-from ._placement import check_role_account, claim_job_name, warn_shared_prefix
+from ._placement import arn_fields, check_role_account, check_source_arn, claim_job_name, warn_shared_prefix
 from ._provider import ExportJobProvider
 from ._text import wrap
-from ._validation import Problems, init_signature
+from ._validation import Problems, Text, init_signature
 from .destination import ExportDestination, collapse_prefixes
 from .handler import consts
 from .services import ServiceAccess
@@ -189,6 +189,20 @@ class ExportJobBase(Construct):
             path = f"{path[:keep]}-{digest}-{path[-keep:]}"
         return f"{head}{path}/"
 
+    def _check_source(
+        self, problems: Problems, prop: str, arn: str, rule: Text, what: str, resource: tuple[str, str] = ("", "")
+    ) -> None:
+        """A source's ARN (``what``: ``a forecast``): the API's ``rule``; where the ARN holds a token
+        but its resource part is known, that part against ``resource`` (a pattern, and what it
+        admits in words); and of this stack's account and Region (``check_source_arn``)."""
+        problems.text(prop, arn, rule)
+        fields = arn_fields(arn)
+        pattern, words = resource
+        if pattern and fields is not None and is_unresolved(arn) and not is_unresolved(fields[5]):
+            if not re.fullmatch(pattern, fields[5]):
+                problems.add(prop, f"must end in {words}, got {fields[5]!r}")
+        check_source_arn(problems, prop, arn, self._stack, service=self.SERVICE.title, what=what)
+
     def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
         """A user's ``role``: the API's length and pattern for its ARN (``rule``), of this stack's
         account, in this stack (``check_role_account``). Where the pattern admits roles of one
@@ -286,7 +300,12 @@ class ExportJobBase(Construct):
 
     def _shared_role(self, source_arn: str, share_key: str) -> iam.IRole:
         """The role this service's jobs share on their destination
-        (``ExportDestination._shared_role``), under the stack's role path."""
+        (``ExportDestination._shared_role``), under the stack's role path: one per ``share_key``,
+        part of the role's construct id - the key itself, or for a token a hash of what it resolves
+        to (``{"Ref": ...}``), which stays the same from one synth to the next."""
+        if is_unresolved(share_key):
+            resolved = json.dumps(self._stack.resolve(share_key), sort_keys=True)
+            share_key = "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
         return self.destination._shared_role(
             self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
         )

@@ -126,6 +126,16 @@ class Problems:
         if value not in allowed:
             self.add(prop, f"must be one of {', '.join(allowed)}, got {value!r}")
 
+    def number(self, prop: str, value: int | None, *, low: tuple[int, str], high: tuple[int, str]) -> None:
+        """``value`` (None: not given) within ``low`` and ``high``, each a bound and why it is one
+        (``(1, "segment versions start at 1")``)."""
+        if value is None or is_unresolved(value):
+            return
+        if value < low[0]:
+            self.add(prop, f"must be at least {low[0]} ({low[1]}), got {value}")
+        elif value > high[0]:
+            self.add(prop, f"must be at most {high[0]} ({high[1]}), got {value}")
+
     def count(
         self,
         prop: str,

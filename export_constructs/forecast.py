@@ -6,7 +6,6 @@ info annotation) with AWS's guidance.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import arn_fields, check_job_name, check_source_arn
+from ._placement import check_job_name
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import FORECAST as SERVICE
@@ -59,6 +58,8 @@ KMS_KEY_ARN = Text(
 )
 #: A valid ``forecast_arn``, for the messages.
 EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
+#: An ARN whose other fields are tokens must still end in a forecast's name where it is known.
+FORECAST_RESOURCE = (r"forecast/[a-zA-Z][a-zA-Z0-9_]*", "forecast/<name> (a letter, then letters, digits and '_')")
 FORECAST_ARN = Text(
     0,
     MAX_ARN,
@@ -156,19 +157,10 @@ class ForecastExportJob(ExportJobBase):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
-        problems.text("forecast_arn", forecast_arn, FORECAST_ARN)
-        fields = arn_fields(forecast_arn)  # an ARN with a token field: its resource where known
-        if fields is not None and is_unresolved(forecast_arn) and not is_unresolved(fields[5]):
-            if not re.fullmatch(r"forecast/[a-zA-Z][a-zA-Z0-9_]*", fields[5]):
-                problems.add(
-                    "forecast_arn",
-                    f"must end in forecast/<name> (a letter, then letters, digits and '_'), got {fields[5]!r}",
-                )
-        stack = self._stack
-        check_source_arn(problems, "forecast_arn", forecast_arn, stack, service="Forecast", what="a forecast")
+        self._check_source(problems, "forecast_arn", forecast_arn, FORECAST_ARN, "a forecast", FORECAST_RESOURCE)
         problems.text("job_name", job_name, JOB_NAME)
         # Export job names are per forecast (the job's ARN holds both names).
-        check_job_name(problems, stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
+        check_job_name(problems, self._stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
         self._check_tags(problems, tags, TAGS)
         self._check_role(problems, role, ROLE)

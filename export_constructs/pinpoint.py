@@ -5,8 +5,6 @@ AWS ended support for Amazon Pinpoint on 2026-10-30; the construct warns about i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from aws_cdk import Duration
@@ -44,11 +42,22 @@ APPLICATION_ID = Text(
 )
 #: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
+S3_URL_PREFIX = Text(
+    patterns=(
+        (
+            S3_URL_PREFIX_PATTERN,
+            "an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
+        ),
+    ),
+    example="s3://my-exports/pinpoint/endpoints/",
+)
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
 ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PinpointExport")
 #: ``SegmentVersion`` is an ``integer`` (the API reference): 32 bits in AWS's models.
 MAX_SEGMENT_VERSION = 2**31 - 1
+SEGMENT_VERSION_MIN = (1, "segment versions start at 1")
+SEGMENT_VERSION_MAX = (MAX_SEGMENT_VERSION, "the API's 32-bit integer")
 
 HANDLER_ACTIONS = [
     "mobiletargeting:CreateExportJob",
@@ -159,28 +168,23 @@ class PinpointExportJob(ExportJobBase):
         problems = Problems(self)
         problems.text("application_id", application_id, APPLICATION_ID)
         problems.text("segment_id", segment_id, Text(min_len=1))
-        self._check_segment_version(problems, segment_id, segment_version)
+        if segment_version is not None and segment_id is None:
+            problems.add("segment_version", "requires segment_id: it is the version of that segment")
+        problems.number("segment_version", segment_version, low=SEGMENT_VERSION_MIN, high=SEGMENT_VERSION_MAX)
         self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        if not is_unresolved(self.prefix) and self.prefix == "":
+        if self.prefix == "":  # a token never is
             problems.add(
-                "prefix",
-                "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/",
+                "prefix", "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/"
             )
         s3_url_prefix = destination.s3_uri(self.prefix)
-        if _plain_folder(self.prefix):  # otherwise the prefix's own problem is reported above
-            problems.pattern(
-                "destination",
-                s3_url_prefix,
-                S3_URL_PREFIX_PATTERN,
-                rule="an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
-                example="s3://my-exports/pinpoint/endpoints/",
-            )
+        # Otherwise the prefix's own problem is reported above.
+        problems.text("destination", s3_url_prefix if _plain_folder(self.prefix) else None, S3_URL_PREFIX)
         self._accept(problems, destination, None)
 
         app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
-        self._write_into(destination, role=role, source_arn=app_arn, share_key=self._share_key(application_id))
+        self._write_into(destination, role=role, source_arn=app_arn, share_key=application_id)
 
         export_request: dict[str, Any] = {"RoleArn": role_arn_of(self.role), "S3UrlPrefix": s3_url_prefix}
         if segment_id is not None:
@@ -191,31 +195,6 @@ class PinpointExportJob(ExportJobBase):
 
         self._grant_handler(application_id)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
-
-    @staticmethod
-    def _check_segment_version(problems: Problems, segment_id: str | None, segment_version: int | None) -> None:
-        if segment_version is None:
-            return
-        if segment_id is None:
-            problems.add("segment_version", "requires segment_id: it is the version of that segment")
-        if is_unresolved(segment_version):  # a number token (its type was checked: typed_props)
-            return
-        if segment_version < 1:
-            problems.add("segment_version", f"must be at least 1 (segment versions start at 1), got {segment_version}")
-        elif segment_version > MAX_SEGMENT_VERSION:
-            problems.add(
-                "segment_version",
-                f"must be at most {MAX_SEGMENT_VERSION} (the API's 32-bit integer), got {segment_version}",
-            )
-
-    def _share_key(self, application_id: str) -> str:
-        """Part of the role's construct id: the project id itself (validated hexadecimal), or for
-        a token a hash of what it resolves to (``{"Ref": ...}``), which stays the same from one
-        synth to the next."""
-        if not is_unresolved(application_id):
-            return application_id
-        resolved = json.dumps(self._stack.resolve(application_id), sort_keys=True)
-        return "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
 
     def _grant_handler(self, application_id: str) -> None:
         provider = self._provider

@@ -16,7 +16,6 @@ from ._job import ExportJobBase, RoleRule, TagRule
 from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, role_arn_of
 from ._nag import acknowledge_iam5
-from ._placement import check_source_arn
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import ROBOMAKER as SERVICE
@@ -143,8 +142,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         if is_unresolved(worlds):
             return
         for i, world in enumerate(worlds):
-            problems.text(f"worlds[{i}]", world, WORLD_ARN)
-            check_source_arn(problems, f"worlds[{i}]", world, self._stack, service="RoboMaker", what="a world")
+            self._check_source(problems, f"worlds[{i}]", world, WORLD_ARN, "a world")
 
     def _grant_handler(self, worlds: Sequence[str]) -> None:
         provider = self._provider
