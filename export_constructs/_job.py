@@ -21,7 +21,14 @@ from constructs import Construct, IConstruct
 from . import _defaults
 from ._lazy import lazy_list
 from ._memo import addr_of, is_unresolved, key_arn_of, partition_of, path_of, region_of, seconds_of, stack_of
-from ._placement import arn_fields, check_role_account, check_source_arn, claim_job_name, warn_shared_prefix
+from ._placement import (
+    arn_fields,
+    check_job_name,
+    check_role_account,
+    check_source_arn,
+    claim_job_name,
+    warn_shared_prefix,
+)
 from ._provider import ExportJobProvider
 from ._text import wrap
 from ._validation import Problems, Text, init_signature
@@ -202,6 +209,14 @@ class ExportJobBase(Construct):
             if not re.fullmatch(pattern, fields[5]):
                 problems.add(prop, f"must end in {words}, got {fields[5]!r}")
         check_source_arn(problems, prop, arn, self._stack, service=self.SERVICE.title, what=what)
+
+    def _check_job_name(
+        self, problems: Problems, job_name: str | None, rule: Text, *, key: str = "", scope: str = ""
+    ) -> None:
+        """A user's ``job_name``: the API's ``rule``, and unique among the stack's jobs of the
+        service (within ``key``, described as ``scope``: ``check_job_name``)."""
+        problems.text("job_name", job_name, rule)
+        check_job_name(problems, self._stack, self.SERVICE.name, job_name, key=key, scope=scope)
 
     def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
         """A user's ``role``: the API's length and pattern for its ARN (``rule``), of this stack's

@@ -18,7 +18,6 @@ from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import check_job_name
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import FORECAST as SERVICE
@@ -158,9 +157,8 @@ class ForecastExportJob(ExportJobBase):
         super().__init__(scope, id)
         problems = Problems(self)
         self._check_source(problems, "forecast_arn", forecast_arn, FORECAST_ARN, "a forecast", FORECAST_RESOURCE)
-        problems.text("job_name", job_name, JOB_NAME)
         # Export job names are per forecast (the job's ARN holds both names).
-        check_job_name(problems, self._stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
+        self._check_job_name(problems, job_name, JOB_NAME, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
         self._check_tags(problems, tags, TAGS)
         self._check_role(problems, role, ROLE)

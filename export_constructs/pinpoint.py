@@ -173,13 +173,7 @@ class PinpointExportJob(ExportJobBase):
         problems.number("segment_version", segment_version, low=SEGMENT_VERSION_MIN, high=SEGMENT_VERSION_MAX)
         self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        if self.prefix == "":  # a token never is
-            problems.add(
-                "prefix", "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/"
-            )
-        s3_url_prefix = destination.s3_uri(self.prefix)
-        # Otherwise the prefix's own problem is reported above.
-        problems.text("destination", s3_url_prefix if _plain_folder(self.prefix) else None, S3_URL_PREFIX)
+        s3_url_prefix = self._check_url_prefix(problems, destination)
         self._accept(problems, destination, None)
 
         app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
@@ -195,6 +189,17 @@ class PinpointExportJob(ExportJobBase):
 
         self._grant_handler(application_id)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
+
+    def _check_url_prefix(self, problems: Problems, destination: ExportDestination) -> str:
+        """The job's ``S3UrlPrefix``, checked: the prefix must name a folder."""
+        if self.prefix == "":  # a token never is
+            problems.add(
+                "prefix", "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/"
+            )
+        s3_url_prefix = destination.s3_uri(self.prefix)
+        # Otherwise the prefix's own problem is reported above.
+        problems.text("destination", s3_url_prefix if _plain_folder(self.prefix) else None, S3_URL_PREFIX)
+        return s3_url_prefix
 
     def _grant_handler(self, application_id: str) -> None:
         provider = self._provider
