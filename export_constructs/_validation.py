@@ -37,6 +37,11 @@ class Text:
     """``(pattern, rule in words)`` pairs, each checked (see :meth:`Problems.pattern`)."""
     example: str = ""
 
+    @classmethod
+    def of(cls, pattern: str, words: str, example: str, *, min_len: int = 0, max_len: int | None = None) -> Text:
+        """The rule of one pattern (what most are)."""
+        return cls(min_len, max_len, ((pattern, words),), example)
+
 
 class Problems:
     """Collects the problems of one construct's props and raises them together.

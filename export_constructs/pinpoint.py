@@ -29,27 +29,18 @@ from .services import PINPOINT as SERVICE
 #: so it is not enforced.
 APPLICATION_ID_LENGTH = 32
 APPLICATION_ID_PATTERN = r"[0-9a-fA-F]{32}"
-APPLICATION_ID = Text(
-    1,
-    None,
-    (
-        (
-            APPLICATION_ID_PATTERN,
-            f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
-        ),
-    ),
+APPLICATION_ID = Text.of(
+    APPLICATION_ID_PATTERN,
+    f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
     "0123456789abcdef0123456789abcdef",
+    min_len=1,
 )
 #: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
-S3_URL_PREFIX = Text(
-    patterns=(
-        (
-            S3_URL_PREFIX_PATTERN,
-            "an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
-        ),
-    ),
-    example="s3://my-exports/pinpoint/endpoints/",
+S3_URL_PREFIX = Text.of(
+    S3_URL_PREFIX_PATTERN,
+    "an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
+    "s3://my-exports/pinpoint/endpoints/",
 )
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
