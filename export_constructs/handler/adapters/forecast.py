@@ -46,10 +46,9 @@ _NAME = r"[a-zA-Z][a-zA-Z0-9_]{0,62}"
 
 class Adapter(ExportJobAdapter):
     label = "Forecast export job"
-    name_max_length = 63
-    # Derived names are "<ex + hex>_<logical id>_<hex digest>": they start with a letter, so
-    # dropping everything but letters, digits and "_" keeps them within ^[a-zA-Z][a-zA-Z0-9_]*.
-    name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
+    # The base's name rules (63 characters, dropping all but letters, digits and "_") fit: derived
+    # names are "<ex + hex>_<logical id>_<hex digest>", which start with a letter, so they stay
+    # within ^[a-zA-Z][a-zA-Z0-9_]*.
     job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
     stopping_status = "CREATE_STOPPING"
     stop_gone_errors = frozenset({NOT_FOUND})
@@ -61,7 +60,6 @@ class Adapter(ExportJobAdapter):
     # code is the model's word, not seen live.
     quota_errors = frozenset({LIMIT_EXCEEDED})
     client_name = "forecast"
-    not_found_errors = frozenset({NOT_FOUND})
     # Running: CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_STOPPING. A job being deleted (or that
     # failed to be) is not going to succeed.
     phases = phase_map(
