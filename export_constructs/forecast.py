@@ -223,7 +223,7 @@ class ForecastExportJob(ExportJobBase):
         ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
         provider = self._provider
         registry = provider._registry(SERVICE.name)
-        jobs = registry.jobs  # "<forecast name or *>/<job name, or '' if derived>"
+        jobs = registry.jobs  # (forecast name or *, job name or '' if derived)
         any_forecast = provider._arn("forecast", "forecast", "*")
 
         derived = f"{provider.job_name_prefix}_*"
@@ -231,15 +231,14 @@ class ForecastExportJob(ExportJobBase):
         def job_arn(forecast_name: str, name: str) -> str:
             return provider._arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
 
-        def fits(pairs: set[str]) -> bool:
-            return not overflows([job_arn(*_split(p)) for p in pairs])
+        def fits(pairs: set[tuple[str, str]]) -> bool:
+            return not overflows([job_arn(*p) for p in pairs])
 
-        def job_pairs(pairs: set[str]) -> list[tuple[str, str]]:
-            split = sorted(_split(p) for p in pairs)
+        def job_pairs(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
             if fits(pairs):
-                return split
+                return sorted(pairs)
             # Too many to list within IAM's size limits: any forecast, still only these names.
-            return sorted({("*", name) for _, name in split})
+            return sorted({("*", name) for _, name in pairs})
 
         def job_arns() -> list[str]:
             return [job_arn(f, n) for f, n in job_pairs(set(jobs))]
@@ -248,7 +247,7 @@ class ForecastExportJob(ExportJobBase):
         # (forecast-export-job/*/<prefix>_*) covers them all, ~2 KB less per further forecast.
         plain = not is_unresolved(forecast_arn) and job_name is not None
         forecast_name = forecast_arn.partition(":forecast/")[2] if plain else "*"
-        pair = f"{forecast_name}/{job_name or ''}"
+        pair = (forecast_name, job_name or "")
         jobs_before = set(jobs)
         jobs.append(pair)
         forecasts = provider._sources(SERVICE.name, any_forecast, REASON_FORECAST_WILDCARD)
@@ -263,7 +262,7 @@ class ForecastExportJob(ExportJobBase):
                 acknowledge_iam5(provider.handler_role, [job_arn(forecast_name, job_name or "")], reason)
             else:
                 acknowledged = registry.collapsed
-                names = sorted({_split(p)[1] for p in (jobs if not collapsed_before else [pair])})
+                names = sorted({name for _, name in (jobs if not collapsed_before else [pair])})
                 new = [n for n in names if n not in acknowledged]
                 acknowledged.extend(new)
                 acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
@@ -276,12 +275,6 @@ class ForecastExportJob(ExportJobBase):
                 provider._pass_role_statement(SERVICE),
             ],
         )
-
-
-def _split(pair: str) -> tuple[str, str]:
-    """``"<forecast name>/<job name>"`` -> its two parts (an empty job name means derived)."""
-    forecast_name, _, job_name = pair.partition("/")
-    return forecast_name, job_name
 
 
 __all__ = ["ForecastExportJob"]
