@@ -68,18 +68,14 @@ class Fake(BotocoreFake):
         if job.status == "GONE":
             del self.jobs[arn]
             raise ServiceError("ResourceNotFoundException", f"No resource found {arn}")
-        request = job.fields["request"]
+        # Its name, forecast, destination and format as created (Tags are not described).
         described: dict[str, Any] = {
             "ForecastExportJobArn": arn,
-            "ForecastExportJobName": request["ForecastExportJobName"],
-            "ForecastArn": request["ForecastArn"],
-            "Destination": request["Destination"],
+            **self.echoed("DescribeForecastExportJob", job.fields["request"]),
             "Status": job.status,
             "CreationTime": self.clock.as_real(job.created),
             "LastModificationTime": self.clock.as_real(self.clock.stamp()),
         }
-        if "Format" in request:
-            described["Format"] = request["Format"]
         if job.status == "CREATE_FAILED":
             described["Message"] = job.fields["reason"]
         return described
