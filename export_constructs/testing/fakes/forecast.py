@@ -40,10 +40,7 @@ class Fake(BotocoreFake):
 
     def _job_arn(self, params: dict[str, Any]) -> str:
         forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
-        return (
-            f"arn:{self.partition}:forecast:{self.region}:{self.account}:forecast-export-job/"
-            f"{forecast_name}/{params['ForecastExportJobName']}"
-        )
+        return self.arn(f"forecast-export-job/{forecast_name}/{params['ForecastExportJobName']}")
 
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._job_arn(params)
