@@ -11,18 +11,26 @@ import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
-from aws_cdk import Aws, CfnResource, Duration, Stack, Token
+from aws_cdk import Annotations, Aws, CfnResource, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct, IConstruct
 
 from . import _defaults
-from ._memo import is_unresolved, path_of, seconds_of, stack_of
-from ._placement import check_role_account, claim_job_name, warn_shared_prefix
+from ._memo import is_unresolved, key_arn_of, partition_of, path_of, region_of, seconds_of, stack_of
+from ._placement import (
+    arn_fields,
+    check_job_name,
+    check_role_account,
+    check_source_arn,
+    claim_job_name,
+    warn_shared_prefix,
+)
 from ._provider import ExportJobProvider
-from ._validation import Problems, init_signature
+from ._text import wrap
+from ._validation import Problems, Text, init_signature
 from .destination import ExportDestination
 from .handler import consts
 from .services import ServiceAccess
@@ -187,9 +195,42 @@ class ExportJobBase(Construct):
             path = f"{path[:keep]}-{digest}-{path[-keep:]}"
         return f"{head}{path}/"
 
+    def _check_source(
+        self, problems: Problems, prop: str, arn: str, rule: Text, what: str, resource: tuple[str, str] = ("", "")
+    ) -> None:
+        """A source's ARN (``what``: ``a forecast``): the API's ``rule``; where the ARN holds a token
+        but its resource part is known, that part against ``resource`` (a pattern, and what it
+        admits in words); and of this stack's account and Region (``check_source_arn``)."""
+        problems.text(prop, arn, rule)
+        fields = arn_fields(arn)
+        pattern, words = resource
+        if pattern and fields is not None and is_unresolved(arn) and not is_unresolved(fields[5]):
+            if not re.fullmatch(pattern, fields[5]):
+                problems.add(prop, f"must end in {words}, got {fields[5]!r}")
+        check_source_arn(problems, prop, arn, self._stack, service=self.SERVICE.title, what=what)
+
+    def _check_job_name(
+        self, problems: Problems, job_name: str | None, rule: Text, *, key: str = "", scope: str = ""
+    ) -> None:
+        """A user's ``job_name``: the API's ``rule``, and unique among the stack's jobs of the
+        service (within ``key``, described as ``scope``: ``check_job_name``)."""
+        problems.text("job_name", job_name, rule)
+        check_job_name(problems, self._stack, self.SERVICE.name, job_name, key=key, scope=scope)
+
     def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
         """A user's ``role``: the API's length and pattern for its ARN (``rule``), of this stack's
-        account, in this stack (``check_role_account``)."""
+        account, in this stack (``check_role_account``). Where the pattern admits roles of one
+        partition only (``rule.partition``), a stack's Region known to be in another fails, the
+        library's role as well."""
+        region = region_of(self._stack)
+        partition = None if is_unresolved(region) else partition_of(region)
+        if rule.partition and partition not in (None, rule.partition):
+            problems.add(
+                "region",
+                f"the stack's Region {region} is in the {partition} partition, but {self.SERVICE.title} accepts only "
+                f"roles of the {rule.partition} partition ({rule.member} pattern {rule.pattern}); deploy the "
+                f"stack to a Region of the {rule.partition} partition",
+            )
         if role is None:
             return
         problems.length("role", role.role_arn, max_len=rule.max_len)
@@ -197,7 +238,9 @@ class ExportJobBase(Construct):
         check_role_account(problems, role, self._stack, service=self.SERVICE.title)
 
     def _check_tags(self, problems: Problems, tags: Mapping[str, str] | None, rule: TagRule) -> None:
-        """AWS's tag rules with the service's own limits (``rule``)."""
+        """AWS's tag rules with the service's own limits (``rule``). Tags sent as a map need keys
+        that resolve to strings at synth (a Lazy may): CloudFormation resolves no intrinsic
+        function (``{"Ref": ...}``) in a map's key."""
         problems.tags(
             "tags",
             tags,
@@ -206,16 +249,35 @@ class ExportJobBase(Construct):
             value_pattern=rule.pattern,
             characters=rule.characters,
         )
+        if rule.members is not None:
+            return
+        for key in tags or {}:
+            if is_unresolved(key) and not isinstance(self._stack.resolve(key), str):
+                problems.add(
+                    "tags",
+                    f"keys must resolve to a string at synth time ({self.SERVICE.title} takes tags as a map, whose "
+                    f"keys CloudFormation cannot resolve), got {key!r}",
+                )
 
     def _accept(
         self, problems: Problems, destination: ExportDestination, job_name: str | None, *, key: str = ""
     ) -> None:
         """End the checks: raise every problem found; else claim ``job_name`` in the stack (within
-        ``key``: Forecast's names are per forecast) and warn when another job writes under the same
-        prefix of ``destination``."""
+        ``key``: Forecast's names are per forecast), warn when another job writes under the same
+        prefix of ``destination``, and add the service's :attr:`~.services.ServiceAccess.notice`."""
         problems.raise_if_any()
         claim_job_name(self._stack, self.SERVICE.name, job_name, self._path, key)
         warn_shared_prefix(self, self._path, destination, self.prefix)
+        notice = self.SERVICE.notice
+        if notice is not None:
+            annotations = Annotations.of(self)
+            (annotations.add_info_v2 if notice.info else annotations.add_warning_v2)(notice.id, wrap(notice.text))
+
+    @property
+    def _key_arn(self) -> str | None:
+        """The ARN of the destination's key, or None (a bucket without one)."""
+        key = self.destination.encryption_key
+        return None if key is None else key_arn_of(key)
 
     @functools.cached_property
     def _principal(self) -> str:
@@ -252,7 +314,12 @@ class ExportJobBase(Construct):
 
     def _shared_role(self, source_arn: str, share_key: str) -> iam.IRole:
         """The role this service's jobs share on their destination
-        (``ExportDestination._shared_role``), under the stack's role path."""
+        (``ExportDestination._shared_role``), under the stack's role path: one per ``share_key``,
+        part of the role's construct id - the key itself, or for a token a hash of what it resolves
+        to (``{"Ref": ...}``), which stays the same from one synth to the next."""
+        if is_unresolved(share_key):
+            resolved = json.dumps(self._stack.resolve(share_key), sort_keys=True)
+            share_key = "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
         return self.destination._shared_role(
             self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
         )
@@ -269,9 +336,12 @@ class ExportJobBase(Construct):
           job's final attributes;
         - not ``wait``: the resource completes once the job is accepted.
 
+        Members of ``request`` that are None (props not given) are left out, at every level.
+
         The resource depends on what :meth:`_write_into` granted (``self._wait_for``): the job
         must not start before the service may write.
         """
+        request = _present(request)
         provider = self._provider
         seconds = int(seconds_of(timeout))
         long_wait = wait and seconds > seconds_of(_defaults.MAX_TIMEOUT)
@@ -360,6 +430,30 @@ class ExportJobBase(Construct):
         return _get_att(self._report or self._resource, name)
 
 
+class JobAttribute:
+    """A service's own attribute of its jobs, ``Fn::GetAtt <name>``, made on first use like the
+    common ones (:meth:`ExportJobBase._attribute`); its docstring is written below it in the class."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __repr__(self) -> str:
+        return f"Fn::GetAtt {self.name}"
+
+    @overload
+    def __get__(self, job: None, owner: type | None = None) -> JobAttribute: ...
+    @overload
+    def __get__(self, job: ExportJobBase, owner: type | None = None) -> str: ...
+    def __get__(self, job: ExportJobBase | None, owner: type | None = None) -> JobAttribute | str:
+        if job is None:
+            return self
+        value = job.__dict__[self._attribute] = job._attribute(self.name)  # read once, as cached_property
+        return value
+
+
 #: The Args entries several constructs share. A docstring's line ``<names>: the props every export
 #: job takes (``ExportJobBase``).`` stands for the entries of ``names``, in that order, with the
 #: construct's own values filled in: ``{service}`` its service's name in lower case (the default
@@ -402,22 +496,38 @@ def _share_args(cls: type[ExportJobBase]) -> None:
 @dataclass(frozen=True)
 class RoleRule:
     """The API's rule for the ARN of a user's ``role``: ``pattern`` (``words`` says it in words, for
-    the messages, with an ``example``), at most ``max_len`` characters (None: no limit)."""
+    the messages, with an ``example``), at most ``max_len`` characters (None: no limit); where the
+    pattern admits one partition only, ``partition`` and the request's ``member`` that holds the
+    role (for the message)."""
 
     pattern: str
     example: str
     max_len: int | None = None
     words: str = "an IAM role ARN"
+    partition: str = ""
+    member: str = ""
 
 
 @dataclass(frozen=True)
 class TagRule:
     """A service's tag limits: at most ``max_count`` tags, keys and values of ``pattern`` (read as
-    Python's Unicode-wide ``re``), described in words as ``characters``."""
+    Python's Unicode-wide ``re``), described in words as ``characters``; and how its request
+    carries them: a list of ``{members[0]: key, members[1]: value}``, or a map where ``members``
+    is None."""
 
     max_count: int
     pattern: str
     characters: str
+    members: tuple[str, str] | None = ("Key", "Value")
+
+    def request(self, tags: Mapping[str, str] | None) -> list[dict[str, str]] | dict[str, str] | None:
+        """``tags`` as the request carries them; None (no member) where there are none."""
+        if not tags:
+            return None
+        if self.members is None:
+            return dict(tags)
+        key, value = self.members
+        return [{key: k, value: v} for k, v in tags.items()]
 
 
 #: The tag rules of Personalize and Forecast: botocore's tag pattern ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``
@@ -443,6 +553,13 @@ def _unbalanced_bracket(text: str) -> str:
                 return char
             open_.pop()
     return open_[-1] if open_ else ""
+
+
+def _present(value: Any) -> Any:
+    """``value`` without the members of its mappings that are None, at every level."""
+    if isinstance(value, Mapping):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def _get_att(resource: CfnResource, name: str) -> str:

@@ -432,8 +432,8 @@ class ServiceLists:
 
     names: list[str] = field(default_factory=list)
     """Job names given with ``job_name`` (Personalize)."""
-    jobs: list[str] = field(default_factory=list)
-    """``<forecast name or *>/<job name, or '' if derived>`` (Forecast)."""
+    jobs: list[tuple[str, str]] = field(default_factory=list)
+    """``(forecast name or *, job name or '' if derived)`` (Forecast)."""
     collapsed: list[str] = field(default_factory=list)
     """Job names already acknowledged on any forecast (Forecast)."""
     roles: list[str] = field(default_factory=list)

@@ -37,6 +37,11 @@ class Text:
     """``(pattern, rule in words)`` pairs, each checked (see :meth:`Problems.pattern`)."""
     example: str = ""
 
+    @classmethod
+    def of(cls, pattern: str, words: str, example: str, *, min_len: int = 0, max_len: int | None = None) -> Text:
+        """The rule of one pattern (what most are)."""
+        return cls(min_len, max_len, ((pattern, words),), example)
+
 
 class Problems:
     """Collects the problems of one construct's props and raises them together.
@@ -126,6 +131,16 @@ class Problems:
             return
         if value not in allowed:
             self.add(prop, f"must be one of {', '.join(allowed)}, got {value!r}")
+
+    def number(self, prop: str, value: int | None, *, low: tuple[int, str], high: tuple[int, str]) -> None:
+        """``value`` (None: not given) within ``low`` and ``high``, each a bound and why it is one
+        (``(1, "segment versions start at 1")``)."""
+        if value is None or is_unresolved(value):
+            return
+        if value < low[0]:
+            self.add(prop, f"must be at least {low[0]} ({low[1]}), got {value}")
+        elif value > high[0]:
+            self.add(prop, f"must be at most {high[0]} ({high[1]}), got {value}")
 
     def count(
         self,

@@ -6,11 +6,10 @@ info annotation) with AWS's guidance.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -19,8 +18,6 @@ from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
 from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
-from ._placement import arn_fields, check_job_name, check_source_arn
-from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import FORECAST as SERVICE
@@ -52,8 +49,16 @@ S3_PATH_PATTERN = r"^s3://[a-z0-9].+$"
 MAX_S3_PATH = 4096
 MAX_BUCKET_NAME = 63
 KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
+KMS_KEY_ARN = Text(
+    0,
+    MAX_ARN,
+    ((KMS_KEY_ARN_PATTERN, "a KMS key ARN of the aws partition"),),
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+)
 #: A valid ``forecast_arn``, for the messages.
 EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
+#: An ARN whose other fields are tokens must still end in a forecast's name where it is known.
+FORECAST_RESOURCE = (r"forecast/[a-zA-Z][a-zA-Z0-9_]*", "forecast/<name> (a letter, then letters, digits and '_')")
 FORECAST_ARN = Text(
     0,
     MAX_ARN,
@@ -82,13 +87,6 @@ HANDLER_JOB_ACTIONS = [
 #: only; the job's ARN is not part of that check.
 HANDLER_FORECAST_ACTIONS = ["forecast:CreateForecastExportJob"]
 
-LIFECYCLE_ID = "export-constructs:forecast-closed-to-new-customers"
-LIFECYCLE = wrap(
-    "Amazon Forecast is no longer available to new customers (since July 2024); existing customers can "
-    "keep using it, so this export works only in an account that already uses Forecast. AWS's guidance for "
-    "new time-series forecasting work is Amazon SageMaker Canvas "
-    "(https://aws.amazon.com/blogs/machine-learning/transition-your-amazon-forecast-usage-to-amazon-sagemaker-canvas/)."
-)
 REASON_JOB_ANY_FORECAST = (
     "A Forecast export job's ARN holds its forecast's name and its own. This stack's forecasts are more than "
     "the policy can list within IAM's size limits, or known only at deploy time, so the forecast part is a "
@@ -158,43 +156,29 @@ class ForecastExportJob(ExportJobBase):
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
         problems = Problems(self)
-        problems.text("forecast_arn", forecast_arn, FORECAST_ARN)
-        fields = arn_fields(forecast_arn)  # an ARN with a token field: its resource where known
-        if fields is not None and is_unresolved(forecast_arn) and not is_unresolved(fields[5]):
-            if not re.fullmatch(r"forecast/[a-zA-Z][a-zA-Z0-9_]*", fields[5]):
-                problems.add(
-                    "forecast_arn",
-                    f"must end in forecast/<name> (a letter, then letters, digits and '_'), got {fields[5]!r}",
-                )
-        stack = self._stack
-        check_source_arn(problems, "forecast_arn", forecast_arn, stack, service="Forecast", what="a forecast")
-        problems.text("job_name", job_name, JOB_NAME)
+        self._check_source(problems, "forecast_arn", forecast_arn, FORECAST_ARN, "a forecast", FORECAST_RESOURCE)
         # Export job names are per forecast (the job's ARN holds both names).
-        check_job_name(problems, stack, SERVICE.name, job_name, key=forecast_arn, scope=" of this forecast")
+        self._check_job_name(problems, job_name, JOB_NAME, key=forecast_arn, scope=" of this forecast")
         problems.one_of("format", format, FORMATS)
         self._check_tags(problems, tags, TAGS)
         self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._check_destination(problems, destination)
         self._accept(problems, destination, job_name, key=forecast_arn)
-        Annotations.of(self).add_info_v2(LIFECYCLE_ID, LIFECYCLE)
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("forecast", "*"))
 
-        s3_config: dict[str, Any] = {
+        s3_config = {
             "Path": destination.s3_uri(self.prefix),
             "RoleArn": role_arn_of(self.role),
+            "KMSKeyArn": self._key_arn,
         }
-        if destination.encryption_key is not None:
-            s3_config["KMSKeyArn"] = key_arn_of(destination.encryption_key)
         request: dict[str, Any] = {
             "ForecastArn": forecast_arn,
             "Destination": {"S3Config": s3_config},
+            "Format": format,
+            "Tags": TAGS.request(tags),
         }
-        if format is not None:
-            request["Format"] = format
-        if tags:
-            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
 
         self._grant_handler(forecast_arn, job_name)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
@@ -230,15 +214,7 @@ class ForecastExportJob(ExportJobBase):
                 example="s3://my-exports/forecast/demand/",
             )
         key = destination.encryption_key
-        if key is not None:
-            problems.length("destination.encryption_key", key_arn_of(key), max_len=MAX_ARN)
-            problems.pattern(
-                "destination.encryption_key",
-                key_arn_of(key),
-                KMS_KEY_ARN_PATTERN,
-                rule="a KMS key ARN of the aws partition",
-                example="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-            )
+        problems.text("destination.encryption_key", None if key is None else key_arn_of(key), KMS_KEY_ARN)
 
     # -- grants -----------------------------------------------------------------------------
 
@@ -247,7 +223,7 @@ class ForecastExportJob(ExportJobBase):
         ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
         provider = self._provider
         registry = provider._registry(SERVICE.name)
-        jobs = registry.jobs  # "<forecast name or *>/<job name, or '' if derived>"
+        jobs = registry.jobs  # (forecast name or *, job name or '' if derived)
         any_forecast = provider._arn("forecast", "forecast", "*")
 
         derived = f"{provider.job_name_prefix}_*"
@@ -255,15 +231,14 @@ class ForecastExportJob(ExportJobBase):
         def job_arn(forecast_name: str, name: str) -> str:
             return provider._arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
 
-        def fits(pairs: set[str]) -> bool:
-            return not overflows([job_arn(*_split(p)) for p in pairs])
+        def fits(pairs: set[tuple[str, str]]) -> bool:
+            return not overflows([job_arn(*p) for p in pairs])
 
-        def job_pairs(pairs: set[str]) -> list[tuple[str, str]]:
-            split = sorted(_split(p) for p in pairs)
+        def job_pairs(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
             if fits(pairs):
-                return split
+                return sorted(pairs)
             # Too many to list within IAM's size limits: any forecast, still only these names.
-            return sorted({("*", name) for _, name in split})
+            return sorted({("*", name) for _, name in pairs})
 
         def job_arns() -> list[str]:
             return [job_arn(f, n) for f, n in job_pairs(set(jobs))]
@@ -272,7 +247,7 @@ class ForecastExportJob(ExportJobBase):
         # (forecast-export-job/*/<prefix>_*) covers them all, ~2 KB less per further forecast.
         plain = not is_unresolved(forecast_arn) and job_name is not None
         forecast_name = forecast_arn.partition(":forecast/")[2] if plain else "*"
-        pair = f"{forecast_name}/{job_name or ''}"
+        pair = (forecast_name, job_name or "")
         jobs_before = set(jobs)
         jobs.append(pair)
         forecasts = provider._sources(SERVICE.name, any_forecast, REASON_FORECAST_WILDCARD)
@@ -287,7 +262,7 @@ class ForecastExportJob(ExportJobBase):
                 acknowledge_iam5(provider.handler_role, [job_arn(forecast_name, job_name or "")], reason)
             else:
                 acknowledged = registry.collapsed
-                names = sorted({_split(p)[1] for p in (jobs if not collapsed_before else [pair])})
+                names = sorted({name for _, name in (jobs if not collapsed_before else [pair])})
                 new = [n for n in names if n not in acknowledged]
                 acknowledged.extend(new)
                 acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
@@ -300,12 +275,6 @@ class ForecastExportJob(ExportJobBase):
                 provider._pass_role_statement(SERVICE),
             ],
         )
-
-
-def _split(pair: str) -> tuple[str, str]:
-    """``"<forecast name>/<job name>"`` -> its two parts (an empty job name means derived)."""
-    forecast_name, _, job_name = pair.partition("/")
-    return forecast_name, job_name
 
 
 __all__ = ["ForecastExportJob"]

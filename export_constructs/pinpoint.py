@@ -5,20 +5,16 @@ AWS ended support for Amazon Pinpoint on 2026-10-30; the construct warns about i
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase, RoleRule
+from ._job import ExportJobBase, JobAttribute, RoleRule
 from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
-from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .handler import consts
@@ -33,24 +29,26 @@ from .services import PINPOINT as SERVICE
 #: so it is not enforced.
 APPLICATION_ID_LENGTH = 32
 APPLICATION_ID_PATTERN = r"[0-9a-fA-F]{32}"
-APPLICATION_ID = Text(
-    1,
-    None,
-    (
-        (
-            APPLICATION_ID_PATTERN,
-            f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
-        ),
-    ),
+APPLICATION_ID = Text.of(
+    APPLICATION_ID_PATTERN,
+    f"the project id shown on the Pinpoint console, {APPLICATION_ID_LENGTH} hexadecimal digits",
     "0123456789abcdef0123456789abcdef",
+    min_len=1,
 )
 #: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
+S3_URL_PREFIX = Text.of(
+    S3_URL_PREFIX_PATTERN,
+    "an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
+    "s3://my-exports/pinpoint/endpoints/",
+)
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
 ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PinpointExport")
 #: ``SegmentVersion`` is an ``integer`` (the API reference): 32 bits in AWS's models.
 MAX_SEGMENT_VERSION = 2**31 - 1
+SEGMENT_VERSION_MIN = (1, "segment versions start at 1")
+SEGMENT_VERSION_MAX = (MAX_SEGMENT_VERSION, "the API's 32-bit integer")
 
 HANDLER_ACTIONS = [
     "mobiletargeting:CreateExportJob",
@@ -58,16 +56,6 @@ HANDLER_ACTIONS = [
     "mobiletargeting:GetExportJobs",
 ]
 
-END_OF_SUPPORT_ID = "export-constructs:pinpoint-end-of-support"
-END_OF_SUPPORT = wrap(
-    "AWS ended support for Amazon Pinpoint on 2026-10-30: its console and its engagement resources "
-    "(endpoints, segments, campaigns, journeys and analytics) are no longer accessible, so this endpoint "
-    "export job will likely fail at deployment. AWS's guidance: for endpoints, segments and campaigns, "
-    "move to Amazon Connect Customer Profiles and Amazon Connect outbound campaigns; for sending SMS, "
-    "MMS, voice, push and WhatsApp messages, use AWS End User Messaging (Pinpoint's messaging APIs live "
-    "on there unchanged); for event collection and analytics, Amazon Kinesis. "
-    "See https://docs.aws.amazon.com/pinpoint/latest/userguide/migrate.html."
-)
 REASON_EXPORT_JOBS = (
     "Pinpoint generates export job ids (there is no job name to scope by), so the handler may read the "
     "export jobs of this Pinpoint project only (mobiletargeting:GetExportJob on apps/<project>/jobs/export/*)."
@@ -136,38 +124,20 @@ class PinpointExportJob(ExportJobBase):
     """The Pinpoint project id."""
 
     # Pinpoint's own attributes, made on first use like the common ones.
-
-    @functools.cached_property
-    def total_pieces(self) -> str:
-        """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
-        return self._attribute(consts.ATTR_TOTAL_PIECES)
-
-    @functools.cached_property
-    def completed_pieces(self) -> str:
-        """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
-        return self._attribute(consts.ATTR_COMPLETED_PIECES)
-
-    @functools.cached_property
-    def failed_pieces(self) -> str:
-        """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
-        return self._attribute(consts.ATTR_FAILED_PIECES)
-
-    @functools.cached_property
-    def total_failures(self) -> str:
-        """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
-        return self._attribute(consts.ATTR_TOTAL_FAILURES)
-
-    @functools.cached_property
-    def failures(self) -> str:
-        """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened
-        to fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
-        return self._attribute(consts.ATTR_FAILURES)
-
-    @functools.cached_property
-    def pinpoint_job_id(self) -> str:
-        """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM
-        resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
-        return self._attribute(consts.ATTR_PINPOINT_JOB_ID)
+    total_pieces = JobAttribute(consts.ATTR_TOTAL_PIECES)
+    """Pieces the job was split into (``Fn::GetAtt TotalPieces``)."""
+    completed_pieces = JobAttribute(consts.ATTR_COMPLETED_PIECES)
+    """Pieces exported (``Fn::GetAtt CompletedPieces``)."""
+    failed_pieces = JobAttribute(consts.ATTR_FAILED_PIECES)
+    """Pieces that failed (``Fn::GetAtt FailedPieces``)."""
+    total_failures = JobAttribute(consts.ATTR_TOTAL_FAILURES)
+    """Endpoint definitions that failed (``Fn::GetAtt TotalFailures``)."""
+    failures = JobAttribute(consts.ATTR_FAILURES)
+    """Pinpoint's ``Failures`` (its first 100 failed entries), joined with ``; `` and shortened
+    to fit CloudFormation's response (``Fn::GetAtt Failures``); empty when none failed."""
+    pinpoint_job_id = JobAttribute(consts.ATTR_PINPOINT_JOB_ID)
+    """Pinpoint's own job id (``Fn::GetAtt PinpointJobId``). ``job_arn`` is the job's IAM
+    resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>:apps/<project>/jobs/export/<job id>``."""
 
     @typed_props
     def __init__(
@@ -189,29 +159,17 @@ class PinpointExportJob(ExportJobBase):
         problems = Problems(self)
         problems.text("application_id", application_id, APPLICATION_ID)
         problems.text("segment_id", segment_id, Text(min_len=1))
-        self._check_segment_version(problems, segment_id, segment_version)
+        if segment_version is not None and segment_id is None:
+            problems.add("segment_version", "requires segment_id: it is the version of that segment")
+        problems.number("segment_version", segment_version, low=SEGMENT_VERSION_MIN, high=SEGMENT_VERSION_MAX)
         self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        if not is_unresolved(self.prefix) and self.prefix == "":
-            problems.add(
-                "prefix",
-                "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/",
-            )
-        s3_url_prefix = destination.s3_uri(self.prefix)
-        if _plain_folder(self.prefix):  # otherwise the prefix's own problem is reported above
-            problems.pattern(
-                "destination",
-                s3_url_prefix,
-                S3_URL_PREFIX_PATTERN,
-                rule="an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
-                example="s3://my-exports/pinpoint/endpoints/",
-            )
+        s3_url_prefix = self._check_url_prefix(problems, destination)
         self._accept(problems, destination, None)
-        Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
 
         app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
-        self._write_into(destination, role=role, source_arn=app_arn, share_key=self._share_key(application_id))
+        self._write_into(destination, role=role, source_arn=app_arn, share_key=application_id)
 
         export_request: dict[str, Any] = {"RoleArn": role_arn_of(self.role), "S3UrlPrefix": s3_url_prefix}
         if segment_id is not None:
@@ -223,30 +181,16 @@ class PinpointExportJob(ExportJobBase):
         self._grant_handler(application_id)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
 
-    @staticmethod
-    def _check_segment_version(problems: Problems, segment_id: str | None, segment_version: int | None) -> None:
-        if segment_version is None:
-            return
-        if segment_id is None:
-            problems.add("segment_version", "requires segment_id: it is the version of that segment")
-        if is_unresolved(segment_version):  # a number token (its type was checked: typed_props)
-            return
-        if segment_version < 1:
-            problems.add("segment_version", f"must be at least 1 (segment versions start at 1), got {segment_version}")
-        elif segment_version > MAX_SEGMENT_VERSION:
+    def _check_url_prefix(self, problems: Problems, destination: ExportDestination) -> str:
+        """The job's ``S3UrlPrefix``, checked: the prefix must name a folder."""
+        if self.prefix == "":  # a token never is
             problems.add(
-                "segment_version",
-                f"must be at most {MAX_SEGMENT_VERSION} (the API's 32-bit integer), got {segment_version}",
+                "prefix", "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/"
             )
-
-    def _share_key(self, application_id: str) -> str:
-        """Part of the role's construct id: the project id itself (validated hexadecimal), or for
-        a token a hash of what it resolves to (``{"Ref": ...}``), which stays the same from one
-        synth to the next."""
-        if not is_unresolved(application_id):
-            return application_id
-        resolved = json.dumps(self._stack.resolve(application_id), sort_keys=True)
-        return "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
+        s3_url_prefix = destination.s3_uri(self.prefix)
+        # Otherwise the prefix's own problem is reported above.
+        problems.text("destination", s3_url_prefix if _plain_folder(self.prefix) else None, S3_URL_PREFIX)
+        return s3_url_prefix
 
     def _grant_handler(self, application_id: str) -> None:
         provider = self._provider

@@ -334,7 +334,8 @@ class RdsSnapshotExport(RecurringExportBase):
     events on a best-effort basis
     (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/working-with-events.html): a snapshot
     whose event never came is not exported; start a run for it by hand (``aws stepfunctions
-    start-execution`` with a run's input naming it). A snapshot already deleted when its run asks
+    start-execution`` with a run's input whose ``Export.Snapshot`` names its ARN and the event id
+    of its kind: ``RDS-EVENT-0042`` for a manual DB snapshot, and so on). A snapshot already deleted when its run asks
     RDS about it cannot be told from another database's: the run logs it and ends.
 
     Every snapshot creation in the account and Region starts a short run (one RDS describe, no

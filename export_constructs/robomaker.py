@@ -6,19 +6,16 @@ AWS ended support for RoboMaker on 2025-09-10; the construct warns about it at s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
 from ._job import ExportJobBase, RoleRule, TagRule
 from ._lazy import lazy_list
-from ._memo import bucket_name_of, is_unresolved, partition_of, region_of, role_arn_of
+from ._memo import bucket_name_of, is_unresolved, role_arn_of
 from ._nag import acknowledge_iam5
-from ._placement import check_source_arn
-from ._text import wrap
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import ROBOMAKER as SERVICE
@@ -35,15 +32,17 @@ WORLD_ARN = Text(
 )
 MAX_ROLE_ARN = 255
 ROLE_ARN_PATTERN = r"arn:aws:iam::\w+:role/.*"
+#: The pattern admits roles of the aws partition only.
 ROLE = RoleRule(
     ROLE_ARN_PATTERN,
     "arn:aws:iam::123456789012:role/RoboMakerExport",
     MAX_ROLE_ARN,
     "an IAM role ARN of the aws partition",
+    partition="aws",
+    member="iamRole",
 )
-#: The only partition the API's iamRole pattern admits.
-PARTITION = "aws"
-TAGS = TagRule(50, r"[a-zA-Z0-9 _.\-\/+=:]*", "ASCII letters, digits, spaces and _ . - / + = :")
+#: Sent as a map (the API documents' TagMap; botocore has no RoboMaker model left).
+TAGS = TagRule(50, r"[a-zA-Z0-9 _.\-\/+=:]*", "ASCII letters, digits, spaces and _ . - / + = :", members=None)
 TAG_PATTERN = TAGS.pattern
 
 #: On the export jobs (IAM resource type ``worldExportJob``).
@@ -56,14 +55,6 @@ HANDLER_JOB_ACTIONS = [
 #: job's id does not exist yet.
 HANDLER_WORLD_ACTIONS = ["robomaker:CreateWorldExportJob"]
 
-END_OF_SUPPORT_ID = "export-constructs:robomaker-end-of-support"
-END_OF_SUPPORT = wrap(
-    "AWS RoboMaker support ended on 2025-09-10: AWS no longer gives access to the RoboMaker console "
-    "or its resources, so this world export job will likely fail at deployment. AWS's guidance is to "
-    "run containerized simulations on AWS Batch (multi-container jobs, "
-    "https://aws.amazon.com/blogs/hpc/run-simulations-using-multiple-containers-in-a-single-aws-batch-job/) "
-    "or on a simulation stack you manage yourself, and to keep its worlds in S3 directly."
-)
 REASON_JOB_IDS = (
     "RoboMaker generates world export job ids (there is no job name to scope by), so the handler may "
     "describe and cancel world export jobs in this account and Region only, none elsewhere."
@@ -127,35 +118,21 @@ class RoboMakerWorldExportJob(ExportJobBase):
         super().__init__(scope, id)
         problems = Problems(self)
         self._check_worlds(problems, worlds)
-        self._check_partition(problems)
         self._check_role(problems, role, ROLE)
         self._check_tags(problems, tags, TAGS)
-        for key in tags or {}:
-            # RoboMaker takes tags as a map (botocore has no model left; the API documents' TagMap):
-            # a key must resolve to a string at synth (a Lazy may), as CloudFormation resolves no
-            # intrinsic function ({"Ref": ...}) in a map's key.
-            if is_unresolved(key) and not isinstance(self._stack.resolve(key), str):
-                problems.add(
-                    "tags",
-                    f"keys must resolve to a string at synth time (RoboMaker takes tags as a map, whose keys "
-                    f"CloudFormation cannot resolve), got {key!r}",
-                )
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._accept(problems, destination, None)
-        Annotations.of(self).add_warning_v2(END_OF_SUPPORT_ID, END_OF_SUPPORT)
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("robomaker", "*"))
 
-        output: dict[str, Any] = {"s3Bucket": bucket_name_of(destination.bucket)}
-        if self.prefix:  # s3Prefix has at least 1 character; without it the job writes at the root
-            output["s3Prefix"] = self.prefix
-        request: dict[str, Any] = {
+        # s3Prefix has at least 1 character; without it the job writes at the root.
+        output = {"s3Bucket": bucket_name_of(destination.bucket), "s3Prefix": self.prefix or None}
+        request = {
             "worlds": worlds if is_unresolved(worlds) else list(worlds),
             "outputLocation": output,
             "iamRole": role_arn_of(self.role),
+            "tags": TAGS.request(tags),
         }
-        if tags:
-            request["tags"] = dict(tags)
 
         self._grant_handler(worlds)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
@@ -165,21 +142,7 @@ class RoboMakerWorldExportJob(ExportJobBase):
         if is_unresolved(worlds):
             return
         for i, world in enumerate(worlds):
-            problems.text(f"worlds[{i}]", world, WORLD_ARN)
-            check_source_arn(problems, f"worlds[{i}]", world, self._stack, service="RoboMaker", what="a world")
-
-    def _check_partition(self, problems: Problems) -> None:
-        region = region_of(self._stack)
-        if is_unresolved(region):
-            return
-        partition = partition_of(region)
-        if partition is not None and partition != PARTITION:
-            problems.add(
-                "region",
-                f"the stack's Region {region} is in the {partition} partition, but RoboMaker accepts only "
-                f"roles of the {PARTITION} partition (iamRole pattern {ROLE_ARN_PATTERN}); deploy the "
-                "stack to a Region of the aws partition",
-            )
+            self._check_source(problems, f"worlds[{i}]", world, WORLD_ARN, "a world")
 
     def _grant_handler(self, worlds: Sequence[str]) -> None:
         provider = self._provider

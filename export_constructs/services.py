@@ -24,6 +24,17 @@ S3_LIST_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation")
 
 
 @dataclass(frozen=True)
+class Notice:
+    """What every construct of a service says at synth about the service's state (closed to new
+    customers, end of support): an annotation of ``id`` (users acknowledge it by that id) with
+    ``text`` wrapped for a terminal; a warning, or an info where ``info``."""
+
+    id: str
+    text: str
+    info: bool = False
+
+
+@dataclass(frozen=True)
 class ServiceAccess:
     """One export service: its name, the principal that writes the output, and what it does.
 
@@ -68,6 +79,8 @@ class ServiceAccess:
     """How many export jobs of the service an account may run at once, as documented (None: none
     documented): the default of the provider's ``max_concurrent``, and what the simulation's fake
     enforces."""
+    notice: Notice | None = None
+    """What the service's constructs say at synth about its state (None: nothing)."""
 
     @property
     def passed_to_services(self) -> tuple[str, ...]:
@@ -125,6 +138,14 @@ FORECAST = ServiceAccess(
     role_object_actions=("s3:GetObject",),
     role_key_actions=("kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:RetireGrant"),
     quota=3,
+    notice=Notice(
+        "export-constructs:forecast-closed-to-new-customers",
+        "Amazon Forecast is no longer available to new customers (since July 2024); existing customers can "
+        "keep using it, so this export works only in an account that already uses Forecast. AWS's guidance for "
+        "new time-series forecasting work is Amazon SageMaker Canvas "
+        "(https://aws.amazon.com/blogs/machine-learning/transition-your-amazon-forecast-usage-to-amazon-sagemaker-canvas/).",
+        info=True,
+    ),
 )
 
 
@@ -139,6 +160,16 @@ PINPOINT = ServiceAccess(
     principal="pinpoint.amazonaws.com",
     passed_to=("mobiletargeting.amazonaws.com", "pinpoint.amazonaws.com"),
     role_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
+    notice=Notice(
+        "export-constructs:pinpoint-end-of-support",
+        "AWS ended support for Amazon Pinpoint on 2026-10-30: its console and its engagement resources "
+        "(endpoints, segments, campaigns, journeys and analytics) are no longer accessible, so this endpoint "
+        "export job will likely fail at deployment. AWS's guidance: for endpoints, segments and campaigns, "
+        "move to Amazon Connect Customer Profiles and Amazon Connect outbound campaigns; for sending SMS, "
+        "MMS, voice, push and WhatsApp messages, use AWS End User Messaging (Pinpoint's messaging APIs live "
+        "on there unchanged); for event collection and analytics, Amazon Kinesis. "
+        "See https://docs.aws.amazon.com/pinpoint/latest/userguide/migrate.html.",
+    ),
 )
 
 
@@ -150,6 +181,14 @@ ROBOMAKER = ServiceAccess(
     title="RoboMaker",
     principal="robomaker.amazonaws.com",
     role_object_actions=("s3:GetObject", "s3:AbortMultipartUpload"),
+    notice=Notice(
+        "export-constructs:robomaker-end-of-support",
+        "AWS RoboMaker support ended on 2025-09-10: AWS no longer gives access to the RoboMaker console "
+        "or its resources, so this world export job will likely fail at deployment. AWS's guidance is to "
+        "run containerized simulations on AWS Batch (multi-container jobs, "
+        "https://aws.amazon.com/blogs/hpc/run-simulations-using-multiple-containers-in-a-single-aws-batch-job/) "
+        "or on a simulation stack you manage yourself, and to keep its worlds in S3 directly.",
+    ),
 )
 
 
@@ -211,5 +250,6 @@ __all__ = [
     "RDS",
     "ROBOMAKER",
     "SERVICES",
+    "Notice",
     "ServiceAccess",
 ]

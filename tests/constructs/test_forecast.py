@@ -21,12 +21,12 @@ from export_constructs.forecast import (
     FORECAST_RESOURCE_PATTERN,
     JOB_NAME_PATTERN,
     KMS_KEY_ARN_PATTERN,
-    LIFECYCLE_ID,
     ROLE_ARN_PATTERN,
     S3_PATH_PATTERN,
     TAG_PATTERN,
     ForecastExportJob,
 )
+from export_constructs.services import FORECAST
 from tests.handler.events import load
 
 from .conftest import handler_statements, nag_findings, object_path, resources_of
@@ -284,7 +284,8 @@ def test_every_job_says_forecast_is_closed_to_new_customers_as_info(built: Built
     infos = annotations.find_info("*", Match.string_like_regexp("no longer available to new customers"))
     assert sorted(i.id for i in infos) == ["/Test/Demand", "/Test/Weekly"]
     text = str(infos[0].entry.data)
-    assert "SageMaker Canvas" in text and "July 2024" in text and LIFECYCLE_ID in text
+    assert FORECAST.notice is not None
+    assert "SageMaker Canvas" in text and "July 2024" in text and FORECAST.notice.id in text
     # It is information, not a warning; and a search for something else finds nothing.
     assert annotations.find_warning("*", Match.string_like_regexp("no longer available")) == []
     assert annotations.find_info("*", Match.string_like_regexp("support ended")) == []

@@ -14,7 +14,8 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from export_constructs import ExportDestination
 from export_constructs.handler.adapters import pinpoint as adapter_module
-from export_constructs.pinpoint import END_OF_SUPPORT_ID, PinpointExportJob
+from export_constructs.pinpoint import PinpointExportJob
+from export_constructs.services import PINPOINT
 
 from ..handler.events import load
 from .conftest import handler_statements, nag_findings, object_path, resources_of
@@ -279,7 +280,8 @@ def test_every_job_warns_that_pinpoint_support_ended(built: Built) -> None:
     )
     assert sorted(w.id for w in warnings) == ["/Test/All", "/Test/Archived", "/Test/Endpoints", "/Test/Other"]
     text = str(warnings[0].entry.data)
-    assert END_OF_SUPPORT_ID in text
+    assert PINPOINT.notice is not None
+    assert PINPOINT.notice.id in text
     for guidance in ("Amazon Connect Customer Profiles", "outbound campaigns", "AWS End User Messaging"):
         assert guidance in text
     # The matcher discriminates: a text no warning holds finds nothing.

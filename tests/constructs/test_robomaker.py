@@ -13,7 +13,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match, Template
 
 from export_constructs import ExportDestination
-from export_constructs.robomaker import END_OF_SUPPORT_ID, RoboMakerWorldExportJob
+from export_constructs.robomaker import RoboMakerWorldExportJob
+from export_constructs.services import ROBOMAKER
 
 from .conftest import handler_statements, nag_findings, object_path, resources_of
 
@@ -165,7 +166,8 @@ def test_every_job_warns_that_robomaker_support_ended(built: Built) -> None:
     warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("support ended on 2025-09-10"))
     assert sorted(w.id for w in warnings) == ["/Test/More", "/Test/Worlds"]
     text = str(warnings[0].entry.data)
-    assert "AWS Batch" in text and END_OF_SUPPORT_ID in text
+    assert ROBOMAKER.notice is not None
+    assert "AWS Batch" in text and ROBOMAKER.notice.id in text
 
 
 def test_attributes_are_tokens(built: Built) -> None:

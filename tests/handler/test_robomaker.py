@@ -334,7 +334,7 @@ def test_requests_are_sigv4_signed_json_posts_in_the_apis_shape(fake: FakeRoboMa
     auth = AUTHORIZATION.fullmatch(headers["Authorization"])
     assert auth is not None and auth["key"] == ACCESS_KEY and auth["service"] == "robomaker"
     assert auth["region"] == REGION and auth["date"] == headers["X-Amz-Date"][:8]
-    assert headers["User-Agent"] == robomaker.USER_AGENT
+    assert headers["User-Agent"] == clients.USER_AGENT
     assert sleeps == []
 
 

@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
@@ -118,6 +118,28 @@ def phase_map(*, succeeded: Iterable[str], failed: Iterable[str]) -> Mapping[str
     return MappingProxyType({**dict.fromkeys(succeeded, Phase.SUCCEEDED), **dict.fromkeys(failed, Phase.FAILED)})
 
 
+#: An epoch number above this is in milliseconds (1e11 seconds is the year 5138).
+_MILLIS_THRESHOLD = 1e11
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A described job's time as its service gives it: a datetime (botocore's), an ISO 8601 string
+    (Pinpoint's ``2026-11-22T11:00:00.123Z``), or epoch seconds or milliseconds (RoboMaker's
+    ``createdAt``: its API reference says milliseconds, REST-JSON sends seconds); a time without a
+    zone is UTC. None for anything else (logged when it is a string)."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            LOG.warning("unreadable date %r", value)
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000 if value > _MILLIS_THRESHOLD else value, UTC)
+    return None
+
+
 def described_path(job: Mapping[str, Any], path: tuple[str, ...]) -> str:
     """The member ``path`` leads to in a described ``job``, or ``"?"`` where it has none."""
     value: Any = job
@@ -168,6 +190,11 @@ class ExportJobAdapter(abc.ABC):
     describe_call: ClassVar[tuple[str, str, str]] = ("", "", "")
     #: The described job's members for its status, its creation time and its failure reason.
     state_members: ClassVar[tuple[str, str, str]] = ("", "", "")
+    #: Where set, the members that say why a job failed instead of ``state_members``' third,
+    #: those given joined with ``: `` (RoboMaker's code and reason) ...
+    reason_members: ClassVar[tuple[str, ...]] = ()
+    #: ... and the reason of a status when they give none (``CREATE_STOPPED``: the job was stopped).
+    ended_reasons: ClassVar[Mapping[str, str]] = {}
     #: Where the request (and a described job) holds the ``s3://`` path, member by member.
     output_path: ClassVar[tuple[str, ...]] = ()
     #: The members, with the service's default, a described job must share with the request to be
@@ -241,8 +268,9 @@ class ExportJobAdapter(abc.ABC):
         return JobState(
             phase=self.phase_of(status),
             status=status,
-            created_at=job.get(created_member),
+            created_at=parse_time(job.get(created_member)),
             reason=self._reason(job, status),
+            attributes=self._attributes(job),
         )
 
     def phase_of(self, status: str) -> Phase:
@@ -250,9 +278,17 @@ class ExportJobAdapter(abc.ABC):
         return self.phases.get(status, Phase.RUNNING)
 
     def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
-        """Why the described ``job`` failed: its member :attr:`state_members` names."""
-        reason: str | None = job.get(self.state_members[2])
-        return reason
+        """Why the described ``job`` failed: its member :attr:`state_members` names, or its
+        :attr:`reason_members` and :attr:`ended_reasons` where they are set."""
+        if not self.reason_members:
+            reason: str | None = job.get(self.state_members[2])
+            return reason
+        given = ": ".join(str(job[member]) for member in self.reason_members if job.get(member))
+        return given or self.ended_reasons.get(status)
+
+    def _attributes(self, job: Mapping[str, Any]) -> Mapping[str, str]:
+        """The service's own ``Fn::GetAtt`` attributes of the described ``job``. By default none."""
+        return {}
 
     def _describe_raw(self, job_id: str) -> Mapping[str, Any]:
         """The job as :attr:`describe_call` answers it; :class:`JobNotFound` when there is none."""

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..event import Arn
-from .base import ExportJobAdapter, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobSpec, JobState, error_code, phase_map
 
 LOG = logging.getLogger("export_constructs")
 
@@ -34,18 +35,6 @@ ID = "ForecastExportJobArn"
 #: Forecast's own default when a request has no ``Format``.
 DEFAULT_FORMAT = "CSV"
 
-_PHASES = {
-    "ACTIVE": Phase.SUCCEEDED,
-    "CREATE_PENDING": Phase.RUNNING,
-    "CREATE_IN_PROGRESS": Phase.RUNNING,
-    "CREATE_STOPPING": Phase.RUNNING,
-    "CREATE_FAILED": Phase.FAILED,
-    "CREATE_STOPPED": Phase.FAILED,
-    # A job being deleted (or that failed to be) is not going to succeed.
-    "DELETE_PENDING": Phase.FAILED,
-    "DELETE_IN_PROGRESS": Phase.FAILED,
-    "DELETE_FAILED": Phase.FAILED,
-}
 #: Ended jobs whose record Delete removes (Forecast documents ACTIVE and CREATE_FAILED; a stopped
 #: job has ended as well).
 _DELETABLE = frozenset({"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"})
@@ -57,10 +46,9 @@ _NAME = r"[a-zA-Z][a-zA-Z0-9_]{0,62}"
 
 class Adapter(ExportJobAdapter):
     label = "Forecast export job"
-    name_max_length = 63
-    # Derived names are "<ex + hex>_<logical id>_<hex digest>": they start with a letter, so
-    # dropping everything but letters, digits and "_" keeps them within ^[a-zA-Z][a-zA-Z0-9_]*.
-    name_invalid_chars = re.compile(r"[^A-Za-z0-9_]")
+    # The base's name rules (63 characters, dropping all but letters, digits and "_") fit: derived
+    # names are "<ex + hex>_<logical id>_<hex digest>", which start with a letter, so they stay
+    # within ^[a-zA-Z][a-zA-Z0-9_]*.
     job_id_pattern = re.compile(rf"arn:[a-z\d-]+:forecast:[a-z\d-]+:\d{{12}}:forecast-export-job/{_NAME}/{_NAME}")
     stopping_status = "CREATE_STOPPING"
     stop_gone_errors = frozenset({NOT_FOUND})
@@ -72,10 +60,16 @@ class Adapter(ExportJobAdapter):
     # code is the model's word, not seen live.
     quota_errors = frozenset({LIMIT_EXCEEDED})
     client_name = "forecast"
-    not_found_errors = frozenset({NOT_FOUND})
-    phases = _PHASES
+    # Running: CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_STOPPING. A job being deleted (or that
+    # failed to be) is not going to succeed.
+    phases = phase_map(
+        succeeded=["ACTIVE"],
+        failed=["CREATE_FAILED", "CREATE_STOPPED", "DELETE_PENDING", "DELETE_IN_PROGRESS", "DELETE_FAILED"],
+    )
     describe_call = ("describe_forecast_export_job", ID, "")
     state_members = ("Status", "CreationTime", "Message")
+    reason_members = ("Message",)
+    ended_reasons = MappingProxyType({"CREATE_STOPPED": "the job was stopped"})
     output_path = ("Destination", "S3Config", "Path")
     adopt_members = (("ForecastArn", None), ("Destination", None), ("Format", DEFAULT_FORMAT))
 
@@ -88,10 +82,6 @@ class Adapter(ExportJobAdapter):
 
     def _conflict(self, job: Mapping[str, Any]) -> str:
         return f"{super()._conflict(job)} as {job.get('Format', DEFAULT_FORMAT)}"
-
-    def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
-        reason = job.get("Message") or None
-        return "the job was stopped" if reason is None and status == "CREATE_STOPPED" else reason
 
     # -- stop and delete --------------------------------------------------------------------
 

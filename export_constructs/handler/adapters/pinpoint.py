@@ -24,11 +24,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .. import consts
-from .base import ExportJobAdapter, JobSpec, JobState, Phase, phase_map, shorten
+from .base import ExportJobAdapter, JobSpec, Phase, parse_time, phase_map, shorten
 
 LOG = logging.getLogger("export_constructs")
 
@@ -38,6 +38,13 @@ ADOPTION_WINDOW_SECONDS = 3600
 #: How many pages of GetExportJobs a Create reads looking for a job to adopt.
 MAX_LIST_PAGES = 5
 
+#: The attributes a described job gives of its progress, by member (0 where it has none).
+COUNTS = {
+    consts.ATTR_TOTAL_PIECES: "TotalPieces",
+    consts.ATTR_COMPLETED_PIECES: "CompletedPieces",
+    consts.ATTR_FAILED_PIECES: "FailedPieces",
+    consts.ATTR_TOTAL_FAILURES: "TotalFailures",
+}
 NOT_FOUND = "NotFoundException"
 JOB_ARN = re.compile(
     r"arn:(?P<partition>[a-z\d-]+):mobiletargeting:(?P<region>[a-z\d-]+):(?P<account>\d{12})"
@@ -57,6 +64,7 @@ class Adapter(ExportJobAdapter):
     not_found_errors = frozenset({NOT_FOUND})
     # Running: CREATED, PREPARING_FOR_INITIALIZATION, INITIALIZING, PROCESSING, PENDING_JOB, COMPLETING.
     phases = phase_map(succeeded=["COMPLETED"], failed=["FAILED", "FAILING"])
+    state_members = ("JobStatus", "CreationDate", "")
     output_path = ("ExportJobRequest", "S3UrlPrefix")
 
     # -- start ----------------------------------------------------------------------------------
@@ -79,7 +87,7 @@ class Adapter(ExportJobAdapter):
             if _definition(job.get("Definition") or {}) != wanted:
                 continue
             status = str(job.get("JobStatus", ""))
-            created = _parse_date(job.get("CreationDate"))
+            created = parse_time(job.get("CreationDate"))
             running = self.phase_of(status) is Phase.RUNNING
             recent = self.phase_of(status) is Phase.SUCCEEDED and created is not None and created >= oldest
             if running or recent:
@@ -103,33 +111,24 @@ class Adapter(ExportJobAdapter):
 
     # -- observe --------------------------------------------------------------------------------
 
-    def describe(self, job_id: str) -> JobState:
+    def _describe_raw(self, job_id: str) -> Mapping[str, Any]:
         match = JOB_ARN.fullmatch(job_id)
         if match is None:
             raise ValueError(f"not a {self.label} id: {job_id!r}")
         app, job_id_only = match["app"], match["job"]
         response = self._found(job_id, lambda: self._client.get_export_job(ApplicationId=app, JobId=job_id_only))
-        job: Mapping[str, Any] = response["ExportJobResponse"]
-        status = str(job.get("JobStatus", ""))
-        phase = self.phase_of(status)
+        return {"Id": job_id_only, **response["ExportJobResponse"]}
+
+    def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
+        if self.phase_of(status) is not Phase.FAILED:
+            return None
         failures = [str(f) for f in job.get("Failures") or []]
-        reason = None
-        if phase is Phase.FAILED:
-            reason = shorten("; ".join(failures)) if failures else _generic_reason(job)
-        return JobState(
-            phase=phase,
-            status=status,
-            created_at=_parse_date(job.get("CreationDate")),
-            reason=reason,
-            attributes={
-                consts.ATTR_PINPOINT_JOB_ID: str(job.get("Id", match["job"])),
-                consts.ATTR_TOTAL_PIECES: str(job.get("TotalPieces", 0)),
-                consts.ATTR_COMPLETED_PIECES: str(job.get("CompletedPieces", 0)),
-                consts.ATTR_FAILED_PIECES: str(job.get("FailedPieces", 0)),
-                consts.ATTR_TOTAL_FAILURES: str(job.get("TotalFailures", 0)),
-                consts.ATTR_FAILURES: shorten("; ".join(failures)),
-            },
-        )
+        return shorten("; ".join(failures)) if failures else _generic_reason(job)
+
+    def _attributes(self, job: Mapping[str, Any]) -> Mapping[str, str]:
+        counts = {attribute: str(job.get(member, 0)) for attribute, member in COUNTS.items()}
+        failures = shorten("; ".join(str(f) for f in job.get("Failures") or []))
+        return {consts.ATTR_PINPOINT_JOB_ID: str(job["Id"]), **counts, consts.ATTR_FAILURES: failures}
 
 
 def _definition(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,21 +155,6 @@ def _generic_reason(job: Mapping[str, Any]) -> str:
         f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
         f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
     )
-
-
-def _parse_date(value: Any) -> datetime | None:
-    """Pinpoint's dates are ISO 8601 strings (``2026-11-22T11:00:00.123Z``)."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            LOG.warning("unreadable Pinpoint date %r", value)
-            return None
-    else:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _window_seconds(spec: JobSpec) -> int:

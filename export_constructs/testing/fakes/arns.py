@@ -117,7 +117,7 @@ def refuse_unknown_application(fake: FakeService, application_id: str) -> None:
     """Raise Pinpoint's NotFoundException for an application id that is not 32 lower-case
     hexadecimal digits (no Pinpoint project has such an id), or that is one of the fake's
     :attr:`~.base.FakeService.missing_sources` (by id or by the project's ARN)."""
-    arn = f"arn:{fake.partition}:mobiletargeting:{fake.region}:{fake.account}:apps/{application_id}"
+    arn = fake.arn(f"apps/{application_id}")
     if application_id in fake.missing_sources or arn in fake.missing_sources:
         status, code = fake.not_found
         raise ServiceError(code, f"Resource not found: there is no application {application_id!r}.", status)

@@ -216,6 +216,11 @@ class FakeService:
         """The partition of :attr:`region` (``aws``, ``aws-cn``...), for the ARNs the fake builds."""
         return _partition_of(self.region)
 
+    def arn(self, resource: str) -> str:
+        """The ARN of this service's ``resource`` (``apps/<id>``) where the fake runs: its
+        partition, Region and account, and the service's IAM prefix."""
+        return f"arn:{self.partition}:{self.iam_prefix}:{self.region}:{self.account}:{resource}"
+
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         """What IAM authorizes for ``operation`` with these parameters.
 

@@ -40,10 +40,7 @@ class Fake(BotocoreFake):
 
     def _job_arn(self, params: dict[str, Any]) -> str:
         forecast_name = params["ForecastArn"].rsplit("/", 1)[-1]
-        return (
-            f"arn:{self.partition}:forecast:{self.region}:{self.account}:forecast-export-job/"
-            f"{forecast_name}/{params['ForecastExportJobName']}"
-        )
+        return self.arn(f"forecast-export-job/{forecast_name}/{params['ForecastExportJobName']}")
 
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._job_arn(params)
@@ -68,18 +65,14 @@ class Fake(BotocoreFake):
         if job.status == "GONE":
             del self.jobs[arn]
             raise ServiceError("ResourceNotFoundException", f"No resource found {arn}")
-        request = job.fields["request"]
+        # Its name, forecast, destination and format as created (Tags are not described).
         described: dict[str, Any] = {
             "ForecastExportJobArn": arn,
-            "ForecastExportJobName": request["ForecastExportJobName"],
-            "ForecastArn": request["ForecastArn"],
-            "Destination": request["Destination"],
+            **self.echoed("DescribeForecastExportJob", job.fields["request"]),
             "Status": job.status,
             "CreationTime": self.clock.as_real(job.created),
             "LastModificationTime": self.clock.as_real(self.clock.stamp()),
         }
-        if "Format" in request:
-            described["Format"] = request["Format"]
         if job.status == "CREATE_FAILED":
             described["Message"] = job.fields["reason"]
         return described

@@ -19,7 +19,7 @@ class Fake(BotocoreFake):
     job_statuses = (("CREATE PENDING", "CREATE IN_PROGRESS", "CREATE IN_PROGRESS"), "ACTIVE", "CREATE FAILED")
 
     def _job_arn(self, name: str) -> str:
-        return f"arn:{self.partition}:personalize:{self.region}:{self.account}:dataset-export-job/{name}"
+        return self.arn(f"dataset-export-job/{name}")
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         if operation == "CreateDatasetExportJob":

@@ -27,11 +27,8 @@ class Fake(BotocoreFake):
     validation_error = (400, "BadRequestException")
     not_found = (404, "NotFoundException")
 
-    def _app_arn(self, app: str) -> str:
-        return f"arn:{self.partition}:mobiletargeting:{self.region}:{self.account}:apps/{app}"
-
     def iam_request(self, operation: str, params: Any) -> IamRequest:
-        app = self._app_arn(params["ApplicationId"])
+        app = self.arn(f"apps/{params['ApplicationId']}")
         if operation == "CreateExportJob":
             role = params["ExportJobRequest"]["RoleArn"]
             # The IAM reference names mobiletargeting.amazonaws.com as the service a role is passed to.
@@ -48,7 +45,9 @@ class Fake(BotocoreFake):
         refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
         job_id = uuid.uuid4().hex
         export = params["ExportJobRequest"]
-        denied = self.authorize_job(export["RoleArn"], source_arn=self._app_arn(app), s3_path=export["S3UrlPrefix"])
+        denied = self.authorize_job(
+            export["RoleArn"], source_arn=self.arn(f"apps/{app}"), s3_path=export["S3UrlPrefix"]
+        )
         statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
         job = self.new_job(
             f"{app}/{job_id}",

@@ -253,6 +253,13 @@ class BotocoreFake(FakeService):
     def model(self) -> ServiceModel:
         return service_model(self.model_name)
 
+    def echoed(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The members of ``request`` that ``operation``'s answer holds as well, by the model's
+        output shape: what a described job repeats of the request that created it."""
+        shape = self.model.operation_model(operation).output_shape
+        members = shape.members if isinstance(shape, StructureShape) else {}
+        return {name: value for name, value in request.items() if name in members}
+
     def operation(self, name: str) -> Operation:
         """The subclass's implementation of ``name`` (method ``op_<Name>``)."""
         implementation: Operation | None = getattr(self, f"op_{name}", None)

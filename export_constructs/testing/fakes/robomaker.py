@@ -149,8 +149,7 @@ class Fake(FakeService):
                     "The request uses the same client token as a previous, but non-identical request.",
                 )
         else:
-            where = f"{self.partition}:robomaker:{self.region}:{self.account}"
-            arn = f"arn:{where}:world-export-job/{uuid.uuid4().hex[:24]}"
+            arn = self.arn(f"world-export-job/{uuid.uuid4().hex[:24]}")
             output = body["outputLocation"]
             s3_path = f"s3://{output['s3Bucket']}/{output.get('s3Prefix', '')}"
             self.start_job(arn, body["iamRole"], source_arn=arn, s3_path=s3_path, request=body)
