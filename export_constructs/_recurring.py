@@ -306,17 +306,27 @@ class RecurringExportBase(Construct):
         if event_bus is not None:
             description["EventBus"] = event_bus.event_bus_arn
         if alarm_topic is not None:
-            self.alarm = self.metric_failed_windows().create_alarm(
-                self,
+            self.alarm = self._alarm(
                 "FailedWindowsAlarm",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"A window of the recurring export {self.export_id} failed",
+                self.metric_failed_windows(),
+                f"A window of the recurring export {self.export_id} failed",
+                alarm_topic,
             )
-            self.alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
         return description
+
+    def _alarm(self, id: str, metric: cloudwatch.Metric, description: str, topic: sns.ITopic) -> cloudwatch.Alarm:
+        """An alarm on ``metric`` reaching 1 in a period (no data: not breaching), notifying ``topic``."""
+        alarm = metric.create_alarm(
+            self,
+            id,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+        return alarm
 
     def _warn_recurring(self, *, schedule: ExportSchedule, settle: Duration, sources: int, task: Duration) -> None:
         """The schedule's honest limits, as warnings."""

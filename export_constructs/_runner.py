@@ -127,7 +127,6 @@ class ExportRunner(Construct):
         self._services: set[str] = set()
         self._buses: set[str] = set()
         self._sources: dict[str, ListedSources] = {}
-        self._object_prefixes: list[str] = []
         self._lists: dict[str, list[str]] = {}
 
     @functools.cached_property
@@ -136,34 +135,11 @@ class ExportRunner(Construct):
         every schedule of the stack (CDK's target would make one per target), trusted as
         Scheduler's execution roles are: for schedules of this account's default group
         (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role)."""
-        stack = Stack.of(self)
-        role = iam.Role(
-            self,
+        return self._starter_role(
             "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="scheduler",
-                            resource="schedule-group",
-                            resource_name="default",
-                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                        )
-                    },
-                },
-            ),
-            description="Starts this stack's recurring export runs on their schedules",
-        )
-        self.state_machine.grant_start_execution(role)
-        return role
-
-    @functools.cached_property
-    def _rules_arn(self) -> str:
-        """Any EventBridge rule of this account and Region (on the default bus)."""
-        return Stack.of(self).format_arn(
-            service="events", resource="rule", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            "scheduler.amazonaws.com",
+            self._arn("scheduler", "schedule-group", "default"),
+            "Starts this stack's recurring export runs on their schedules",
         )
 
     @functools.cached_property
@@ -172,21 +148,34 @@ class ExportRunner(Construct):
         snapshot exports), made with the first of them: trusted by EventBridge for this
         account's rules only, using EventBridge's confused-deputy condition keys
         (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html)."""
-        stack = Stack.of(self)
+        return self._starter_role(
+            "EventsRole",
+            "events.amazonaws.com",
+            self._arn("events", "rule", "*"),
+            "Starts this stack's event-driven export runs (RDS snapshot exports) on their events",
+        )
+
+    def _starter_role(self, id: str, service: str, source_arn: str, description: str) -> iam.Role:
+        """A role ``service`` assumes, for this account's ``source_arn`` only, to start runs."""
         role = iam.Role(
             self,
-            "EventsRole",
+            id,
             assumed_by=iam.ServicePrincipal(
-                "events.amazonaws.com",
+                service,
                 conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": self._rules_arn},
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                    "ArnLike": {"aws:SourceArn": source_arn},
                 },
             ),
-            description="Starts this stack's event-driven export runs (RDS snapshot exports) on their events",
+            description=description,
         )
         self.state_machine.grant_start_execution(role)
         return role
+
+    def _arn(self, service: str, resource: str, name: str) -> str:
+        return Stack.of(self).format_arn(
+            service=service, resource=resource, resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+        )
 
     @functools.cached_property
     def events_dead_letters(self) -> sqs.Queue:
@@ -394,9 +383,7 @@ class ExportRunner(Construct):
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn]))
 
     def default_bus_arn(self) -> str:
-        return Stack.of(self).format_arn(
-            service="events", resource="event-bus", resource_name="default", arn_format=ArnFormat.SLASH_RESOURCE_NAME
-        )
+        return self._arn("events", "event-bus", "default")
 
     def sources(self, service: str, wildcard: str, reason: str) -> ListedSources:
         """The sources of ``service``'s recurring exports that the run's role lists (collapsed

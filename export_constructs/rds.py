@@ -11,7 +11,6 @@ from typing import Any
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -540,18 +539,14 @@ class RdsSnapshotExport(RecurringExportBase):
                 rule.node.add_dependency(*wait_for)
                 self._check_input_size(rule)
         if alarm_topic is not None:
-            self.undelivered_alarm = runner.events_dead_letters.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ).create_alarm(
-                self,
+            self.undelivered_alarm = self._alarm(
                 "UndeliveredEventsAlarm",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description="EventBridge could not start a snapshot export's run: see the runner's dead letters",
+                runner.events_dead_letters.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(5), statistic="Maximum"
+                ),
+                "EventBridge could not start a snapshot export's run: see the runner's dead letters",
+                alarm_topic,
             )
-            self.undelivered_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
 
     def _check_input_size(self, rule: events.Rule) -> None:
         """The rule's input template (the export's description) within EventBridge's 8,192

@@ -133,25 +133,16 @@ def backup_event(snapshot: Snapshot, region: str, account: str, *, number: int =
     """The event AWS Backup sends EventBridge when the job that made ``snapshot`` completed (its
     example events: https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html)."""
     at = snapshot.at.astimezone(UTC)
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{snapshot.arn}#{number}")),
-        "detail-type": BACKUP_JOB_EVENT,
-        "source": "aws.backup",
-        "account": account,
-        "time": f"{at:%Y-%m-%dT%H:%M:%SZ}",
-        "region": region,
-        "resources": [snapshot.source_arn],
-        "detail": {
-            "backupJobId": snapshot.backup_job,
-            "backupVaultName": "Default",
-            "resourceArn": snapshot.source_arn,
-            "resourceType": "Aurora" if snapshot.cluster else "RDS",
-            "state": "COMPLETED",
-            "percentDone": "100.0",
-            "creationDate": f"{at:%Y-%m-%dT%H:%M:%S.000Z}",
-        },
+    detail = {
+        "backupJobId": snapshot.backup_job,
+        "backupVaultName": "Default",
+        "resourceArn": snapshot.source_arn,
+        "resourceType": "Aurora" if snapshot.cluster else "RDS",
+        "state": "COMPLETED",
+        "percentDone": "100.0",
+        "creationDate": f"{at:%Y-%m-%dT%H:%M:%S.000Z}",
     }
+    return _event(snapshot, region, account, number, "aws.backup", BACKUP_JOB_EVENT, snapshot.source_arn, detail)
 
 
 def snapshot_event(snapshot: Snapshot, region: str, account: str, *, number: int = 0) -> dict[str, Any]:
@@ -161,24 +152,39 @@ def snapshot_event(snapshot: Snapshot, region: str, account: str, *, number: int
         return backup_event(snapshot, region, account, number=number)
     detail_type, source_type, category, event_id, message = CREATED[(snapshot.cluster, snapshot.automated)]
     at = snapshot.at.astimezone(UTC)
+    detail = {
+        "EventCategories": [category],
+        "SourceType": source_type,
+        "SourceArn": snapshot.arn,
+        "Date": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+        "SourceIdentifier": snapshot.identifier,
+        "Message": message,
+        "EventID": event_id,
+    }
+    return _event(snapshot, region, account, number, "aws.rds", detail_type, snapshot.arn, detail)
+
+
+def _event(
+    snapshot: Snapshot,
+    region: str,
+    account: str,
+    number: int,
+    source: str,
+    detail_type: str,
+    resource: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """An AWS service's event on the default bus, about ``snapshot``, at its time."""
     return {
         "version": "0",
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{snapshot.arn}#{number}")),
         "detail-type": detail_type,
-        "source": "aws.rds",
+        "source": source,
         "account": account,
-        "time": f"{at:%Y-%m-%dT%H:%M:%SZ}",
+        "time": f"{snapshot.at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
         "region": region,
-        "resources": [snapshot.arn],
-        "detail": {
-            "EventCategories": [category],
-            "SourceType": source_type,
-            "SourceArn": snapshot.arn,
-            "Date": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
-            "SourceIdentifier": snapshot.identifier,
-            "Message": message,
-            "EventID": event_id,
-        },
+        "resources": [resource],
+        "detail": detail,
     }
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -55,3 +55,29 @@ def handler_statements(template: Mapping[str, Any]) -> list[dict[str, Any]]:
         ):
             statements += resource["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+_RESOLVERS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def resolved(template: Mapping[str, Any], value: Any) -> Any:
+    """``value`` as CloudFormation resolves it in stack ``S`` of 111122223333, eu-west-1 (one
+    made-up deployment per template, so the made-up ids of one test agree)."""
+    from export_constructs.testing.assembly import Pseudo, Resolver
+
+    cached = _RESOLVERS.get(id(template))
+    if cached is None or cached[0] is not template:
+        pseudo = Pseudo("S", account="111122223333", region="eu-west-1")
+        cached = _RESOLVERS[id(template)] = (template, Resolver(template, pseudo))
+    return cached[1].resolve(value)
+
+
+def refused_by(build: Callable[..., Any], props: Mapping[str, Any], prop: str, *words: str) -> None:
+    """``build(**props)`` raises one ValueError naming ``S/Archive``, ``prop`` and ``words``."""
+    with pytest.raises(ValueError) as raised:
+        build(**props)
+    message = str(raised.value)
+    assert message.startswith("S/Archive: invalid props:\n"), message
+    assert f"  - {prop}: " in message, message
+    for word in words:
+        assert word in message, message

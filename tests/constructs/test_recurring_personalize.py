@@ -15,9 +15,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
 from export_constructs import ExportDestination, ExportSchedule, PersonalizeDatasetExport, PersonalizeDatasetExportJob
-from export_constructs.testing.assembly import Pseudo, Resolver
 
-from .conftest import nag_findings, resources_of
+from .conftest import nag_findings, refused_by, resolved, resources_of
 from .test_sample_app import cfn_lint
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
@@ -41,21 +40,6 @@ def build(**props: Any) -> Built:
 @pytest.fixture(scope="module")
 def built() -> Built:
     return build()
-
-
-_RESOLVERS: dict[int, tuple[Mapping[str, Any], Resolver]] = {}
-
-
-def resolved(template: Mapping[str, Any], value: Any) -> Any:
-    """``value`` as CloudFormation resolves it (one made-up deployment per template, so the
-    made-up ids of one test agree)."""
-    cached = _RESOLVERS.get(id(template))
-    if cached is None or cached[0] is not template:
-        cached = _RESOLVERS[id(template)] = (
-            template,
-            Resolver(template, Pseudo("S", account="111122223333", region="eu-west-1")),
-        )
-    return cached[1].resolve(value)
 
 
 def export_of(template: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,13 +173,7 @@ def test_a_dataset_arn_that_is_a_token_passes_through() -> None:
 
 
 def refused(props: Mapping[str, Any], prop: str, *words: str) -> None:
-    with pytest.raises(ValueError) as raised:
-        build(**props)
-    message = str(raised.value)
-    assert message.startswith("S/Archive: invalid props:\n"), message
-    assert f"  - {prop}: " in message, message
-    for word in words:
-        assert word in message, message
+    refused_by(build, props, prop, *words)
 
 
 @pytest.mark.parametrize(
