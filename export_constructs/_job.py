@@ -356,6 +356,10 @@ class ExportJobBase(Construct):
             properties[consts.PROP_CONSTRUCT_PATH] = self._path
         if not wait:
             properties[consts.PROP_MODE] = consts.MODE_START
+        if self.destination.archive_account is not None:
+            # A bucket of another account: the handler confirms its owner before the start.
+            properties[consts.PROP_BUCKET_OWNER] = self.destination.archive_account
+            self.destination._grant_owner_check(provider._service_policy(self.SERVICE.name))
         handle: CfnWaitConditionHandle | None = None
         tracker = None
         if long_wait:
@@ -585,6 +589,12 @@ def check_destination(problems: Problems, stack: Stack, destination: ExportDesti
             f"{owner.node.path}: a job adds its grants to the destination's bucket, key and role policies, "
             "which would make the stacks refer to each other. Create an ExportDestination in each stack; "
             "it may take the same bucket (bucket=s3.Bucket.from_bucket_name(self, 'Bucket', name))",
+        )
+    elif destination.archive_account is not None and not service.archive_name:
+        problems.add(
+            "destination",
+            f"is a bucket of another account ({destination.archive_account}): {service.title}'s guide does not "
+            "document exporting into a bucket of another account (CloudWatch Logs' and RDS's do)",
         )
     elif service.same_region_bucket:
         bucket_region, region = destination.bucket.env.region, stack.region

@@ -19,10 +19,10 @@ from constructs import Construct
 from ._memo import is_unresolved, partition_of, region_of, stack_of
 from ._validation import Problems, init_signature, typed_props
 from .destination import new_hardened_bucket, refuse_snapshot_removal
-from .services import CLOUDWATCH_LOGS
+from .services import CLOUDWATCH_LOGS, SERVICES
 
 #: The services whose guides document writing into a bucket (and with a key) of another account.
-ARCHIVE_SERVICES = ("logs", "rds")
+ARCHIVE_SERVICES = tuple(sorted(s.archive_name for s in SERVICES if s.archive_name))
 
 #: CloudWatch Logs' export bucket policy for a bucket of another account: GetBucketAcl on the bucket,
 #: PutObject with bucket-owner-full-control under the prefix
@@ -38,7 +38,9 @@ LOGS_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 #: action of each wildcard family is granted, as ExportDestination grants its own RDS role: the ACL,
 #: tagging, version and retention variants are not documented as used, so the narrower grant.
 RDS_OBJECT_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject")
-RDS_BUCKET_ACTIONS = ("s3:GetBucketLocation",)
+#: RDS's export role's bucket action, and the one the handler's owner check calls
+#: (GetBucketLocation with ExpectedBucketOwner) for either service.
+LOCATION_ACTIONS = ("s3:GetBucketLocation",)
 #: StartExportTask's KmsKeyId: the export role must have encryption and decryption permissions on the
 #: key, and the caller kms:CreateGrant and kms:DescribeKey, "set in the KMS key policy"
 #: (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html); the RDS guide's
@@ -49,6 +51,7 @@ RDS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:Des
 RDS_GRANT_ACTIONS = ("kms:CreateGrant",)
 
 _ACCOUNT = re.compile(r"\d{12}", re.ASCII)
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 
 #: S3 takes a bucket policy of up to 20 KB
 #: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html), KMS a key policy of
@@ -107,6 +110,9 @@ class ExportArchive(Construct):
             ``RETAIN``, ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY``. Default:
             ``RemovalPolicy.RETAIN``.
         server_access_logs_bucket: where the bucket's access logs go. Default: a new log bucket.
+        bucket_name: the bucket's name, by which the source stacks import it
+            (``s3.Bucket.from_bucket_attributes(..., bucket_name=..., account=..., region=...)``).
+            Default: a name CloudFormation generates (read it from the deployed stack).
     """
 
     bucket: s3.IBucket
@@ -117,6 +123,8 @@ class ExportArchive(Construct):
     """The account the archive is in: its stack's (a token for an environment-agnostic stack)."""
     sources: tuple[ArchiveSource, ...]
     """The sources granted, as given."""
+    bucket_name: str | None
+    """The ``bucket_name`` prop: the name source stacks import the bucket by (None: generated)."""
 
     @typed_props
     def __init__(
@@ -127,6 +135,7 @@ class ExportArchive(Construct):
         sources: Sequence[ArchiveSource],
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         server_access_logs_bucket: s3.IBucket | None = None,
+        bucket_name: str | None = None,
     ) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
@@ -135,9 +144,11 @@ class ExportArchive(Construct):
         refuse_snapshot_removal(self, removal_policy)
         stack = stack_of(self)
         self.archive_account = stack.account
-        self._check(list(sources))
+        self.bucket_name = bucket_name
+        self._check(list(sources), bucket_name)
         self.encryption_key, self.bucket = new_hardened_bucket(
             self,
+            bucket_name=bucket_name,
             removal_policy=removal_policy,
             server_access_logs_bucket=server_access_logs_bucket,
             key_description=f"Encrypts the export archive {self.node.path}",
@@ -146,16 +157,20 @@ class ExportArchive(Construct):
         self._bucket_statements: list[iam.PolicyStatement] = []
         self._key_statements: list[iam.PolicyStatement] = []
         for source in self.sources:
-            if "logs" in source.services:
-                self._grant_logs(source)
-            if "rds" in source.services:
-                self._grant_rds(source)
+            self._grant(source)
         self._check_sizes()
 
     # -- checks ----------------------------------------------------------------------------------
 
-    def _check(self, sources: list[ArchiveSource]) -> None:
+    def _check(self, sources: list[ArchiveSource], bucket_name: str | None) -> None:
         problems = Problems(self)
+        if bucket_name is not None and not is_unresolved(bucket_name) and not _BUCKET_NAME.fullmatch(bucket_name):
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+            problems.add(
+                "bucket_name",
+                "must be 3-63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter "
+                f"or digit, got {bucket_name!r}",
+            )
         if not sources:
             problems.add("sources", "must list at least one ArchiveSource: an archive nobody may write to is no use")
         stack = stack_of(self)
@@ -240,86 +255,14 @@ class ExportArchive(Construct):
 
     # -- grants ----------------------------------------------------------------------------------
 
-    def _partition(self, region: str) -> str:
-        return partition_of(region) or "aws"
-
-    def _grant_logs(self, source: ArchiveSource) -> None:
-        """CloudWatch Logs of ``source`` exporting into a bucket of another account.
-
-        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html (cross-account
-        bucket): the Region's Logs principal may s3:GetBucketAcl on the bucket and s3:PutObject with
-        s3:x-amz-acl = bucket-owner-full-control, conditioned on aws:SourceAccount and aws:SourceArn
-        (the source's log groups); the caller's account may s3:PutObject with the same ACL. An SSE-KMS
-        bucket's key policy lets the Logs principal kms:GenerateDataKey and kms:Decrypt.
-        """
-        partition = self._partition(source.region)
-        suffix = RegionInfo.get(source.region).domain_suffix or "amazonaws.com"
-        logs = iam.ServicePrincipal(CLOUDWATCH_LOGS.principal_in(source.region, suffix))
-        deputy = {
-            "StringEquals": {"aws:SourceAccount": source.account},
-            "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{source.region}:{source.account}:log-group:*"},
-        }
-        objects = self.bucket.arn_for_objects(f"{source.prefix}*")
-        acl = {"s3:x-amz-acl": "bucket-owner-full-control"}
-        self._allow_bucket(logs, LOGS_BUCKET_ACTIONS, [self.bucket.bucket_arn], deputy)
-        self._allow_bucket(
-            logs,
-            LOGS_OBJECT_ACTIONS,
-            [objects],
-            {"StringEquals": {**deputy["StringEquals"], **acl}, "ArnLike": deputy["ArnLike"]},
-        )
-        # The caller's statement names the source account (the doc's example names its caller); which
-        # role or user calls CreateExportTask is the source's choice, granted by its own IAM policies.
-        self._allow_bucket(iam.AccountPrincipal(source.account), LOGS_OBJECT_ACTIONS, [objects], {"StringEquals": acl})
-        self._allow_key(
-            iam.PolicyStatement(principals=[logs], actions=list(LOGS_KEY_ACTIONS), resources=["*"], conditions=deputy)
-        )
-
-    def _grant_rds(self, source: ArchiveSource) -> None:
-        """RDS snapshot exports of ``source`` into a bucket and key of another account.
-
-        https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html
-        ("Using a cross-account Amazon S3 bucket", "Using a cross-account AWS KMS key"): the bucket
-        policy allows the source's export role, the key policy the external account. The export role
-        is the source's (its name is the source stack's choice): the source account is granted, and
-        its IAM policies say which of its roles may act.
-        """
-        account = iam.AccountPrincipal(source.account)
-        self._allow_bucket(account, RDS_OBJECT_ACTIONS, [self.bucket.arn_for_objects(f"{source.prefix}*")], None)
-        self._allow_bucket(account, RDS_BUCKET_ACTIONS, [self.bucket.bucket_arn], None)
-        # Which keys RDS lists with s3:ListBucket is not documented: listing is allowed under the
-        # source's prefix only (the narrower grant), so no source sees another's object names.
-        self._allow_bucket(
-            account, ("s3:ListBucket",), [self.bucket.bucket_arn], {"StringLike": {"s3:prefix": f"{source.prefix}*"}}
-        )
-        self._allow_key(iam.PolicyStatement(principals=[account], actions=list(RDS_KEY_ACTIONS), resources=["*"]))
-        # A grant only for an AWS resource (RDS's export task), never one the account hands itself
-        # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource).
-        self._allow_key(
-            iam.PolicyStatement(
-                principals=[account],
-                actions=list(RDS_GRANT_ACTIONS),
-                resources=["*"],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
-
-    def _allow_bucket(
-        self,
-        principal: iam.IPrincipal,
-        actions: Sequence[str],
-        resources: list[str],
-        conditions: dict[str, dict[str, str]] | None,
-    ) -> None:
-        statement = iam.PolicyStatement(
-            principals=[principal], actions=list(actions), resources=resources, conditions=conditions
-        )
-        self.bucket.add_to_resource_policy(statement)
-        self._bucket_statements.append(statement)
-
-    def _allow_key(self, statement: iam.PolicyStatement) -> None:
-        self.encryption_key.add_to_resource_policy(statement)
-        self._key_statements.append(statement)
+    def _grant(self, source: ArchiveSource) -> None:
+        bucket_statements, key_statements = archive_statements(self.bucket, source)
+        for statement in bucket_statements:
+            self.bucket.add_to_resource_policy(statement)
+        for statement in key_statements:
+            self.encryption_key.add_to_resource_policy(statement)
+        self._bucket_statements += bucket_statements
+        self._key_statements += key_statements
 
     def _check_sizes(self) -> None:
         """Refuse sources whose grants would not fit the policies' limits: CloudFormation would fail
@@ -337,6 +280,85 @@ class ExportArchive(Construct):
                     f"{limit:,}: split them between archives",
                 )
         problems.raise_if_any()
+
+
+Statements = list[iam.PolicyStatement]
+
+
+def archive_statements(bucket: s3.IBucket, source: ArchiveSource) -> tuple[Statements, Statements]:
+    """The bucket-policy and key-policy statements that let ``source`` write into ``bucket`` (of
+    another account) and use its key: what :class:`ExportArchive` grants, and what an
+    ``ExportDestination`` of a bucket of another account prints for the archive's owner.
+
+    Every source account may also ``s3:GetBucketLocation`` on the bucket: the handler asks it with
+    ``ExpectedBucketOwner`` before each start, since the export APIs take no bucket owner
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html).
+    """
+    bucket_statements: Statements = []
+    key_statements: Statements = []
+
+    def allow(
+        principal: iam.IPrincipal, actions: Sequence[str], resources: list[str], conditions: dict[str, Any] | None
+    ) -> None:
+        statement = iam.PolicyStatement(principals=[principal], actions=list(actions), resources=resources)
+        for operator, values in (conditions or {}).items():
+            statement.add_condition(operator, values)
+        bucket_statements.append(statement)
+
+    account = iam.AccountPrincipal(source.account)
+    objects = bucket.arn_for_objects(f"{source.prefix}*")
+    if "logs" in source.services:
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html (cross-account
+        # bucket): the Region's Logs principal may s3:GetBucketAcl on the bucket and s3:PutObject
+        # with s3:x-amz-acl = bucket-owner-full-control, conditioned on aws:SourceAccount and
+        # aws:SourceArn (the source's log groups); the caller's account may s3:PutObject with the
+        # same ACL (which role or user calls CreateExportTask is the source's choice, granted by its
+        # own IAM policies). An SSE-KMS bucket's key policy lets the Logs principal
+        # kms:GenerateDataKey and kms:Decrypt.
+        partition = partition_of(source.region) or "aws"
+        suffix = RegionInfo.get(source.region).domain_suffix or "amazonaws.com"
+        logs = iam.ServicePrincipal(CLOUDWATCH_LOGS.principal_in(source.region, suffix))
+        deputy = {
+            "StringEquals": {"aws:SourceAccount": source.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{source.region}:{source.account}:log-group:*"},
+        }
+        acl = {"s3:x-amz-acl": "bucket-owner-full-control"}
+        allow(logs, LOGS_BUCKET_ACTIONS, [bucket.bucket_arn], deputy)
+        allow(
+            logs,
+            LOGS_OBJECT_ACTIONS,
+            [objects],
+            {"StringEquals": {**deputy["StringEquals"], **acl}, "ArnLike": deputy["ArnLike"]},
+        )
+        allow(account, LOGS_OBJECT_ACTIONS, [objects], {"StringEquals": acl})
+        key_statements.append(
+            iam.PolicyStatement(principals=[logs], actions=list(LOGS_KEY_ACTIONS), resources=["*"], conditions=deputy)
+        )
+    if "rds" in source.services:
+        # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ExportSnapshot.Setup.html
+        # ("Using a cross-account Amazon S3 bucket", "Using a cross-account AWS KMS key"): the
+        # bucket policy allows the source's export role, the key policy the external account. The
+        # export role is the source's (its name is the source stack's choice): the source account
+        # is granted, and its IAM policies say which of its roles may act.
+        allow(account, RDS_OBJECT_ACTIONS, [objects], None)
+        # StartExportTask's role needs s3:ListBucket on the bucket, with no prefix documented
+        # (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html,
+        # IamRoleArn): a prefix condition could refuse RDS's own listing. So an RDS source may list
+        # the names of the bucket's objects; it may read and write under its prefix only.
+        allow(account, ("s3:ListBucket",), [bucket.bucket_arn], None)
+        key_statements.append(iam.PolicyStatement(principals=[account], actions=list(RDS_KEY_ACTIONS), resources=["*"]))
+        # A grant only for an AWS resource (RDS's export task), never one the account hands itself
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource).
+        key_statements.append(
+            iam.PolicyStatement(
+                principals=[account],
+                actions=list(RDS_GRANT_ACTIONS),
+                resources=["*"],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+    allow(account, LOCATION_ACTIONS, [bucket.bucket_arn], None)
+    return bucket_statements, key_statements
 
 
 def _longest_size(scope: Construct, statement: iam.PolicyStatement) -> int:
@@ -360,4 +382,4 @@ def _deployed(value: Any) -> Any:
     return value
 
 
-__all__ = ["ARCHIVE_SERVICES", "ArchiveSource", "ExportArchive"]
+__all__ = ["ARCHIVE_SERVICES", "ArchiveSource", "ExportArchive", "archive_statements"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,15 @@ class ExportDestination(Construct):
     policies of imported resources cannot be changed by CDK: the construct then adds a warning
     with the statements the user must add.
 
+    A ``bucket`` of another account (imported with its ``account``, e.g.
+    ``s3.Bucket.from_bucket_attributes(..., bucket_name=..., account=..., region=...)``, in a stack
+    whose account is known) is a central archive's: its ``encryption_key`` must be of that account
+    too; the jobs' roles and the handler are granted their side here, the handler confirms the
+    bucket's owner before each start, and the construct prints at synth, once for the bucket and
+    once for the key, the statements the archive's policies must hold - or says that an
+    ``ExportArchive`` of the app already grants them. Only CloudWatch Logs and RDS document such a
+    destination.
+
     Args:
         scope: parent construct.
         id: construct id.
@@ -121,6 +131,9 @@ class ExportDestination(Construct):
     encryption_key: kms.IKey | None
     """The key that encrypts the output: the new key, or the ``encryption_key`` prop; None for
     an existing bucket given without a key."""
+    archive_account: str | None
+    """The account of a ``bucket`` of another account (a central archive's); None for a bucket of
+    this stack's account, or where either account is unknown at synth."""
 
     @typed_props
     def __init__(
@@ -149,14 +162,30 @@ class ExportDestination(Construct):
         self._immutable_roles: set[str] = set()
         self._role_objects: dict[str, list[str]] = {}
         refuse_snapshot_removal(self, removal_policy)
+        self.archive_account = None
+        #: What the exports into a bucket of another account need of its policies, by service.
+        self._archive_prefixes: dict[str, list[str]] = {}
+        self._archive_jobs: list[IConstruct] = []
+        self._owner_checks: set[str] = set()
+        self._archive_noted = False
         if bucket is not None:
+            problems = Problems(self)
             if server_access_logs_bucket is not None:
-                problems = Problems(self)
                 problems.add(
                     "server_access_logs_bucket",
                     "applies only to a new bucket (without bucket=): configure logging on your own bucket instead",
                 )
-                problems.raise_if_any()
+            self.archive_account = _other_account(bucket.env.account, stack_of(self).account)
+            key_account = encryption_key.env.account if encryption_key is not None else None
+            if self.archive_account is not None and key_account is not None and not is_unresolved(key_account):
+                if key_account != self.archive_account:
+                    # The bucket's owner encrypts with its own key: a key of a third account would
+                    # need that account's key policy as well.
+                    problems.add(
+                        "encryption_key",
+                        f"must be a key of the bucket's account {self.archive_account}, got one of {key_account}",
+                    )
+            problems.raise_if_any()
             self.bucket: s3.IBucket = bucket
             self.encryption_key: kms.IKey | None = encryption_key
             return
@@ -285,6 +314,8 @@ class ExportDestination(Construct):
             self._add_statements(write, role, access=access, principal=principal, source_arn=source_arn)
         write.prefixes.append(prefix)
         write.jobs.append(job)
+        if self.archive_account is not None:
+            self._need_from_archive(access, prefix, job)
         if write.owned and role is not None:  # a role the library created: acknowledge its prefix grant
             self._acknowledge_prefixes(role, write.prefixes)
         return list(write.wait_for)
@@ -357,6 +388,9 @@ class ExportDestination(Construct):
                 self._add_to_role(role, role_key_actions, [self.encryption_key.key_arn], on_key=True, access=write)
             else:
                 self.encryption_key.grant(role, *role_key_actions)
+        if self.archive_account is not None:
+            return  # the archive's policies grant the rest: printed at synth (_emit_archive_notes)
+        if self.encryption_key is not None:
             if access.service_key_actions:
                 self._add_to_key_policy(
                     write,
@@ -505,8 +539,7 @@ class ExportDestination(Construct):
         The statements' resources are lazy lists that later jobs still add to: resolving them now
         (to print them) would freeze them, empty, in the template as well. An aspect prints them at
         synth instead. ``{role}`` in ``text`` becomes ``role``'s ARN."""
-        if not self._pasteables:
-            Aspects.of(self).add(_SynthWarnings(self))
+        self._print_at_synth()
         key = (warning_id, addr_of(role) if role is not None else "")
         pasteable_policy = self._pasteables.setdefault(key, _Pasteable(warning_id, text, role))
         pasteable_policy.statements.append(statement)
@@ -516,7 +549,118 @@ class ExportDestination(Construct):
         elif needed_by is not None:
             pasteable_policy.jobs.append(needed_by)
 
+    def _print_at_synth(self) -> None:
+        """Have synthesis print the pending warnings and notes (:meth:`_emit_warnings`), once."""
+        if not getattr(self, "_printing", False):
+            self._printing = True
+            Aspects.of(self).add(_SynthWarnings(self))
+
+    # -- a bucket of another account -------------------------------------------------------
+
+    def _need_from_archive(self, access: ServiceAccess, prefix: str, job: IConstruct) -> None:
+        """Note that ``job`` of ``access``'s service writes under ``prefix`` into the bucket of
+        another account: its policies must let this account do so (:meth:`_emit_archive_notes`)."""
+        self._archive_prefixes.setdefault(access.archive_name, []).append(prefix)
+        if job not in self._archive_jobs:
+            self._archive_jobs.append(job)
+        self._print_at_synth()
+
+    def _grant_owner_check(self, grantee: iam.IRole | iam.ManagedPolicy) -> None:
+        """Let ``grantee`` (the role that starts the exports, or a policy of it) ask S3 who owns the
+        bucket of another account (GetBucketLocation with ExpectedBucketOwner) before each start,
+        once per grantee."""
+        if self.archive_account is None or addr_of(grantee) in self._owner_checks:
+            return
+        self._owner_checks.add(addr_of(grantee))
+        statement = iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.bucket.bucket_arn])
+        if isinstance(grantee, iam.ManagedPolicy):
+            grantee.add_statements(statement)
+        else:
+            grantee.add_to_principal_policy(statement)
+
+    def _archive_sources(self) -> tuple[list[Any], list[str]]:
+        """The ``ArchiveSource`` per service that grants what this stack's exports need, and the
+        problems: a service whose prefixes share no folder cannot be one source's prefix."""
+        from .archive import ArchiveSource  # archive.py builds its bucket with this module
+
+        stack = stack_of(self)
+        sources, problems = [], []
+        for service, prefixes in sorted(self._archive_prefixes.items()):
+            resolved = [p for p in prefixes if not is_unresolved(p)]
+            common = os.path.commonprefix(resolved) if len(resolved) == len(prefixes) else ""  # noqa: RUF071
+            folder = common[: common.rfind("/") + 1]
+            if not folder:
+                listed = ", ".join(sorted(set(prefixes)))
+                problems.append(
+                    f"the {service} exports write under prefixes with no common folder ({listed}): an archive "
+                    "grants a source account one folder per service; put them under one"
+                )
+                continue
+            sources.append(
+                ArchiveSource(account=stack.account, region=stack.region, services=(service,), prefix=folder)
+            )
+        return sources, problems
+
+    def _emit_archive_notes(self) -> None:
+        """Print what the archive's policies must hold: an ExportArchive of this app that grants it
+        is named; one that does not is an error; without one, the statements to paste, once for the
+        bucket and once for the key."""
+        from .archive import ExportArchive, archive_statements
+
+        if self.archive_account is None or not self._archive_prefixes or self._archive_noted:
+            return
+        self._archive_noted = True
+        stack = stack_of(self)
+        jobs = ", ".join(j.node.path for j in self._archive_jobs)
+        name = bucket_name_of(self.bucket)
+        sources, problems = self._archive_sources()
+        for problem in problems:
+            Annotations.of(self).add_error(f"{self.node.path}: {problem}")
+        archives = [
+            node
+            for node in self.node.root.node.find_all()
+            if isinstance(node, ExportArchive)
+            and node.bucket_name == name
+            and stack_of(node).account == self.archive_account
+        ]
+        if archives:
+            archive = archives[0]
+            missing = [s for s in sources if not _covered(s, archive.sources)]
+            if missing:
+                Annotations.of(self).add_error(
+                    f"{self.node.path}: the ExportArchive {archive.node.path} does not let account {stack.account} "
+                    f"write what {jobs} export: add {', '.join(map(repr, missing))} to its sources"
+                )
+            else:
+                Annotations.of(self).add_info(
+                    f"The bucket {name} is the ExportArchive {archive.node.path} of account "
+                    f"{self.archive_account}: its bucket and key policies grant what {jobs} need."
+                )
+            return
+        bucket_statements: list[iam.PolicyStatement] = []
+        key_statements: list[iam.PolicyStatement] = []
+        for source in sources:
+            on_bucket, on_key = archive_statements(self.bucket, source)
+            bucket_statements += on_bucket
+            key_statements += on_key
+        listed = ", ".join(map(repr, sources))
+        for warning_id, what, statements in (
+            ("export-constructs:archive-bucket-policy", "bucket policy", bucket_statements),
+            ("export-constructs:archive-key-policy", "key policy", key_statements if self.encryption_key else []),
+        ):
+            if not statements:
+                continue
+            text = (
+                f"The bucket {name} is of account {self.archive_account}: its {what} must hold these statements "
+                f"for {jobs} (an ExportArchive of that account with the sources {listed} grants them):"
+            )
+            document = {"Version": "2012-10-17", "Statement": [s.to_statement_json() for s in statements]}
+            Annotations.of(self._archive_jobs[0]).add_warning_v2(
+                warning_id, f"{wrap(text)}\n{pasteable_json(stack, document)}\n"
+            )
+
     def _emit_warnings(self) -> None:
+        self._emit_archive_notes()
         stack = stack_of(self)
         for policy in self._pasteables.values():
             text = policy.text
@@ -545,6 +689,25 @@ class _SynthWarnings:
             self._destination._emit_warnings()
 
 
+def _other_account(bucket_account: str, own_account: str) -> str | None:
+    """``bucket_account`` when both accounts are known and differ, else None."""
+    if is_unresolved(bucket_account) or is_unresolved(own_account) or bucket_account == own_account:
+        return None
+    return bucket_account
+
+
+def _covered(needed: Any, granted: Sequence[Any]) -> bool:
+    """Whether an ``ArchiveSource`` of ``granted`` lets ``needed``'s account, Region and service
+    write under its prefix."""
+    return any(
+        g.account == needed.account
+        and g.region == needed.region
+        and set(needed.services) <= set(g.services)
+        and needed.prefix.startswith(g.prefix)
+        for g in granted
+    )
+
+
 def _resource_of(construct: Construct) -> CfnResource | None:
     """The CloudFormation resource of an L2 construct (e.g. a policy), to depend on it alone."""
     child = construct.node.default_child
@@ -558,6 +721,7 @@ def new_hardened_bucket(
     server_access_logs_bucket: s3.IBucket | None,
     key_description: str,
     encryption_key: kms.IKey | None = None,
+    bucket_name: str | None = None,
 ) -> tuple[kms.IKey, s3.Bucket]:
     """The key (``Key``, unless ``encryption_key`` is given), the log bucket (``AccessLogs``,
     unless ``server_access_logs_bucket`` is given) and the bucket (``Resource``) of a new export
@@ -589,6 +753,7 @@ def new_hardened_bucket(
     bucket = s3.Bucket(
         scope,
         "Resource",
+        bucket_name=bucket_name,
         encryption=s3.BucketEncryption.KMS,
         encryption_key=key,
         bucket_key_enabled=True,

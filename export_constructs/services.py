@@ -75,6 +75,10 @@ class ServiceAccess:
     same_region_bucket: bool = False
     """Whether the service writes only into a bucket of the Region it runs in (its API takes no
     Region for the bucket): a destination bucket known to be in another Region is refused."""
+    archive_name: str = ""
+    """How an ``ArchiveSource`` lists the service (``"logs"``, ``"rds"``) where its guide documents
+    writing into a bucket (and with a key) of another account; empty: it does not, and a
+    destination of another account is refused for its jobs."""
     quota: int | None = None
     """How many export jobs of the service an account may run at once, as documented (None: none
     documented): the default of the provider's ``max_concurrent``, and what the simulation's fake
@@ -212,6 +216,7 @@ RDS = ServiceAccess(
     role_object_actions=("s3:GetObject", "s3:DeleteObject"),
     role_key_actions=("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
     same_region_bucket=True,
+    archive_name="rds",
     quota=5,
 )
 
@@ -235,6 +240,7 @@ CLOUDWATCH_LOGS = ServiceAccess(
     service_key_actions=("kms:GenerateDataKey", "kms:Decrypt"),
     service_object_conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
     same_region_bucket=True,
+    archive_name="logs",
     quota=1,
 )
 

@@ -26,6 +26,10 @@ PROP_JOB_NAME = "JobName"
 PROP_CONSTRUCT_PATH = "ConstructPath"
 PROP_TIMEOUT_SECONDS = "TimeoutSeconds"
 PROP_REQUEST = "Request"
+#: The account that must own the destination bucket, sent (as a resource property, and as a
+#: member of a recurring export's description) only for a bucket of another account: the handler
+#: confirms it before each start (``ExportJobAdapter.confirm_bucket_owner``).
+PROP_BUCKET_OWNER = "ExpectedBucketOwner"
 #: How the resource waits: ``MODE_WAIT`` (default: the custom resource polls the job to its end),
 #: ``MODE_START`` (``wait=False``: complete once the job is accepted) or ``MODE_SIGNAL`` (a long
 #: wait: complete once the job is accepted, and a tracker execution polls it and signals the

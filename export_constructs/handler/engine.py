@@ -312,6 +312,7 @@ class Engine:
             stack=event.stack_arn,
             requested_at=self._clock(),
             timeout_seconds=event.timeout_seconds,
+            bucket_owner=event.properties.get(consts.PROP_BUCKET_OWNER) or None,
         )
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -319,6 +320,7 @@ class Engine:
     def _start(self, event: ResourceEvent, adapter: ExportJobAdapter) -> dict[str, Any]:
         spec = self._spec(event)
         name = spec.name
+        adapter.confirm_bucket_owner(spec)
         try:
             job_id = adapter.start(spec)
         except JobConflict as conflict:

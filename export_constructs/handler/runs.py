@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import consts
-from .adapters.base import JobNotFound, JobSpec, JobState, Phase, error_code, shorten
+from .adapters.base import BucketNotOwned, JobNotFound, JobSpec, JobState, Phase, error_code, shorten
 from .consts import CATCHUP_ALL, CATCHUP_LATEST
 from .engine import Engine
 from .event import Arn
@@ -323,6 +323,10 @@ class Runner:
             return None
         claim()
         try:
+            adapter.confirm_bucket_owner(spec)
+        except BucketNotOwned as error:
+            raise _Refused(spec.name) from error
+        try:
             return str(adapter.start_new(spec)), None
         except Exception as error:
             code = adapter.quota_refusal(error)
@@ -501,6 +505,7 @@ class Runner:
             stack=Arn.parse(str(export["Stack"])),
             requested_at=self._engine.now(),
             timeout_seconds=int(export["TimeoutSeconds"]),
+            bucket_owner=export.get(consts.PROP_BUCKET_OWNER) or None,
         )
 
     def _errored(self, event: Mapping[str, Any], error: BaseException) -> None:

@@ -109,15 +109,15 @@ def _rds_statements(account: str, bucket_arn: str, prefix: str) -> list[dict[str
             "Principal": root,
             "Resource": f"{bucket_arn}/{prefix}*",
         },
-        {"Action": "s3:GetBucketLocation", "Effect": "Allow", "Principal": root, "Resource": bucket_arn},
-        {
-            "Action": "s3:ListBucket",
-            "Condition": {"StringLike": {"s3:prefix": f"{prefix}*"}},
-            "Effect": "Allow",
-            "Principal": root,
-            "Resource": bucket_arn,
-        },
+        # StartExportTask's role lists the bucket with no prefix documented: unconditioned.
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Principal": root, "Resource": bucket_arn},
     ]
+
+
+def _location(account: str, bucket_arn: str) -> dict[str, Any]:
+    """Every source may ask where the bucket is: RDS's role does, and the handler's owner check."""
+    root = {"AWS": f"arn:aws:iam::{account}:root"}
+    return {"Action": "s3:GetBucketLocation", "Effect": "Allow", "Principal": root, "Resource": bucket_arn}
 
 
 def test_the_bucket_policy_grants_exactly_the_listed_sources(policies: AccountPolicies) -> None:
@@ -134,7 +134,9 @@ def test_the_bucket_policy_grants_exactly_the_listed_sources(policies: AccountPo
         tls_only,
         *_logs_statements(SOURCE, arn, "archive/a/"),
         *_rds_statements(SOURCE, arn, "archive/a/"),
+        _location(SOURCE, arn),
         *_logs_statements(OTHER, arn, "archive/b/"),
+        _location(OTHER, arn),
     ]
 
 
@@ -360,17 +362,14 @@ def test_the_evaluator_allows_the_listed_rds_export_role_and_denies_every_other(
         Access(role, "s3:PutObject", obj),
         Access(role, "s3:DeleteObject", obj),
         Access(role, "s3:GetBucketLocation", f"arn:aws:s3:::{bucket}"),
-        Access(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": "archive/a/snap/"}),
+        Access(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}"),
         Access(role, "kms:GenerateDataKey", key),
         Access(role, "kms:CreateGrant", key, {"kms:GrantIsForAWSResource": "true"}),
     ):
         assert authorizer.evaluate(access) == "Allowed", access
     denied = {
         "another prefix": Access(role, "s3:PutObject", f"arn:aws:s3:::{bucket}/archive/b/part-0.parquet"),
-        "listing another's prefix": Access(
-            role, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": "archive/b/"}
-        ),
-        "listing the whole bucket": Access(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}"),
+        "a logs-only account listing": Access(other, "s3:ListBucket", f"arn:aws:s3:::{bucket}"),
         "a listed account without rds": Access(other, "s3:PutObject", f"arn:aws:s3:::{bucket}/archive/b/x"),
         "another account": Access(third, "s3:PutObject", obj),
         "another account's key use": Access(third, "kms:GenerateDataKey", key),

@@ -15,7 +15,7 @@ import pytest
 from botocore.stub import Stubber
 
 from export_constructs.handler import consts
-from export_constructs.handler.adapters.base import JobConflict, JobNotFound, JobSpec, JobState, Phase
+from export_constructs.handler.adapters.base import BucketNotOwned, JobConflict, JobNotFound, JobSpec, JobState, Phase
 from export_constructs.handler.adapters.cloudwatchlogs import WINDOW_MEMBER, Adapter, api_request
 from export_constructs.handler.clients import queue_instead_of_retrying
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, derive_job_name, load_adapter
@@ -510,3 +510,62 @@ def test_a_window_of_a_template_parameter_is_its_amount_times_its_unit_checked_a
     for bad in ("0", "-1", "100000", "1e-9"):
         with pytest.raises(ValueError, match="whole number of milliseconds from 1 ms to 50 years"):
             window_millis({shared.LOGS_WINDOW_MEMBER: bad, **unit})
+
+
+# -- a bucket of another account ---------------------------------------------------------------
+
+ARCHIVE_OWNER = "222233334444"
+
+
+def owned_event() -> dict[str, Any]:
+    ev = event()
+    ev["ResourceProperties"][consts.PROP_BUCKET_OWNER] = ARCHIVE_OWNER
+    return ev
+
+
+def s3_and_logs(logs_client: Any) -> tuple[Any, Stubber, Any]:
+    s3, s3_stub = stubbed_client("s3")
+    return s3, s3_stub, lambda name: s3 if name == "s3" else logs_client
+
+
+def test_a_bucket_of_another_account_is_confirmed_as_its_owners_before_the_task_starts(
+    logs: tuple[Any, Stubber], at_now: Clock
+) -> None:
+    client, stub = logs
+    _s3, s3_stub, factory = s3_and_logs(client)
+    # The Stubber checks the request against the s3 model: ExpectedBucketOwner is a member of it.
+    s3_stub.add_response(
+        "get_bucket_location",
+        {"LocationConstraint": "us-east-1"},
+        {"Bucket": REQUEST["destination"], "ExpectedBucketOwner": ARCHIVE_OWNER},
+    )
+    listing(stub)
+    create(stub)
+    sleeps: list[float] = []
+    engine = Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5)
+    with s3_stub:
+        assert engine.on_event(owned_event()) == {"PhysicalResourceId": TASK_ID}
+        s3_stub.assert_no_pending_responses()
+
+
+def test_a_bucket_of_another_owner_fails_the_create_and_starts_nothing(
+    logs: tuple[Any, Stubber], at_now: Clock
+) -> None:
+    client, _stub = logs  # no Logs response queued: any Logs call would fail the test
+    _s3, s3_stub, factory = s3_and_logs(client)
+    s3_stub.add_client_error("get_bucket_location", "AccessDenied", "Access Denied", 403)
+    sleeps: list[float] = []
+    engine = Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5)
+    with s3_stub, pytest.raises(BucketNotOwned) as refused:
+        engine.on_event(owned_event())
+    message = str(refused.value)
+    assert REQUEST["destination"] in message and ARCHIVE_OWNER in message
+    assert "No export was started" in message
+
+
+def test_a_bucket_of_this_account_is_not_asked_about(logs: tuple[Any, Stubber], at_now: Clock) -> None:
+    client, stub = logs
+    listing(stub)
+    create(stub)
+    # The factory hands out the Logs client only: an S3 call would reach it and fail the Stubber.
+    assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}

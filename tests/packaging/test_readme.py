@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ def run_in_stack(*codes: str, **names: Any) -> cdk.Stack:
 
 
 def test_every_python_block_is_run_here() -> None:
-    assert len(BLOCKS) == 8, "a new README example needs a test below"
+    assert len(BLOCKS) == 9, "a new README example needs a test below"
 
 
 def test_the_recurring_export_example_synthesizes() -> None:
@@ -62,6 +63,18 @@ def test_the_snapshot_export_example_synthesizes_a_rule_for_both_kinds() -> None
     assert isinstance(rule, cdk.aws_events.CfnRule)
     pattern = stack.resolve(rule.event_pattern)
     assert pattern["detail"]["EventID"] == ["RDS-EVENT-0042", "RDS-EVENT-0075", "RDS-EVENT-0091", "RDS-EVENT-0169"]
+
+
+def test_the_two_account_archive_example_synthesizes_with_the_archive_named() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(block("import aws_cdk as cdk\nfrom aws_cdk import aws_kms"), str(README), "exec"), namespace)
+    assembly = namespace["app"].synth()
+    source = assembly.get_stack_by_name("Source")
+    messages = [str(m.entry.data) for m in source.messages]
+    assert any("is the ExportArchive Archive/Archive of account 222233334444" in m for m in messages), messages
+    assert not [m for m in messages if "archive-bucket-policy" in m or "does not let" in m]
+    template = source.template
+    assert '"ExpectedBucketOwner\\":\\"222233334444' in json.dumps(template)
 
 
 def test_usage_and_attributes() -> None:
@@ -94,7 +107,7 @@ def test_bring_your_own_bucket_key_and_role() -> None:
 
 def test_the_app_from_the_deploy_section_synthesizes() -> None:
     namespace: dict[str, Any] = {}
-    exec(compile(block("import aws_cdk as cdk"), str(README), "exec"), namespace)
+    exec(compile(block("import aws_cdk as cdk\nfrom export_constructs import"), str(README), "exec"), namespace)
     template = namespace["app"].synth().get_stack_by_name("Exports").template
     assert "Custom::ExportJob-Personalize" in {r["Type"] for r in template["Resources"].values()}
 

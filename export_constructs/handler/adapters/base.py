@@ -58,6 +58,9 @@ class JobSpec:
     have started already (a retried Create) measures from it."""
     timeout_seconds: int | None = None
     """How long the resource waits for the job (its ``TimeoutSeconds``)."""
+    bucket_owner: str | None = None
+    """The account that must own the destination bucket (a bucket of another account's): see
+    :meth:`ExportJobAdapter.confirm_bucket_owner`. None: not checked."""
 
 
 class JobNotFound(Exception):
@@ -66,6 +69,11 @@ class JobNotFound(Exception):
 
 class JobConflict(Exception):
     """A job with this name exists but was started with other parameters."""
+
+
+class BucketNotOwned(Exception):
+    """S3 refused to confirm that the destination bucket is the expected account's: no job was
+    started."""
 
 
 ClientFactory = Callable[[str], Any]
@@ -235,6 +243,34 @@ class ExportJobAdapter(abc.ABC):
         parameters, return its id instead of starting another; raise :class:`JobConflict`
         when it exists with other parameters.
         """
+
+    def confirm_bucket_owner(self, spec: JobSpec) -> None:
+        """Before a start into a bucket of another account: S3's answer to a GetBucketLocation
+        with ``ExpectedBucketOwner`` = :attr:`JobSpec.bucket_owner`. The export APIs take no bucket
+        owner, so a bucket name taken by another account would otherwise receive the export. S3
+        refuses with 403 when the bucket has another owner
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html).
+
+        Raises:
+            BucketNotOwned: S3 refused (a wrong owner, or no right to s3:GetBucketLocation).
+        """
+        if not spec.bucket_owner:
+            return
+        bucket = self.output_uri(spec.request).removeprefix("s3://").split("/", 1)[0]
+        try:
+            self._client_factory("s3").get_bucket_location(Bucket=bucket, ExpectedBucketOwner=spec.bucket_owner)
+        except ClientError as error:
+            if error_code(error) not in ("AccessDenied", "403"):
+                raise
+            raise BucketNotOwned(
+                shorten(
+                    f"S3 refused to confirm that the bucket {bucket} is owned by account {spec.bucket_owner} "
+                    f"(GetBucketLocation with ExpectedBucketOwner: {error_code(error)}): the bucket belongs to "
+                    f"another account, or its policy does not let account {spec.stack.account} "
+                    "s3:GetBucketLocation. No export was started and nothing was written."
+                )
+            ) from None
+        LOG.info("the bucket %s is owned by account %s, as expected", bucket, spec.bucket_owner)
 
     def quota_refusal(self, error: BaseException) -> str | None:
         """The code of ``error`` when it is one of :attr:`quota_errors`, else None."""
