@@ -275,7 +275,8 @@ class FakeService:
                 as itself (CloudWatch Logs).
             source_arn: the ``aws:SourceArn`` the service sends (the job's or its source's ARN).
             s3_path: where the job writes (``s3://bucket/prefix/``).
-            key_arn: the key the job encrypts with. Default: the bucket's default key.
+            key_arn: the key the job encrypts with. Default: the bucket's default key (of the
+                account that owns the bucket: another account's key for its archive bucket).
         """
         if self.authorizer is None:
             return ""
@@ -289,7 +290,7 @@ class FakeService:
             source_arn=source_arn,
             objects=[f"arn:{partition}:s3:::{bucket}/{prefix}export-part-00000"],
             bucket_arn=f"arn:{partition}:s3:::{bucket}",
-            key_arn=key_arn or self.authorizer.policies.bucket_keys.get(bucket),
+            key_arn=key_arn or self.authorizer.bucket_key(bucket),
         )
         return reason or ""
 
