@@ -111,7 +111,10 @@ class Fake(BotocoreFake):
 
         principal = self.authorizer.caller(headers.get("X-Amz-Security-Token"))
         obj = self._object(params)
-        if principal is not None and not self.authorizer.check(Access(principal, "s3:PutObject", obj)):
+        # Logs writes every object with the bucket-owner-full-control ACL (the access's own
+        # condition): a bucket policy of another account may require it of the caller too.
+        acl = CLOUDWATCH_LOGS.object_context()
+        if principal is not None and not self.authorizer.check(Access(principal, "s3:PutObject", obj, acl)):
             status, code = self.access_denied
             return ServiceError(code, f"User: {principal} is not authorized to perform: s3:PutObject on {obj}", status)
         return None
