@@ -116,6 +116,10 @@ class FakeService:
     """What :meth:`start_job` gives :meth:`statuses`: a job's statuses on its way to success, its
     final status on success, and on failure."""
 
+    poll_interval: ClassVar[float] = 0.05
+    """How often (seconds) the server's thread looks whether it is to stop: what closing the fake
+    may wait."""
+
     authorizer: Any = None
     """An authorizer (``authorize.Authorizer``) that authorizes every request
     and every access the service makes for a job; None: nothing is authorized."""
@@ -187,7 +191,7 @@ class FakeService:
 
     def start(self) -> None:
         """Start serving on 127.0.0.1, on a free port (see :attr:`url`)."""
-        self._server = LoopbackServer(self)
+        self._server = LoopbackServer(self, self.poll_interval)
 
     def close(self) -> None:
         """Stop serving; the jobs, calls and problems stay readable."""

@@ -98,11 +98,14 @@ class Endpoint(Protocol):
 
 class LoopbackServer:
     """An HTTP/1.1 server on 127.0.0.1 (an ephemeral port), serving ``endpoint`` from a thread
-    of its own until :meth:`close`."""
+    of its own until :meth:`close`, which waits for the thread to see the request to stop: up to
+    ``poll_interval`` seconds."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, poll_interval: float = 0.05) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(endpoint))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+        )
         self._thread.start()
 
     @property
