@@ -51,6 +51,12 @@ def _bucket_of(s3_arn: str) -> str:
     return s3_arn.split(":::", 1)[1].split("/", 1)[0]
 
 
+def _account_of(arn: str) -> str:
+    """The account field of an ARN (``arn:partition:service:region:account:resource``), or ``""``."""
+    parts = arn.split(":", 5)
+    return parts[4] if arn.startswith("arn:") and len(parts) == 6 else ""
+
+
 def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
     return any("kms:EncryptionContext" in json.dumps(d) for d in documents if d is not None)
 
@@ -68,12 +74,6 @@ class Access:
     def __str__(self) -> str:
         extra = f" with {dict(self.context)}" if self.context else ""
         return f"{self.principal} {self.action} on {self.resource}{extra}"
-
-
-def _account_of(arn: str) -> str:
-    """The account field of an ARN (``arn:partition:service:region:account:resource``), or ``""``."""
-    parts = arn.split(":", 5)
-    return parts[4] if arn.startswith("arn:") and len(parts) == 6 else ""
 
 
 class Authorizer:
