@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .accounts import OtherStack, start_s3
 from .asl import Interpreter, TaskFailure
 from .assembly import Pseudo, StackTemplate
 from .authorize import Access, Authorizer
@@ -144,12 +145,14 @@ def open_world(
     log: Log,
     external: Sequence[str] = (),
     others: Sequence[type[FakeService]] = (),
+    other_accounts: Sequence[OtherStack] = (),
 ) -> World:
     """Start the fakes of the services ``services`` names for the stacks' players (those in
     ``external`` are made but not served: another implementation answers), DynamoDB with each
-    stack's tables, EventBridge, the fakes of ``others`` (e.g. AWS Backup), and the players of
-    ``templates``, the clock starting at ``start``; point the handler's clients at the fakes.
-    ``cleanup`` stops them all."""
+    stack's tables, EventBridge, S3 with every bucket of the stacks and of ``other_accounts``
+    (stacks of other accounts, whose policies the authorizer evaluates too), the fakes of
+    ``others`` (e.g. AWS Backup), and the players of ``templates``, the clock starting at
+    ``start``; point the handler's clients at the fakes. ``cleanup`` stops them all."""
     clock = VirtualClock()
     clock.origin = start.astimezone(UTC)
     stepfunctions = StepFunctionsFake(clock=clock, region=region, account=account)
@@ -181,7 +184,9 @@ def open_world(
             fakes[name] = cleanup.enter_context(fake)
     for other in others:
         fakes[other.name] = cleanup.enter_context(other(clock=clock, region=region, account=account, log=log))
-    authorizer = _authorizer(authorize, players)
+    buckets = [(p.template, p.resolver) for p in players] + [(o.template, o.resolver) for o in other_accounts]
+    fakes["S3"] = start_s3(cleanup, buckets, clock=clock, region=region, account=account, log=log)
+    authorizer = _authorizer(authorize, players, other_accounts)
     for fake in fakes.values():
         fake.authorizer = authorizer
     for player in players:

@@ -315,6 +315,11 @@ class Resolver:
             return self._handle_url(name)
         if kind in ("AWS::StepFunctions::StateMachine",):
             return self._arn("states", f"stateMachine:{self._physical_name(name)}")
+        if kind == "AWS::S3::Bucket" and "BucketName" in resource.get("Properties", {}):
+            # A bucket named in its template has that name (its Ref,
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html):
+            # how another account's stack names the archive bucket it writes into.
+            return str(self.resolve(resource["Properties"]["BucketName"]))
         return self._physical_name(name, lower=kind == "AWS::S3::Bucket")
 
     def get_att(self, name: str, attribute: str) -> str:

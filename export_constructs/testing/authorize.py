@@ -10,6 +10,12 @@ using the key) is authorized as the service would be. What the evaluator cannot 
 request is made per resource, China's service principals are renamed to ones it takes, and a
 policy with ``kms:EncryptionContext:`` conditions, which ``runSimulation`` drops, is reported
 instead of evaluated wrongly.
+
+Requests may cross accounts (an export into an archive bucket of another account): each is
+evaluated with the principal's identity policies from the principal's account and the resource's
+policy from the resource's account, whose id is the request's ``accountId``; iam-simulate then
+requires both to allow, as IAM does for a cross-account request
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
 """
 
 from __future__ import annotations
@@ -40,6 +46,17 @@ def _evaluable(service: str) -> str:
     return service + ".evaluated-as.amazonaws.com"
 
 
+def _bucket_of(s3_arn: str) -> str:
+    """The bucket of an S3 bucket or object ARN."""
+    return s3_arn.split(":::", 1)[1].split("/", 1)[0]
+
+
+def _account_of(arn: str) -> str:
+    """The account field of an ARN (``arn:partition:service:region:account:resource``), or ``""``."""
+    parts = arn.split(":", 5)
+    return parts[4] if arn.startswith("arn:") and len(parts) == 6 else ""
+
+
 def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
     return any("kms:EncryptionContext" in json.dumps(d) for d in documents if d is not None)
 
@@ -60,16 +77,30 @@ class Access:
 
 
 class Authorizer:
-    """Evaluates the requests of one simulated account with iam-simulate.
+    """Evaluates the requests of one simulated account with iam-simulate, against the policies of
+    every account a request involves.
 
     Args:
         simulator: the evaluator's process.
-        policies: the account's policies.
+        policies: the simulated account's policies.
+        others: the policies of other accounts whose resources the simulated account uses (an
+            archive bucket and its key), one per account, none the simulated account's.
+
+    Raises:
+        ValueError: two of ``others`` are of one account, or one is of the simulated account.
     """
 
-    def __init__(self, simulator: IamSimulator, policies: AccountPolicies) -> None:
+    def __init__(
+        self, simulator: IamSimulator, policies: AccountPolicies, others: Sequence[AccountPolicies] = ()
+    ) -> None:
         self.simulator = simulator
         self.policies = policies
+        self.others: dict[str, AccountPolicies] = {}
+        """Other accounts' policies, by account id."""
+        for other in others:
+            if other.account == policies.account or other.account in self.others:
+                raise ValueError(f"the policies of account {other.account} are given twice")
+            self.others[other.account] = other
         self.problems: list[str] = []
         """Every request denied, every policy IAM would refuse, every request not evaluated."""
         self.evaluated = 0
@@ -79,15 +110,55 @@ class Authorizer:
         """What could not be evaluated offline (the trust policy of an imported role)."""
         self.sessions: dict[str, str] = {}
         """Session tokens handed to functions -> their role ARNs."""
+        for other in self.others.values():
+            self._lint(other)
         self.load(policies)
 
     def load(self, policies: AccountPolicies) -> None:
-        """Evaluate with ``policies`` from now on (the deployment's, then an update's), after
-        linting them: what IAM would refuse in them is a problem."""
+        """Evaluate with ``policies`` as the simulated account's from now on (the deployment's,
+        then an update's), after linting them: what IAM would refuse in them is a problem. The
+        other accounts' stay."""
         self.policies = policies
+        self._lint(policies)
+
+    def _lint(self, policies: AccountPolicies) -> None:
         for problem in policies.check_grammar(self.simulator):
             if f"IAM would refuse the policy: {problem}" not in self.problems:
                 self.problems.append(f"IAM would refuse the policy: {problem}")
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def policies_of(self, account: str) -> AccountPolicies:
+        """The policies of ``account``: another account's where given, else the simulated
+        account's (a role or key of an account no stack describes is looked up there, as in a
+        one-account simulation: the warnings' statements for imported ones are there)."""
+        return self.others.get(account, self.policies)
+
+    def bucket_account(self, bucket: str) -> str:
+        """The account that owns ``bucket``: the one whose templates declare it; the simulated
+        account for a bucket no template declares (an imported bucket), as before accounts were
+        told apart. An S3 ARN names no account, so its name is all there is to go by."""
+        for policies in (self.policies, *self.others.values()):
+            if bucket in policies.buckets:
+                return policies.account
+        return self.policies.account
+
+    def bucket_key(self, bucket: str) -> str | None:
+        """The default encryption key of ``bucket`` in its owner's templates, or None."""
+        return self.policies_of(self.bucket_account(bucket)).bucket_keys.get(bucket)
+
+    def resource_account(self, resource: str) -> str:
+        """The account that owns ``resource``: a bucket's (or object's) owner, the account in a
+        key's or role's ARN, else the simulated account (a request about a resource of the
+        simulated account's own services)."""
+        if resource.startswith(f"arn:{self.policies.partition}:s3:::"):
+            return self.bucket_account(_bucket_of(resource))
+        service = resource.split(":")[2] if resource.count(":") >= 2 else ""
+        if service in ("kms", "iam") and _account_of(resource):
+            return _account_of(resource)
+        return self.policies.account
+
+    # -- evaluation ----------------------------------------------------------------------------
 
     def caller(self, token: str | None) -> str | None:
         """The role of the function whose session token this is."""
@@ -96,11 +167,11 @@ class Authorizer:
     def evaluate(self, access: Access) -> str:
         """iam-simulate's verdict: ``Allowed``, ``ImplicitlyDenied``, ``ExplicitlyDenied`` or
         ``error: ...``."""
-        p = self.policies
         identity: list[tuple[str, Mapping[str, Any]]] = []
         context: dict[str, str | list[str]] = {"aws:SecureTransport": "true", **access.context}
+        account = self.resource_account(access.resource)
         if access.principal.startswith("arn:"):
-            role = p.role(access.principal)
+            role = self.policies_of(_account_of(access.principal)).role(access.principal)
             identity = role.policies
             # iam-simulate derives no aws:Principal* key from the principal: set them here.
             context.setdefault("aws:PrincipalArn", access.principal)
@@ -108,7 +179,7 @@ class Authorizer:
             context.setdefault("aws:PrincipalType", "AssumedRole")
         else:
             context.setdefault("aws:PrincipalServiceName", access.principal)
-        resource_policy = self._resource_policy(access)
+        resource_policy = self._resource_policy(access, account)
         principal = access.principal
         if principal.endswith(_CHINA_SERVICE_SUFFIX):
             # iam-simulate takes a principal for a service only when it ends in amazonaws.com
@@ -124,7 +195,7 @@ class Authorizer:
             "request": {
                 "principal": principal,
                 "action": access.action,
-                "resource": {"resource": access.resource, "accountId": p.account},
+                "resource": {"resource": access.resource, "accountId": account},
                 "contextVariables": context,
             },
             "identityPolicies": [{"name": name, "policy": document} for name, document in identity],
@@ -138,13 +209,14 @@ class Authorizer:
             return f"error: {json.dumps(result['errors'])[:600]}"
         return str(result["overallResult"])
 
-    def _resource_policy(self, access: Access) -> Mapping[str, Any] | None:
-        p = self.policies
+    def _resource_policy(self, access: Access, account: str) -> Mapping[str, Any] | None:
+        """The policy of the resource, from the policies of ``account``, which owns it."""
+        p = self.policies_of(account)
         if access.action == "sts:AssumeRole":
             role = p.role(access.resource)
             return role.trust
         if access.resource.startswith(f"arn:{p.partition}:s3:::"):
-            return p.bucket_policy(access.resource.split(":::", 1)[1].split("/", 1)[0])
+            return p.bucket_policy(_bucket_of(access.resource))
         if access.action.startswith("kms:"):
             return p.key_policy(access.resource)
         return None
@@ -247,7 +319,7 @@ class Authorizer:
         """
         confused_deputy = {"aws:SourceAccount": self.policies.account, "aws:SourceArn": source_arn}
         if role_arn is not None:
-            role = self.policies.role(role_arn)
+            role = self.policies_of(_account_of(role_arn)).role(role_arn)
             if role.trust is None:
                 # An imported role's trust policy is in no template: only the account knows it.
                 self.unverified.append(f"{principal} assuming {role_arn} (its trust policy is in no template)")
@@ -283,7 +355,9 @@ class Authorizer:
             return None
         through_s3 = ("kms:GenerateDataKey", "kms:Decrypt") if actor.object_actions else ()
         for action in through_s3:
-            if not self.check(Access(actor.principal, action, key_arn, {**actor.context, **self._via_s3()})):
+            if not self.check(
+                Access(actor.principal, action, key_arn, {**actor.context, **self._via_s3(actor.principal)})
+            ):
                 return f"Access Denied: {actor.principal} may not {action} with {key_arn}"
         for action in actor.key_actions:
             if action not in through_s3 and not self.check(
@@ -292,11 +366,16 @@ class Authorizer:
                 return f"Access Denied: {actor.principal} may not {action} on {key_arn}"
         return None
 
-    def _via_s3(self) -> dict[str, str]:
+    def _via_s3(self, principal: str) -> dict[str, str]:
         """The context of a key used through S3 in the account's Region (``kms:ViaService`` with
-        the partition's DNS suffix: ``s3.cn-north-1.amazonaws.com.cn`` in China)."""
+        the partition's DNS suffix: ``s3.cn-north-1.amazonaws.com.cn`` in China) by ``principal``:
+        ``kms:CallerAccount`` is the account of the role that calls S3 (a role of the simulated
+        account writing into another account's bucket is still of its own account), the
+        simulated account for a service that writes as itself
+        (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account)."""
         p = self.policies
-        return {"kms:ViaService": f"s3.{p.region}.{dns_suffix_of(p.region)}", "kms:CallerAccount": p.account}
+        caller = _account_of(principal) or p.account
+        return {"kms:ViaService": f"s3.{p.region}.{dns_suffix_of(p.region)}", "kms:CallerAccount": caller}
 
     def summary(self) -> str:
         """``N requests evaluated: A allowed, D denied``."""

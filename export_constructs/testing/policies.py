@@ -62,7 +62,8 @@ class Role:
 
 
 class AccountPolicies:
-    """Every policy of the simulated account the templates (and warnings) define."""
+    """Every policy of one account the templates (and warnings) define: the simulated account's,
+    or another account's whose stacks the simulation's resources refer to (an archive bucket)."""
 
     def __init__(self, account: str, region: str, partition: str) -> None:
         self.account, self.region, self.partition = account, region, partition
@@ -71,6 +72,9 @@ class AccountPolicies:
         self.key_policies: dict[str, Mapping[str, Any]] = {}
         self.bucket_keys: dict[str, str] = {}
         """The default encryption key of each bucket of the templates (by name)."""
+        self.buckets: set[str] = set()
+        """The name of every bucket the templates declare: the account owns them (S3 ARNs name no
+        account, so a request on another account's bucket is found to be cross-account by this)."""
         self.function_roles: dict[str, str] = {}
         """Each function's role ARN, by the function's name."""
         self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
@@ -106,6 +110,7 @@ class AccountPolicies:
             elif kind == "AWS::KMS::Key":
                 self.key_policies[resolve({"Fn::GetAtt": [logical_id, "Arn"]})] = resolve(props["KeyPolicy"])
             elif kind == "AWS::S3::Bucket":
+                self.buckets.add(str(resolve({"Ref": logical_id})))
                 rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
                 for rule in rules:
                     key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
@@ -159,18 +164,23 @@ class AccountPolicies:
         return Role(arn, None, attached)
 
     def key_policy(self, key_arn: str) -> Mapping[str, Any]:
-        """The key's policy; for a key of no template, AWS's default key policy (the account may
-        use it through IAM policies: "Default key policy" in the KMS developer guide)."""
+        """The key's policy; for a key of no template, AWS's default key policy, which names the
+        key's own account (the account in its ARN): that account may use it through IAM policies
+        ("Default key policy" in the KMS developer guide,
+        https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html), another
+        only through the statements the warnings add."""
         policy = self.key_policies.get(key_arn)
         if policy is not None:
             return policy
+        parts = key_arn.split(":")
+        owner = parts[4] if key_arn.startswith("arn:") and len(parts) > 5 and parts[4] else self.account
         return {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Sid": "Enable IAM User Permissions",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{self.partition}:iam::{self.account}:root"},
+                    "Principal": {"AWS": f"arn:{self.partition}:iam::{owner}:root"},
                     "Action": "kms:*",
                     "Resource": "*",
                 },

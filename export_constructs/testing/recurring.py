@@ -44,7 +44,7 @@ from .fakes.events import Event
 from .fakes.jobs import Scenario
 from .player import StackPlayer
 from .sandbox import set_environment
-from .simulate import _stacks_of
+from .simulate import _others_of, _stacks_of
 
 SCHEDULE = "AWS::Scheduler::Schedule"
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -89,6 +89,7 @@ def simulate_schedule(
     drain: timedelta = timedelta(days=2),
     log: Log | None = None,
     logs_endpoint: str | None = None,
+    others: Sequence[Any] = (),
 ) -> ScheduleResult:
     """Play a stack's recurring exports from ``start`` for ``periods`` of its schedules (or until
     ``until``), then let the runs still going end (at most ``drain`` more).
@@ -112,6 +113,10 @@ def simulate_schedule(
         logs_endpoint: an endpoint that serves CloudWatch Logs instead of the Logs fake (moto's
             server, whose exports write objects to its S3): its requests are not authorized, and
             ``scenario``, ``busy_seconds`` and ``fail_when`` do not apply. Default: the fake.
+        others: stacks of other accounts whose resources the runs use (an ``ExportArchive``'s
+            stack), each a ``Stack`` or ``StackTemplate`` with a concrete account: not deployed,
+            their policies authorize the requests on their resources and S3 knows their buckets,
+            as ``simulate``'s ``others``. Default: none.
     """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
@@ -120,6 +125,7 @@ def simulate_schedule(
     if not templates:
         raise ValueError("no stack with a recurring export (an AWS::Scheduler::Schedule) to simulate")
     account, region = simulated_environment(templates, None, None)
+    accounts = _others_of(others, account, region)
     partition = partition_of(region)
     schedules: list[_Schedule] = []
 
@@ -140,6 +146,7 @@ def simulate_schedule(
             busy_seconds=busy_seconds,
             authorize=authorize,
             log=emit,
+            other_accounts=accounts,
             external=[CLOUDWATCH_LOGS.name] if logs_endpoint is not None else [],
         )
         logs = world.exports[CLOUDWATCH_LOGS.name]

@@ -18,7 +18,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .assembly import Pseudo, StackTemplate, read_assembly, simulated_environment
+from .accounts import OtherStack, other_policies, other_stacks, start_s3
+from .assembly import Pseudo, Resolver, StackTemplate, read_assembly, simulated_environment
 from .authorize import Authorizer
 from .fakes.arns import dns_suffix_of, partition_of
 from .fakes.base import FakeService, Log
@@ -97,6 +98,13 @@ def _stacks_of(source: Any, names: Collection[str] | None = None) -> list[StackT
     return read_assembly(Path(assembly.directory), {source.artifact_id})
 
 
+def _others_of(others: Sequence[Any], account: str, region: str) -> list[OtherStack]:
+    """The stacks of other accounts (``Stack`` objects, synthesized here, or :class:`StackTemplate`
+    objects), each resolved in its own account and Region (see :func:`.accounts.other_stacks`)."""
+    templates = [t for other in others for t in ([other] if isinstance(other, StackTemplate) else _stacks_of(other))]
+    return other_stacks(templates, account, region)
+
+
 def simulate(
     source: Any,
     *,
@@ -112,6 +120,7 @@ def simulate(
     stacks: Collection[str] | None = None,
     busy_seconds: float = 600.0,
     missing_sources: Collection[str] = (),
+    others: Sequence[Any] = (),
 ) -> SimulationResult:
     """Deploy (and optionally update and delete) a stack's export jobs against fake services.
 
@@ -160,6 +169,13 @@ def simulate(
             a missing source (e.g. CloudWatch Logs' ``ResourceNotFoundException``). Default: none:
             every source of the simulated account and Region exists, whether a stack creates it
             or not; sources of another account or Region never do.
+        others: stacks of other accounts whose resources the simulated stacks use (an
+            ``ExportArchive``'s stack: a bucket and key the exports write into), each a ``Stack``
+            or a ``StackTemplate`` with a concrete account other than the simulated one. They are
+            not deployed (no event is sent to them): their templates, resolved in their own
+            account and Region, give those accounts' policies, which authorize every request on
+            their resources together with the caller's account's, and their buckets are S3's
+            with that account as owner. Default: none.
 
     Returns:
         Every event's outcome as CloudFormation would see it, every request the fake services
@@ -170,6 +186,7 @@ def simulate(
             function returns) a value that is no scenario; the message lists the valid ones.
             Or ``account`` or ``region`` contradicts a stack's concrete environment, or the
             stacks (the updated ones too) are in different accounts or Regions.
+            Or a stack of ``others`` has no concrete account, or is of the simulated account.
         FileNotFoundError: ``source`` or ``update_to`` is a folder without a cloud assembly
             (no ``manifest.json``): run ``cdk synth`` first.
     """
@@ -177,6 +194,7 @@ def simulate(
     templates = _stacks_of(source, stacks)
     given = (account, region)
     account, region = simulated_environment(templates, *given)
+    accounts = _others_of(others, account, region)
     clock = VirtualClock()
     steps: list[Step] = []
     fakes: dict[str, FakeService] = {}
@@ -217,7 +235,17 @@ def simulate(
             )
             fake.missing_sources = frozenset(missing_sources)
             fakes[service] = cleanup.enter_context(fake)
-        authorizer = _authorizer(authorize, players)
+        # Every bucket S3 may be asked about: the stacks', their update's (named as the deployed
+        # stack's resolver names them) and the other accounts'.
+        buckets = [(p.template, p.resolver) for p in players]
+        buckets += [
+            (targets[p.template.name], Resolver(targets[p.template.name].template, p.pseudo))
+            for p in players
+            if p.template.name in targets
+        ]
+        buckets += [(o.template, o.resolver) for o in accounts]
+        fakes["S3"] = start_s3(cleanup, buckets, clock=clock, region=region, account=account, log=emit)
+        authorizer = _authorizer(authorize, players, accounts)
         for fake in fakes.values():
             fake.authorizer = authorizer
         for player in players:
@@ -241,7 +269,11 @@ def simulate(
     return SimulationResult(steps=steps, calls=calls, problems=problems, authorization=authorizer.summary())
 
 
-def _authorizer(authorize: bool | None, players: Sequence[StackPlayer]) -> Authorizer | None:
+def _authorizer(
+    authorize: bool | None, players: Sequence[StackPlayer], others: Sequence[OtherStack] = ()
+) -> Authorizer | None:
+    """The authorizer of the players' account, with the policies of ``others``' accounts; None
+    when authorization is off."""
     if authorize is None:
         authorize = os.environ.get("EXPORT_CONSTRUCTS_AUTHORIZE") == "1"
     if not authorize or not players:
@@ -249,4 +281,4 @@ def _authorizer(authorize: bool | None, players: Sequence[StackPlayer]) -> Autho
     from .iam import shared_simulator
 
     policies = account_policies(players)
-    return Authorizer(shared_simulator(), policies)
+    return Authorizer(shared_simulator(), policies, other_policies(others))

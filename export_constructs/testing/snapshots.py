@@ -36,7 +36,7 @@ from .fakes.events import Event
 from .fakes.jobs import Scenario
 from .fakes.rds import Fake as RdsFake
 from .player import StackPlayer
-from .simulate import _stacks_of
+from .simulate import _others_of, _stacks_of
 
 RULE = "AWS::Events::Rule"
 EVENTS = "events.amazonaws.com"
@@ -202,6 +202,7 @@ def simulate_snapshots(
     authorize: bool | None = None,
     drain: timedelta = timedelta(days=2),
     log: Log | None = None,
+    others: Sequence[Any] = (),
 ) -> SnapshotResult:
     """Play ``snapshots`` being taken (and ``deletions``: ``(instant, snapshot ARN)``) from
     ``start``, then let the runs still going end (at most ``drain`` more).
@@ -224,6 +225,10 @@ def simulate_snapshots(
             ``EXPORT_CONSTRUCTS_AUTHORIZE`` is ``1``.
         drain: how long the runs may go on after the last event.
         log: called with a line per event of note. Default: silent.
+        others: stacks of other accounts whose resources the runs use (an ``ExportArchive``'s
+            stack), each a ``Stack`` or ``StackTemplate`` with a concrete account: not deployed,
+            their policies authorize the requests on their resources and S3 knows their buckets,
+            as ``simulate``'s ``others``. Default: none.
     """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
@@ -232,6 +237,7 @@ def simulate_snapshots(
     if not templates:
         raise ValueError("no stack with an EventBridge rule (an AWS::Events::Rule) to simulate")
     account, region = simulated_environment(templates, None, None)
+    accounts = _others_of(others, account, region)
     timeline: list[tuple[datetime, int, str, Any]] = []
     for number, snapshot in enumerate(snapshots):
         if snapshot.at < start:
@@ -260,6 +266,7 @@ def simulate_snapshots(
             busy_seconds=busy_seconds,
             authorize=authorize,
             log=emit,
+            other_accounts=accounts,
             others=[BackupFake],
         )
         backup = world.fakes[BackupFake.name]

@@ -116,6 +116,10 @@ class FakeService:
     """What :meth:`start_job` gives :meth:`statuses`: a job's statuses on its way to success, its
     final status on success, and on failure."""
 
+    poll_interval: ClassVar[float] = 0.05
+    """How often (seconds) the server's thread looks whether it is to stop: what closing the fake
+    may wait."""
+
     authorizer: Any = None
     """An authorizer (``authorize.Authorizer``) that authorizes every request
     and every access the service makes for a job; None: nothing is authorized."""
@@ -187,7 +191,7 @@ class FakeService:
 
     def start(self) -> None:
         """Start serving on 127.0.0.1, on a free port (see :attr:`url`)."""
-        self._server = LoopbackServer(self)
+        self._server = LoopbackServer(self, self.poll_interval)
 
     def close(self) -> None:
         """Stop serving; the jobs, calls and problems stay readable."""
@@ -275,7 +279,8 @@ class FakeService:
                 as itself (CloudWatch Logs).
             source_arn: the ``aws:SourceArn`` the service sends (the job's or its source's ARN).
             s3_path: where the job writes (``s3://bucket/prefix/``).
-            key_arn: the key the job encrypts with. Default: the bucket's default key.
+            key_arn: the key the job encrypts with. Default: the bucket's default key (of the
+                account that owns the bucket: another account's key for its archive bucket).
         """
         if self.authorizer is None:
             return ""
@@ -289,7 +294,7 @@ class FakeService:
             source_arn=source_arn,
             objects=[f"arn:{partition}:s3:::{bucket}/{prefix}export-part-00000"],
             bucket_arn=f"arn:{partition}:s3:::{bucket}",
-            key_arn=key_arn or self.authorizer.policies.bucket_keys.get(bucket),
+            key_arn=key_arn or self.authorizer.bucket_key(bucket),
         )
         return reason or ""
 

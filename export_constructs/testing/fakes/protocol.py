@@ -1,8 +1,8 @@
 """Fakes driven by botocore's own service model: requests are parsed from the wire (JSON 1.1
-with ``X-Amz-Target``, REST-JSON by method and URI template, or the query protocol's form body
-``Action=...&Version=...``), validated against the operation's input shape, answered by the
-subclass, and the answer is validated against the output shape (as botocore's Stubber does)
-before it is serialized back (JSON, or the query protocol's XML)."""
+with ``X-Amz-Target``, REST-JSON and REST-XML by method and URI template, or the query protocol's
+form body ``Action=...&Version=...``), validated against the operation's input shape, answered by
+the subclass, and the answer is validated against the output shape (as botocore's Stubber does)
+before it is serialized back (JSON, the query protocol's XML, or S3's REST-XML)."""
 
 from __future__ import annotations
 
@@ -300,8 +300,8 @@ class BotocoreFake(FakeService):
     def _parse(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[OperationModel, dict[str, Any]]:
         if self.model.protocol == "json":
             return self._parse_json(headers, raw)
-        if self.model.protocol == "rest-json":
-            return self._parse_rest_json(method, path, headers, raw)
+        if self.model.protocol in ("rest-json", "rest-xml"):
+            return self._parse_rest(method, path, headers, raw)
         if self.model.protocol == "query":
             return self._parse_query(method, path, headers, raw)
         raise ServiceError("UnknownOperationException", f"protocol {self.model.protocol} is not simulated")
@@ -350,18 +350,29 @@ class BotocoreFake(FakeService):
             raise ServiceError("InvalidParameterValue", f"{name} has no parameters {unknown}")
         return operation, params
 
-    def _parse_rest_json(
-        self, method: str, path: str, headers: Any, raw: bytes
-    ) -> tuple[OperationModel, dict[str, Any]]:
+    def _parse_rest(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[OperationModel, dict[str, Any]]:
+        """The operation whose method and URI template match: its path, and the query literals
+        the template holds (S3's ``/{Bucket}?location``, ``/{Bucket}?list-type=2``), the one with
+        the most literals where several match (``/{Bucket}`` is ListObjects, ``?location``
+        GetBucketLocation)."""
         split = urlsplit(path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        best: tuple[int, OperationModel, dict[str, str]] | None = None
         for name in self.model.operation_names:
             operation = self.model.operation_model(name)
             if operation.http["method"] != method:
                 continue
-            labels = _match_uri(operation.http["requestUri"].split("?", 1)[0], split.path)
-            if labels is not None:
-                return operation, self._rest_params(operation, labels, split.query, headers, raw)
-        raise ServiceError("MethodNotAllowedException", f"{method} {split.path} matches no operation", 405)
+            template, _, literals = operation.http["requestUri"].partition("?")
+            labels = _match_uri(template, split.path)
+            if labels is None or not _has_literals(literals, query):
+                continue
+            specific = len(parse_qs(literals, keep_blank_values=True))
+            if best is None or specific > best[0]:
+                best = (specific, operation, labels)
+        if best is None:
+            raise ServiceError("MethodNotAllowedException", f"{method} {split.path} matches no operation", 405)
+        _, operation, labels = best
+        return operation, self._rest_params(operation, labels, split.query, headers, raw)
 
     def _rest_params(
         self, operation: OperationModel, labels: Mapping[str, str], query: str, headers: Any, raw: bytes
@@ -379,6 +390,9 @@ class BotocoreFake(FakeService):
                 params[member] = _from_query(queries[wire][0], member_shape)
             elif location == "header" and headers.get(wire) is not None:
                 params[member] = headers.get(wire)
+        if raw and self.model.protocol == "rest-xml":
+            # Only S3's GetBucketLocation is served over REST-XML, and it has no body.
+            raise ServiceError("MalformedXML", f"{operation.name}: request bodies are not simulated")
         if raw:
             try:
                 body = json.loads(raw)
@@ -394,6 +408,9 @@ class BotocoreFake(FakeService):
     def _serialize(self, operation: OperationModel, result: Mapping[str, Any]) -> Answer:
         if self.model.protocol == "query":
             return self._serialize_query(operation, result)
+        if self.model.protocol == "rest-xml":
+            status = int(operation.http.get("responseCode", 200))
+            return status, {"Content-Type": "application/xml"}, _xml(self.xml_body(operation, result))
         if self.model.protocol == "json":
             version = self.model.metadata.get("jsonVersion", "1.0")
             body = json.dumps(_to_wire(result)).encode()
@@ -416,7 +433,25 @@ class BotocoreFake(FakeService):
         ElementTree.SubElement(metadata, "RequestId").text = REQUEST_ID
         return 200, {"Content-Type": "text/xml"}, _xml(root)
 
+    def xml_body(self, operation: OperationModel, result: Mapping[str, Any]) -> ElementTree.Element:
+        """A REST-XML answer's document: the output shape's members under a root element in the
+        service's namespace. botocore's parser reads members whatever the root's name; an answer
+        the model cannot describe (S3's GetBucketLocation, whose root is the value itself) is the
+        subclass's to write."""
+        root = ElementTree.Element(f"{operation.name}Result", xmlns=self.model.metadata.get("xmlNamespace", ""))
+        if operation.output_shape is not None:
+            _xml_fill(root, result, operation.output_shape)
+        return root
+
     def error_answer(self, error: ServiceError) -> Answer:
+        if self.model.protocol == "rest-xml":
+            # S3's error document: <Error><Code/><Message/><RequestId/></Error>, with the HTTP status
+            # (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses).
+            root = ElementTree.Element("Error")
+            ElementTree.SubElement(root, "Code").text = error.code
+            ElementTree.SubElement(root, "Message").text = error.message
+            ElementTree.SubElement(root, "RequestId").text = REQUEST_ID
+            return error.status, {"Content-Type": "application/xml"}, _xml(root)
         if self.model.protocol == "query":
             root = ElementTree.Element("ErrorResponse", xmlns=self.model.metadata.get("xmlNamespace", ""))
             detail = ElementTree.SubElement(root, "Error")
@@ -435,6 +470,15 @@ class BotocoreFake(FakeService):
             {"x-amzn-ErrorType": error.code, "Content-Type": "application/json"},
             json.dumps(body).encode(),
         )
+
+
+def _has_literals(literals: str, query: Mapping[str, list[str]]) -> bool:
+    """Whether the request's ``query`` holds a URI template's query literals (``location``: the
+    key; ``list-type=2``: the key with that value)."""
+    for key, values in parse_qs(literals, keep_blank_values=True).items():
+        if key not in query or (values != [""] and query[key] != values):
+            return False
+    return True
 
 
 def _match_uri(template: str, path: str) -> dict[str, str] | None:

@@ -5,13 +5,14 @@ What the requests mean is the fakes' business (:mod:`.base` and the protocols)."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -57,15 +58,31 @@ def check_signature(
     missing = [h for h in signed if headers.get(h) is None]
     if missing:
         return [*problems, f"signed headers {missing} are not in the request"]
+    if signing_name == "s3":
+        problems += _s3_payload_problems(headers, raw, signed)
     request = AWSRequest(
         method=method, url=f"http://{headers['Host']}{path}", data=raw, headers={h: headers[h] for h in signed}
     )
     request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(access_key, secret_key, headers.get("X-Amz-Security-Token")), signing_name, region)
+    # S3 signs the path as sent, without SigV4's normalization, and the payload's hash from its header.
+    auth_class = S3SigV4Auth if signing_name == "s3" else SigV4Auth
+    signer = auth_class(Credentials(access_key, secret_key, headers.get("X-Amz-Security-Token")), signing_name, region)
     signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
     if signature != auth["signature"]:
         problems.append("the signature does not match the request")
     return problems
+
+
+def _s3_payload_problems(headers: Any, raw: bytes, signed: list[str]) -> list[str]:
+    """S3 requires every SigV4 request to carry ``x-amz-content-sha256``, signed: the payload's
+    SHA-256 (hex) or ``UNSIGNED-PAYLOAD``
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html)."""
+    declared = headers.get("X-Amz-Content-SHA256")
+    if declared is None or "x-amz-content-sha256" not in signed:
+        return ["x-amz-content-sha256 is not a signed header of the request, as S3 requires"]
+    if declared not in ("UNSIGNED-PAYLOAD", hashlib.sha256(raw).hexdigest()):
+        return [f"x-amz-content-sha256 {declared!r} is not the payload's SHA-256"]
+    return []
 
 
 class Endpoint(Protocol):
@@ -81,11 +98,14 @@ class Endpoint(Protocol):
 
 class LoopbackServer:
     """An HTTP/1.1 server on 127.0.0.1 (an ephemeral port), serving ``endpoint`` from a thread
-    of its own until :meth:`close`."""
+    of its own until :meth:`close`, which waits for the thread to see the request to stop: up to
+    ``poll_interval`` seconds."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, poll_interval: float = 0.05) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(endpoint))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+        )
         self._thread.start()
 
     @property
