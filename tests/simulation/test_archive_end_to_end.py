@@ -9,6 +9,8 @@ named."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -212,3 +214,30 @@ def test_a_bucket_owned_by_another_account_than_named_is_refused_and_nothing_sta
     assert not [c for c in result.calls if c.operation == "CreateExportTask"]
     (failed,) = [e.detail for e in result.events if e.detail_type == "Export Window Failed"]
     assert f"is owned by account {ARCHIVE}" in failed["reason"] and "No export was started" in failed["reason"]
+
+
+def test_the_statements_printed_for_the_archive_are_enough_once_pasted() -> None:
+    """An archive bucket of another account that no ExportArchive manages (SSE-S3, no policy): its
+    owner pastes the source's printed bucket-policy statements, and the export is authorized with
+    them and nothing else (a bucket policy without them denies another account: the evaluator's
+    own tests)."""
+    bare = cdk.Stack(cdk.App(), "BareArchive", env=cdk.Environment(account=ARCHIVE, region=REGION))
+    s3.Bucket(bare, "Bucket", bucket_name=BUCKET, encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True)
+    stack = cdk.Stack(cdk.App(), "Source", env=cdk.Environment(account=SOURCE, region=REGION))
+    imported = s3.Bucket.from_bucket_attributes(
+        stack, "ArchiveBucket", bucket_name=BUCKET, account=ARCHIVE, region=REGION
+    )
+    _one_shots(stack, ExportDestination(stack, "Archive", bucket=imported))
+    seen: dict[str, Any] = {}
+
+    def look(fakes: Mapping[str, Any]) -> None:
+        seen["policy"] = fakes["S3"].authorizer.others[ARCHIVE].bucket_policy(BUCKET)
+
+    result = simulate(stack, others=[bare], authorize=True, before_delete=look)
+    assert result.problems == []
+    assert all(s.status == "SUCCESS" for s in result.steps)
+    (warning,) = [w for w in _stacks_of(stack)[0].warnings if "export-constructs:archive-bucket-policy" in w]
+    printed = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])["Statement"]
+    # The archive's policy: its TLS-only deny, then exactly what was printed.
+    assert seen["policy"]["Statement"][1:] == printed
+    assert [s["Effect"] for s in seen["policy"]["Statement"]] == ["Deny"] + ["Allow"] * len(printed)
