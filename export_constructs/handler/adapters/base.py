@@ -201,6 +201,20 @@ class ExportJobAdapter(abc.ABC):
     #: adopted by a retried Create (the first is the source, named in the conflict's message).
     adopt_members: ClassVar[tuple[tuple[str, Any], ...]] = ()
 
+    # Where the service keeps an ended job's record, and its name taken, until the record is
+    # deleted (Forecast), :meth:`release` deletes it:
+    #: the delete call (client method, its parameter for the id), made once the job has ended ...
+    delete_call: ClassVar[tuple[str, str]] = ("", "")
+    #: ... in one of these statuses (any other is left in place with a warning); ...
+    deletable_statuses: ClassVar[frozenset[str]] = frozenset()
+    #: ... the statuses of a deletion under way, and that of a failed one (left in place); ...
+    deleting_statuses: ClassVar[frozenset[str]] = frozenset()
+    delete_failed_status: ClassVar[str] = ""
+    #: ... and the errors of a deletion the service refuses (deleted concurrently, or a state it
+    #: will not delete from): left in place, as waiting would only hold the stack until
+    #: CloudFormation's hour is up.
+    delete_refused_errors: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, client_factory: ClientFactory) -> None:
         self._client_factory = client_factory
 
@@ -357,8 +371,44 @@ class ExportJobAdapter(abc.ABC):
 
     def release(self, job_id: str, state: JobState) -> bool:
         """Called on Delete (and its polls) once the job is not running any more, or cannot be
-        stopped. Return True when nothing is left to wait for. Never deletes S3 output."""
-        return True
+        stopped. Return True when nothing is left to wait for. Never deletes S3 output. By default
+        nothing is left, or where the service keeps the job's record (:attr:`delete_call`), it is
+        deleted so its name is free again: False while the deletion is under way (the next poll
+        sees it gone)."""
+        method, parameter = self.delete_call
+        if not method:
+            return True
+        if state.status in self.deleting_statuses:
+            return False
+        if state.status == self.delete_failed_status:
+            LOG.warning(
+                "%s %s: its service failed to delete it (%s); leaving it in place. Its S3 output is kept.",
+                self.label,
+                job_id,
+                state.reason or "no reason given",
+            )
+            return True
+        if state.status not in self.deletable_statuses:
+            LOG.warning("%s %s is %s: not deleting it; its S3 output is kept.", self.label, job_id, state.status)
+            return True
+        try:
+            getattr(self._client, method)(**{parameter: job_id})
+        except Exception as error:
+            code = error_code(error)
+            if code in self.not_found_errors:
+                return True
+            if code in self.delete_refused_errors:
+                LOG.warning(
+                    "%s %s (%s): its service refused to delete it (%s); leaving it in place. Its S3 output is kept.",
+                    self.label,
+                    job_id,
+                    state.status,
+                    error,
+                )
+                return True
+            raise
+        LOG.info("%s %s: deletion requested (its S3 output is kept)", self.label, job_id)
+        return False
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """The ``s3://`` URI the job writes to. By default: the request's :attr:`output_path`."""
