@@ -491,6 +491,11 @@ class ListedSources:
         """What the statement lists: the sources, or ``[wildcard]`` once collapsed."""
         return [self.wildcard] if self.collapsed else sorted(self._unique)
 
+    def expanded(self) -> list[str]:
+        """What the statement lists where each source stands for several ARNs: those ``expand``
+        makes of each source, or ``[wildcard]`` once collapsed."""
+        return [self.wildcard] if self.collapsed else [a for s in sorted(self._unique) for a in self._expand(s)]
+
 
 class ListedJobs:
     """Job ARNs a service's handler statement lists where a job's ARN holds its source's name and
