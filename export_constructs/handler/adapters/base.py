@@ -7,9 +7,9 @@ import enum
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
@@ -43,6 +43,11 @@ class JobState:
     """Extra ``Fn::GetAtt`` attributes; every value is a string, as CloudFormation wants."""
 
 
+#: CloudFormation waits at most this long for a custom resource, so a retry of the same Create
+#: happens within it; the resource's own ``TimeoutSeconds`` narrows it.
+ADOPTION_WINDOW_SECONDS = 3600
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What the engine asks an adapter to start."""
@@ -58,6 +63,15 @@ class JobSpec:
     have started already (a retried Create) measures from it."""
     timeout_seconds: int | None = None
     """How long the resource waits for the job (its ``TimeoutSeconds``)."""
+
+    @property
+    def retried_since(self) -> datetime:
+        """How far back a job this Create started before a retry can be: a retried Create comes
+        from the same custom-resource request (even on the long-wait path), within its timeout and
+        CloudFormation's hour (:data:`ADOPTION_WINDOW_SECONDS`)."""
+        timeout = self.timeout_seconds
+        window = min(int(timeout), ADOPTION_WINDOW_SECONDS) if timeout else ADOPTION_WINDOW_SECONDS
+        return self.requested_at - timedelta(seconds=window)
 
 
 class JobNotFound(Exception):
@@ -200,6 +214,12 @@ class ExportJobAdapter(abc.ABC):
     #: The members, with the service's default, a described job must share with the request to be
     #: adopted by a retried Create (the first is the source, named in the conflict's message).
     adopt_members: ClassVar[tuple[tuple[str, Any], ...]] = ()
+    #: Where jobs have no name nor client token, the listing a retried Create finds its job in
+    #: (:meth:`_listed`): the client method, the answer's member that holds the page (``""``: the
+    #: whole answer), the page's member of jobs, and the request's and the page's token members ...
+    list_call: ClassVar[tuple[str, str, str, str, str]] = ("", "", "", "", "")
+    #: ... of which a Create reads at most this many pages.
+    max_list_pages: ClassVar[int] = 5
 
     # Where the service keeps an ended job's record, and its name taken, until the record is
     # deleted (Forecast), :meth:`release` deletes it:
@@ -330,6 +350,35 @@ class ExportJobAdapter(abc.ABC):
         if any(job.get(member, default) != spec.request.get(member, default) for member, default in self.adopt_members):
             raise JobConflict(f"existing job {job_id} {self._conflict(job)}")
         return job_id
+
+    def _listed(self, of: str, **params: Any) -> Iterator[Mapping[str, Any]]:
+        """The jobs :attr:`list_call` lists with ``params`` (the jobs ``of`` what, for the log), page
+        by page, at most :attr:`max_list_pages` pages (logged when there are more)."""
+        method, answer_member, items, token_in, token_out = self.list_call
+        token: str | None = None
+        for _ in range(self.max_list_pages):
+            answer = getattr(self._client, method)(**params, **({token_in: token} if token else {}))
+            page = answer[answer_member] if answer_member else answer
+            yield from page.get(items) or []
+            token = page.get(token_out)
+            if not token:
+                return
+        LOG.warning("looked at %d pages of %ss of %s only", self.max_list_pages, self.label, of)
+
+    def _adoptable(self, jobs: Iterable[Mapping[str, Any]], since: datetime, id_member: str) -> str | None:
+        """Where a service gives its jobs neither a name nor a client token, the id (``id_member``)
+        of the job a retried Create started, among ``jobs`` (listed, of the request's definition):
+        a running one, else the newest that succeeded and was created at ``since`` or later
+        (:attr:`JobSpec.retried_since`); a failed job never. Their status and creation time are
+        :attr:`state_members`."""
+        status_member, created_member, _ = self.state_members
+        candidates: list[tuple[bool, datetime, str]] = []
+        for job in jobs:
+            phase, created = self.phase_of(str(job.get(status_member, ""))), parse_time(job.get(created_member))
+            running = phase is Phase.RUNNING
+            if running or (phase is Phase.SUCCEEDED and created is not None and created >= since):
+                candidates.append((running, created or since, str(job[id_member])))
+        return max(candidates)[2] if candidates else None  # running first, then the newest
 
     def _conflict(self, job: Mapping[str, Any]) -> str:
         """What the described ``job`` does, for the message of a conflict with it."""

@@ -114,7 +114,11 @@ class FakeService:
     """The statuses of a job that holds a slot of :attr:`concurrency_quota`."""
     job_statuses: ClassVar[tuple[Sequence[str], str, str]] = ((), "", "")
     """What :meth:`start_job` gives :meth:`statuses`: a job's statuses on its way to success, its
-    final status on success, and on failure."""
+    final status on success, and on failure ..."""
+    failing_statuses: ClassVar[Sequence[str] | None] = None
+    """... its statuses before it fails, where they differ from those on its way to success ..."""
+    never_statuses: ClassVar[Sequence[str] | None] = None
+    """... and those of a job that never ends, where they differ (see :meth:`statuses`)."""
 
     authorizer: Any = None
     """An authorizer (``authorize.Authorizer``) that authorizes every request
@@ -402,7 +406,9 @@ class FakeService:
             failing: the job fails whatever the scenario (a fake's ``fail_when``). Default: False.
         """
         denied = self.authorize_job(role_arn, source_arn=source_arn, s3_path=s3_path, key_arn=key_arn)
-        statuses = self.statuses(*self.job_statuses, denied=bool(denied) or failing)
+        statuses = self.statuses(
+            *self.job_statuses, failing=self.failing_statuses, never=self.never_statuses, denied=bool(denied) or failing
+        )
         return self.new_job(key, statuses, **fields, reason=denied or FAILURE_REASON)
 
     def observe(self, operation: str, key: str, missing: str) -> Job:

@@ -9,7 +9,7 @@ from typing import Any
 from ...services import PINPOINT
 from .arns import refuse_foreign_role, refuse_unknown_application
 from .base import IamRequest
-from .jobs import FAILURE_REASON, Job, iso, iter_pages, ordered
+from .jobs import Job, iso, iter_pages, ordered
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
@@ -26,6 +26,9 @@ class Fake(BotocoreFake):
     access_denied = (403, "ForbiddenException")
     validation_error = (400, "BadRequestException")
     not_found = (404, "NotFoundException")
+    job_statuses = (RUNNING, "COMPLETED", "FAILED")
+    failing_statuses = FAILING
+    never_statuses = NEVER
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         app = self.arn(f"apps/{params['ApplicationId']}")
@@ -38,24 +41,20 @@ class Fake(BotocoreFake):
         return IamRequest({"app": app})
 
     def op_CreateExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        app = params["ApplicationId"]
+        app, export = params["ApplicationId"], params["ExportJobRequest"]
         if fault := self.fault("CreateExportJob", app, starts_job=True):
             raise fault
         refuse_unknown_application(self, app)
-        refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
+        refuse_foreign_role(self, "ExportJobRequest.RoleArn", export["RoleArn"])
         job_id = uuid.uuid4().hex
-        export = params["ExportJobRequest"]
-        denied = self.authorize_job(
-            export["RoleArn"], source_arn=self.arn(f"apps/{app}"), s3_path=export["S3UrlPrefix"]
-        )
-        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
-        job = self.new_job(
+        job = self.start_job(
             f"{app}/{job_id}",
-            statuses,
+            export["RoleArn"],
+            source_arn=self.arn(f"apps/{app}"),
+            s3_path=export["S3UrlPrefix"],
             app=app,
             job_id=job_id,
             request=copy.deepcopy(params),
-            reason=denied or FAILURE_REASON,
         )
         return {"ExportJobResponse": self._response(job)}
 
@@ -83,14 +82,12 @@ class Fake(BotocoreFake):
 
     def _pieces(self, job: Job) -> tuple[int, int]:
         """(completed, failed) pieces at the job's status."""
-        reached = job.position
-        processing = [i for i, s in enumerate(job.statuses) if s == "PROCESSING"]
         if job.status in ("COMPLETING", "COMPLETED"):
             return TOTAL_PIECES, 0
         if job.status in ("FAILING", "FAILED"):
             return TOTAL_PIECES // 2, TOTAL_PIECES - TOTAL_PIECES // 2
-        started = [i for i in processing if i <= reached]
-        return min(len(started) * TOTAL_PIECES // 2, TOTAL_PIECES) if started else 0, 0
+        processed = job.statuses[: job.position + 1].count("PROCESSING")  # half the pieces each
+        return min(processed * TOTAL_PIECES // 2, TOTAL_PIECES), 0
 
     def _response(self, job: Job) -> dict[str, Any]:
         completed, failed = self._pieces(job)
