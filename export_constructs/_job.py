@@ -9,7 +9,7 @@ import inspect
 import json
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
 
@@ -19,6 +19,7 @@ from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct, IConstruct
 
 from . import _defaults
+from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, partition_of, path_of, region_of, seconds_of, stack_of
 from ._placement import (
     arn_fields,
@@ -359,6 +360,19 @@ class ExportJobBase(Construct):
             share_key = "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
         return self.destination._shared_role(
             self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
+        )
+
+    def _grant_handler_once(self, *grants: tuple[list[str], Callable[[], list[str]]]) -> None:
+        """The handler's statements for this service, added to its policy once per stack (by the
+        first job): each grant's actions on its resources (a function read at synth, once every
+        job has added its own), then ``iam:PassRole`` of the service's roles."""
+        provider = self._provider
+        provider._grant_once(
+            self.SERVICE.name,
+            lambda: [
+                *(iam.PolicyStatement(actions=actions, resources=lazy_list(arns)) for actions, arns in grants),
+                provider._pass_role_statement(self.SERVICE),
+            ],
         )
 
     def _create_resource(

@@ -15,7 +15,6 @@ from constructs import Construct
 
 from . import _defaults
 from ._job import UNICODE_TAGS, ExportJobBase, PathRule, RoleRule
-from ._lazy import lazy_list
 from ._memo import is_unresolved, role_arn_of
 from ._nag import REASON_JOB_PREFIX
 from ._validation import Problems, Text, typed_props
@@ -216,14 +215,7 @@ class ForecastExportJob(ExportJobBase):
         jobs = provider._jobs(SERVICE.name, job_arn, REASON_JOB_PREFIX, REASON_JOB_ANY_FORECAST)
         jobs.add(forecast_arn.partition(":forecast/")[2] if plain else "*", job_name or "")
 
-        provider._grant_once(
-            SERVICE.name,
-            lambda: [
-                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(jobs.arns)),
-                iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecasts.arns)),
-                provider._pass_role_statement(SERVICE),
-            ],
-        )
+        self._grant_handler_once((HANDLER_JOB_ACTIONS, jobs.arns), (HANDLER_FORECAST_ACTIONS, forecasts.arns))
 
 
 __all__ = ["ForecastExportJob"]

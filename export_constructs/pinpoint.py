@@ -11,7 +11,6 @@ from constructs import Construct
 
 from . import _defaults
 from ._job import ExportJobBase, JobAttribute, PathRule, RoleRule
-from ._lazy import lazy_list
 from ._memo import role_arn_of
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
@@ -194,16 +193,10 @@ class PinpointExportJob(ExportJobBase):
         apps = provider._sources(SERVICE.name, any_app, REASON_ALL_APPS, expand=app_arns, max_chars=5_500)
         apps.add(application_id)
         provider._acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
-        provider._grant_once(
-            SERVICE.name,
-            lambda: [
-                # The IAM reference authorises CreateExportJob and GetExportJobs on the project
-                # (apps/<id>), Pinpoint's guide on apps/<id>/jobs/export: both are listed.
-                # GetExportJob is authorised on apps/<id>/jobs/export/<job id>.
-                iam.PolicyStatement(actions=HANDLER_ACTIONS, resources=lazy_list(apps.expanded)),
-                provider._pass_role_statement(SERVICE),
-            ],
-        )
+        # The IAM reference authorises CreateExportJob and GetExportJobs on the project (apps/<id>),
+        # Pinpoint's guide on apps/<id>/jobs/export: both are listed. GetExportJob is authorised on
+        # apps/<id>/jobs/export/<job id>.
+        self._grant_handler_once((HANDLER_ACTIONS, apps.expanded))
 
 
 __all__ = ["PinpointExportJob"]
