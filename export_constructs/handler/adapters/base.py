@@ -154,6 +154,23 @@ def parse_time(value: Any) -> datetime | None:
     return None
 
 
+def from_properties(members: Mapping[str, Any], *, integers: Iterable[str] = ()) -> dict[str, Any]:
+    """``members`` as the API takes them, where CloudFormation handed them over as strings (it
+    passes every custom-resource property as one): those None or empty left out, ``integers`` as
+    ints (``"3"`` -> 3), the others as strings.
+
+    Raises:
+        ValueError: a member of ``integers`` is not an integer."""
+    typed: dict[str, Any] = {}
+    for member, value in members.items():
+        if value not in (None, ""):
+            try:
+                typed[member] = int(str(value)) if member in integers else str(value)
+            except ValueError:
+                raise ValueError(f"{member} must be an integer, got {value!r}") from None
+    return typed
+
+
 def described_path(job: Mapping[str, Any], path: tuple[str, ...]) -> str:
     """The member ``path`` leads to in a described ``job``, or ``"?"`` where it has none."""
     value: Any = job

@@ -13,9 +13,6 @@ not document their order) and adopts one whose ``Definition`` equals the request
 S3UrlPrefix, SegmentId, SegmentVersion) as ``ExportJobAdapter._adoptable`` chooses: running, or
 completed within the resource's timeout, at most :data:`ADOPTION_WINDOW_SECONDS`; never a failed
 one, so a Create retried after a failure gets a fresh job.
-
-Throttling (``TooManyRequestsException``, HTTP 429) and 5xx are retried by botocore's standard
-retry mode (see ``..clients``), never here.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ from typing import Any
 
 from .. import consts
 from .base import ADOPTION_WINDOW_SECONDS as ADOPTION_WINDOW_SECONDS
-from .base import ExportJobAdapter, JobSpec, Phase, phase_map, shorten
+from .base import ExportJobAdapter, JobSpec, Phase, from_properties, phase_map, shorten
 
 LOG = logging.getLogger("export_constructs")
 
@@ -92,9 +89,8 @@ class Adapter(ExportJobAdapter):
     def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
         if self.phase_of(status) is not Phase.FAILED:
             return None
-        failures = [str(f) for f in job.get("Failures") or []]
-        if failures:
-            return shorten("; ".join(failures))
+        if job.get("Failures"):
+            return self._attributes(job)[consts.ATTR_FAILURES]
         return (
             f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
             f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
@@ -108,21 +104,12 @@ class Adapter(ExportJobAdapter):
 
 def _definition(request: Mapping[str, Any]) -> dict[str, Any]:
     """The ExportJobRequest as boto3 wants it, which is also how GetExportJob(s) reports a job's
-    ``Definition``. CloudFormation passes every custom-resource property as a string, so
-    ``SegmentVersion`` arrives as ``"3"`` and goes out as ``3``."""
-    definition: dict[str, Any] = {
-        "RoleArn": request.get("RoleArn"),
-        "S3UrlPrefix": request.get("S3UrlPrefix"),
-    }
-    if request.get("SegmentId") not in (None, ""):
-        definition["SegmentId"] = str(request["SegmentId"])
-    version = request.get("SegmentVersion")
-    if version not in (None, ""):
-        try:
-            definition["SegmentVersion"] = int(str(version))
-        except ValueError:
-            raise ValueError(f"SegmentVersion must be an integer, got {version!r}") from None
-    return definition
+    ``Definition``: ``SegmentVersion`` arrives from CloudFormation as ``"3"`` and goes out as ``3``."""
+    segment = from_properties(
+        {"SegmentId": request.get("SegmentId"), "SegmentVersion": request.get("SegmentVersion")},
+        integers=["SegmentVersion"],
+    )
+    return {"RoleArn": request.get("RoleArn"), "S3UrlPrefix": request.get("S3UrlPrefix"), **segment}
 
 
 def _job_arn(spec: JobSpec, app: str, job_id: str) -> str:
