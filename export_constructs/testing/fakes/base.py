@@ -354,6 +354,11 @@ class FakeService:
                 return ServiceError(code, "Internal service error (simulated burst)", status)
         return None
 
+    def check_fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> None:
+        """Raise the scenario's injected error for this request, if any (see :meth:`fault`)."""
+        if fault := self.fault(operation, job_key, starts_job=starts_job):
+            raise fault
+
     def statuses(
         self,
         running: Sequence[str],
@@ -420,8 +425,7 @@ class FakeService:
     def job(self, operation: str, key: str, missing: str) -> Job:
         """The job ``key`` for a call of ``operation``: the scenario's fault first, else the
         service's not-found error (message ``missing``) when there is no such job."""
-        if fault := self.fault(operation, key):
-            raise fault
+        self.check_fault(operation, key)
         job = self.jobs.get(key)
         if job is None:
             status, code = self.not_found
@@ -436,10 +440,19 @@ class FakeService:
         return job
 
     def advance(self, job: Job) -> None:
-        """Move ``job`` one status on (each describe does), logging the change."""
+        """Move ``job`` one status on (each describe does), logging the change, and that of its
+        :meth:`progress`."""
+        progress = self.progress(job)
         before, after = job.move_on()
         if before != after:
             self.log(f"  {self.name}: {job.id} {before} -> {after}")
+        if self.progress(job) != progress:
+            self.log(f"  {self.name}: {job.id} {self.progress(job)}")
+
+    def progress(self, job: Job) -> str:
+        """How far ``job`` has got, where the service reports more than its status (Pinpoint's
+        pieces), for the log. By default nothing."""
+        return ""
 
     def record(self, operation: str, params: Any, error: ServiceError | None = None) -> None:
         """Add a request to :attr:`calls`.
