@@ -44,7 +44,8 @@ class JobState:
 
 
 #: CloudFormation waits at most this long for a custom resource, so a retry of the same Create
-#: happens within it; the resource's own ``TimeoutSeconds`` narrows it.
+#: happens within it; the resource's own ``TimeoutSeconds`` narrows it
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html).
 ADOPTION_WINDOW_SECONDS = 3600
 
 

@@ -62,9 +62,10 @@ class Adapter(ExportJobAdapter):
     ended_reasons = MappingProxyType({"CREATE_STOPPED": "the job was stopped"})
     output_path = ("Destination", "S3Config", "Path")
     adopt_members = (("ForecastArn", None), ("Destination", None), ("Format", DEFAULT_FORMAT))
-    # Delete removes an ended job's record (Forecast documents ACTIVE and CREATE_FAILED; a stopped
-    # job has ended as well); a job Forecast is deleting, or refuses to, answers ResourceInUse or
-    # InvalidInput.
+    # Delete removes an ended job's record: "You can delete only export jobs that have a status of
+    # ACTIVE or CREATE_FAILED" (a stopped job has ended as well); a job Forecast is deleting, or
+    # will not delete, answers ResourceInUse or InvalidInput
+    # (https://docs.aws.amazon.com/forecast/latest/dg/API_DeleteForecastExportJob.html).
     delete_call = ("delete_forecast_export_job", ID)
     deletable_statuses = frozenset({"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"})
     deleting_statuses = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
