@@ -355,7 +355,13 @@ class FakeService:
         return None
 
     def check_fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> None:
-        """Raise the scenario's injected error for this request, if any (see :meth:`fault`)."""
+        """Raise the scenario's injected error for this request, if any (see :meth:`fault`).
+
+        Args:
+            operation: the API operation.
+            job_key: the job the request is about.
+            starts_job: whether the request starts a job. Default: False.
+        """
         if fault := self.fault(operation, job_key, starts_job=starts_job):
             raise fault
 
