@@ -9,8 +9,8 @@ import inspect
 import json
 import re
 import textwrap
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
 
 from aws_cdk import Annotations, Aws, CfnResource, Duration, Stack, Token
@@ -19,6 +19,7 @@ from aws_cdk.aws_cloudformation import CfnWaitCondition, CfnWaitConditionHandle
 from constructs import Construct, IConstruct
 
 from . import _defaults
+from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, partition_of, path_of, region_of, seconds_of, stack_of
 from ._placement import (
     arn_fields,
@@ -37,6 +38,9 @@ from .services import ServiceAccess
 
 #: S3 keys are at most 1,024 bytes; the export's own file names need room too.
 MAX_PREFIX_LENGTH = 512
+#: S3 bucket names are at most 63 characters long: the room a path leaves a prefix where the name is
+#: known at deploy time only (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+MAX_BUCKET_NAME = 63
 #: What ``.`` in the services' S3 path patterns (Java regular expressions) never matches.
 LINE_BREAKS = "\n\r\x85\u2028\u2029"
 
@@ -259,6 +263,40 @@ class ExportJobBase(Construct):
                     f"keys CloudFormation cannot resolve), got {key!r}",
                 )
 
+    def _check_path(self, problems: Problems, destination: ExportDestination, rule: PathRule) -> str:
+        """The job's ``s3://<bucket>/<prefix>`` path (returned) against the API's ``rule``: its
+        length (the prefix's problem) and patterns (the destination's) where the bucket's name is
+        known, else the prefix within what the longest bucket name leaves; then the destination's
+        key where the request names it. Where the prefix is a token (or, for a ``rule.folder``
+        rule, names no folder: its own problem), the path is not checked."""
+        path = destination.s3_uri(self.prefix)
+        key = destination.encryption_key
+        if rule.key_partition:
+            region = region_of(self._stack)
+            partition = None if is_unresolved(region) else partition_of(region)
+            if key is not None and partition not in (None, rule.key_partition):
+                problems.add(
+                    "destination",
+                    f"must have no KMS key in Region {region}: {self.SERVICE.title}'s {rule.key_member} takes keys "
+                    f"of the {rule.key_partition} partition only (its pattern {rule.key.patterns[0][0]}), and the "
+                    f"destination's key is of {partition}",
+                )
+        if rule.folder and self.prefix == "":  # a token never is
+            problems.add("prefix", f"must name a folder: {rule.folder}")
+        folder = self.prefix.endswith("/") and not self.prefix.startswith("/")
+        if is_unresolved(self.prefix) or (rule.folder and not folder):
+            return path
+        text = rule.text
+        if is_unresolved(path):  # the bucket's name is known at deploy time only
+            room = None if text.max_len is None else text.max_len - len("s3://") - MAX_BUCKET_NAME - len("/")
+            problems.length("prefix", self.prefix, max_len=room)
+        else:
+            problems.length("prefix", path, min_len=text.min_len, max_len=text.max_len)
+            for pattern, words in text.patterns:
+                problems.pattern("destination", path, pattern, rule=words, example=text.example)
+        problems.text("destination.encryption_key", None if key is None else key_arn_of(key), rule.key)
+        return path
+
     def _accept(
         self, problems: Problems, destination: ExportDestination, job_name: str | None, *, key: str = ""
     ) -> None:
@@ -322,6 +360,19 @@ class ExportJobBase(Construct):
             share_key = "Token" + hashlib.sha256(resolved.encode()).hexdigest()[:12]
         return self.destination._shared_role(
             self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
+        )
+
+    def _grant_handler_once(self, *grants: tuple[list[str], Callable[[], list[str]]]) -> None:
+        """The handler's statements for this service, added to its policy once per stack (by the
+        first job): each grant's actions on its resources (a function read at synth, once every
+        job has added its own), then ``iam:PassRole`` of the service's roles."""
+        provider = self._provider
+        provider._grant_once(
+            self.SERVICE.name,
+            lambda: [
+                *(iam.PolicyStatement(actions=actions, resources=lazy_list(arns)) for actions, arns in grants),
+                provider._pass_role_statement(self.SERVICE),
+            ],
         )
 
     def _create_resource(
@@ -510,6 +561,21 @@ class RoleRule:
     words: str = "an IAM role ARN"
     partition: str = ""
     member: str = ""
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """The API's rule for the ``s3://<bucket>/<prefix>`` path a job writes to (``text``), and where
+    the request names the destination's key, for its ARN (``key``; ``key_partition``: the one
+    partition its pattern admits, where it admits one, and ``key_member``, the request's member,
+    for the message). ``folder``: the prefix must name a folder, not be empty, for the reason
+    given (the path is checked only where it does)."""
+
+    text: Text
+    key: Text = field(default_factory=Text)
+    key_partition: str = ""
+    key_member: str = ""
+    folder: str = ""
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ class ExportJobProvider(Construct):
         self._service_policies: dict[str, iam.ManagedPolicy] = {}
         self._registries: dict[str, ServiceLists] = {}
         self._source_lists: dict[tuple[str, str], ListedSources] = {}
+        self._job_lists: dict[str, ListedJobs] = {}
         self._arns: dict[tuple[str, str, str | None, str | None], str] = {}
         self._acknowledged: set[str] = set()
 
@@ -351,6 +352,13 @@ class ExportJobProvider(Construct):
             self._source_lists[key] = ListedSources(self, wildcard, reason, expand, max_chars)
         return self._source_lists[key]
 
+    def _jobs(self, service: str, arn: Callable[[str, str], str], reason: str, reason_any: str) -> ListedJobs:
+        """The job ARNs ``service``'s handler statement lists where a job's ARN holds its source's
+        name and its own; see :class:`ListedJobs`. One list per service."""
+        if service not in self._job_lists:
+            self._job_lists[service] = ListedJobs(self.handler_role, arn, reason, reason_any)
+        return self._job_lists[service]
+
     def _grant_once(self, service: str, statements: Callable[[], list[iam.PolicyStatement]]) -> None:
         """Add a service's statements to its handler policy (:meth:`_service_policy`), the first
         time only."""
@@ -432,10 +440,6 @@ class ServiceLists:
 
     names: list[str] = field(default_factory=list)
     """Job names given with ``job_name`` (Personalize)."""
-    jobs: list[tuple[str, str]] = field(default_factory=list)
-    """``(forecast name or *, job name or '' if derived)`` (Forecast)."""
-    collapsed: list[str] = field(default_factory=list)
-    """Job names already acknowledged on any forecast (Forecast)."""
     roles: list[str] = field(default_factory=list)
     """Roles given with ``role``, which the handler passes."""
     objects: dict[str, list[str]] = field(default_factory=dict)
@@ -486,6 +490,51 @@ class ListedSources:
     def arns(self) -> list[str]:
         """What the statement lists: the sources, or ``[wildcard]`` once collapsed."""
         return [self.wildcard] if self.collapsed else sorted(self._unique)
+
+    def expanded(self) -> list[str]:
+        """What the statement lists where each source stands for several ARNs: those ``expand``
+        makes of each source, or ``[wildcard]`` once collapsed."""
+        return [self.wildcard] if self.collapsed else [a for s in sorted(self._unique) for a in self._expand(s)]
+
+
+class ListedJobs:
+    """Job ARNs a service's handler statement lists where a job's ARN holds its source's name and
+    its own (Forecast's ``forecast-export-job/<forecast>/<job>``): ``arn(source, name)`` for each
+    distinct pair of the stack's jobs (``""`` for a derived name, ``*`` for a source known at
+    deploy time only), while they fit one statement (``_memo.overflows``); beyond, each name under
+    any source (``arn("*", name)``), so the policy stays within IAM's size limits. Each wildcard
+    ARN is acknowledged for cdk-nag on ``role`` in the form the policy will hold it: ``reason``
+    for a named source, ``reason_any`` for any source."""
+
+    def __init__(self, role: iam.IRole, arn: Callable[[str, str], str], reason: str, reason_any: str) -> None:
+        self._role = role
+        self._arn = arn
+        self._reasons = (reason, reason_any)
+        self._pairs: list[tuple[str, str]] = []
+        self._any: list[str] = []  # names acknowledged under any source
+
+    def _fits(self, pairs: set[tuple[str, str]]) -> bool:
+        return not overflows([self._arn(*p) for p in pairs])
+
+    def add(self, source: str, name: str) -> None:
+        """A job of ``source`` (its name in the ARN, or ``*``) named ``name`` (``""``: derived)."""
+        pair, before = (source, name), set(self._pairs)
+        self._pairs.append(pair)
+        if pair in before:
+            return
+        if self._fits(set(self._pairs)):
+            acknowledge_iam5(self._role, [self._arn(*pair)], self._reasons[source == "*"])
+            return
+        # Collapsed now: every name once under any source (only this one's if it was already).
+        names = sorted({n for _, n in (self._pairs if self._fits(before) else [pair])})
+        new = [n for n in names if n not in self._any]
+        self._any.extend(new)
+        acknowledge_iam5(self._role, [self._arn("*", n) for n in new], self._reasons[1])
+
+    def arns(self) -> list[str]:
+        """What the statement lists: each pair's ARN, or each name's under any source."""
+        pairs = set(self._pairs)
+        return [self._arn(*p) for p in sorted(pairs if self._fits(pairs) else {("*", n) for _, n in pairs})]
 
 
 @jsii.implements(IAspect)

@@ -14,10 +14,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import UNICODE_TAGS, ExportJobBase, RoleRule
-from ._lazy import lazy_list
-from ._memo import is_unresolved, key_arn_of, overflows, partition_of, region_of, role_arn_of
-from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
+from ._job import UNICODE_TAGS, ExportJobBase, PathRule, RoleRule
+from ._memo import is_unresolved, role_arn_of
+from ._nag import REASON_JOB_PREFIX
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import FORECAST as SERVICE
@@ -44,16 +43,27 @@ ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/ForecastExport
 #: limit.
 TAGS = UNICODE_TAGS
 TAG_PATTERN = TAGS.pattern
-# S3Config.Path and S3Config.KMSKeyArn (botocore's model).
+# S3Config.Path and S3Config.KMSKeyArn (botocore's model): the key's pattern admits keys of the
+# aws partition only.
 S3_PATH_PATTERN = r"^s3://[a-z0-9].+$"
 MAX_S3_PATH = 4096
-MAX_BUCKET_NAME = 63
 KMS_KEY_ARN_PATTERN = r"arn:aws:kms:.*:key/.*"
-KMS_KEY_ARN = Text(
-    0,
-    MAX_ARN,
-    ((KMS_KEY_ARN_PATTERN, "a KMS key ARN of the aws partition"),),
-    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+PATH = PathRule(
+    Text.of(
+        S3_PATH_PATTERN,
+        "an s3:// path whose bucket name starts with a lowercase letter or a digit (Forecast's rule)",
+        "s3://my-exports/forecast/demand/",
+        min_len=7,
+        max_len=MAX_S3_PATH,
+    ),
+    key=Text.of(
+        KMS_KEY_ARN_PATTERN,
+        "a KMS key ARN of the aws partition",
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        max_len=MAX_ARN,
+    ),
+    key_partition="aws",
+    key_member="KMSKeyArn",
 )
 #: A valid ``forecast_arn``, for the messages.
 EXAMPLE_FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/shop_demand"
@@ -163,7 +173,9 @@ class ForecastExportJob(ExportJobBase):
         self._check_tags(problems, tags, TAGS)
         self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        self._check_destination(problems, destination)
+        # S3Config.Path where the bucket's name is known, else the prefix with room for the longest
+        # bucket name; S3Config.KMSKeyArn where the key's ARN is known.
+        self._check_path(problems, destination, PATH)
         self._accept(problems, destination, job_name, key=forecast_arn)
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("forecast", "*"))
@@ -183,98 +195,27 @@ class ForecastExportJob(ExportJobBase):
         self._grant_handler(forecast_arn, job_name)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
 
-    # -- validation -------------------------------------------------------------------------
-
-    def _check_destination(self, problems: Problems, destination: ExportDestination) -> None:
-        """``S3Config.Path`` (``s3://bucket/prefix``, 7-4096, ``^s3://[a-z0-9].+$``) where the
-        bucket's name is known, else the prefix with room for the longest bucket name; and
-        ``S3Config.KMSKeyArn`` where the key's ARN is known, or the key's partition where the
-        stack's Region is (the pattern admits keys of the aws partition only)."""
-        region = region_of(self._stack)
-        partition = None if is_unresolved(region) else partition_of(region)
-        if destination.encryption_key is not None and partition not in (None, "aws"):
-            problems.add(
-                "destination",
-                f"must have no KMS key in Region {region}: Forecast's KMSKeyArn takes keys of the aws partition "
-                f"only (its pattern {KMS_KEY_ARN_PATTERN}), and the destination's key is of {partition}",
-            )
-        if is_unresolved(self.prefix):
-            return
-        path = destination.s3_uri(self.prefix)
-        if is_unresolved(path):  # the bucket's name is known at deploy time only
-            room = MAX_S3_PATH - len("s3://") - MAX_BUCKET_NAME - len("/")
-            problems.length("prefix", self.prefix, max_len=room)
-        else:
-            problems.length("prefix", path, min_len=7, max_len=MAX_S3_PATH)
-            problems.pattern(
-                "destination",
-                path,
-                S3_PATH_PATTERN,
-                rule="an s3:// path whose bucket name starts with a lowercase letter or a digit (Forecast's rule)",
-                example="s3://my-exports/forecast/demand/",
-            )
-        key = destination.encryption_key
-        problems.text("destination.encryption_key", None if key is None else key_arn_of(key), KMS_KEY_ARN)
-
     # -- grants -----------------------------------------------------------------------------
 
     def _grant_handler(self, forecast_arn: str, job_name: str | None) -> None:
         """Create on the listed forecasts; describe, stop, delete and tag on this stack's jobs:
         ``forecast-export-job/<forecast name>/<job name prefix>_*`` (and the user's job names)."""
         provider = self._provider
-        registry = provider._registry(SERVICE.name)
-        jobs = registry.jobs  # (forecast name or *, job name or '' if derived)
-        any_forecast = provider._arn("forecast", "forecast", "*")
-
         derived = f"{provider.job_name_prefix}_*"
 
         def job_arn(forecast_name: str, name: str) -> str:
             return provider._arn("forecast", "forecast-export-job", f"{forecast_name}/{name or derived}")
 
-        def fits(pairs: set[tuple[str, str]]) -> bool:
-            return not overflows([job_arn(*p) for p in pairs])
-
-        def job_pairs(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
-            if fits(pairs):
-                return sorted(pairs)
-            # Too many to list within IAM's size limits: any forecast, still only these names.
-            return sorted({("*", name) for _, name in pairs})
-
-        def job_arns() -> list[str]:
-            return [job_arn(f, n) for f, n in job_pairs(set(jobs))]
-
+        any_forecast = provider._arn("forecast", "forecast", "*")
+        forecasts = provider._sources(SERVICE.name, any_forecast, REASON_FORECAST_WILDCARD)
+        forecasts.add(forecast_arn)
         # Derived names start with this stack's own prefix, whatever the forecast: one entry
         # (forecast-export-job/*/<prefix>_*) covers them all, ~2 KB less per further forecast.
         plain = not is_unresolved(forecast_arn) and job_name is not None
-        forecast_name = forecast_arn.partition(":forecast/")[2] if plain else "*"
-        pair = (forecast_name, job_name or "")
-        jobs_before = set(jobs)
-        jobs.append(pair)
-        forecasts = provider._sources(SERVICE.name, any_forecast, REASON_FORECAST_WILDCARD)
-        forecasts.add(forecast_arn)
+        jobs = provider._jobs(SERVICE.name, job_arn, REASON_JOB_PREFIX, REASON_JOB_ANY_FORECAST)
+        jobs.add(forecast_arn.partition(":forecast/")[2] if plain else "*", job_name or "")
 
-        # Acknowledge the wildcard ARNs this job adds, in the form the policy will hold them: listed
-        # while they fit, collapsed to any forecast (each job name once) beyond.
-        if pair not in jobs_before:
-            collapsed_before, collapsed_now = not fits(jobs_before), not fits(set(jobs))
-            if not collapsed_now:
-                reason = REASON_JOB_PREFIX if forecast_name != "*" else REASON_JOB_ANY_FORECAST
-                acknowledge_iam5(provider.handler_role, [job_arn(forecast_name, job_name or "")], reason)
-            else:
-                acknowledged = registry.collapsed
-                names = sorted({name for _, name in (jobs if not collapsed_before else [pair])})
-                new = [n for n in names if n not in acknowledged]
-                acknowledged.extend(new)
-                acknowledge_iam5(provider.handler_role, [job_arn("*", n) for n in new], REASON_JOB_ANY_FORECAST)
-
-        provider._grant_once(
-            SERVICE.name,
-            lambda: [
-                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
-                iam.PolicyStatement(actions=HANDLER_FORECAST_ACTIONS, resources=lazy_list(forecasts.arns)),
-                provider._pass_role_statement(SERVICE),
-            ],
-        )
+        self._grant_handler_once((HANDLER_JOB_ACTIONS, jobs.arns), (HANDLER_FORECAST_ACTIONS, forecasts.arns))
 
 
 __all__ = ["ForecastExportJob"]

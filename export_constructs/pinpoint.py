@@ -5,16 +5,13 @@ AWS ended support for Amazon Pinpoint on 2026-10-30; the construct warns about i
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase, JobAttribute, RoleRule
-from ._lazy import lazy_list
-from ._memo import is_unresolved, role_arn_of
+from ._job import ExportJobBase, JobAttribute, PathRule, RoleRule
+from ._memo import role_arn_of
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .handler import consts
@@ -37,10 +34,13 @@ APPLICATION_ID = Text.of(
 )
 #: ``S3UrlPrefix``: "The URL should be in the following format: s3://bucket-name/folder-name/".
 S3_URL_PREFIX_PATTERN = r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/.+/"
-S3_URL_PREFIX = Text.of(
-    S3_URL_PREFIX_PATTERN,
-    "an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
-    "s3://my-exports/pinpoint/endpoints/",
+S3_URL_PREFIX = PathRule(
+    Text.of(
+        S3_URL_PREFIX_PATTERN,
+        "an S3UrlPrefix s3://<bucket>/<folder>/ (built from the destination's bucket and the prefix)",
+        "s3://my-exports/pinpoint/endpoints/",
+    ),
+    folder="Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/",
 )
 #: ``RoleArn``: "The ARN of the IAM role that authorizes Amazon Pinpoint to access the S3 location".
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/.+"
@@ -65,10 +65,6 @@ REASON_ALL_APPS = (
     "limits, so it covers the export jobs of every project in this account and Region (apps/*) and nothing "
     "else: only CreateExportJob, GetExportJob and GetExportJobs are allowed."
 )
-
-
-def _plain_folder(prefix: str) -> bool:
-    return not is_unresolved(prefix) and prefix.endswith("/") and not prefix.startswith("/")
 
 
 class PinpointExportJob(ExportJobBase):
@@ -164,33 +160,23 @@ class PinpointExportJob(ExportJobBase):
         problems.number("segment_version", segment_version, low=SEGMENT_VERSION_MIN, high=SEGMENT_VERSION_MAX)
         self._check_role(problems, role, ROLE)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
-        s3_url_prefix = self._check_url_prefix(problems, destination)
+        s3_url_prefix = self._check_path(problems, destination, S3_URL_PREFIX)
         self._accept(problems, destination, None)
 
         app_arn = self._provider._arn("mobiletargeting", "apps", application_id)
         self.application_id = application_id
         self._write_into(destination, role=role, source_arn=app_arn, share_key=application_id)
 
-        export_request: dict[str, Any] = {"RoleArn": role_arn_of(self.role), "S3UrlPrefix": s3_url_prefix}
-        if segment_id is not None:
-            export_request["SegmentId"] = segment_id
-        if segment_version is not None:
-            export_request["SegmentVersion"] = segment_version
+        export_request = {
+            "RoleArn": role_arn_of(self.role),
+            "S3UrlPrefix": s3_url_prefix,
+            "SegmentId": segment_id,
+            "SegmentVersion": segment_version,
+        }
         request = {"ApplicationId": application_id, "ExportJobRequest": export_request}
 
         self._grant_handler(application_id)
         self._create_resource(request=request, job_name=None, timeout=timeout, wait=wait)
-
-    def _check_url_prefix(self, problems: Problems, destination: ExportDestination) -> str:
-        """The job's ``S3UrlPrefix``, checked: the prefix must name a folder."""
-        if self.prefix == "":  # a token never is
-            problems.add(
-                "prefix", "must name a folder: Pinpoint's S3UrlPrefix has the form s3://bucket-name/folder-name/"
-            )
-        s3_url_prefix = destination.s3_uri(self.prefix)
-        # Otherwise the prefix's own problem is reported above.
-        problems.text("destination", s3_url_prefix if _plain_folder(self.prefix) else None, S3_URL_PREFIX)
-        return s3_url_prefix
 
     def _grant_handler(self, application_id: str) -> None:
         provider = self._provider
@@ -207,22 +193,10 @@ class PinpointExportJob(ExportJobBase):
         apps = provider._sources(SERVICE.name, any_app, REASON_ALL_APPS, expand=app_arns, max_chars=5_500)
         apps.add(application_id)
         provider._acknowledge_wildcards(app_arns(application_id)[2:], REASON_EXPORT_JOBS)
-
-        def resources() -> list[str]:
-            if apps.collapsed:
-                return [any_app]
-            return [arn for app in apps.listed() for arn in app_arns(app)]
-
-        def statements() -> list[iam.PolicyStatement]:
-            return [
-                # The IAM reference authorises CreateExportJob and GetExportJobs on the project
-                # (apps/<id>), Pinpoint's guide on apps/<id>/jobs/export: both are listed.
-                # GetExportJob is authorised on apps/<id>/jobs/export/<job id>.
-                iam.PolicyStatement(actions=HANDLER_ACTIONS, resources=lazy_list(resources)),
-                provider._pass_role_statement(SERVICE),
-            ]
-
-        provider._grant_once(SERVICE.name, statements)
+        # The IAM reference authorises CreateExportJob and GetExportJobs on the project (apps/<id>),
+        # Pinpoint's guide on apps/<id>/jobs/export: both are listed. GetExportJob is authorised on
+        # apps/<id>/jobs/export/<job id>.
+        self._grant_handler_once((HANDLER_ACTIONS, apps.expanded))
 
 
 __all__ = ["PinpointExportJob"]

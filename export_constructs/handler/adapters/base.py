@@ -7,9 +7,9 @@ import enum
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
@@ -43,6 +43,12 @@ class JobState:
     """Extra ``Fn::GetAtt`` attributes; every value is a string, as CloudFormation wants."""
 
 
+#: CloudFormation waits at most this long for a custom resource, so a retry of the same Create
+#: happens within it; the resource's own ``TimeoutSeconds`` narrows it
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html).
+ADOPTION_WINDOW_SECONDS = 3600
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What the engine asks an adapter to start."""
@@ -61,6 +67,15 @@ class JobSpec:
     bucket_owner: str | None = None
     """The account that must own the destination bucket (a bucket of another account's): see
     :meth:`ExportJobAdapter.confirm_bucket_owner`. None: not checked."""
+
+    @property
+    def retried_since(self) -> datetime:
+        """How far back a job this Create started before a retry can be: a retried Create comes
+        from the same custom-resource request (even on the long-wait path), within its timeout and
+        CloudFormation's hour (:data:`ADOPTION_WINDOW_SECONDS`)."""
+        timeout = self.timeout_seconds
+        window = min(int(timeout), ADOPTION_WINDOW_SECONDS) if timeout else ADOPTION_WINDOW_SECONDS
+        return self.requested_at - timedelta(seconds=window)
 
 
 class JobNotFound(Exception):
@@ -148,6 +163,23 @@ def parse_time(value: Any) -> datetime | None:
     return None
 
 
+def from_properties(members: Mapping[str, Any], *, integers: Iterable[str] = ()) -> dict[str, Any]:
+    """``members`` as the API takes them, where CloudFormation handed them over as strings (it
+    passes every custom-resource property as one): those None or empty left out, ``integers`` as
+    ints (``"3"`` -> 3), the others as strings.
+
+    Raises:
+        ValueError: a member of ``integers`` is not an integer."""
+    typed: dict[str, Any] = {}
+    for member, value in members.items():
+        if value not in (None, ""):
+            try:
+                typed[member] = int(str(value)) if member in integers else str(value)
+            except ValueError:
+                raise ValueError(f"{member} must be an integer, got {value!r}") from None
+    return typed
+
+
 def described_path(job: Mapping[str, Any], path: tuple[str, ...]) -> str:
     """The member ``path`` leads to in a described ``job``, or ``"?"`` where it has none."""
     value: Any = job
@@ -208,6 +240,26 @@ class ExportJobAdapter(abc.ABC):
     #: The members, with the service's default, a described job must share with the request to be
     #: adopted by a retried Create (the first is the source, named in the conflict's message).
     adopt_members: ClassVar[tuple[tuple[str, Any], ...]] = ()
+    #: Where jobs have no name nor client token, the listing a retried Create finds its job in
+    #: (:meth:`_listed`): the client method, the answer's member that holds the page (``""``: the
+    #: whole answer), the page's member of jobs, and the request's and the page's token members ...
+    list_call: ClassVar[tuple[str, str, str, str, str]] = ("", "", "", "", "")
+    #: ... of which a Create reads at most this many pages.
+    max_list_pages: ClassVar[int] = 5
+
+    # Where the service keeps an ended job's record, and its name taken, until the record is
+    # deleted (Forecast), :meth:`release` deletes it:
+    #: the delete call (client method, its parameter for the id), made once the job has ended ...
+    delete_call: ClassVar[tuple[str, str]] = ("", "")
+    #: ... in one of these statuses (any other is left in place with a warning); ...
+    deletable_statuses: ClassVar[frozenset[str]] = frozenset()
+    #: ... the statuses of a deletion under way, and that of a failed one (left in place); ...
+    deleting_statuses: ClassVar[frozenset[str]] = frozenset()
+    delete_failed_status: ClassVar[str] = ""
+    #: ... and the errors of a deletion the service refuses (deleted concurrently, or a state it
+    #: will not delete from): left in place, as waiting would only hold the stack until
+    #: CloudFormation's hour is up.
+    delete_refused_errors: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, client_factory: ClientFactory) -> None:
         self._client_factory = client_factory
@@ -353,6 +405,35 @@ class ExportJobAdapter(abc.ABC):
             raise JobConflict(f"existing job {job_id} {self._conflict(job)}")
         return job_id
 
+    def _listed(self, of: str, **params: Any) -> Iterator[Mapping[str, Any]]:
+        """The jobs :attr:`list_call` lists with ``params`` (the jobs ``of`` what, for the log), page
+        by page, at most :attr:`max_list_pages` pages (logged when there are more)."""
+        method, answer_member, items, token_in, token_out = self.list_call
+        token: str | None = None
+        for _ in range(self.max_list_pages):
+            answer = getattr(self._client, method)(**params, **({token_in: token} if token else {}))
+            page = answer[answer_member] if answer_member else answer
+            yield from page.get(items) or []
+            token = page.get(token_out)
+            if not token:
+                return
+        LOG.warning("looked at %d pages of %ss of %s only", self.max_list_pages, self.label, of)
+
+    def _adoptable(self, jobs: Iterable[Mapping[str, Any]], since: datetime, id_member: str) -> str | None:
+        """Where a service gives its jobs neither a name nor a client token, the id (``id_member``)
+        of the job a retried Create started, among ``jobs`` (listed, of the request's definition):
+        a running one, else the newest that succeeded and was created at ``since`` or later
+        (:attr:`JobSpec.retried_since`); a failed job never. Their status and creation time are
+        :attr:`state_members`."""
+        status_member, created_member, _ = self.state_members
+        candidates: list[tuple[bool, datetime, str]] = []
+        for job in jobs:
+            phase, created = self.phase_of(str(job.get(status_member, ""))), parse_time(job.get(created_member))
+            running = phase is Phase.RUNNING
+            if running or (phase is Phase.SUCCEEDED and created is not None and created >= since):
+                candidates.append((running, created or since, str(job[id_member])))
+        return max(candidates)[2] if candidates else None  # running first, then the newest
+
     def _conflict(self, job: Mapping[str, Any]) -> str:
         """What the described ``job`` does, for the message of a conflict with it."""
         return f"exports {job.get(self.adopt_members[0][0])} to {described_path(job, self.output_path)}"
@@ -393,8 +474,44 @@ class ExportJobAdapter(abc.ABC):
 
     def release(self, job_id: str, state: JobState) -> bool:
         """Called on Delete (and its polls) once the job is not running any more, or cannot be
-        stopped. Return True when nothing is left to wait for. Never deletes S3 output."""
-        return True
+        stopped. Return True when nothing is left to wait for. Never deletes S3 output. By default
+        nothing is left, or where the service keeps the job's record (:attr:`delete_call`), it is
+        deleted so its name is free again: False while the deletion is under way (the next poll
+        sees it gone)."""
+        method, parameter = self.delete_call
+        if not method:
+            return True
+        if state.status in self.deleting_statuses:
+            return False
+        if state.status == self.delete_failed_status:
+            LOG.warning(
+                "%s %s: its service failed to delete it (%s); leaving it in place. Its S3 output is kept.",
+                self.label,
+                job_id,
+                state.reason or "no reason given",
+            )
+            return True
+        if state.status not in self.deletable_statuses:
+            LOG.warning("%s %s is %s: not deleting it; its S3 output is kept.", self.label, job_id, state.status)
+            return True
+        try:
+            getattr(self._client, method)(**{parameter: job_id})
+        except Exception as error:
+            code = error_code(error)
+            if code in self.not_found_errors:
+                return True
+            if code in self.delete_refused_errors:
+                LOG.warning(
+                    "%s %s (%s): its service refused to delete it (%s); leaving it in place. Its S3 output is kept.",
+                    self.label,
+                    job_id,
+                    state.status,
+                    error,
+                )
+                return True
+            raise
+        LOG.info("%s %s: deletion requested (its S3 output is kept)", self.label, job_id)
+        return False
 
     def output_uri(self, request: Mapping[str, Any]) -> str:
         """The ``s3://`` URI the job writes to. By default: the request's :attr:`output_path`."""

@@ -11,18 +11,13 @@ Amazon Forecast is closed to new customers since July 2024; existing customers k
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..event import Arn
-from .base import ExportJobAdapter, JobSpec, JobState, error_code, phase_map
-
-LOG = logging.getLogger("export_constructs")
+from .base import ExportJobAdapter, JobSpec, phase_map
 
 NOT_FOUND = "ResourceNotFoundException"
 ALREADY_EXISTS = "ResourceAlreadyExistsException"
@@ -34,11 +29,6 @@ ID = "ForecastExportJobArn"
 
 #: Forecast's own default when a request has no ``Format``.
 DEFAULT_FORMAT = "CSV"
-
-#: Ended jobs whose record Delete removes (Forecast documents ACTIVE and CREATE_FAILED; a stopped
-#: job has ended as well).
-_DELETABLE = frozenset({"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"})
-_DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
 
 # Forecast names (forecasts and export jobs alike): ^[a-zA-Z][a-zA-Z0-9_]*, 1-63 characters.
 _NAME = r"[a-zA-Z][a-zA-Z0-9_]{0,62}"
@@ -72,6 +62,15 @@ class Adapter(ExportJobAdapter):
     ended_reasons = MappingProxyType({"CREATE_STOPPED": "the job was stopped"})
     output_path = ("Destination", "S3Config", "Path")
     adopt_members = (("ForecastArn", None), ("Destination", None), ("Format", DEFAULT_FORMAT))
+    # Delete removes an ended job's record: "You can delete only export jobs that have a status of
+    # ACTIVE or CREATE_FAILED" (a stopped job has ended as well); a job Forecast is deleting, or
+    # will not delete, answers ResourceInUse or InvalidInput
+    # (https://docs.aws.amazon.com/forecast/latest/dg/API_DeleteForecastExportJob.html).
+    delete_call = ("delete_forecast_export_job", ID)
+    deletable_statuses = frozenset({"ACTIVE", "CREATE_FAILED", "CREATE_STOPPED"})
+    deleting_statuses = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
+    delete_failed_status = "DELETE_FAILED"
+    delete_refused_errors = frozenset({IN_USE, INVALID_INPUT})
 
     def job_id_of(self, spec: JobSpec) -> str:
         return job_arn_for(spec.stack, str(spec.request["ForecastArn"]), spec.name)
@@ -83,49 +82,12 @@ class Adapter(ExportJobAdapter):
     def _conflict(self, job: Mapping[str, Any]) -> str:
         return f"{super()._conflict(job)} as {job.get('Format', DEFAULT_FORMAT)}"
 
-    # -- stop and delete --------------------------------------------------------------------
+    # -- stop -------------------------------------------------------------------------------
 
     def request_stop(self, job_id: str) -> None:
         """StopResource: a job that is gone answers ResourceNotFoundException, one that ended
         InvalidInputException or ResourceInUseException."""
         self._client.stop_resource(ResourceArn=job_id)
-
-    def release(self, job_id: str, state: JobState) -> bool:
-        """Delete the job's record once it has ended, so its name is free again; the S3 output
-        stays. Return False while the deletion is under way (the next poll sees it gone)."""
-        if state.status in _DELETING:
-            return False
-        if state.status == "DELETE_FAILED":
-            LOG.warning(
-                "%s %s: Forecast failed to delete it (%s); leaving it in place. Its S3 output is kept.",
-                self.label,
-                job_id,
-                state.reason or "no reason given",
-            )
-            return True
-        if state.status not in _DELETABLE:
-            LOG.warning("%s %s is %s: not deleting it; its S3 output is kept.", self.label, job_id, state.status)
-            return True
-        try:
-            self._client.delete_forecast_export_job(ForecastExportJobArn=job_id)
-        except ClientError as error:
-            code = error_code(error)
-            if code == NOT_FOUND:
-                return True
-            if code in (IN_USE, INVALID_INPUT):
-                # Deleted concurrently, or a state Forecast will not delete from: waiting would only
-                # hold the stack until CloudFormation's hour is up.
-                LOG.warning(
-                    "%s %s (%s): Forecast refused to delete it (%s); leaving it in place. Its S3 output is kept.",
-                    self.label,
-                    job_id,
-                    state.status,
-                    error,
-                )
-                return True
-            raise
-        LOG.info("%s %s: deletion requested (its S3 output is kept)", self.label, job_id)
-        return False
 
 
 def job_arn_for(stack: Arn, forecast_arn: str, name: str) -> str:

@@ -8,33 +8,26 @@ the job's IAM resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>
 jobs/export/<job id>``, built from the stack's partition, Region and account.
 
 Idempotency: CreateExportJob has no name and no client token. Before creating, :meth:`Adapter.start`
-lists the project's export jobs (at most :data:`MAX_LIST_PAGES` pages; the API does not document
-their order) and adopts the newest one whose ``Definition`` equals the request (RoleArn,
-S3UrlPrefix, SegmentId, SegmentVersion) and that is either still running or completed and was
-created within the resource's timeout, at most :data:`ADOPTION_WINDOW_SECONDS` (CloudFormation's
-one-hour limit for a custom resource: no retry of the same Create comes later). Failed jobs are
-never adopted, so a Create retried after a failure gets a fresh job.
-
-Throttling (``TooManyRequestsException``, HTTP 429) and 5xx are retried by botocore's standard
-retry mode (see ``..clients``), never here.
+lists the project's export jobs (GetExportJobs, at most :data:`MAX_LIST_PAGES` pages; the API does
+not document their order) and adopts one whose ``Definition`` equals the request (RoleArn,
+S3UrlPrefix, SegmentId, SegmentVersion) as ``ExportJobAdapter._adoptable`` chooses: running, or
+completed within the resource's timeout, at most :data:`ADOPTION_WINDOW_SECONDS`; never a failed
+one, so a Create retried after a failure gets a fresh job.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from .. import consts
-from .base import ExportJobAdapter, JobSpec, Phase, parse_time, phase_map, shorten
+from .base import ADOPTION_WINDOW_SECONDS as ADOPTION_WINDOW_SECONDS
+from .base import ExportJobAdapter, JobSpec, Phase, from_properties, phase_map, shorten
 
 LOG = logging.getLogger("export_constructs")
 
-#: CloudFormation waits at most this long for a custom resource, so a retry of the same Create
-#: happens within it; the resource's own ``TimeoutSeconds`` narrows it.
-ADOPTION_WINDOW_SECONDS = 3600
 #: How many pages of GetExportJobs a Create reads looking for a job to adopt.
 MAX_LIST_PAGES = 5
 
@@ -66,48 +59,22 @@ class Adapter(ExportJobAdapter):
     phases = phase_map(succeeded=["COMPLETED"], failed=["FAILED", "FAILING"])
     state_members = ("JobStatus", "CreationDate", "")
     output_path = ("ExportJobRequest", "S3UrlPrefix")
+    list_call = ("get_export_jobs", "ExportJobsResponse", "Item", "Token", "NextToken")
+    max_list_pages = MAX_LIST_PAGES
 
     # -- start ----------------------------------------------------------------------------------
 
     def start(self, spec: JobSpec) -> str:
         app = str(spec.request["ApplicationId"])
         wanted = _definition(spec.request["ExportJobRequest"])
-        adopted = self._find_adoptable(app, wanted, spec.requested_at - timedelta(seconds=_window_seconds(spec)))
+        listed = self._listed(f"project {app}", ApplicationId=app)
+        same = (job for job in listed if _definition(job.get("Definition") or {}) == wanted)
+        adopted = self._adoptable(same, spec.retried_since, "Id")
         if adopted is not None:
             LOG.info("adopting Pinpoint export job %s of project %s (a retried Create)", adopted, app)
             return _job_arn(spec, app, adopted)
         response = self._client.create_export_job(ApplicationId=app, ExportJobRequest=wanted)
         return _job_arn(spec, app, str(response["ExportJobResponse"]["Id"]))
-
-    def _find_adoptable(self, app: str, wanted: Mapping[str, Any], oldest: datetime) -> str | None:
-        """The newest job of ``app`` with our definition that is running, or that completed and
-        was created at ``oldest`` or later."""
-        candidates: list[tuple[bool, datetime, str]] = []
-        for job in self._list_jobs(app):
-            if _definition(job.get("Definition") or {}) != wanted:
-                continue
-            status = str(job.get("JobStatus", ""))
-            created = parse_time(job.get("CreationDate"))
-            running = self.phase_of(status) is Phase.RUNNING
-            recent = self.phase_of(status) is Phase.SUCCEEDED and created is not None and created >= oldest
-            if running or recent:
-                candidates.append((running, created or oldest, str(job["Id"])))
-        if not candidates:
-            return None
-        return max(candidates)[2]  # running first, then the newest
-
-    def _list_jobs(self, app: str) -> Iterator[Mapping[str, Any]]:
-        token: str | None = None
-        for _ in range(MAX_LIST_PAGES):
-            params: dict[str, Any] = {"ApplicationId": app}
-            if token:
-                params["Token"] = token
-            page = self._client.get_export_jobs(**params)["ExportJobsResponse"]
-            yield from page.get("Item") or []
-            token = page.get("NextToken")
-            if not token:
-                return
-        LOG.warning("looked at %d pages of export jobs of project %s only", MAX_LIST_PAGES, app)
 
     # -- observe --------------------------------------------------------------------------------
 
@@ -122,8 +89,12 @@ class Adapter(ExportJobAdapter):
     def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
         if self.phase_of(status) is not Phase.FAILED:
             return None
-        failures = [str(f) for f in job.get("Failures") or []]
-        return shorten("; ".join(failures)) if failures else _generic_reason(job)
+        if job.get("Failures"):
+            return self._attributes(job)[consts.ATTR_FAILURES]
+        return (
+            f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
+            f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
+        )
 
     def _attributes(self, job: Mapping[str, Any]) -> Mapping[str, str]:
         counts = {attribute: str(job.get(member, 0)) for attribute, member in COUNTS.items()}
@@ -133,35 +104,12 @@ class Adapter(ExportJobAdapter):
 
 def _definition(request: Mapping[str, Any]) -> dict[str, Any]:
     """The ExportJobRequest as boto3 wants it, which is also how GetExportJob(s) reports a job's
-    ``Definition``. CloudFormation passes every custom-resource property as a string, so
-    ``SegmentVersion`` arrives as ``"3"`` and goes out as ``3``."""
-    definition: dict[str, Any] = {
-        "RoleArn": request.get("RoleArn"),
-        "S3UrlPrefix": request.get("S3UrlPrefix"),
-    }
-    if request.get("SegmentId") not in (None, ""):
-        definition["SegmentId"] = str(request["SegmentId"])
-    version = request.get("SegmentVersion")
-    if version not in (None, ""):
-        try:
-            definition["SegmentVersion"] = int(str(version))
-        except ValueError:
-            raise ValueError(f"SegmentVersion must be an integer, got {version!r}") from None
-    return definition
-
-
-def _generic_reason(job: Mapping[str, Any]) -> str:
-    return (
-        f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
-        f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
+    ``Definition``: ``SegmentVersion`` arrives from CloudFormation as ``"3"`` and goes out as ``3``."""
+    segment = from_properties(
+        {"SegmentId": request.get("SegmentId"), "SegmentVersion": request.get("SegmentVersion")},
+        integers=["SegmentVersion"],
     )
-
-
-def _window_seconds(spec: JobSpec) -> int:
-    """The resource's own timeout, within CloudFormation's hour (a retried Create comes from the
-    same custom-resource request, even on the long-wait path)."""
-    timeout = spec.timeout_seconds
-    return min(int(timeout), ADOPTION_WINDOW_SECONDS) if timeout else ADOPTION_WINDOW_SECONDS
+    return {"RoleArn": request.get("RoleArn"), "S3UrlPrefix": request.get("S3UrlPrefix"), **segment}
 
 
 def _job_arn(spec: JobSpec, app: str, job_id: str) -> str:

@@ -114,7 +114,11 @@ class FakeService:
     """The statuses of a job that holds a slot of :attr:`concurrency_quota`."""
     job_statuses: ClassVar[tuple[Sequence[str], str, str]] = ((), "", "")
     """What :meth:`start_job` gives :meth:`statuses`: a job's statuses on its way to success, its
-    final status on success, and on failure."""
+    final status on success, and on failure ..."""
+    failing_statuses: ClassVar[Sequence[str] | None] = None
+    """... its statuses before it fails, where they differ from those on its way to success ..."""
+    never_statuses: ClassVar[Sequence[str] | None] = None
+    """... and those of a job that never ends, where they differ (see :meth:`statuses`)."""
 
     poll_interval: ClassVar[float] = 0.05
     """How often (seconds) the server's thread looks whether it is to stop: what closing the fake
@@ -355,6 +359,17 @@ class FakeService:
                 return ServiceError(code, "Internal service error (simulated burst)", status)
         return None
 
+    def check_fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> None:
+        """Raise the scenario's injected error for this request, if any (see :meth:`fault`).
+
+        Args:
+            operation: the API operation.
+            job_key: the job the request is about.
+            starts_job: whether the request starts a job. Default: False.
+        """
+        if fault := self.fault(operation, job_key, starts_job=starts_job):
+            raise fault
+
     def statuses(
         self,
         running: Sequence[str],
@@ -407,7 +422,9 @@ class FakeService:
             failing: the job fails whatever the scenario (a fake's ``fail_when``). Default: False.
         """
         denied = self.authorize_job(role_arn, source_arn=source_arn, s3_path=s3_path, key_arn=key_arn)
-        statuses = self.statuses(*self.job_statuses, denied=bool(denied) or failing)
+        statuses = self.statuses(
+            *self.job_statuses, failing=self.failing_statuses, never=self.never_statuses, denied=bool(denied) or failing
+        )
         return self.new_job(key, statuses, **fields, reason=denied or FAILURE_REASON)
 
     def observe(self, operation: str, key: str, missing: str) -> Job:
@@ -419,8 +436,7 @@ class FakeService:
     def job(self, operation: str, key: str, missing: str) -> Job:
         """The job ``key`` for a call of ``operation``: the scenario's fault first, else the
         service's not-found error (message ``missing``) when there is no such job."""
-        if fault := self.fault(operation, key):
-            raise fault
+        self.check_fault(operation, key)
         job = self.jobs.get(key)
         if job is None:
             status, code = self.not_found
@@ -435,10 +451,19 @@ class FakeService:
         return job
 
     def advance(self, job: Job) -> None:
-        """Move ``job`` one status on (each describe does), logging the change."""
+        """Move ``job`` one status on (each describe does), logging the change, and that of its
+        :meth:`progress`."""
+        progress = self.progress(job)
         before, after = job.move_on()
         if before != after:
             self.log(f"  {self.name}: {job.id} {before} -> {after}")
+        if self.progress(job) != progress:
+            self.log(f"  {self.name}: {job.id} {self.progress(job)}")
+
+    def progress(self, job: Job) -> str:
+        """How far ``job`` has got, where the service reports more than its status (Pinpoint's
+        pieces), for the log. By default nothing."""
+        return ""
 
     def record(self, operation: str, params: Any, error: ServiceError | None = None) -> None:
         """Add a request to :attr:`calls`.

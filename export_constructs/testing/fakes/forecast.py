@@ -44,8 +44,7 @@ class Fake(BotocoreFake):
 
     def op_CreateForecastExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._job_arn(params)
-        if fault := self.fault("CreateForecastExportJob", arn, starts_job=True):
-            raise fault
+        self.check_fault("CreateForecastExportJob", arn, starts_job=True)
         refuse_foreign_source(self, "ForecastArn", params["ForecastArn"], "forecast")
         # "If you pass a role that isn't in your account, you get an InvalidInputException error."
         refuse_foreign_role(self, "Destination.S3Config.RoleArn", params["Destination"]["S3Config"]["RoleArn"])

@@ -107,6 +107,13 @@ def iter_pages(items: Sequence[Any], size: int, token: str | None) -> tuple[list
     return page, (str(following) if following < len(items) else None)
 
 
+def listing(items: Sequence[Any], size: int, token: str | None, *, members: tuple[str, str]) -> dict[str, Any]:
+    """One page of ``items`` (:func:`iter_pages`) as a listing answers it: the page under
+    ``members[0]``, the next page's token, if any, under ``members[1]``."""
+    page, following = iter_pages(items, size, token)
+    return {members[0]: page, **({members[1]: following} if following else {})}
+
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 

@@ -9,7 +9,7 @@ from typing import Any
 from ...services import PINPOINT
 from .arns import refuse_foreign_role, refuse_unknown_application
 from .base import IamRequest
-from .jobs import FAILURE_REASON, Job, iso, iter_pages, ordered
+from .jobs import Job, iso, listing, ordered
 from .protocol import BotocoreFake
 
 RUNNING = ["CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PROCESSING", "COMPLETING"]
@@ -26,6 +26,9 @@ class Fake(BotocoreFake):
     access_denied = (403, "ForbiddenException")
     validation_error = (400, "BadRequestException")
     not_found = (404, "NotFoundException")
+    job_statuses = (RUNNING, "COMPLETED", "FAILED")
+    failing_statuses = FAILING
+    never_statuses = NEVER
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         app = self.arn(f"apps/{params['ApplicationId']}")
@@ -38,69 +41,52 @@ class Fake(BotocoreFake):
         return IamRequest({"app": app})
 
     def op_CreateExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        app = params["ApplicationId"]
-        if fault := self.fault("CreateExportJob", app, starts_job=True):
-            raise fault
+        app, export = params["ApplicationId"], params["ExportJobRequest"]
+        self.check_fault("CreateExportJob", app, starts_job=True)
         refuse_unknown_application(self, app)
-        refuse_foreign_role(self, "ExportJobRequest.RoleArn", params["ExportJobRequest"]["RoleArn"])
-        job_id = uuid.uuid4().hex
-        export = params["ExportJobRequest"]
-        denied = self.authorize_job(
-            export["RoleArn"], source_arn=self.arn(f"apps/{app}"), s3_path=export["S3UrlPrefix"]
-        )
-        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", failing=FAILING, never=NEVER, denied=bool(denied))
-        job = self.new_job(
-            f"{app}/{job_id}",
-            statuses,
-            app=app,
-            job_id=job_id,
+        refuse_foreign_role(self, "ExportJobRequest.RoleArn", export["RoleArn"])
+        job = self.start_job(
+            f"{app}/{uuid.uuid4().hex}",
+            export["RoleArn"],
+            source_arn=self.arn(f"apps/{app}"),
+            s3_path=export["S3UrlPrefix"],
             request=copy.deepcopy(params),
-            reason=denied or FAILURE_REASON,
         )
         return {"ExportJobResponse": self._response(job)}
 
     def op_GetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         key = f"{params['ApplicationId']}/{params['JobId']}"
-        job = self.job("GetExportJob", key, f"Resource not found: export job {params['JobId']}")
-        before = self._pieces(job)[0]
-        self.advance(job)
-        done = self._pieces(job)[0]
-        if done != before:
-            self.log(f"  {self.name}: {job.id} pieces {done}/{TOTAL_PIECES}")
+        job = self.observe("GetExportJob", key, f"Resource not found: export job {params['JobId']}")
         return {"ExportJobResponse": self._response(job)}
 
     def op_GetExportJobs(self, params: dict[str, Any]) -> dict[str, Any]:
         app = params["ApplicationId"]
-        if fault := self.fault("GetExportJobs", app):
-            raise fault
+        self.check_fault("GetExportJobs", app)
         refuse_unknown_application(self, app)
-        jobs = [j for j in ordered(self.jobs) if j.fields["app"] == app]
-        page, token = iter_pages(jobs, int(params.get("PageSize") or 20), params.get("Token"))
-        listing: dict[str, Any] = {"Item": [self._response(j) for j in page]}
-        if token:
-            listing["NextToken"] = token
-        return {"ExportJobsResponse": listing}
+        jobs = [self._response(j) for j in ordered(self.jobs) if j.id.startswith(f"{app}/")]
+        size, token = int(params.get("PageSize") or 20), params.get("Token")
+        return {"ExportJobsResponse": listing(jobs, size, token, members=("Item", "NextToken"))}
+
+    def progress(self, job: Job) -> str:
+        return f"pieces {self._pieces(job)[0]}/{TOTAL_PIECES}"
 
     def _pieces(self, job: Job) -> tuple[int, int]:
         """(completed, failed) pieces at the job's status."""
-        reached = job.position
-        processing = [i for i, s in enumerate(job.statuses) if s == "PROCESSING"]
         if job.status in ("COMPLETING", "COMPLETED"):
             return TOTAL_PIECES, 0
         if job.status in ("FAILING", "FAILED"):
             return TOTAL_PIECES // 2, TOTAL_PIECES - TOTAL_PIECES // 2
-        started = [i for i in processing if i <= reached]
-        return min(len(started) * TOTAL_PIECES // 2, TOTAL_PIECES) if started else 0, 0
+        processed = job.statuses[: job.position + 1].count("PROCESSING")  # half the pieces each
+        return min(processed * TOTAL_PIECES // 2, TOTAL_PIECES), 0
 
     def _response(self, job: Job) -> dict[str, Any]:
         completed, failed = self._pieces(job)
-        request = job.fields["request"]["ExportJobRequest"]
         response: dict[str, Any] = {
-            "ApplicationId": job.fields["app"],
-            "Id": job.fields["job_id"],
+            "ApplicationId": job.fields["request"]["ApplicationId"],
+            "Id": job.id.partition("/")[2],
             "JobStatus": job.status,
             "CreationDate": iso(self.clock.as_real(job.created)),
-            "Definition": copy.deepcopy(request),
+            "Definition": copy.deepcopy(job.fields["request"]["ExportJobRequest"]),
             "Type": "EXPORT",
             "TotalPieces": TOTAL_PIECES,
             "CompletedPieces": completed,
