@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Aspects, CfnResource, Fn, IAspect, RemovalPolicy
+from aws_cdk import Annotations, Aspects, CfnResource, Fn, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -165,7 +165,7 @@ class ExportDestination(Construct):
         self.archive_account = None
         #: What the exports into a bucket of another account need of its policies, by service.
         self._archive_prefixes: dict[str, list[str]] = {}
-        self._archive_jobs: list[IConstruct] = []
+        self._archive_jobs: dict[str, list[IConstruct]] = {}
         self._owner_checks: set[str] = set()
         self._archive_noted = False
         if bucket is not None:
@@ -175,7 +175,23 @@ class ExportDestination(Construct):
                     "server_access_logs_bucket",
                     "applies only to a new bucket (without bucket=): configure logging on your own bucket instead",
                 )
-            self.archive_account = _other_account(bucket.env.account, stack_of(self).account)
+            stack = stack_of(self)
+            self.archive_account = _other_account(bucket.env.account, stack.account)
+            if self.archive_account is not None and is_unresolved(stack.region) and is_unresolved(bucket.env.region):
+                problems.add(
+                    "bucket",
+                    f"is a bucket of another account ({self.archive_account}) in a stack whose Region is unknown: "
+                    "give the stack an env with its Region, or import the bucket with region= (the exports and the "
+                    "archive's grants name it)",
+                )
+            if not is_unresolved(bucket.env.account) and is_unresolved(stack.account):
+                # An environment-agnostic stack cannot tell another account's bucket from its own.
+                Annotations.of(self).add_warning_v2(
+                    "export-constructs:archive-account-unknown",
+                    f"The bucket is imported as one of account {bucket.env.account}, but this stack's account is "
+                    "unknown at synth: if that is another account, nothing here grants or checks it (no owner check "
+                    "before a start, no statements for its policies). Give the stack an env with its account.",
+                )
             key_account = encryption_key.env.account if encryption_key is not None else None
             if self.archive_account is not None and key_account is not None and not is_unresolved(key_account):
                 if key_account != self.archive_account:
@@ -561,8 +577,9 @@ class ExportDestination(Construct):
         """Note that ``job`` of ``access``'s service writes under ``prefix`` into the bucket of
         another account: its policies must let this account do so (:meth:`_emit_archive_notes`)."""
         self._archive_prefixes.setdefault(access.archive_name, []).append(prefix)
-        if job not in self._archive_jobs:
-            self._archive_jobs.append(job)
+        jobs = self._archive_jobs.setdefault(access.archive_name, [])
+        if job not in jobs:
+            jobs.append(job)
         self._print_at_synth()
 
     def _grant_owner_check(self, grantee: iam.IRole | iam.ManagedPolicy) -> None:
@@ -578,26 +595,38 @@ class ExportDestination(Construct):
         else:
             grantee.add_to_principal_policy(statement)
 
+    @property
+    def _archive_region(self) -> str:
+        """The Region of the exports into the bucket of another account: the stack's, else the
+        bucket's (both services export only into a bucket of their own Region)."""
+        region = stack_of(self).region
+        return region if not is_unresolved(region) else self.bucket.env.region
+
+    def _jobs_of(self, services: Sequence[str]) -> str:
+        return ", ".join(j.node.path for s in sorted(services) for j in self._archive_jobs.get(s, []))
+
     def _archive_sources(self) -> tuple[list[Any], list[str]]:
         """The ``ArchiveSource`` per service that grants what this stack's exports need, and the
         problems: a service whose prefixes share no folder cannot be one source's prefix."""
         from .archive import ArchiveSource  # archive.py builds its bucket with this module
 
-        stack = stack_of(self)
         sources, problems = [], []
         for service, prefixes in sorted(self._archive_prefixes.items()):
             resolved = [p for p in prefixes if not is_unresolved(p)]
             common = os.path.commonprefix(resolved) if len(resolved) == len(prefixes) else ""  # noqa: RUF071
             folder = common[: common.rfind("/") + 1]
             if not folder:
-                listed = ", ".join(sorted(set(prefixes)))
+                listed = ", ".join(sorted({p if p in resolved else "(a token)" for p in prefixes}))
                 problems.append(
-                    f"the {service} exports write under prefixes with no common folder ({listed}): an archive "
-                    "grants a source account one folder per service; put them under one"
+                    f"the {service} exports {self._jobs_of([service])} write under prefixes with no common folder "
+                    f"({listed}): an archive grants a source account one folder per service; give their prefix "
+                    f"props one folder such as '{service}/<account>/'"
                 )
                 continue
             sources.append(
-                ArchiveSource(account=stack.account, region=stack.region, services=(service,), prefix=folder)
+                ArchiveSource(
+                    account=stack_of(self).account, region=self._archive_region, services=(service,), prefix=folder
+                )
             )
         return sources, problems
 
@@ -611,30 +640,30 @@ class ExportDestination(Construct):
             return
         self._archive_noted = True
         stack = stack_of(self)
-        jobs = ", ".join(j.node.path for j in self._archive_jobs)
         name = bucket_name_of(self.bucket)
         sources, problems = self._archive_sources()
         for problem in problems:
             Annotations.of(self).add_error(f"{self.node.path}: {problem}")
-        archives = [
+        of_account = [
             node
             for node in self.node.root.node.find_all()
-            if isinstance(node, ExportArchive)
-            and node.bucket_name == name
-            and stack_of(node).account == self.archive_account
+            if isinstance(node, ExportArchive) and stack_of(node).account == self.archive_account
         ]
+        archives = [a for a in of_account if a.bucket_name == name]
         if archives:
             archive = archives[0]
             missing = [s for s in sources if not _covered(s, archive.sources)]
             if missing:
+                services = [service for s in missing for service in s.services]
                 Annotations.of(self).add_error(
                     f"{self.node.path}: the ExportArchive {archive.node.path} does not let account {stack.account} "
-                    f"write what {jobs} export: add {', '.join(map(repr, missing))} to its sources"
+                    f"write what {self._jobs_of(services)} export: add {', '.join(map(repr, missing))} to its sources"
                 )
             else:
                 Annotations.of(self).add_info(
                     f"The bucket {name} is the ExportArchive {archive.node.path} of account "
-                    f"{self.archive_account}: its bucket and key policies grant what {jobs} need."
+                    f"{self.archive_account}: its bucket and key policies grant what "
+                    f"{self._jobs_of(list(self._archive_jobs))} need."
                 )
             return
         bucket_statements: list[iam.PolicyStatement] = []
@@ -644,20 +673,26 @@ class ExportDestination(Construct):
             bucket_statements += on_bucket
             key_statements += on_key
         listed = ", ".join(map(repr, sources))
+        jobs = self._jobs_of(list(self._archive_jobs))
+        unnamed = "".join(
+            f" (the ExportArchive {a.node.path} of that account has no bucket_name={name!r}: if it is that bucket, "
+            "name it so and it is recognized)"
+            for a in of_account[:1]
+        )
+        first = next(j for s in sorted(self._archive_jobs) for j in self._archive_jobs[s])
         for warning_id, what, statements in (
             ("export-constructs:archive-bucket-policy", "bucket policy", bucket_statements),
-            ("export-constructs:archive-key-policy", "key policy", key_statements if self.encryption_key else []),
+            # Without encryption_key the bucket may still encrypt with a KMS key by default.
+            ("export-constructs:archive-key-policy", "KMS key's policy (if it encrypts with one)", key_statements),
         ):
             if not statements:
                 continue
             text = (
                 f"The bucket {name} is of account {self.archive_account}: its {what} must hold these statements "
-                f"for {jobs} (an ExportArchive of that account with the sources {listed} grants them):"
+                f"for {jobs} (an ExportArchive of that account with the sources {listed} grants them){unnamed}:"
             )
-            document = {"Version": "2012-10-17", "Statement": [s.to_statement_json() for s in statements]}
-            Annotations.of(self._archive_jobs[0]).add_warning_v2(
-                warning_id, f"{wrap(text)}\n{pasteable_json(stack, document)}\n"
-            )
+            document = {"Version": "2012-10-17", "Statement": _unique(stack, statements)}
+            Annotations.of(first).add_warning_v2(warning_id, f"{wrap(text)}\n{pasteable_json(stack, document)}\n")
 
     def _emit_warnings(self) -> None:
         self._emit_archive_notes()
@@ -694,6 +729,16 @@ def _other_account(bucket_account: str, own_account: str) -> str | None:
     if is_unresolved(bucket_account) or is_unresolved(own_account) or bucket_account == own_account:
         return None
     return bucket_account
+
+
+def _unique(stack: Stack, statements: list[iam.PolicyStatement]) -> list[Any]:
+    """The statements' JSON, each once (two sources of one account both ask where the bucket is)."""
+    found: list[Any] = []
+    for statement in statements:
+        document = statement.to_statement_json()
+        if stack.resolve(document) not in [stack.resolve(f) for f in found]:
+            found.append(document)
+    return found
 
 
 def _covered(needed: Any, granted: Sequence[Any]) -> bool:

@@ -278,6 +278,8 @@ class Engine:
         found = adapter.find(spec)
         if found is not None:
             return found
+        # The bucket may have changed hands while the job waited: asked before every start.
+        adapter.confirm_bucket_owner(spec)
         self._sleep(self._jitter() * consts.QUEUE_JITTER_SECONDS)
         refusal = ""
         try:

@@ -120,13 +120,6 @@ class Authorizer:
         other accounts' stay."""
         self.policies = policies
         self._lint(policies)
-        # What the simulated account's warnings ask another account's bucket policy to hold, as
-        # its owner would paste it (a bucket of no other account's stack keeps its warning unused).
-        for statement in policies.for_archives:
-            bucket = str(as_list(statement["Resource"])[0]).split(":::", 1)[-1].split("/", 1)[0]
-            owner = self.others.get(self.bucket_account(bucket))
-            if owner is not None and statement not in owner.bucket_policies.setdefault(bucket, []):
-                owner.bucket_policies[bucket].append(statement)
 
     def _lint(self, policies: AccountPolicies) -> None:
         for problem in policies.check_grammar(self.simulator):

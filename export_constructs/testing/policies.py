@@ -80,10 +80,6 @@ class AccountPolicies:
         self._by_name: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
         #: The policies of ``_by_name`` that are managed policies (by where they come from).
         self._managed: set[str] = set()
-        self.for_archives: list[Any] = []
-        """Statements a warning asks the owner of another account's bucket to add to its bucket
-        policy (``export-constructs:archive-bucket-policy``): the authorizer adds them to that
-        account's policies, so a green run also proves them enough."""
         self.warned_key_statements: list[Any] = []
         """Statements the warnings ask for in imported keys' policies (added to their default)."""
 
@@ -148,8 +144,6 @@ class AccountPolicies:
                 bucket = str(resource).split(":::", 1)[-1].split("/", 1)[0]
                 self.bucket_policies.setdefault(bucket, []).append(filled)
                 break
-        elif warning_id.endswith("archive-bucket-policy"):
-            self.for_archives.append(filled)
         elif warning_id.endswith("imported-key-policy"):
             self.warned_key_statements.append(filled)
         elif warning_id.endswith("immutable-role-policy") and role_arn:

@@ -569,3 +569,27 @@ def test_a_bucket_of_this_account_is_not_asked_about(logs: tuple[Any, Stubber], 
     create(stub)
     # The factory hands out the Logs client only: an S3 call would reach it and fail the Stubber.
     assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}
+
+
+def test_a_queued_job_asks_for_the_owner_again_before_its_later_start(logs: tuple[Any, Stubber], at_now: Clock) -> None:
+    """The bucket may change hands while the job waits for the one-task quota: the poll that would
+    start it asks first, and a refusal fails the job before any CreateExportTask."""
+    client, stub = logs
+    _s3, s3_stub, factory = s3_and_logs(client)
+    owner_params = {"Bucket": REQUEST["destination"], "ExpectedBucketOwner": ARCHIVE_OWNER}
+    s3_stub.add_response("get_bucket_location", {"LocationConstraint": "us-east-1"}, owner_params)
+    listing(stub)
+    refuse(stub)
+    sleeps: list[float] = []
+    with s3_stub:
+        queued = Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5).on_event(owned_event())
+        assert queued["PhysicalResourceId"] == f"queued:{name()}"
+        # Later: nothing started yet (find lists), the owner is asked again and refuses.
+        at_now.now = NOW + timedelta(minutes=10)
+        listing(stub)
+        s3_stub.add_client_error("get_bucket_location", "AccessDenied", "Access Denied", 403)
+        with pytest.raises(BucketNotOwned, match="No export was started"):
+            Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5).is_complete(
+                polled(queued, owned_event())
+            )
+        s3_stub.assert_no_pending_responses()

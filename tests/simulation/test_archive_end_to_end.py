@@ -10,12 +10,12 @@ named."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
@@ -216,28 +216,29 @@ def test_a_bucket_owned_by_another_account_than_named_is_refused_and_nothing_sta
     assert f"is owned by account {ARCHIVE}" in failed["reason"] and "No export was started" in failed["reason"]
 
 
-def test_the_statements_printed_for_the_archive_are_enough_once_pasted() -> None:
-    """An archive bucket of another account that no ExportArchive manages (SSE-S3, no policy): its
-    owner pastes the source's printed bucket-policy statements, and the export is authorized with
-    them and nothing else (a bucket policy without them denies another account: the evaluator's
-    own tests)."""
+def _bare_archive(statements: list[dict[str, Any]]) -> cdk.Stack:
+    """An archive bucket of another account that no ExportArchive manages (SSE-S3, TLS only), its
+    owner having pasted ``statements`` into its bucket policy by hand."""
     bare = cdk.Stack(cdk.App(), "BareArchive", env=cdk.Environment(account=ARCHIVE, region=REGION))
-    s3.Bucket(bare, "Bucket", bucket_name=BUCKET, encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True)
+    bucket = s3.Bucket(bare, "Bucket", bucket_name=BUCKET, encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True)
+    for statement in statements:
+        bucket.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
+    return bare
+
+
+def test_the_statements_printed_for_the_archive_are_enough_once_pasted() -> None:
+    """The source prints what the archive's bucket policy must hold; pasted into a bucket its owner
+    manages by hand, they authorize the export, and without them it is denied."""
     stack = cdk.Stack(cdk.App(), "Source", env=cdk.Environment(account=SOURCE, region=REGION))
     imported = s3.Bucket.from_bucket_attributes(
         stack, "ArchiveBucket", bucket_name=BUCKET, account=ARCHIVE, region=REGION
     )
     _one_shots(stack, ExportDestination(stack, "Archive", bucket=imported))
-    seen: dict[str, Any] = {}
-
-    def look(fakes: Mapping[str, Any]) -> None:
-        seen["policy"] = fakes["S3"].authorizer.others[ARCHIVE].bucket_policy(BUCKET)
-
-    result = simulate(stack, others=[bare], authorize=True, before_delete=look)
-    assert result.problems == []
-    assert all(s.status == "SUCCESS" for s in result.steps)
     (warning,) = [w for w in _stacks_of(stack)[0].warnings if "export-constructs:archive-bucket-policy" in w]
     printed = json.loads(warning[warning.index("\n{") : warning.rindex("}") + 1])["Statement"]
-    # The archive's policy: its TLS-only deny, then exactly what was printed.
-    assert seen["policy"]["Statement"][1:] == printed
-    assert [s["Effect"] for s in seen["policy"]["Statement"]] == ["Deny"] + ["Allow"] * len(printed)
+    pasted = simulate(stack, others=[_bare_archive(printed)], authorize=True)
+    assert pasted.problems == []
+    assert all(s.status == "SUCCESS" for s in pasted.steps)
+    unpasted = simulate(stack, others=[_bare_archive([])], authorize=True)
+    assert "s3:GetBucketLocation" in _denied(unpasted.problems)[0]
+    assert not [c for c in unpasted.calls if c.operation == "CreateExportTask"]
