@@ -9,7 +9,7 @@ import inspect
 import json
 import re
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
 
@@ -21,6 +21,7 @@ from constructs import Construct, IConstruct
 from . import _defaults
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, partition_of, path_of, region_of, seconds_of, stack_of
+from ._nag import acknowledge_iam5
 from ._placement import (
     arn_fields,
     check_job_name,
@@ -362,18 +363,30 @@ class ExportJobBase(Construct):
             self.SERVICE, self._principal, source_arn, self._provider.role_path, share_key
         )
 
-    def _grant_handler_once(self, *grants: tuple[list[str], Callable[[], list[str]]]) -> None:
+    def _grant_handler_once(
+        self,
+        *grants: tuple[list[str], list[str] | Callable[[], list[str]]],
+        wildcards: Sequence[str] = (),
+        reason: str = "",
+    ) -> None:
         """The handler's statements for this service, added to its policy once per stack (by the
-        first job): each grant's actions on its resources (a function read at synth, once every
-        job has added its own), then ``iam:PassRole`` of the service's roles."""
+        first job): each grant's actions on its resources (a list known now, or a function read at
+        synth, once every job has added its own), then, where the service assumes a role,
+        ``iam:PassRole`` of the service's roles. ``wildcards`` among the resources that never
+        change are acknowledged for cdk-nag with ``reason`` as the statements are written."""
         provider = self._provider
-        provider._grant_once(
-            self.SERVICE.name,
-            lambda: [
-                *(iam.PolicyStatement(actions=actions, resources=lazy_list(arns)) for actions, arns in grants),
-                provider._pass_role_statement(self.SERVICE),
-            ],
-        )
+
+        def statements() -> list[iam.PolicyStatement]:
+            acknowledge_iam5(provider.handler_role, wildcards, reason)
+            written = [
+                iam.PolicyStatement(actions=actions, resources=arns if isinstance(arns, list) else lazy_list(arns))
+                for actions, arns in grants
+            ]
+            if self.SERVICE.assumes_role:
+                written.append(provider._pass_role_statement(self.SERVICE))
+            return written
+
+        provider._grant_once(self.SERVICE.name, statements)
 
     def _create_resource(
         self, *, request: Mapping[str, Any], job_name: str | None, timeout: Duration, wait: bool = True

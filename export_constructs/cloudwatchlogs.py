@@ -32,7 +32,6 @@ from . import _defaults
 from ._job import ExportJobBase, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
-from ._nag import acknowledge_iam5
 from ._placement import check_job_name
 from ._recurring import (
     DEFAULT_MAX_WINDOWS_PER_RUN,
@@ -233,15 +232,12 @@ class CloudWatchLogsExportJob(ExportJobBase):
         # The handler's grant ends in "*" (the objects under each prefix): acknowledged as the
         # destination acknowledges its own prefix grants.
         destination._acknowledge_prefixes(provider.handler_role, prefixes, REASON_HANDLER_OBJECTS)
-
-        def statements() -> list[iam.PolicyStatement]:
-            acknowledge_iam5(provider.handler_role, ["*"], REASON_TASK_WILDCARD)
-            return [
-                iam.PolicyStatement(actions=HANDLER_CREATE_ACTIONS, resources=lazy_list(groups.arns)),
-                iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
-            ]
-
-        provider._grant_once(SERVICE.name, statements)
+        self._grant_handler_once(
+            (HANDLER_CREATE_ACTIONS, groups.arns),
+            (HANDLER_TASK_ACTIONS, ["*"]),
+            wildcards=["*"],
+            reason=REASON_TASK_WILDCARD,
+        )
 
 
 def _name_of(group: str | logs.ILogGroup) -> str:

@@ -18,7 +18,7 @@ from . import _defaults
 from ._job import UNICODE_TAGS, ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
-from ._nag import REASON_JOB_PREFIX, acknowledge_iam5
+from ._nag import REASON_JOB_PREFIX
 from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
 from ._provider import common_pattern
 from ._recurring import (
@@ -154,6 +154,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         provider = self._provider
         names_listed = provider._registry(SERVICE.name).names
         any_dataset = provider._arn("personalize", "dataset", "*")
+        derived = provider._arn("personalize", "dataset-export-job", f"{provider.job_name_prefix}_*")
 
         def names() -> list[str]:
             unique = sorted(set(names_listed))
@@ -163,10 +164,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             return [common_pattern(unique) or "*"]
 
         def job_arns() -> list[str]:
-            return [
-                provider._arn("personalize", "dataset-export-job", n)
-                for n in [f"{provider.job_name_prefix}_*", *names()]
-            ]
+            return [derived, *(provider._arn("personalize", "dataset-export-job", n) for n in names())]
 
         datasets = provider._sources(SERVICE.name, any_dataset, REASON_DATASET_WILDCARD)
         datasets.add(dataset_arn)
@@ -174,20 +172,13 @@ class PersonalizeDatasetExportJob(ExportJobBase):
             names_listed.append(job_name)
             if names() != sorted(set(names_listed)):  # collapsed: acknowledge the wildcard it lists
                 provider._acknowledge_wildcards(job_arns()[1:], REASON_NAME_WILDCARD)
-
-        def statements() -> list[iam.PolicyStatement]:
-            acknowledge_iam5(provider.handler_role, job_arns()[:1], REASON_JOB_PREFIX)
-            return [
-                # CreateDatasetExportJob is authorised on the job and on the dataset.
-                iam.PolicyStatement(
-                    actions=HANDLER_CREATE_ACTIONS,
-                    resources=lazy_list(lambda: [*job_arns(), *datasets.arns()]),
-                ),
-                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=lazy_list(job_arns)),
-                provider._pass_role_statement(SERVICE),
-            ]
-
-        provider._grant_once(SERVICE.name, statements)
+        self._grant_handler_once(
+            # CreateDatasetExportJob is authorised on the job and on the dataset.
+            (HANDLER_CREATE_ACTIONS, lambda: [*job_arns(), *datasets.arns()]),
+            (HANDLER_JOB_ACTIONS, job_arns),
+            wildcards=[derived],
+            reason=REASON_JOB_PREFIX,
+        )
 
 
 def _check_dataset(problems: Problems, dataset_arn: str, prop: str = "dataset_arn") -> None:

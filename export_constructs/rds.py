@@ -23,7 +23,6 @@ from constructs import Construct
 from ._job import ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of, seconds_of
-from ._nag import acknowledge_iam5
 from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
 from ._recurring import RecurringExportBase
 from ._runner import RUN_TIMEOUT
@@ -197,16 +196,9 @@ class RdsSnapshotExportJob(ExportJobBase):
         provider = self._provider
         sources = provider._sources(SERVICE.name, provider._arn("rds", "*"), REASON_SOURCE_WILDCARD)
         sources.add(source_arn)
-
-        def statements() -> list[iam.PolicyStatement]:
-            acknowledge_iam5(provider.handler_role, ["*"], REASON_TASKS)
-            return [
-                iam.PolicyStatement(actions=HANDLER_START_ACTIONS, resources=lazy_list(sources.arns)),
-                iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
-                provider._pass_role_statement(SERVICE),
-            ]
-
-        provider._grant_once(SERVICE.name, statements)
+        self._grant_handler_once(
+            (HANDLER_START_ACTIONS, sources.arns), (HANDLER_TASK_ACTIONS, ["*"]), wildcards=["*"], reason=REASON_TASKS
+        )
         granted = _KEYS_GRANTED.setdefault(provider, set())
         if addr_of(key) not in granted:
             granted.add(addr_of(key))

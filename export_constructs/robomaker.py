@@ -13,9 +13,7 @@ from constructs import Construct
 
 from . import _defaults
 from ._job import ExportJobBase, RoleRule, TagRule
-from ._lazy import lazy_list
 from ._memo import bucket_name_of, is_unresolved, role_arn_of
-from ._nag import acknowledge_iam5
 from ._validation import Problems, Text, typed_props
 from .destination import ExportDestination
 from .services import ROBOMAKER as SERVICE
@@ -155,16 +153,12 @@ class RoboMakerWorldExportJob(ExportJobBase):
             provider._acknowledge_wildcards([any_world], REASON_WORLD_WILDCARD)
         else:
             listed.add(*worlds)
-
-        def statements() -> list[iam.PolicyStatement]:
-            acknowledge_iam5(provider.handler_role, [jobs], REASON_JOB_IDS)
-            return [
-                iam.PolicyStatement(actions=HANDLER_JOB_ACTIONS, resources=[jobs]),
-                iam.PolicyStatement(actions=HANDLER_WORLD_ACTIONS, resources=lazy_list(listed.arns)),
-                provider._pass_role_statement(SERVICE),
-            ]
-
-        provider._grant_once(SERVICE.name, statements)
+        self._grant_handler_once(
+            (HANDLER_JOB_ACTIONS, [jobs]),
+            (HANDLER_WORLD_ACTIONS, listed.arns),
+            wildcards=[jobs],
+            reason=REASON_JOB_IDS,
+        )
 
 
 __all__ = ["RoboMakerWorldExportJob"]

@@ -293,6 +293,25 @@ def test_the_listing_follows_every_page(logs: tuple[Any, Stubber], at_now: Clock
     assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}
 
 
+def test_the_listing_reads_past_the_pages_a_listing_of_nameless_jobs_stops_at(
+    logs: tuple[Any, Stubber], at_now: Clock
+) -> None:
+    """DescribeExportTasks cannot filter by name: the job's task may be on any page, also beyond
+    the five pages Pinpoint's listing reads."""
+    client, stub = logs
+    listing(stub, task("COMPLETED", task_id=OTHER_ID, task_name="older"), next_token="page-2")
+    for page in range(2, 7):
+        listing(
+            stub,
+            task("COMPLETED", task_id=OTHER_ID, task_name="older"),
+            token=f"page-{page}",
+            next_token=f"page-{page + 1}",
+        )
+    listing(stub, task("PENDING"), token="page-7")
+    assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}
+    stub.assert_no_pending_responses()
+
+
 def test_a_fixed_range_is_adopted_only_with_the_same_from_and_to(logs: tuple[Any, Stubber], at_now: Clock) -> None:
     client, stub = logs
     ev = event(request_=FIXED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import itertools
 import json
 import logging
 import re
@@ -244,8 +245,8 @@ class ExportJobAdapter(abc.ABC):
     #: (:meth:`_listed`): the client method, the answer's member that holds the page (``""``: the
     #: whole answer), the page's member of jobs, and the request's and the page's token members ...
     list_call: ClassVar[tuple[str, str, str, str, str]] = ("", "", "", "", "")
-    #: ... of which a Create reads at most this many pages.
-    max_list_pages: ClassVar[int] = 5
+    #: ... of which a Create reads at most this many pages (None: every page).
+    max_list_pages: ClassVar[int | None] = 5
 
     # Where the service keeps an ended job's record, and its name taken, until the record is
     # deleted (Forecast), :meth:`release` deletes it:
@@ -410,7 +411,8 @@ class ExportJobAdapter(abc.ABC):
         by page, at most :attr:`max_list_pages` pages (logged when there are more)."""
         method, answer_member, items, token_in, token_out = self.list_call
         token: str | None = None
-        for _ in range(self.max_list_pages):
+        pages = itertools.count() if self.max_list_pages is None else range(self.max_list_pages)
+        for _ in pages:
             answer = getattr(self._client, method)(**params, **({token_in: token} if token else {}))
             page = answer[answer_member] if answer_member else answer
             yield from page.get(items) or []

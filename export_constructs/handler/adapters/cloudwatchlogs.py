@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,6 +74,11 @@ class Adapter(ExportJobAdapter):
     stop_ended_errors = frozenset({INVALID_OPERATION})
     quota_errors = frozenset({LIMIT_EXCEEDED})
     client_name = "logs"
+    # DescribeExportTasks filters by task id or status, not by name
+    # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeExportTasks.html):
+    # a task of the job's name may be on any page, so a start reads every page.
+    list_call = ("describe_export_tasks", "", "exportTasks", "nextToken", "nextToken")
+    max_list_pages = None
 
     # -- start ------------------------------------------------------------------------------
 
@@ -105,7 +110,7 @@ class Adapter(ExportJobAdapter):
         """The newest task named ``spec.name`` that is this job's; None when no task has the name;
         :class:`JobConflict` when tasks have it but with other parameters."""
         others: list[Mapping[str, Any]] = []
-        for task in self._tasks():
+        for task in self._listed("the account"):
             if task.get("taskName") != spec.name:
                 continue
             if str((task.get("status") or {}).get("code", "")) in ENDED_IN_FAILURE:
@@ -123,17 +128,6 @@ class Adapter(ExportJobAdapter):
                 f"to {task.get('to')} into s3://{task.get('destination')}/{task.get('destinationPrefix', '')}"
             )
         return None
-
-    def _tasks(self) -> Iterator[Mapping[str, Any]]:
-        """The account's export tasks, newest first, every page (there is no filter by name)."""
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"nextToken": token} if token else {}
-            page = self._client.describe_export_tasks(**kwargs)
-            yield from page.get("exportTasks", [])
-            token = page.get("nextToken")
-            if not token:
-                return
 
     # -- observe ----------------------------------------------------------------------------
 

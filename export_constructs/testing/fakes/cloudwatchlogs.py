@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from ...services import CLOUDWATCH_LOGS
 from .base import IamRequest, ServiceError
-from .jobs import FAILURE_REASON, Job, Scenario, iter_pages, ordered
+from .jobs import Job, Scenario, listing, ordered
 from .protocol import BotocoreFake
 
 CREATE, DESCRIBE, CANCEL = "CreateExportTask", "DescribeExportTasks", "CancelExportTask"
@@ -61,6 +61,7 @@ class Fake(BotocoreFake):
     server_error = (500, "ServiceUnavailableException")
     quota_error = (400, "LimitExceededException", "Resource limit exceeded.")
     running_statuses = ACTIVE
+    job_statuses = (RUNNING, "COMPLETED", "FAILED")
 
     fail_when: Callable[[Mapping[str, Any]], bool] | None = None
     """Asked of each CreateExportTask request: True makes its task fail (with
@@ -93,7 +94,7 @@ class Fake(BotocoreFake):
         return self.scenario is Scenario.BUSY and self.clock.elapsed < self.busy_seconds
 
     def _group_arn(self, name: str) -> str:
-        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}"
+        return self.arn(f"log-group:{name}")
 
     def iam_request(self, operation: str, params: Any) -> IamRequest:
         if operation == CREATE:
@@ -127,8 +128,7 @@ class Fake(BotocoreFake):
 
     def op_CreateExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params.get("taskName", "")
-        if fault := self.fault(CREATE, name or params["logGroupName"], starts_job=True):
-            raise fault
+        self.check_fault(CREATE, name or params["logGroupName"], starts_job=True)
         group = params["logGroupName"]
         if group in self.missing_sources or self._group_arn(group) in self.missing_sources:
             status, code = self.not_found
@@ -140,35 +140,33 @@ class Fake(BotocoreFake):
             )
         self.check_quota()
         prefix = params.get("destinationPrefix") or "exportedlogs"
-        denied = self.authorize_job(
-            None, source_arn=self._group_arn(group), s3_path=f"s3://{params['destination']}/{prefix}/"
+        job = self.start_job(
+            str(uuid.uuid4()),
+            None,
+            source_arn=self._group_arn(group),
+            s3_path=f"s3://{params['destination']}/{prefix}/",
+            failing=self.fail_when is not None and self.fail_when(params),
+            request=copy.deepcopy(params),
         )
-        task_id = str(uuid.uuid4())
-        failing = self.fail_when is not None and self.fail_when(params)
-        statuses = self.statuses(RUNNING, "COMPLETED", "FAILED", denied=bool(denied) or failing)
-        self.new_job(task_id, statuses, request=copy.deepcopy(params), reason=denied or FAILURE_REASON)
-        return {"taskId": task_id}
+        return {"taskId": job.id}
 
     def op_DescribeExportTasks(self, params: dict[str, Any]) -> dict[str, Any]:
         task_id = params.get("taskId")
         if task_id is not None:
-            if fault := self.fault(DESCRIBE, task_id):
-                raise fault
+            self.check_fault(DESCRIBE, task_id)
             job = self.jobs.get(task_id)
             if job is None:
                 return {"exportTasks": []}
             self.advance(job)
             return {"exportTasks": [self._described(job)]}
-        if fault := self.fault(DESCRIBE, "*list*"):
-            raise fault
+        self.check_fault(DESCRIBE, "*list*")
         jobs = [j for j in ordered(self.jobs) if params.get("statusCode") in (None, j.status)]
-        page, token = iter_pages(jobs, int(params.get("limit") or PAGE_SIZE), params.get("nextToken"))
-        answer: dict[str, Any] = {"exportTasks": [self._described(j) for j in page]}
-        if self._busy() and params.get("statusCode") in (None, "RUNNING") and not params.get("nextToken"):
+        size, token = int(params.get("limit") or PAGE_SIZE), params.get("nextToken")
+        answer = listing(jobs, size, token, members=("exportTasks", "nextToken"))
+        answer["exportTasks"] = [self._described(j) for j in answer["exportTasks"]]  # the page only
+        if self._busy() and params.get("statusCode") in (None, "RUNNING") and not token:
             # Another stack's task holds the account's one slot: it is listed as the account's.
             answer["exportTasks"].insert(0, OTHER_STACKS_TASK)
-        if token is not None:
-            answer["nextToken"] = token
         return answer
 
     def op_CancelExportTask(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -33,8 +33,7 @@ class Fake(BotocoreFake):
 
     def op_CreateDatasetExportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._job_arn(params["jobName"])
-        if fault := self.fault("CreateDatasetExportJob", arn, starts_job=True):
-            raise fault
+        self.check_fault("CreateDatasetExportJob", arn, starts_job=True)
         self._refuse_dataset(params["datasetArn"])
         refuse_foreign_role(self, "roleArn", params["roleArn"])
         if arn in self.jobs:

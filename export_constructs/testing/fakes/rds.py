@@ -156,7 +156,7 @@ class Fake(BotocoreFake):
             # about its ARN, a describe of everything about "*".
             kind, member, _, _, _ = DESCRIBES[operation]
             if params.get(member):
-                return IamRequest({kind: self._arn(f"{kind}:{params[member]}")})
+                return IamRequest({kind: self.arn(f"{kind}:{params[member]}")})
             return IamRequest({})
         # DescribeExportTasks and CancelExportTask are about a task, which has no IAM resource
         # type: IAM checks them on "*".
@@ -192,8 +192,7 @@ class Fake(BotocoreFake):
 
     def op_StartExportTask(self, params: dict[str, Any]) -> dict[str, Any]:
         identifier = params["ExportTaskIdentifier"]
-        if fault := self.fault("StartExportTask", identifier, starts_job=True):
-            raise fault
+        self.check_fault("StartExportTask", identifier, starts_job=True)
         _check_identifier(identifier)
         kind = self._check_source(params["SourceArn"])
         self._check_registered(params["SourceArn"], kind)
@@ -233,8 +232,7 @@ class Fake(BotocoreFake):
         error; without one, every registered snapshot of the kind the type filter keeps."""
         kind, member, answer, status, code = DESCRIBES[operation]
         identifier = params.get(member)
-        if fault := self.fault(operation, identifier or "*list*"):
-            raise fault
+        self.check_fault(operation, identifier or "*list*")
         snapshot_type = params.get("SnapshotType")
         if identifier is None:
             found = [s for s in self.snapshots.values() if s.kind == kind and not s.deleted]
@@ -348,9 +346,6 @@ class Fake(BotocoreFake):
         if snapshot is None or snapshot.deleted:
             _, status, code, _ = SOURCES[kind]
             raise ServiceError(code, f"Cannot find the {kind} {arn}: it does not exist.", status)
-
-    def _arn(self, resource: str) -> str:
-        return f"arn:{self.partition}:rds:{self.region}:{self.account}:{resource}"
 
     def _check_role(self, arn: str) -> None:
         """A role of another account (or no role ARN): RDS's IamRoleNotFound (botocore's model, 404)."""

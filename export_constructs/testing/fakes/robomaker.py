@@ -136,8 +136,7 @@ class Fake(FakeService):
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         token = body.get("clientRequestToken") or uuid.uuid4().hex
-        if fault := self.fault(CREATE, token, starts_job=True):
-            raise fault
+        self.check_fault(CREATE, token, starts_job=True)
         for i, world in enumerate(body["worlds"]):
             refuse_foreign_source(self, f"worlds[{i}]", world, "world")
         refuse_foreign_role(self, "iamRole", body["iamRole"])
