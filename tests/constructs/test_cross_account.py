@@ -62,14 +62,7 @@ def _source_app(archive_sources: list[ArchiveSource] | None) -> tuple[cdk.App, c
         destination=destination,
         prefix="logs/111122223333/{log_group}/{yyyy}/{MM}/{dd}/",
     )
-    CloudWatchLogsExportJob(
-        stack,
-        "Once",
-        log_group="/app/orders",
-        destination=destination,
-        prefix="logs/111122223333/once/",
-        window=cdk.Duration.days(1),
-    )
+    _one_shot_logs(stack, destination)
     RdsSnapshotExport(
         stack,
         "Snapshots",

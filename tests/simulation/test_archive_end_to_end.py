@@ -82,6 +82,20 @@ def _one_shots(stack: cdk.Stack, destination: ExportDestination, prefix: str = f
     )
 
 
+def _nightly(stack: cdk.Stack, destination: ExportDestination) -> None:
+    """A nightly export of one log group, each day's window exported at 02:00 (an hour settled)."""
+    CloudWatchLogsExport(
+        stack,
+        "Nightly",
+        log_groups=["/app/orders"],
+        destination=destination,
+        schedule=ExportSchedule.daily(hour=2),
+        start=FIRST,
+        settle=cdk.Duration.hours(1),
+        prefix=f"logs/{SOURCE}/{{log_group}}/{{yyyy}}/{{MM}}/{{dd}}/",
+    )
+
+
 def _denied(problems: list[str]) -> list[str]:
     return [p for p in problems if p.startswith("IAM:")]
 
@@ -118,16 +132,7 @@ def test_one_shot_logs_and_rds_exports_write_into_the_archive_authorized_by_both
 def test_nightly_logs_windows_are_exported_into_the_archive(archive: tuple[StackTemplate, str]) -> None:
     template, key_arn = archive
     stack, destination = _source(key_arn)
-    CloudWatchLogsExport(
-        stack,
-        "Nightly",
-        log_groups=["/app/orders"],
-        destination=destination,
-        schedule=ExportSchedule.daily(hour=2),
-        start=FIRST,
-        settle=cdk.Duration.hours(1),
-        prefix=f"logs/{SOURCE}/{{log_group}}/{{yyyy}}/{{MM}}/{{dd}}/",
-    )
+    _nightly(stack, destination)
     result = simulate_schedule(
         stack, start=datetime(2026, 12, 2, tzinfo=UTC), periods=2, authorize=True, others=[template]
     )
@@ -197,16 +202,7 @@ def test_a_bucket_owned_by_another_account_than_named_is_refused_and_nothing_sta
         THIRD, BUCKET, [ArchiveSource(account=SOURCE, region=REGION, services=("logs",), prefix=f"logs/{SOURCE}/")]
     )
     stack, destination = _source(key_arn.replace(THIRD, ARCHIVE))
-    CloudWatchLogsExport(
-        stack,
-        "Nightly",
-        log_groups=["/app/orders"],
-        destination=destination,
-        schedule=ExportSchedule.daily(hour=2),
-        start=FIRST,
-        settle=cdk.Duration.hours(1),
-        prefix=f"logs/{SOURCE}/{{log_group}}/",
-    )
+    _nightly(stack, destination)
     result = simulate_schedule(
         stack, start=datetime(2026, 12, 2, tzinfo=UTC), periods=1, authorize=True, others=[third]
     )
