@@ -400,21 +400,33 @@ def table(
         f"{wait.per_interval:.2f} per poll interval. One look = 1 Lambda invocation (advance), "
         f"{transitions_per_look:.2f} state transitions (the busy run's over a daily run's, per look), "
         f"calls per look: {look}.",
+        *targets(checks, "Recurring", started, bool(cases[0].result.authorization)),
+    ]
+    return lines, checks
+
+
+def targets(checks: Sequence[tuple[str, bool]], section: str, started: float, authorized: bool) -> list[str]:
+    """A section's closing lines: its targets, each PASS or FAIL, and its wall time."""
+    return [
         "",
         "| target | result |",
         "|---|---|",
         *(f"| {text} | {'PASS' if ok else 'FAIL'} |" for text, ok in checks),
         "",
-        f"Recurring section: {time.perf_counter() - started:.0f} s of wall time; requests "
-        f"{'authorized by iam-simulate' if cases[0].result.authorization else 'not authorized'}.",
+        f"{section} section: {time.perf_counter() - started:.0f} s of wall time; requests "
+        f"{'authorized by iam-simulate' if authorized else 'not authorized'}.",
     ]
-    return lines, checks
+
+
+def run(make: Callable[[Callable[[str], None]], tuple[list[str], list[tuple[str, bool]]]]) -> int:
+    """Print the table ``make`` builds (its progress on stderr); 1 when a target is missed."""
+    lines, checks = make(lambda message: print(message, file=sys.stderr, flush=True))
+    print("\n".join(lines))
+    return 0 if all(ok for _, ok in checks) else 1
 
 
 def main() -> int:
-    lines, checks = table(lambda message: print(message, file=sys.stderr, flush=True))
-    print("\n".join(lines))
-    return 0 if all(ok for _, ok in checks) else 1
+    return run(table)
 
 
 if __name__ == "__main__":

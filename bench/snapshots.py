@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .recurring import Stamps, Task, makespan, stamping
+from .recurring import Stamps, Task, makespan, run, stamping, targets
 
 if TYPE_CHECKING:
     from export_constructs.testing.snapshots import SnapshotResult
@@ -152,21 +152,13 @@ def table(
         f"{AT_ONCE} at once: makespan {span:,.0f} s (first task created -> last ended), sum of task durations "
         f"{work:,.0f} s; ceil({AT_ONCE}/{QUOTA}) x D = {least:,.0f} s. A run refused at the quota asks again "
         "after a poll interval, so each wave may lose up to one.",
-        "",
-        "| target | result |",
-        "|---|---|",
-        *(f"| {text} | {'PASS' if ok else 'FAIL'} |" for text, ok in checks),
-        "",
-        f"Snapshot section: {time.perf_counter() - started:.0f} s of wall time; requests "
-        f"{'authorized by iam-simulate' if cases[0].result.authorization else 'not authorized'}.",
+        *targets(checks, "Snapshot", started, bool(cases[0].result.authorization)),
     ]
     return lines, checks
 
 
 def main() -> int:
-    lines, checks = table(lambda message: print(message, file=sys.stderr, flush=True))
-    print("\n".join(lines))
-    return 0 if all(ok for _, ok in checks) else 1
+    return run(table)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
+from ._bucket import new_hardened_bucket, prepare_bucket_scope
 from ._memo import is_unresolved, partition_of, region_of, stack_of
 from ._validation import Problems, init_signature, typed_props
-from .destination import new_hardened_bucket, refuse_snapshot_removal
 from .services import CLOUDWATCH_LOGS, SERVICES
 
 #: The services whose guides document writing into a bucket (and with a key) of another account.
@@ -91,6 +91,20 @@ class ArchiveSource:
     prefix: str
     """The key prefix the source writes under, ending in ``/``; no other source's may overlap it."""
 
+    def covers(self, needed: ArchiveSource) -> bool:
+        """Whether this source lets ``needed``'s account, from its Region, write by its services
+        under its prefix.
+
+        Args:
+            needed: what a source stack's exports need.
+        """
+        return (
+            self.account == needed.account
+            and self.region == needed.region
+            and set(needed.services) <= set(self.services)
+            and needed.prefix.startswith(self.prefix)
+        )
+
 
 @init_signature
 class ExportArchive(Construct):
@@ -139,9 +153,7 @@ class ExportArchive(Construct):
     ) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
-        # Log delivery by bucket policy (not ACLs), as ExportDestination's; before any child.
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        refuse_snapshot_removal(self, removal_policy)
+        prepare_bucket_scope(self, removal_policy)
         stack = stack_of(self)
         self.archive_account = stack.account
         self.bucket_name = bucket_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from . import _defaults
+from ._bucket import new_hardened_bucket, prepare_bucket_scope
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, overflows, stack_of
 from ._nag import (
@@ -23,13 +25,12 @@ from ._nag import (
     acknowledge,
     acknowledge_iam5,
     acknowledge_inline_policy,
-    acknowledge_log_bucket,
-    acknowledge_replication,
     render,
 )
 from ._pasteable import pasteable, pasteable_json
 from ._text import iam_description, wrap
 from ._validation import Problems, init_signature, typed_props
+from .archive import ArchiveSource, ExportArchive, archive_statements
 from .services import S3_LIST_ACTIONS, S3_WRITE_ACTIONS, ServiceAccess
 
 #: What an object ARN adds to its prefix once resolved: ``arn:aws-us-gov:s3:::``, a bucket name of at
@@ -148,9 +149,7 @@ class ExportDestination(Construct):
     ) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
-        # Log delivery by bucket policy (not ACLs) whatever the app's feature flags say; context
-        # must be set before any child exists.
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        prepare_bucket_scope(self, removal_policy)
         self._accesses: dict[tuple[str, str, str], _WriteAccess] = {}
         #: Per grantee, the collapsed prefixes whose wildcard is acknowledged on it.
         self._acknowledged_prefixes: dict[str, set[str]] = {}
@@ -161,7 +160,7 @@ class ExportDestination(Construct):
         self._pasteables: dict[tuple[str, str], _Pasteable] = {}
         self._immutable_roles: set[str] = set()
         self._role_objects: dict[str, list[str]] = {}
-        refuse_snapshot_removal(self, removal_policy)
+        self._printing = False
         self.archive_account = None
         #: What the exports into a bucket of another account need of its policies, by service.
         self._archive_prefixes: dict[str, list[str]] = {}
@@ -567,7 +566,7 @@ class ExportDestination(Construct):
 
     def _print_at_synth(self) -> None:
         """Have synthesis print the pending warnings and notes (:meth:`_emit_warnings`), once."""
-        if not getattr(self, "_printing", False):
+        if not self._printing:
             self._printing = True
             Aspects.of(self).add(_SynthWarnings(self))
 
@@ -605,12 +604,11 @@ class ExportDestination(Construct):
     def _jobs_of(self, services: Sequence[str]) -> str:
         return ", ".join(j.node.path for s in sorted(services) for j in self._archive_jobs.get(s, []))
 
-    def _archive_sources(self) -> tuple[list[Any], list[str]]:
+    def _archive_sources(self) -> tuple[list[ArchiveSource], list[str]]:
         """The ``ArchiveSource`` per service that grants what this stack's exports need, and the
         problems: a service whose prefixes share no folder cannot be one source's prefix."""
-        from .archive import ArchiveSource  # archive.py builds its bucket with this module
-
-        sources, problems = [], []
+        sources: list[ArchiveSource] = []
+        problems: list[str] = []
         for service, prefixes in sorted(self._archive_prefixes.items()):
             resolved = [p for p in prefixes if not is_unresolved(p)]
             common = os.path.commonprefix(resolved) if len(resolved) == len(prefixes) else ""  # noqa: RUF071
@@ -634,8 +632,6 @@ class ExportDestination(Construct):
         """Print what the archive's policies must hold: an ExportArchive of this app that grants it
         is named; one that does not is an error; without one, the statements to paste, once for the
         bucket and once for the key."""
-        from .archive import ExportArchive, archive_statements
-
         if self.archive_account is None or not self._archive_prefixes or self._archive_noted:
             return
         self._archive_noted = True
@@ -652,7 +648,7 @@ class ExportDestination(Construct):
         archives = [a for a in of_account if a.bucket_name == name]
         if archives:
             archive = archives[0]
-            missing = [s for s in sources if not _covered(s, archive.sources)]
+            missing = [s for s in sources if not any(g.covers(s) for g in archive.sources)]
             if missing:
                 services = [service for s in missing for service in s.services]
                 Annotations.of(self).add_error(
@@ -733,100 +729,17 @@ def _other_account(bucket_account: str, own_account: str) -> str | None:
 
 def _unique(stack: Stack, statements: list[iam.PolicyStatement]) -> list[Any]:
     """The statements' JSON, each once (two sources of one account both ask where the bucket is)."""
-    found: list[Any] = []
+    found: dict[str, Any] = {}
     for statement in statements:
         document = statement.to_statement_json()
-        if stack.resolve(document) not in [stack.resolve(f) for f in found]:
-            found.append(document)
-    return found
-
-
-def _covered(needed: Any, granted: Sequence[Any]) -> bool:
-    """Whether an ``ArchiveSource`` of ``granted`` lets ``needed``'s account, Region and service
-    write under its prefix."""
-    return any(
-        g.account == needed.account
-        and g.region == needed.region
-        and set(needed.services) <= set(g.services)
-        and needed.prefix.startswith(g.prefix)
-        for g in granted
-    )
+        found.setdefault(json.dumps(stack.resolve(document), sort_keys=True), document)
+    return list(found.values())
 
 
 def _resource_of(construct: Construct) -> CfnResource | None:
     """The CloudFormation resource of an L2 construct (e.g. a policy), to depend on it alone."""
     child = construct.node.default_child
     return child if isinstance(child, CfnResource) else None
-
-
-def new_hardened_bucket(
-    scope: Construct,
-    *,
-    removal_policy: RemovalPolicy,
-    server_access_logs_bucket: s3.IBucket | None,
-    key_description: str,
-    encryption_key: kms.IKey | None = None,
-    bucket_name: str | None = None,
-) -> tuple[kms.IKey, s3.Bucket]:
-    """The key (``Key``, unless ``encryption_key`` is given), the log bucket (``AccessLogs``,
-    unless ``server_access_logs_bucket`` is given) and the bucket (``Resource``) of a new export
-    bucket, as children of ``scope``: SSE-KMS with the key (rotation on), TLS-only, no public
-    access, object ownership enforced, versioned, access logs to the log bucket, ``removal_policy``
-    on all three. ``scope`` must have set ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``
-    before making any child (log delivery by bucket policy, not ACLs)."""
-    key = encryption_key or kms.Key(
-        scope,
-        "Key",
-        # KMS takes a description of up to 8,192 characters (CreateKey's API reference).
-        description=key_description[:8192],
-        enable_key_rotation=True,
-        removal_policy=removal_policy,
-    )
-    if server_access_logs_bucket is None:
-        log_bucket = s3.Bucket(
-            scope,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            removal_policy=removal_policy,
-        )
-        acknowledge_log_bucket(log_bucket)
-        server_access_logs_bucket = log_bucket
-    bucket = s3.Bucket(
-        scope,
-        "Resource",
-        bucket_name=bucket_name,
-        encryption=s3.BucketEncryption.KMS,
-        encryption_key=key,
-        bucket_key_enabled=True,
-        enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned=True,
-        server_access_logs_bucket=server_access_logs_bucket,
-        server_access_logs_prefix="export-bucket/",
-        removal_policy=removal_policy,
-    )
-    acknowledge_replication(bucket)
-    return key, bucket
-
-
-def refuse_snapshot_removal(scope: Construct, removal_policy: RemovalPolicy) -> None:
-    """Raise for ``RemovalPolicy.SNAPSHOT``, which no bucket or key takes."""
-    if removal_policy is RemovalPolicy.SNAPSHOT:
-        # DeletionPolicy Snapshot applies to resources with snapshots (volumes, databases...),
-        # not to AWS::S3::Bucket or AWS::KMS::Key (CloudFormation's DeletionPolicy attribute:
-        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
-        problems = Problems(scope)
-        problems.add(
-            "removal_policy",
-            "must not be RemovalPolicy.SNAPSHOT: CloudFormation refuses a Snapshot deletion policy on a bucket "
-            "and a KMS key (RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY)",
-        )
-        problems.raise_if_any()
 
 
 __all__ = ["ExportDestination", "collapse_prefixes"]

@@ -18,7 +18,7 @@ from .accounts import OtherStack, start_s3
 from .asl import Interpreter, TaskFailure
 from .assembly import Pseudo, StackTemplate
 from .authorize import Access, Authorizer
-from .fakes.arns import dns_suffix_of
+from .fakes.arns import account_of, dns_suffix_of
 from .fakes.base import Call, FakeService, Log
 from .fakes.dynamodb import Fake as DynamoDbFake
 from .fakes.events import Event
@@ -276,7 +276,7 @@ class Machines:
                     service,
                     "sts:AssumeRole",
                     role_arn,
-                    {"aws:SourceAccount": role_arn.split(":")[4], "aws:SourceArn": source_arn},
+                    {"aws:SourceAccount": account_of(role_arn), "aws:SourceArn": source_arn},
                 )
             )
             allowed = self._authorizer.check(Access(role_arn, "states:StartExecution", machine_arn))

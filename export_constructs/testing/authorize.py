@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..services import ServiceAccess
-from .fakes.arns import dns_suffix_of
+from .fakes.arns import account_of, dns_suffix_of
 from .iam import IamSimulator
 from .policies import AccountPolicies, Role, as_list
 
@@ -49,12 +49,6 @@ def _evaluable(service: str) -> str:
 def _bucket_of(s3_arn: str) -> str:
     """The bucket of an S3 bucket or object ARN."""
     return s3_arn.split(":::", 1)[1].split("/", 1)[0]
-
-
-def _account_of(arn: str) -> str:
-    """The account field of an ARN (``arn:partition:service:region:account:resource``), or ``""``."""
-    parts = arn.split(":", 5)
-    return parts[4] if arn.startswith("arn:") and len(parts) == 6 else ""
 
 
 def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
@@ -154,8 +148,8 @@ class Authorizer:
         if resource.startswith(f"arn:{self.policies.partition}:s3:::"):
             return self.bucket_account(_bucket_of(resource))
         service = resource.split(":")[2] if resource.count(":") >= 2 else ""
-        if service in ("kms", "iam") and _account_of(resource):
-            return _account_of(resource)
+        if service in ("kms", "iam") and account_of(resource):
+            return account_of(resource)
         return self.policies.account
 
     # -- evaluation ----------------------------------------------------------------------------
@@ -171,11 +165,11 @@ class Authorizer:
         context: dict[str, str | list[str]] = {"aws:SecureTransport": "true", **access.context}
         account = self.resource_account(access.resource)
         if access.principal.startswith("arn:"):
-            role = self.policies_of(_account_of(access.principal)).role(access.principal)
+            role = self.policies_of(account_of(access.principal)).role(access.principal)
             identity = role.policies
             # iam-simulate derives no aws:Principal* key from the principal: set them here.
             context.setdefault("aws:PrincipalArn", access.principal)
-            context.setdefault("aws:PrincipalAccount", access.principal.split(":")[4])
+            context.setdefault("aws:PrincipalAccount", account_of(access.principal))
             context.setdefault("aws:PrincipalType", "AssumedRole")
         else:
             context.setdefault("aws:PrincipalServiceName", access.principal)
@@ -319,7 +313,7 @@ class Authorizer:
         """
         confused_deputy = {"aws:SourceAccount": self.policies.account, "aws:SourceArn": source_arn}
         if role_arn is not None:
-            role = self.policies_of(_account_of(role_arn)).role(role_arn)
+            role = self.policies_of(account_of(role_arn)).role(role_arn)
             if role.trust is None:
                 # An imported role's trust policy is in no template: only the account knows it.
                 self.unverified.append(f"{principal} assuming {role_arn} (its trust policy is in no template)")
@@ -374,7 +368,7 @@ class Authorizer:
         simulated account for a service that writes as itself
         (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account)."""
         p = self.policies
-        caller = _account_of(principal) or p.account
+        caller = account_of(principal) or p.account
         return {"kms:ViaService": f"s3.{p.region}.{dns_suffix_of(p.region)}", "kms:CallerAccount": caller}
 
     def summary(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fakes.arns import dns_suffix_of
+from .fakes.arns import account_of, dns_suffix_of
 from .iam import IamSimulator
 
 #: IAM's size limits (characters, whitespace not counted), from "IAM and AWS STS quotas"
@@ -172,8 +172,7 @@ class AccountPolicies:
         policy = self.key_policies.get(key_arn)
         if policy is not None:
             return policy
-        parts = key_arn.split(":")
-        owner = parts[4] if key_arn.startswith("arn:") and len(parts) > 5 and parts[4] else self.account
+        owner = account_of(key_arn) or self.account
         return {
             "Version": "2012-10-17",
             "Statement": [

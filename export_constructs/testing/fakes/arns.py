@@ -53,6 +53,13 @@ def dns_suffix_of(region: str) -> str:
     return _partition(region)[1]
 
 
+def account_of(arn: str) -> str:
+    """The account field of an ARN (``arn:partition:service:region:account:resource``); ``""``
+    for an ARN without one (a bucket's) or anything that is no ARN."""
+    parts = arn.split(":", 5)
+    return parts[4] if arn.startswith("arn:") and len(parts) == 6 else ""
+
+
 def refuse_foreign_source(
     fake: FakeService, member: str, arn: str, what: str, not_found: tuple[int, str] | None = None
 ) -> None:
