@@ -8,7 +8,6 @@ import hashlib
 import inspect
 import json
 import re
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
@@ -32,7 +31,7 @@ from ._placement import (
 )
 from ._provider import ExportJobProvider
 from ._text import wrap
-from ._validation import Problems, Text, init_signature
+from ._validation import Problems, Text, init_signature, share_args
 from .destination import ExportDestination
 from .handler import consts
 from .services import ServiceAccess
@@ -236,11 +235,8 @@ class ExportJobBase(Construct):
                 f"roles of the {rule.partition} partition ({rule.member} pattern {rule.pattern}); deploy the "
                 f"stack to a Region of the {rule.partition} partition",
             )
-        if role is None:
-            return
-        problems.length("role", role.role_arn, max_len=rule.max_len)
-        problems.pattern("role", role.role_arn, rule.pattern, rule=rule.words, example=rule.example)
-        check_role_account(problems, role, self._stack, service=self.SERVICE.title)
+        if role is not None:
+            rule.check(problems, role, self._stack, self.SERVICE.title)
 
     def _check_tags(self, problems: Problems, tags: Mapping[str, str] | None, rule: TagRule) -> None:
         """AWS's tag rules with the service's own limits (``rule``). Tags sent as a map need keys
@@ -542,23 +538,14 @@ timeout: how long the stack waits for the job, 1 minute to 12 hours (beyond 55 m
 wait: whether the stack waits for the job to end. ``False`` completes the resource as soon as
     the service accepts the job; ``status`` is then its status at start. Default: ``True``.""",
 }
-_SHARED_ARGS_LINE = re.compile(
-    r"^( *)([a-z_, ]+): the props every export job takes \(``ExportJobBase``\)\.$", re.MULTILINE
-)
 
 
 def _share_args(cls: type[ExportJobBase]) -> None:
-    """Put the :data:`SHARED_ARGS` entries in place of each line of ``cls``'s docstring that stands
-    for them, indented as that line is."""
-
-    def entries(match: re.Match[str]) -> str:
+    def values() -> dict[str, str]:
         default = inspect.signature(cls.__init__).parameters["timeout"].default
-        values = {"service": cls.SERVICE.name.lower(), "timeout": default.to_human_string()}
-        text = "\n".join(SHARED_ARGS[name.strip()].format(**values) for name in match[2].split(","))
-        return textwrap.indent(text, match[1])
+        return {"service": cls.SERVICE.name.lower(), "timeout": default.to_human_string()}
 
-    if cls.__doc__:
-        cls.__doc__ = _SHARED_ARGS_LINE.sub(entries, cls.__doc__)
+    share_args(cls, "ExportJobBase", SHARED_ARGS, values)
 
 
 @dataclass(frozen=True)
@@ -574,6 +561,12 @@ class RoleRule:
     words: str = "an IAM role ARN"
     partition: str = ""
     member: str = ""
+
+    def check(self, problems: Problems, role: iam.IRole, stack: Stack, service: str) -> None:
+        """``role``'s ARN by this rule, and of ``stack``'s account (``check_role_account``)."""
+        problems.length("role", role.role_arn, max_len=self.max_len)
+        problems.pattern("role", role.role_arn, self.pattern, rule=self.words, example=self.example)
+        check_role_account(problems, role, stack, service=service)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -20,15 +20,18 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from ._memo import is_unresolved, seconds_of
+from ._job import SHARED_ARGS, RoleRule
+from ._lazy import lazy_list
+from ._memo import is_unresolved, role_arn_of, seconds_of
 from ._provider import ExportJobProvider
 from ._runner import RUN_TIMEOUT, ExportRunner
-from ._validation import Problems, init_signature
+from ._validation import Problems, init_signature, share_args
 from .destination import ExportDestination
 from .handler import consts
 from .schedule import FIRST_ZONE_YEAR, LAST_ZONE_YEAR, ExportSchedule
@@ -51,6 +54,26 @@ WARNING_PERIOD = "export-constructs:recurring-period-too-short"
 INFO_SUBSCRIPTIONS = "export-constructs:recurring-hourly"
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+#: The Args entries the recurring exports share. A docstring's line ``<names>: the props every
+#: recurring export takes (``RecurringExportBase``).`` stands for the entries of ``names``, with
+#: ``{window}`` the construct's :attr:`RecurringExportBase.WINDOW`.
+RECURRING_ARGS = {
+    "scope": SHARED_ARGS["scope"],
+    "id": SHARED_ARGS["id"],
+    "schedule": """\
+schedule: when runs start, and the {window}s' length and time zone. Default:
+    ``ExportSchedule.daily()`` (01:00 UTC; days from UTC midnight).""",
+    "ledger": """\
+ledger: the window ledger: a DynamoDB table with a string partition key ``Source``. The
+    run's role is granted the table and, when the table carries its ``encryption_key``,
+    that key; a table imported without its customer managed key needs that grant from
+    you. Default: the stack runner's table (encrypted with the provider's key,
+    point-in-time recovery on, retained when the stack is deleted).""",
+    "event_bus": "event_bus: where the {window} events go. Default: the account's default event bus.",
+    "alarm_topic": "alarm_topic: an SNS topic for an alarm on failed {window}s. Default: no alarm.",
+    "enabled": "enabled: whether the schedule starts runs (False: it is created disabled). Default: True.",
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,8 @@ class RecurringExportBase(Construct):
     """What the sources are, in messages (``log groups``)."""
     PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("yyyy", "MM", "dd", "HH")
     """The placeholders of ``prefix`` besides :attr:`SOURCE`'s."""
+    WINDOW: ClassVar[str] = "window"
+    """What one window of the export is called in its docs (``period``, ``snapshot``)."""
     export_id: str
     """The export's id in the ledger, the events and the metrics' ``Export`` dimension: its
     construct path."""
@@ -97,10 +122,14 @@ class RecurringExportBase(Construct):
     prefix_head: str
     """The fixed folder of ``prefix`` (before its first placeholder): what the service and the run
     are allowed to write under."""
+    role: iam.IRole
+    """The role the service writes with: the ``role`` prop, or the role the service's exports
+    into ``destination`` share. Not set where the service writes as itself (CloudWatch Logs)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init_signature(cls)
+        share_args(cls, "RecurringExportBase", RECURRING_ARGS, lambda: {"window": cls.WINDOW})
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
@@ -122,16 +151,18 @@ class RecurringExportBase(Construct):
         self,
         problems: Problems,
         *,
-        schedule: ExportSchedule,
+        schedule: ExportSchedule | None,
         settle: Duration,
         start: datetime | None,
         prefix: str,
         max_windows_per_run: int,
         task_timeout: Duration,
         poll_interval: Duration,
-    ) -> str:
-        """Check the props every recurring export takes and keep them for :meth:`_schedule_runs`;
-        return the prefix's fixed head (what the grants cover: the placeholders vary below it)."""
+    ) -> None:
+        """Check the props every recurring export takes (``schedule`` None: daily) and keep them
+        for :meth:`_schedule_runs`; set :attr:`prefix_head` (what the grants cover: the
+        placeholders vary below it)."""
+        schedule = schedule or ExportSchedule.daily()
         self._run_props = _RunProps(schedule, settle, start, prefix, max_windows_per_run, task_timeout, poll_interval)
         for problem in schedule.problems():
             problems.add("schedule", problem)
@@ -143,7 +174,7 @@ class RecurringExportBase(Construct):
                 f"must be 1 to {MAX_WINDOWS_PER_RUN} (a run's plan must fit a Step Functions state), "
                 f"got {max_windows_per_run!r}",
             )
-        return self._check_prefix(problems, prefix)
+        self.prefix_head = self._check_prefix(problems, prefix)
 
     def _check_durations(self, problems: Problems, **durations: Duration) -> None:
         """``settle``, ``task_timeout`` and ``poll_interval`` (those given) within their bounds."""
@@ -186,6 +217,21 @@ class RecurringExportBase(Construct):
         if source in seen:
             problems.add(prop, f"names {source!r} twice: each is exported once a period")
 
+    def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
+        """A user's ``role``: the API's rule for its ARN, of the stack's account."""
+        if role is not None:
+            rule.check(problems, role, self._stack, self.SERVICE.title)
+
+    def _rendered_prefix(self, prefix: str, sources: Sequence[str], label: Callable[[str], str]) -> tuple[str, str]:
+        """The known source whose ``label`` (what ``{SOURCE}`` shows of it) is longest, and
+        ``prefix`` rendered for it (a four-digit year, two-digit fields): what the API's length
+        rule is checked on."""
+        longest = max((s for s in sources if not is_unresolved(s)), key=lambda s: len(label(s)), default="")
+        rendered = prefix.replace("{" + self.SOURCE + "}", label(longest) if longest else "")
+        for placeholder, value in (("{yyyy}", "2026"), ("{MM}", "01"), ("{dd}", "01"), ("{HH}", "01")):
+            rendered = rendered.replace(placeholder, value)
+        return longest, rendered
+
     def _check_prefix(self, problems: Problems, prefix: str) -> str:
         allowed = (self.SOURCE, *self.PLACEHOLDERS)
         if is_unresolved(prefix):
@@ -214,6 +260,43 @@ class RecurringExportBase(Construct):
             )
         return head
 
+    # -- grants ---------------------------------------------------------------------------------
+
+    def _write_into(
+        self, destination: ExportDestination, *, role: iam.IRole | None, source_arn: str
+    ) -> list[IConstruct]:
+        """Set ``self.role`` - the user's, or the role the service's exports share on
+        ``destination`` - and let the service write under :attr:`prefix_head` as :attr:`SERVICE`
+        says, its requests coming from ``source_arn`` (``aws:SourceArn``); return what the runs'
+        trigger must wait for (the grants)."""
+        service = self.SERVICE
+        principal = service.principal_in(str(self._stack.region), Aws.URL_SUFFIX)
+        writer = None
+        if service.assumes_role:
+            if role is None:
+                role = destination._shared_role(service, principal, source_arn, self._runner._provider.role_path)
+            writer = self.role = role
+        head = self.prefix_head
+        wait_for = destination._grant_service_write(
+            writer, job=self, prefix=head, access=service, principal=principal, source_arn=source_arn
+        )
+        if writer is not None and service.role_object_actions:
+            destination._grant_role_objects(writer, list(service.role_object_actions), head, self)
+        return wait_for
+
+    def _pass_role(self) -> Callable[[], iam.PolicyStatement]:
+        """Add :attr:`role` to the roles the run's role may pass to the service (one list per
+        service); return what makes that statement (for ``ExportRunner.grant_service``)."""
+        service = self.SERVICE
+        roles = self._runner.listed(f"{service.name}:roles")
+        if role_arn_of(self.role) not in roles:
+            roles.append(role_arn_of(self.role))
+        return lambda: iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=lazy_list(lambda: roles),
+            conditions={"StringEquals": {"iam:PassedToService": list(service.passed_to_services)}},
+        )
+
     # -- the runs -------------------------------------------------------------------------------
 
     def _schedule_runs(
@@ -226,11 +309,13 @@ class RecurringExportBase(Construct):
         event_bus: events.IEventBus | None,
         alarm_topic: sns.ITopic | None,
         enabled: bool,
+        wait_for: Sequence[IConstruct],
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """The export's schedule (of the props :meth:`_check_recurring` checked), its grants on the
-        runner and its alarm; ``extra``: members of the run's description a service adds
-        (``Catchup``, ``NamePrefix``: ``handler/runs.py``)."""
+        """The export's schedule (of the props :meth:`_check_recurring` checked), made after
+        ``wait_for`` (the service's grants), its grants on the runner and its alarm; ``extra``:
+        members of the run's description a service adds (``Catchup``, ``NamePrefix``:
+        ``handler/runs.py``)."""
         run = self._run_props
         schedule, settle, start = run.schedule, run.settle, run.start
         runner = self._runner
@@ -268,6 +353,8 @@ class RecurringExportBase(Construct):
             enabled=enabled,
             time_window=scheduler.TimeWindow.off(),
         )
+        for dependency in wait_for:
+            self.schedule.node.add_dependency(dependency)
 
     def _describe_runs(
         self,
@@ -333,8 +420,9 @@ class RecurringExportBase(Construct):
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
         return alarm
 
-    def _warn_recurring(self, *, schedule: ExportSchedule, settle: Duration, sources: int, task: Duration) -> None:
+    def _warn_recurring(self, *, sources: int, task: Duration) -> None:
         """The schedule's honest limits, as warnings."""
+        schedule, settle = self._run_props.schedule, self._run_props.settle
         if schedule.unit == "hour":
             Annotations.of(self).add_info(
                 f"[{INFO_SUBSCRIPTIONS}] An hourly export runs one task per log group each hour. For continuous "
@@ -349,11 +437,12 @@ class RecurringExportBase(Construct):
                 "export (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3Export.html), so a window "
                 "exported sooner may miss events that arrive later. The ledger will not export it again.",
             )
-        self._warn_capacity(schedule=schedule, sources=sources, task=task)
+        self._warn_capacity(sources=sources, task=task)
 
-    def _warn_capacity(self, *, schedule: ExportSchedule, sources: int, task: Duration) -> None:
+    def _warn_capacity(self, *, sources: int, task: Duration) -> None:
         """A warning when the tasks of all sources cannot fit a period: a run exports its windows
         one at a time (the runner's map), whatever the service's quota."""
+        schedule = self._run_props.schedule
         needed = sources * seconds_of(task)
         period = schedule.period.total_seconds()
         if not is_unresolved(needed) and needed > period:

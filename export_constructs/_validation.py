@@ -6,6 +6,7 @@ import enum
 import functools
 import inspect
 import re
+import textwrap
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -251,6 +252,21 @@ def init_signature(cls: C) -> C:
     signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     cls.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
     return cls
+
+
+def share_args(cls: type, base: str, shared: Mapping[str, str], values: Callable[[], Mapping[str, str]]) -> None:
+    """Put the ``shared`` Args entries in place of each entry of ``cls``'s docstring that stands
+    for them (``<names>: the props every ... takes (``<base>``).``, on one line or two), in that
+    order, indented as it is, with ``values()`` filled in: ``help()`` and the API reference show
+    every prop."""
+    line = re.compile(rf"^( *)([a-z_, ]+): the props every [a-z ]+ takes\s+\(``{base}``\)\.$", re.MULTILINE)
+
+    def entries(match: re.Match[str]) -> str:
+        filled = values()
+        return textwrap.indent("\n".join(shared[n.strip()].format(**filled) for n in match[2].split(",")), match[1])
+
+    if cls.__doc__:
+        cls.__doc__ = line.sub(entries, cls.__doc__)
 
 
 def _is_a(value: object, hint: Any) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -382,14 +382,12 @@ class CloudWatchLogsExport(RecurringExportBase):
     (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateExportTask.html).
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every recurring export takes (``RecurringExportBase``).
         log_groups: the log groups to export: names or ``ILogGroup``\\ s of the stack's account and
             Region, 1 to 100, distinct. A name that is a token (a ``LogGroup`` of the app without a
             ``log_group_name``) is resolved in the schedule's input and checked by Logs.
         destination: where the output goes: a bucket of the stack's Region.
-        schedule: when runs start and the windows' period and time zone. Default:
-            ``ExportSchedule.daily()`` (01:00 UTC; days from UTC midnight).
+        schedule: the props every recurring export takes (``RecurringExportBase``).
         settle: how long after its end a window is exported, so late log data is in it. Default:
             12 hours (Logs' documented availability delay); shorter gets a warning.
         start: the first window to export for a log group the ledger does not know yet (its
@@ -413,14 +411,8 @@ class CloudWatchLogsExport(RecurringExportBase):
         expected_task_duration: what one window's task takes, for the warning when a period cannot
             hold the tasks of all groups. Default: 5 minutes (a figure of this library: Logs
             documents none).
-        ledger: the window ledger: a DynamoDB table with a string partition key ``Source``. The
-            run's role is granted the table and, when the table carries its ``encryption_key``,
-            that key; a table imported without its customer managed key needs that grant from
-            you. Default: the stack runner's table (encrypted with the provider's key,
-            point-in-time recovery on, retained when the stack is deleted).
-        event_bus: where the window events go. Default: the account's default event bus.
-        alarm_topic: an SNS topic for an alarm on failed windows. Default: no alarm.
-        enabled: whether the schedule starts runs (False: it is created disabled). Default: True.
+        ledger, event_bus, alarm_topic, enabled: the props every recurring export takes
+            (``RecurringExportBase``).
     """
 
     SERVICE = SERVICE
@@ -453,7 +445,6 @@ class CloudWatchLogsExport(RecurringExportBase):
     ) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
-        schedule = schedule or ExportSchedule.daily()
         problems = Problems(self)
         stack = self._stack
         names: list[str] = []
@@ -469,7 +460,7 @@ class CloudWatchLogsExport(RecurringExportBase):
             self._check_once(problems, f"log_groups[{index}]", name, names)
             names.append(name)
         problems.text("log_stream_name_prefix", log_stream_name_prefix, LOG_STREAM_PREFIX)
-        head = self._check_recurring(
+        self._check_recurring(
             problems,
             schedule=schedule,
             settle=settle,
@@ -480,10 +471,7 @@ class CloudWatchLogsExport(RecurringExportBase):
             poll_interval=poll_interval,
         )
         # The longest rendered prefix must fit destinationPrefix (1-512, botocore's model).
-        longest = max((n for n in names if not is_unresolved(n)), key=len, default="")
-        rendered = prefix.replace("{log_group}", longest.lstrip("/")).replace("{yyyy}", "2026")
-        for short in ("{MM}", "{dd}", "{HH}"):
-            rendered = rendered.replace(short, "01")
+        longest, rendered = self._rendered_prefix(prefix, names, lambda name: name.lstrip("/"))
         if len(rendered) - 1 > MAX_NAME:
             problems.add(
                 "prefix",
@@ -492,12 +480,8 @@ class CloudWatchLogsExport(RecurringExportBase):
             )
         check_destination(problems, stack, destination, SERVICE)
         problems.raise_if_any()
-        self.prefix_head = head
-        principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
-        self._wait_for = destination._grant_service_write(
-            None, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=self._group_arn("*")
-        )
-        self._grant_runner(names, destination, head)
+        wait_for = self._write_into(destination, role=None, source_arn=self._group_arn("*"))
+        self._grant_runner(names, destination, self.prefix_head)
         request: dict[str, Any] = {"destination": bucket_name_of(destination.bucket)}
         if log_stream_name_prefix is not None:
             request["logStreamNamePrefix"] = log_stream_name_prefix
@@ -510,10 +494,9 @@ class CloudWatchLogsExport(RecurringExportBase):
             event_bus=event_bus,
             alarm_topic=alarm_topic,
             enabled=enabled,
+            wait_for=wait_for,
         )
-        for dependency in self._wait_for:
-            self.schedule.node.add_dependency(dependency)
-        self._warn_recurring(schedule=schedule, settle=settle, sources=len(names), task=expected_task_duration)
+        self._warn_recurring(sources=len(names), task=expected_task_duration)
 
     def _group_arn(self, name: str) -> str:
         return self._stack.format_arn(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from aws_cdk import Aws, Duration, Fn
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -15,11 +15,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _defaults
-from ._job import UNICODE_TAGS, ExportJobBase, RoleRule, check_destination
+from ._job import MAX_BUCKET_NAME, UNICODE_TAGS, ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX
-from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
+from ._placement import arn_fields, check_job_name, check_source_arn
 from ._provider import common_pattern
 from ._recurring import (
     DEFAULT_MAX_WINDOWS_PER_RUN,
@@ -242,14 +242,12 @@ class PersonalizeDatasetExport(RecurringExportBase):
     ``task_timeout`` is waited for until it ends, within the run's 24 hours.
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every recurring export takes (``RecurringExportBase``).
         dataset_arns: the datasets to export, 1 to 100, distinct, each as
             :class:`PersonalizeDatasetExportJob`'s ``dataset_arn`` (a dataset, not a dataset
             group, of the stack's account and Region where known). Tokens pass through unchecked.
         destination: where the output goes.
-        schedule: when runs start and the periods' length and time zone. Default:
-            ``ExportSchedule.daily()`` (01:00 UTC; days from UTC midnight).
+        schedule: the props every recurring export takes (``RecurringExportBase``).
         ingestion_mode: ``"BULK"``, ``"PUT"`` or ``"ALL"``. Default: ``"PUT"``, as the API.
         prefix: the S3 prefix of each period's output, ending in ``/``, with a fixed first folder
             and the placeholders ``{dataset}`` (the dataset's name part of its ARN, e.g.
@@ -273,16 +271,14 @@ class PersonalizeDatasetExport(RecurringExportBase):
         expected_task_duration: what one dataset's job takes, for the warning when a period cannot
             hold the jobs of all datasets (a run exports one at a time). Default: 30 minutes (a
             figure of this library: Personalize documents none).
-        ledger: the window ledger: a DynamoDB table with a string partition key ``Source``.
-            Default: the stack runner's table.
-        event_bus: where the period events go. Default: the account's default event bus.
-        alarm_topic: an SNS topic for an alarm on failed periods. Default: no alarm.
-        enabled: whether the schedule starts runs (False: it is created disabled). Default: True.
+        ledger, event_bus, alarm_topic, enabled: the props every recurring export takes
+            (``RecurringExportBase``).
     """
 
     SERVICE = SERVICE
     SOURCE = "dataset"
     SOURCE_KIND = "datasets"
+    WINDOW = "period"
     dataset_arns: list[str]
     """The exported datasets' ARNs."""
     role: iam.IRole
@@ -315,7 +311,6 @@ class PersonalizeDatasetExport(RecurringExportBase):
     ) -> None:
         """Define the construct: every prop is described under Args in the class docstring."""
         super().__init__(scope, id)
-        schedule = schedule or ExportSchedule.daily()
         problems = Problems(self)
         stack = self._stack
         arns: list[str] = []
@@ -329,11 +324,8 @@ class PersonalizeDatasetExport(RecurringExportBase):
                 self._check_once(problems, prop, arn, arns)
             arns.append(arn)
         problems.one_of("ingestion_mode", ingestion_mode, INGESTION_MODES)
-        if role is not None:
-            problems.length("role", role.role_arn, max_len=ROLE.max_len)
-            problems.pattern("role", role.role_arn, ROLE.pattern, rule=ROLE.words, example=ROLE.example)
-            check_role_account(problems, role, stack, service=SERVICE.title)
-        head = self._check_recurring(
+        self._check_role(problems, role, ROLE)
+        self._check_recurring(
             problems,
             schedule=schedule,
             settle=settle,
@@ -343,21 +335,13 @@ class PersonalizeDatasetExport(RecurringExportBase):
             task_timeout=task_timeout,
             poll_interval=poll_interval,
         )
-        _check_path(problems, prefix, arns)
+        self._check_path(problems, prefix, arns)
         check_destination(problems, stack, destination, SERVICE)
         problems.raise_if_any()
-        self.prefix_head = head
         self.dataset_arns = arns
         provider = self._runner._provider
-        source_arn = provider._arn("personalize", "*")
-        principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
         # Without a role: the one-shot jobs' shared role on this destination.
-        self.role = (
-            role if role is not None else destination._shared_role(SERVICE, principal, source_arn, provider.role_path)
-        )
-        self._wait_for = destination._grant_service_write(
-            self.role, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=source_arn
-        )
+        wait_for = self._write_into(destination, role=role, source_arn=provider._arn("personalize", "*"))
         digest = hashlib.sha256(self.export_id.encode()).hexdigest()[:8]
         self.job_name_prefix = Fn.join("", [provider.job_name_prefix, f"-{digest}-"])
         self._grant_runner(arns)
@@ -377,11 +361,10 @@ class PersonalizeDatasetExport(RecurringExportBase):
             event_bus=event_bus,
             alarm_topic=alarm_topic,
             enabled=enabled,
+            wait_for=wait_for,
             extra={"Catchup": consts.CATCHUP_LATEST, "NamePrefix": self.job_name_prefix},
         )
-        for dependency in self._wait_for:
-            self.schedule.node.add_dependency(dependency)
-        self._warn_capacity(schedule=schedule, sources=len(arns), task=expected_task_duration)
+        self._warn_capacity(sources=len(arns), task=expected_task_duration)
 
     def _grant_runner(self, arns: Sequence[str]) -> None:
         """The run's role may create export jobs of these datasets named with this export's
@@ -391,12 +374,10 @@ class PersonalizeDatasetExport(RecurringExportBase):
         datasets = runner.sources(SERVICE.name, provider._arn("personalize", "dataset", "*"), REASON_RUN_DATASETS)
         datasets.add(*arns)
         jobs = runner.listed(f"{SERVICE.name}:jobs")
-        roles = runner.listed(f"{SERVICE.name}:roles")
+        pass_role = self._pass_role()
         pattern = provider._arn("personalize", "dataset-export-job", f"{self.job_name_prefix}*")
         jobs.append(pattern)
         runner._acknowledge_wildcards([pattern], REASON_RUN_JOBS)
-        if role_arn_of(self.role) not in roles:
-            roles.append(role_arn_of(self.role))
         runner.grant_service(
             SERVICE.name,
             lambda: [
@@ -407,34 +388,31 @@ class PersonalizeDatasetExport(RecurringExportBase):
                 iam.PolicyStatement(
                     actions=["personalize:DescribeDatasetExportJob"], resources=lazy_list(lambda: jobs)
                 ),
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=lazy_list(lambda: roles),
-                    conditions={"StringEquals": {"iam:PassedToService": list(SERVICE.passed_to_services)}},
-                ),
+                pass_role(),
             ],
             wildcards=[],
             reason="",
         )
 
+    def _check_path(self, problems: Problems, prefix: str, arns: Sequence[str]) -> None:
+        """``s3://<bucket>/<prefix>`` of the longest dataset name must fit the API's path (with a
+        bucket name of the most characters S3 allows)."""
+        if is_unresolved(prefix):
+            return
+        longest, rendered = self._rendered_prefix(prefix, arns, _dataset_name)
+        room = MAX_PATH - len("s3://") - MAX_BUCKET_NAME - 1
+        if len(rendered) > room:
+            problems.add(
+                "prefix",
+                f"is {len(rendered)} characters long for the dataset {_dataset_name(longest)!r}; Personalize takes an "
+                f"S3 path of at most {MAX_PATH} characters, so with a bucket name of up to {MAX_BUCKET_NAME} the "
+                f"prefix may have {room}",
+            )
 
-def _check_path(problems: Problems, prefix: str, arns: Sequence[str]) -> None:
-    """``s3://<bucket>/<prefix>`` of the longest dataset name must fit the API's path (a bucket
-    name takes up to 63 characters)."""
-    if is_unresolved(prefix):
-        return
-    names = [a.split(":", 5)[-1].removeprefix("dataset/") for a in arns if not is_unresolved(a)]
-    longest = max(names, key=len, default="")
-    rendered = prefix.replace("{dataset}", longest).replace("{yyyy}", "2026")
-    for short in ("{MM}", "{dd}", "{HH}"):
-        rendered = rendered.replace(short, "01")
-    room = MAX_PATH - len("s3://") - 63 - 1
-    if len(rendered) > room:
-        problems.add(
-            "prefix",
-            f"is {len(rendered)} characters long for the dataset {longest!r}; Personalize takes an S3 path of at most "
-            f"{MAX_PATH} characters, so with a bucket name of up to 63 the prefix may have {room}",
-        )
+
+def _dataset_name(arn: str) -> str:
+    """What ``{dataset}`` shows of a dataset's ARN: its name part (``shop/USERS``)."""
+    return arn.split(":", 5)[-1].removeprefix("dataset/")
 
 
 __all__ = ["PersonalizeDatasetExport", "PersonalizeDatasetExportJob"]

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -21,9 +21,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._job import ExportJobBase, RoleRule, check_destination
-from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of, seconds_of
-from ._placement import arn_fields, check_job_name, check_role_account, check_source_arn
+from ._placement import arn_fields, check_job_name, check_source_arn
 from ._recurring import RecurringExportBase
 from ._runner import RUN_TIMEOUT
 from ._validation import Problems, Text, _short, typed_props
@@ -334,8 +333,7 @@ class RdsSnapshotExport(RecurringExportBase):
     ``backup_jobs``.
 
     Args:
-        scope: parent construct.
-        id: construct id.
+        scope, id: the props every recurring export takes (``RecurringExportBase``).
         sources: the DB instances and clusters whose snapshots to export, 1 to 100, distinct:
             ``rds.IDatabaseInstance``, ``rds.IDatabaseCluster`` or their ARNs
             (``arn:<partition>:rds:<region>:<account>:db:<id>`` or ``...:cluster:<id>``) of the
@@ -358,9 +356,7 @@ class RdsSnapshotExport(RecurringExportBase):
             failed), 1 minute to 23 hours. Default: 12 hours.
         poll_interval: how often a run looks at its task, or asks again for a slot, 5 seconds to
             1 hour. Default: 5 minutes.
-        ledger: the ledger: a DynamoDB table with a string partition key ``Source``. Default: the
-            stack runner's table.
-        event_bus: where the snapshot events go. Default: the account's default event bus.
+        ledger, event_bus: the props every recurring export takes (``RecurringExportBase``).
         alarm_topic: an SNS topic for an alarm on failed exports and one on snapshot events
             EventBridge could not start a run for. Default: no alarms.
         enabled: whether the rules start runs (False: they are created disabled). Default: True.
@@ -373,6 +369,7 @@ class RdsSnapshotExport(RecurringExportBase):
     SERVICE = SERVICE
     SOURCE = "source"
     SOURCE_KIND = "DB instances and clusters"
+    WINDOW = "snapshot"
     PLACEHOLDERS = ("snapshot", "yyyy", "MM", "dd", "HH")
     source_arns: list[str]
     """The ARNs of the DB instances and clusters whose snapshots are exported."""
@@ -413,12 +410,9 @@ class RdsSnapshotExport(RecurringExportBase):
         self.source_arns = arns = self._check_sources(problems, sources)
         _check_types(problems, snapshot_types)
         _check_export_only(problems, export_only)
-        if role is not None:
-            problems.length("role", role.role_arn, max_len=ROLE.max_len)
-            problems.pattern("role", role.role_arn, ROLE.pattern, rule=ROLE.words, example=ROLE.example)
-            check_role_account(problems, role, stack, service=SERVICE.title)
+        self._check_role(problems, role, ROLE)
         self._check_durations(problems, task_timeout=task_timeout, poll_interval=poll_interval)
-        head = self._check_prefix(problems, prefix)
+        self.prefix_head = self._check_prefix(problems, prefix)
         check_destination(problems, stack, destination, SERVICE)
         key = destination.encryption_key
         if key is None:
@@ -429,18 +423,9 @@ class RdsSnapshotExport(RecurringExportBase):
             )
         problems.raise_if_any()
         assert key is not None
-        self.prefix_head = head
         runner = self._runner
         provider = runner._provider
-        source_arn = provider._arn("rds", "*")
-        principal = SERVICE.principal_in(str(stack.region), Aws.URL_SUFFIX)
-        self.role = (
-            role if role is not None else destination._shared_role(SERVICE, principal, source_arn, provider.role_path)
-        )
-        wait_for = destination._grant_service_write(
-            self.role, job=self, prefix=head, access=SERVICE, principal=principal, source_arn=source_arn
-        )
-        destination._grant_role_objects(self.role, list(SERVICE.role_object_actions), head, self)
+        wait_for = self._write_into(destination, role=role, source_arn=provider._arn("rds", "*"))
         self._grant_runner(key)
         request: dict[str, Any] = {
             "S3BucketName": bucket_name_of(destination.bucket),
@@ -609,9 +594,7 @@ class RdsSnapshotExport(RecurringExportBase):
         StartExportTask's caller."""
         runner = self._runner
         provider = runner._provider
-        roles = runner.listed(f"{SERVICE.name}:roles")
-        if role_arn_of(self.role) not in roles:
-            roles.append(role_arn_of(self.role))
+        pass_role = self._pass_role()
         # Per kind of source, its snapshots (what the rule's events name): a DB instance's
         # snapshots are DB snapshots, a cluster's DB cluster snapshots.
         for kind, snapshot_kind, describe in (
@@ -631,11 +614,7 @@ class RdsSnapshotExport(RecurringExportBase):
             SERVICE.name,
             lambda: [
                 iam.PolicyStatement(actions=HANDLER_TASK_ACTIONS, resources=["*"]),
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=lazy_list(lambda: roles),
-                    conditions={"StringEquals": {"iam:PassedToService": list(SERVICE.passed_to_services)}},
-                ),
+                pass_role(),
             ],
             wildcards=["*"],
             reason=REASON_TASKS,
