@@ -16,7 +16,7 @@ from typing import Any
 
 from .accounts import OtherStack, start_s3
 from .asl import Interpreter, TaskFailure
-from .assembly import Pseudo, StackTemplate
+from .assembly import StackTemplate
 from .authorize import Access, Authorizer
 from .fakes.arns import account_of, dns_suffix_of
 from .fakes.base import Call, FakeService, Log
@@ -26,6 +26,7 @@ from .fakes.events import Fake as EventsFake
 from .fakes.jobs import Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .player import StackPlayer
+from .resolver import Pseudo
 from .sandbox import aws_environment
 from .simulate import _authorizer, fake_class
 from .waits import SignalReceiver, Waits

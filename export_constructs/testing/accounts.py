@@ -11,12 +11,13 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .assembly import Pseudo, Resolver, StackTemplate
+from .assembly import StackTemplate
 from .fakes.arns import dns_suffix_of, partition_of
 from .fakes.base import Log
 from .fakes.jobs import VirtualClock
 from .fakes.s3 import Fake as S3Fake
 from .policies import AccountPolicies
+from .resolver import Pseudo, Resolver
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from typing import Any
 from .._text import plural
 from ..handler import consts
 from . import asl
-from .assembly import JobResource, Pseudo, Resolver, StackTemplate, UserFunction, stringify
+from .assembly import JobResource, StackTemplate, UserFunction
 from .authorize import Authorizer
 from .fakes.base import Log
 from .fakes.jobs import VirtualClock
+from .resolver import Pseudo, Resolver, stringify
 from .responses import CREATE_FAILED_MARKER, TIMED_OUT, body, framework_failure, too_large, user_function_failure
 from .results import Step
 from .sandbox import Function

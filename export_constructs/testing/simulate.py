@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .accounts import OtherStack, other_policies, other_stacks, start_s3
-from .assembly import Pseudo, Resolver, StackTemplate, read_assembly, simulated_environment
+from .assembly import StackTemplate, read_assembly, simulated_environment
 from .authorize import Authorizer
 from .fakes.arns import dns_suffix_of, partition_of
 from .fakes.base import FakeService, Log
@@ -27,6 +27,7 @@ from .fakes.jobs import Scenario, VirtualClock
 from .fakes.stepfunctions import Fake as StepFunctionsFake
 from .lifecycle import account_policies, play
 from .player import StackPlayer
+from .resolver import Pseudo, Resolver
 from .results import SimulationResult, Step
 from .sandbox import aws_environment
 from .waits import SignalReceiver, Waits

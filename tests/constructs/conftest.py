@@ -63,7 +63,7 @@ _RESOLVERS: dict[int, tuple[Mapping[str, Any], Any]] = {}
 def resolved(template: Mapping[str, Any], value: Any) -> Any:
     """``value`` as CloudFormation resolves it in stack ``S`` of 111122223333, eu-west-1 (one
     made-up deployment per template, so the made-up ids of one test agree)."""
-    from export_constructs.testing.assembly import Pseudo, Resolver
+    from export_constructs.testing.resolver import Pseudo, Resolver
 
     cached = _RESOLVERS.get(id(template))
     if cached is None or cached[0] is not template:

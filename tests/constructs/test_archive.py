@@ -14,10 +14,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from export_constructs import ArchiveSource, ExportArchive, ExportDestination, PropTypeError
-from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
+from export_constructs.testing.assembly import read_assembly
 from export_constructs.testing.authorize import Access, Authorizer
 from export_constructs.testing.iam import shared_simulator
 from export_constructs.testing.policies import AccountPolicies, Role
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 from .conftest import nag_findings, resources_of
 from .test_checkov import failed_checks, run_checkov

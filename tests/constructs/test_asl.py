@@ -26,7 +26,8 @@ import aws_cdk as cdk
 import pytest
 
 from export_constructs import ExportDestination, RdsSnapshotExportJob
-from export_constructs.testing.assembly import Pseudo, Resolver, StackTemplate, read_assembly
+from export_constructs.testing.assembly import StackTemplate, read_assembly
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("asl_validate.cjs")

@@ -68,16 +68,10 @@ from export_constructs import (
     _defaults,
 )
 from export_constructs.testing import simulate
-from export_constructs.testing.assembly import (
-    DEFAULT_ACCOUNT,
-    DEFAULT_REGION,
-    Pseudo,
-    Resolver,
-    StackTemplate,
-    read_assembly,
-)
+from export_constructs.testing.assembly import DEFAULT_ACCOUNT, DEFAULT_REGION, StackTemplate, read_assembly
 from export_constructs.testing.authorize import AccountPolicies
 from export_constructs.testing.iam import shared_simulator
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 from . import fuzz_strategies as fs
 from .flags import recommended_flags

@@ -40,7 +40,7 @@ from export_constructs import (
     PinpointExportJob,
 )
 from export_constructs.services import SERVICES
-from export_constructs.testing.assembly import Pseudo, Resolver
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 #: Jobs in the many-job stack, as in the scale test: 50 of each service, so their prefixes and
 #: source ARNs have collapsed to a common folder or the account's resources (past 20).

@@ -39,9 +39,10 @@ from types import TracebackType
 from typing import Any
 
 from export_constructs.testing import FakeService, Scenario, VirtualClock, fake_class
-from export_constructs.testing.assembly import JobResource, Pseudo, Resolver, StackTemplate, UserFunction, stringify
+from export_constructs.testing.assembly import JobResource, StackTemplate, UserFunction
 from export_constructs.testing.fakes.arns import dns_suffix_of, partition_of
 from export_constructs.testing.fakes.server import ACCESS_KEY, SECRET_KEY, check_signature
+from export_constructs.testing.resolver import Pseudo, Resolver, stringify
 from export_constructs.testing.sandbox import Function, aws_environment
 
 REPO = Path(__file__).resolve().parents[2]

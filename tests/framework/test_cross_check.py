@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from export_constructs.testing import FakeService, Scenario, SimulationResult, Step, VirtualClock, simulate
-from export_constructs.testing.assembly import Pseudo, Resolver, StackTemplate, read_assembly, stringify
+from export_constructs.testing.assembly import StackTemplate, read_assembly
+from export_constructs.testing.resolver import Pseudo, Resolver, stringify
 
 from ..simulation.conftest import TEMPLATE, change_request, edited, job_of
 from .conftest import SERVICES, STACK

@@ -18,8 +18,8 @@ from aws_cdk.assertions import Template
 from moto import mock_aws
 
 from export_constructs.testing.asl import Interpreter, TaskFailure
-from export_constructs.testing.assembly import Pseudo, Resolver
 from export_constructs.testing.fakes.jobs import VirtualClock
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 
 def pass_(**fields: Any) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from export_constructs.testing import simulate
-from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
+from export_constructs.testing.assembly import read_assembly
 from export_constructs.testing.authorize import Access, Authorizer
 from export_constructs.testing.iam import shared_simulator
 from export_constructs.testing.policies import AccountPolicies
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 from .mutations import surviving_removals
 

@@ -23,7 +23,7 @@ from export_constructs import (
     _defaults,
 )
 from export_constructs.testing import simulate
-from export_constructs.testing.assembly import Pseudo, Resolver, read_assembly
+from export_constructs.testing.assembly import read_assembly
 from export_constructs.testing.iam import shared_simulator
 from export_constructs.testing.policies import (
     MANAGED_POLICY_LIMIT,
@@ -31,6 +31,7 @@ from export_constructs.testing.policies import (
     AccountPolicies,
     _size,
 )
+from export_constructs.testing.resolver import Pseudo, Resolver
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)

@@ -16,8 +16,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 
-from export_constructs.testing.assembly import Pseudo, Resolver
 from export_constructs.testing.eventbridge import matches, path_value, target_input, transform
+from export_constructs.testing.resolver import Pseudo, Resolver
 from export_constructs.testing.snapshots import Snapshot, simulate_snapshots, snapshot_event
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
