@@ -483,17 +483,9 @@ class ListedSources:
             self.collapsed = True
             self._provider._acknowledge_wildcards([self.wildcard], self._reason)
 
-    def listed(self) -> list[str]:
-        """The distinct sources, sorted (empty once collapsed)."""
-        return [] if self.collapsed else sorted(self._unique)
-
     def arns(self) -> list[str]:
-        """What the statement lists: the sources, or ``[wildcard]`` once collapsed."""
-        return [self.wildcard] if self.collapsed else sorted(self._unique)
-
-    def expanded(self) -> list[str]:
-        """What the statement lists where each source stands for several ARNs: those ``expand``
-        makes of each source, or ``[wildcard]`` once collapsed."""
+        """What the statement lists: what ``expand`` makes of each source (the source itself by
+        default), sorted by source, or ``[wildcard]`` once collapsed."""
         return [self.wildcard] if self.collapsed else [a for s in sorted(self._unique) for a in self._expand(s)]
 
 
