@@ -222,13 +222,20 @@ class ExportJobBase(Construct):
         problems.text("job_name", job_name, rule)
         check_job_name(problems, self._stack, self.SERVICE.name, job_name, key=key, scope=scope)
 
+    @property
+    def _region_partition(self) -> tuple[str, str | None]:
+        """The stack's Region and its partition (None where the Region is a token, or one
+        aws-cdk-lib does not know): what a rule that admits one partition only is checked
+        against."""
+        region = region_of(self._stack)
+        return region, None if is_unresolved(region) else partition_of(region)
+
     def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
         """A user's ``role``: the API's length and pattern for its ARN (``rule``), of this stack's
         account, in this stack (``check_role_account``). Where the pattern admits roles of one
         partition only (``rule.partition``), a stack's Region known to be in another fails, the
         library's role as well."""
-        region = region_of(self._stack)
-        partition = None if is_unresolved(region) else partition_of(region)
+        region, partition = self._region_partition
         if rule.partition and partition not in (None, rule.partition):
             problems.add(
                 "region",
@@ -269,12 +276,12 @@ class ExportJobBase(Construct):
         length (the prefix's problem) and patterns (the destination's) where the bucket's name is
         known, else the prefix within what the longest bucket name leaves; then the destination's
         key where the request names it. Where the prefix is a token (or, for a ``rule.folder``
-        rule, names no folder: its own problem), the path is not checked."""
+        rule, names no folder: its own problem), neither the path nor the key's ARN is checked
+        (the key's partition still is)."""
         path = destination.s3_uri(self.prefix)
         key = destination.encryption_key
         if rule.key_partition:
-            region = region_of(self._stack)
-            partition = None if is_unresolved(region) else partition_of(region)
+            region, partition = self._region_partition
             if key is not None and partition not in (None, rule.key_partition):
                 problems.add(
                     "destination",
