@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -15,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _defaults
-from ._job import UNICODE_TAGS, ExportJobBase, RoleRule, check_destination
+from ._job import MAX_BUCKET_NAME, UNICODE_TAGS, ExportJobBase, RoleRule, check_destination
 from ._lazy import lazy_list
 from ._memo import is_unresolved, key_arn_of, overflows, role_arn_of
 from ._nag import REASON_JOB_PREFIX
@@ -42,7 +43,9 @@ ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PersonalizeExp
 #: "A resource can have as many as 50 tags" (developer guide, "Tagging Amazon Personalize
 #: resources": https://docs.aws.amazon.com/personalize/latest/dg/tagging-resources.html); the
 #: request's own list takes up to 200 (botocore's model), more than the job may hold.
-TAGS = UNICODE_TAGS
+#: Its request carries them as ``{"tagKey": ..., "tagValue": ...}`` items (API reference, Tag:
+#: https://docs.aws.amazon.com/personalize/latest/dg/API_Tag.html).
+TAGS = dataclasses.replace(UNICODE_TAGS, members=("tagKey", "tagValue"))
 #: A valid ``dataset_arn``, for the messages.
 EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
 DATASET_ARN = Text(1, 256, ((DATASET_ARN_PATTERN, "a Personalize dataset ARN"),), EXAMPLE_DATASET_ARN)
@@ -126,7 +129,7 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         check_source_arn(problems, "dataset_arn", dataset_arn, stack, service="Personalize", what="a dataset")
         check_job_name(problems, stack, SERVICE.name, job_name)
         self._check_role(problems, role, ROLE)
-        max_prefix = MAX_PATH - len("s3://") - 63 - 1
+        max_prefix = MAX_PATH - len("s3://") - MAX_BUCKET_NAME - len("/")
         self.prefix = self._check_common(
             problems, prefix=prefix, timeout=timeout, destination=destination, max_prefix=max_prefix
         )
@@ -135,17 +138,14 @@ class PersonalizeDatasetExportJob(ExportJobBase):
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("personalize", "*"))
 
-        output: dict[str, Any] = {"path": destination.s3_uri(self.prefix)}
-        if destination.encryption_key is not None:
-            output["kmsKeyArn"] = key_arn_of(destination.encryption_key)
+        output = {"path": destination.s3_uri(self.prefix), "kmsKeyArn": self._key_arn}
         request: dict[str, Any] = {
             "datasetArn": dataset_arn,
             "ingestionMode": ingestion_mode,
             "roleArn": role_arn_of(self.role),
             "jobOutput": {"s3DataDestination": output},
+            "tags": TAGS.request(tags),
         }
-        if tags:
-            request["tags"] = [{"tagKey": k, "tagValue": v} for k, v in tags.items()]
 
         self._grant_handler(dataset_arn, job_name)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
