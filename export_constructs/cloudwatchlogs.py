@@ -32,7 +32,6 @@ from . import _defaults
 from ._job import ExportJobBase, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
-from ._placement import check_job_name
 from ._recurring import (
     DEFAULT_MAX_WINDOWS_PER_RUN,
     DEFAULT_POLL_INTERVAL,
@@ -164,8 +163,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
             _check_group_env(problems, log_group, stack)
         problems.text("log_group", group_name, LOG_GROUP)
         problems.text("log_stream_name_prefix", log_stream_name_prefix, LOG_STREAM_PREFIX)
-        problems.text("job_name", job_name, Text(1, MAX_NAME))
-        check_job_name(problems, stack, SERVICE.name, job_name)
+        self._check_job_name(problems, job_name, Text(1, MAX_NAME))
         time_range = _time_range(problems, start, end, window)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if self.prefix == "":
