@@ -15,7 +15,6 @@ Sources of the rules checked here: botocore's model of ``logs`` (2014-03-28):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +28,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase, check_destination
+from ._job import ExportJobBase, JobAttribute, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
 from ._recurring import (
@@ -137,6 +136,13 @@ class CloudWatchLogsExportJob(ExportJobBase):
 
     SERVICE = SERVICE
 
+    # CloudWatch Logs' own attributes, made on first use like the common ones.
+    time_from = JobAttribute(consts.ATTR_FROM)
+    """The beginning of the exported range in epoch milliseconds, as the task has it
+    (``Fn::GetAtt From``): for a ``window``, computed when the task started."""
+    time_to = JobAttribute(consts.ATTR_TO)
+    """The end of the exported range in epoch milliseconds (``Fn::GetAtt To``)."""
+
     @typed_props
     def __init__(
         self,
@@ -188,17 +194,6 @@ class CloudWatchLogsExportJob(ExportJobBase):
 
         self._grant_handler(group_name, destination)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
-
-    @functools.cached_property
-    def time_from(self) -> str:
-        """The beginning of the exported range in epoch milliseconds, as the task has it
-        (``Fn::GetAtt From``): for a ``window``, computed when the task started."""
-        return self._attribute(consts.ATTR_FROM)
-
-    @functools.cached_property
-    def time_to(self) -> str:
-        """The end of the exported range in epoch milliseconds (``Fn::GetAtt To``)."""
-        return self._attribute(consts.ATTR_TO)
 
     def _group_arn(self, name: str) -> str:
         """``arn:<partition>:logs:<region>:<account>:log-group:<name>`` (iam-data's log-group)."""
