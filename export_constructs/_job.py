@@ -35,7 +35,7 @@ from ._text import wrap
 from ._validation import Problems, Text, init_signature
 from .destination import ExportDestination
 from .handler import consts
-from .services import ServiceAccess
+from .services import SERVICES, ServiceAccess
 
 #: S3 keys are at most 1,024 bytes; the export's own file names need room too.
 MAX_PREFIX_LENGTH = 512
@@ -664,6 +664,20 @@ def _depend(resource: CfnResource, dependency: IConstruct) -> None:
         resource.node.add_dependency(dependency)
 
 
+def _guides_of_archives() -> str:
+    """`` (CloudWatch Logs' and RDS's do)``: the services whose guides document writing into
+    another account's bucket (``archive_name``), read from ``SERVICES`` so a new one is named."""
+    owners = [f"{t}'" if t.endswith("s") else f"{t}'s" for t in sorted(s.title for s in SERVICES if s.archive_name)]
+    if not owners:
+        return ""
+    if len(owners) == 1:
+        return f" ({owners[0]} does)"
+    return f" ({', '.join(owners[:-1])} and {owners[-1]} do)"
+
+
+_ARCHIVE_GUIDES = _guides_of_archives()
+
+
 def check_destination(problems: Problems, stack: Stack, destination: ExportDestination, service: ServiceAccess) -> None:
     """``destination`` must be of ``stack`` (its grants go into the destination's policies), and of
     its Region where ``service`` writes into buckets of its own Region only."""
@@ -680,7 +694,7 @@ def check_destination(problems: Problems, stack: Stack, destination: ExportDesti
         problems.add(
             "destination",
             f"is a bucket of another account ({destination.archive_account}): {service.title}'s guide does not "
-            "document exporting into a bucket of another account (CloudWatch Logs' and RDS's do)",
+            f"document exporting into a bucket of another account{_ARCHIVE_GUIDES}",
         )
     elif service.same_region_bucket:
         bucket_region, region = destination.bucket.env.region, stack.region
