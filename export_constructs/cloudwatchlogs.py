@@ -48,11 +48,15 @@ from .services import CLOUDWATCH_LOGS as SERVICE
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
 LOG_STREAM_PREFIX_PATTERN = r"[^:*]*"
 MAX_NAME = 512
-LOG_GROUP = Text(
-    1, MAX_NAME, ((LOG_GROUP_PATTERN, "a log group name of letters, digits and . - _ / #"),), "/aws/lambda/my-function"
+LOG_GROUP = Text.of(
+    LOG_GROUP_PATTERN,
+    "a log group name of letters, digits and . - _ / #",
+    "/aws/lambda/my-function",
+    min_len=1,
+    max_len=MAX_NAME,
 )
-LOG_STREAM_PREFIX = Text(
-    1, MAX_NAME, ((LOG_STREAM_PREFIX_PATTERN, "a log stream name prefix without ':' or '*'"),), "2026/12/01/"
+LOG_STREAM_PREFIX = Text.of(
+    LOG_STREAM_PREFIX_PATTERN, "a log stream name prefix without ':' or '*'", "2026/12/01/", min_len=1, max_len=MAX_NAME
 )
 
 # The Service Authorization Reference (iam-data, logs.json): CreateExportTask is authorised on

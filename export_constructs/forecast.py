@@ -82,8 +82,12 @@ FORECAST_ARN = Text(
     ),
     EXAMPLE_FORECAST_ARN,
 )
-JOB_NAME = Text(
-    1, MAX_JOB_NAME, ((JOB_NAME_PATTERN, "a name of a letter, then letters, digits and '_'"),), "demand_export_1"
+JOB_NAME = Text.of(
+    JOB_NAME_PATTERN,
+    "a name of a letter, then letters, digits and '_'",
+    "demand_export_1",
+    min_len=1,
+    max_len=MAX_JOB_NAME,
 )
 
 #: On the export jobs (IAM resource type ``forecast-export-job``).

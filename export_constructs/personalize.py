@@ -48,12 +48,13 @@ ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PersonalizeExp
 TAGS = dataclasses.replace(UNICODE_TAGS, members=("tagKey", "tagValue"))
 #: A valid ``dataset_arn``, for the messages.
 EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
-DATASET_ARN = Text(1, 256, ((DATASET_ARN_PATTERN, "a Personalize dataset ARN"),), EXAMPLE_DATASET_ARN)
-JOB_NAME = Text(
-    1,
-    63,
-    ((JOB_NAME_PATTERN, "a name of letters, digits, '-' and '_' that starts with a letter or a digit"),),
+DATASET_ARN = Text.of(DATASET_ARN_PATTERN, "a Personalize dataset ARN", EXAMPLE_DATASET_ARN, min_len=1, max_len=256)
+JOB_NAME = Text.of(
+    JOB_NAME_PATTERN,
+    "a name of letters, digits, '-' and '_' that starts with a letter or a digit",
     "users-export-1",
+    min_len=1,
+    max_len=63,
 )
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256

@@ -42,9 +42,7 @@ DEFAULT_TIMEOUT = Duration.hours(6)
 SOURCE_ARN_PATTERN = r"arn:[a-z\d-]+:rds:[a-z\d-]+:\d{12}:(snapshot|cluster-snapshot|cluster):.+"
 SOURCE_KINDS = ("snapshot", "cluster-snapshot", "cluster")
 EXAMPLE_SOURCE_ARN = "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db-2026-12-01"
-SOURCE_ARN = Text(
-    patterns=((SOURCE_ARN_PATTERN, "a DB snapshot, DB cluster snapshot or DB cluster ARN"),), example=EXAMPLE_SOURCE_ARN
-)
+SOURCE_ARN = Text.of(SOURCE_ARN_PATTERN, "a DB snapshot, DB cluster snapshot or DB cluster ARN", EXAMPLE_SOURCE_ARN)
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+"
 ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/RdsExport")
 #: ExportOnly (API reference): ``database``, ``database.table`` (MySQL, MariaDB, Aurora MySQL),
