@@ -34,7 +34,7 @@ from ._text import wrap
 from ._validation import Problems, Text, init_signature, share_args
 from .destination import ExportDestination
 from .handler import consts
-from .services import ServiceAccess
+from .services import SERVICES, ServiceAccess
 
 #: S3 keys are at most 1,024 bytes; the export's own file names need room too.
 MAX_PREFIX_LENGTH = 512
@@ -221,13 +221,20 @@ class ExportJobBase(Construct):
         problems.text("job_name", job_name, rule)
         check_job_name(problems, self._stack, self.SERVICE.name, job_name, key=key, scope=scope)
 
+    @property
+    def _region_partition(self) -> tuple[str, str | None]:
+        """The stack's Region and its partition (None where the Region is a token, or one
+        aws-cdk-lib does not know): what a rule that admits one partition only is checked
+        against."""
+        region = region_of(self._stack)
+        return region, None if is_unresolved(region) else partition_of(region)
+
     def _check_role(self, problems: Problems, role: iam.IRole | None, rule: RoleRule) -> None:
         """A user's ``role``: the API's length and pattern for its ARN (``rule``), of this stack's
         account, in this stack (``check_role_account``). Where the pattern admits roles of one
         partition only (``rule.partition``), a stack's Region known to be in another fails, the
         library's role as well."""
-        region = region_of(self._stack)
-        partition = None if is_unresolved(region) else partition_of(region)
+        region, partition = self._region_partition
         if rule.partition and partition not in (None, rule.partition):
             problems.add(
                 "region",
@@ -265,12 +272,12 @@ class ExportJobBase(Construct):
         length (the prefix's problem) and patterns (the destination's) where the bucket's name is
         known, else the prefix within what the longest bucket name leaves; then the destination's
         key where the request names it. Where the prefix is a token (or, for a ``rule.folder``
-        rule, names no folder: its own problem), the path is not checked."""
+        rule, names no folder: its own problem), neither the path nor the key's ARN is checked
+        (the key's partition still is)."""
         path = destination.s3_uri(self.prefix)
         key = destination.encryption_key
         if rule.key_partition:
-            region = region_of(self._stack)
-            partition = None if is_unresolved(region) else partition_of(region)
+            region, partition = self._region_partition
             if key is not None and partition not in (None, rule.key_partition):
                 problems.add(
                     "destination",
@@ -650,6 +657,20 @@ def _depend(resource: CfnResource, dependency: IConstruct) -> None:
         resource.node.add_dependency(dependency)
 
 
+def _guides_of_archives() -> str:
+    """`` (CloudWatch Logs' and RDS's do)``: the services whose guides document writing into
+    another account's bucket (``archive_name``), read from ``SERVICES`` so a new one is named."""
+    owners = [f"{t}'" if t.endswith("s") else f"{t}'s" for t in sorted(s.title for s in SERVICES if s.archive_name)]
+    if not owners:
+        return ""
+    if len(owners) == 1:
+        return f" ({owners[0]} does)"
+    return f" ({', '.join(owners[:-1])} and {owners[-1]} do)"
+
+
+_ARCHIVE_GUIDES = _guides_of_archives()
+
+
 def check_destination(problems: Problems, stack: Stack, destination: ExportDestination, service: ServiceAccess) -> None:
     """``destination`` must be of ``stack`` (its grants go into the destination's policies), and of
     its Region where ``service`` writes into buckets of its own Region only."""
@@ -666,7 +687,7 @@ def check_destination(problems: Problems, stack: Stack, destination: ExportDesti
         problems.add(
             "destination",
             f"is a bucket of another account ({destination.archive_account}): {service.title}'s guide does not "
-            "document exporting into a bucket of another account (CloudWatch Logs' and RDS's do)",
+            f"document exporting into a bucket of another account{_ARCHIVE_GUIDES}",
         )
     elif service.same_region_bucket:
         bucket_region, region = destination.bucket.env.region, stack.region

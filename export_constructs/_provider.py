@@ -483,17 +483,9 @@ class ListedSources:
             self.collapsed = True
             self._provider._acknowledge_wildcards([self.wildcard], self._reason)
 
-    def listed(self) -> list[str]:
-        """The distinct sources, sorted (empty once collapsed)."""
-        return [] if self.collapsed else sorted(self._unique)
-
     def arns(self) -> list[str]:
-        """What the statement lists: the sources, or ``[wildcard]`` once collapsed."""
-        return [self.wildcard] if self.collapsed else sorted(self._unique)
-
-    def expanded(self) -> list[str]:
-        """What the statement lists where each source stands for several ARNs: those ``expand``
-        makes of each source, or ``[wildcard]`` once collapsed."""
+        """What the statement lists: what ``expand`` makes of each source (the source itself by
+        default), sorted by source, or ``[wildcard]`` once collapsed."""
         return [self.wildcard] if self.collapsed else [a for s in sorted(self._unique) for a in self._expand(s)]
 
 
@@ -510,31 +502,37 @@ class ListedJobs:
         self._role = role
         self._arn = arn
         self._reasons = (reason, reason_any)
-        self._pairs: list[tuple[str, str]] = []
+        self._pairs: set[tuple[str, str]] = set()
         self._any: list[str] = []  # names acknowledged under any source
+        self.collapsed = False
+        """Whether the pairs no longer fit: the statement lists each name under any source. A
+        pair only adds an ARN, so once they overflow they always do: checked until then only."""
 
     def _fits(self, pairs: set[tuple[str, str]]) -> bool:
         return not overflows([self._arn(*p) for p in pairs])
 
     def add(self, source: str, name: str) -> None:
         """A job of ``source`` (its name in the ARN, or ``*``) named ``name`` (``""``: derived)."""
-        pair, before = (source, name), set(self._pairs)
-        self._pairs.append(pair)
-        if pair in before:
+        pair = (source, name)
+        if pair in self._pairs:
             return
-        if self._fits(set(self._pairs)):
+        self._pairs.add(pair)
+        if self.collapsed:  # only this one's name is new under any source
+            names = [name]
+        elif self._fits(self._pairs):
             acknowledge_iam5(self._role, [self._arn(*pair)], self._reasons[source == "*"])
             return
-        # Collapsed now: every name once under any source (only this one's if it was already).
-        names = sorted({n for _, n in (self._pairs if self._fits(before) else [pair])})
+        else:  # collapsed now: every name once under any source
+            self.collapsed = True
+            names = sorted({n for _, n in self._pairs})
         new = [n for n in names if n not in self._any]
         self._any.extend(new)
         acknowledge_iam5(self._role, [self._arn("*", n) for n in new], self._reasons[1])
 
     def arns(self) -> list[str]:
         """What the statement lists: each pair's ARN, or each name's under any source."""
-        pairs = set(self._pairs)
-        return [self._arn(*p) for p in sorted(pairs if self._fits(pairs) else {("*", n) for _, n in pairs})]
+        pairs = {("*", n) for _, n in self._pairs} if self.collapsed else self._pairs
+        return [self._arn(*p) for p in sorted(pairs)]
 
 
 @jsii.implements(IAspect)

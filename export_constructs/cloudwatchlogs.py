@@ -15,7 +15,6 @@ Sources of the rules checked here: botocore's model of ``logs`` (2014-03-28):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +28,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _defaults
-from ._job import ExportJobBase, check_destination
+from ._job import ExportJobBase, JobAttribute, check_destination
 from ._lazy import lazy_list
 from ._memo import addr_of, bucket_name_of, duration_parts, is_unresolved
-from ._placement import check_job_name
 from ._recurring import (
     DEFAULT_MAX_WINDOWS_PER_RUN,
     DEFAULT_POLL_INTERVAL,
@@ -50,11 +48,15 @@ from .services import CLOUDWATCH_LOGS as SERVICE
 LOG_GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
 LOG_STREAM_PREFIX_PATTERN = r"[^:*]*"
 MAX_NAME = 512
-LOG_GROUP = Text(
-    1, MAX_NAME, ((LOG_GROUP_PATTERN, "a log group name of letters, digits and . - _ / #"),), "/aws/lambda/my-function"
+LOG_GROUP = Text.of(
+    LOG_GROUP_PATTERN,
+    "a log group name of letters, digits and . - _ / #",
+    "/aws/lambda/my-function",
+    min_len=1,
+    max_len=MAX_NAME,
 )
-LOG_STREAM_PREFIX = Text(
-    1, MAX_NAME, ((LOG_STREAM_PREFIX_PATTERN, "a log stream name prefix without ':' or '*'"),), "2026/12/01/"
+LOG_STREAM_PREFIX = Text.of(
+    LOG_STREAM_PREFIX_PATTERN, "a log stream name prefix without ':' or '*'", "2026/12/01/", min_len=1, max_len=MAX_NAME
 )
 
 # The Service Authorization Reference (iam-data, logs.json): CreateExportTask is authorised on
@@ -138,6 +140,13 @@ class CloudWatchLogsExportJob(ExportJobBase):
 
     SERVICE = SERVICE
 
+    # CloudWatch Logs' own attributes, made on first use like the common ones.
+    time_from = JobAttribute(consts.ATTR_FROM)
+    """The beginning of the exported range in epoch milliseconds, as the task has it
+    (``Fn::GetAtt From``): for a ``window``, computed when the task started."""
+    time_to = JobAttribute(consts.ATTR_TO)
+    """The end of the exported range in epoch milliseconds (``Fn::GetAtt To``)."""
+
     @typed_props
     def __init__(
         self,
@@ -164,8 +173,7 @@ class CloudWatchLogsExportJob(ExportJobBase):
             _check_group_env(problems, log_group, stack)
         problems.text("log_group", group_name, LOG_GROUP)
         problems.text("log_stream_name_prefix", log_stream_name_prefix, LOG_STREAM_PREFIX)
-        problems.text("job_name", job_name, Text(1, MAX_NAME))
-        check_job_name(problems, stack, SERVICE.name, job_name)
+        self._check_job_name(problems, job_name, Text(1, MAX_NAME))
         time_range = _time_range(problems, start, end, window)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         if self.prefix == "":
@@ -190,17 +198,6 @@ class CloudWatchLogsExportJob(ExportJobBase):
 
         self._grant_handler(group_name, destination)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
-
-    @functools.cached_property
-    def time_from(self) -> str:
-        """The beginning of the exported range in epoch milliseconds, as the task has it
-        (``Fn::GetAtt From``): for a ``window``, computed when the task started."""
-        return self._attribute(consts.ATTR_FROM)
-
-    @functools.cached_property
-    def time_to(self) -> str:
-        """The end of the exported range in epoch milliseconds (``Fn::GetAtt To``)."""
-        return self._attribute(consts.ATTR_TO)
 
     def _group_arn(self, name: str) -> str:
         """``arn:<partition>:logs:<region>:<account>:log-group:<name>`` (iam-data's log-group)."""

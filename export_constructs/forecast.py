@@ -82,8 +82,12 @@ FORECAST_ARN = Text(
     ),
     EXAMPLE_FORECAST_ARN,
 )
-JOB_NAME = Text(
-    1, MAX_JOB_NAME, ((JOB_NAME_PATTERN, "a name of a letter, then letters, digits and '_'"),), "demand_export_1"
+JOB_NAME = Text.of(
+    JOB_NAME_PATTERN,
+    "a name of a letter, then letters, digits and '_'",
+    "demand_export_1",
+    min_len=1,
+    max_len=MAX_JOB_NAME,
 )
 
 #: On the export jobs (IAM resource type ``forecast-export-job``).
@@ -175,13 +179,13 @@ class ForecastExportJob(ExportJobBase):
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         # S3Config.Path where the bucket's name is known, else the prefix with room for the longest
         # bucket name; S3Config.KMSKeyArn where the key's ARN is known.
-        self._check_path(problems, destination, PATH)
+        path = self._check_path(problems, destination, PATH)
         self._accept(problems, destination, job_name, key=forecast_arn)
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("forecast", "*"))
 
         s3_config = {
-            "Path": destination.s3_uri(self.prefix),
+            "Path": path,
             "RoleArn": role_arn_of(self.role),
             "KMSKeyArn": self._key_arn,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -42,18 +43,22 @@ ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/PersonalizeExp
 #: "A resource can have as many as 50 tags" (developer guide, "Tagging Amazon Personalize
 #: resources": https://docs.aws.amazon.com/personalize/latest/dg/tagging-resources.html); the
 #: request's own list takes up to 200 (botocore's model), more than the job may hold.
-TAGS = UNICODE_TAGS
+#: Its request carries them as ``{"tagKey": ..., "tagValue": ...}`` items (API reference, Tag:
+#: https://docs.aws.amazon.com/personalize/latest/dg/API_Tag.html).
+TAGS = dataclasses.replace(UNICODE_TAGS, members=("tagKey", "tagValue"))
 #: A valid ``dataset_arn``, for the messages.
 EXAMPLE_DATASET_ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/USERS"
-DATASET_ARN = Text(1, 256, ((DATASET_ARN_PATTERN, "a Personalize dataset ARN"),), EXAMPLE_DATASET_ARN)
-JOB_NAME = Text(
-    1,
-    63,
-    ((JOB_NAME_PATTERN, "a name of letters, digits, '-' and '_' that starts with a letter or a digit"),),
+DATASET_ARN = Text.of(DATASET_ARN_PATTERN, "a Personalize dataset ARN", EXAMPLE_DATASET_ARN, min_len=1, max_len=256)
+JOB_NAME = Text.of(
+    JOB_NAME_PATTERN,
+    "a name of letters, digits, '-' and '_' that starts with a letter or a digit",
     "users-export-1",
+    min_len=1,
+    max_len=63,
 )
 #: ``s3://`` + bucket (<= 63) + ``/`` + prefix must fit the API's 256-character path.
 MAX_PATH = 256
+MAX_PREFIX = MAX_PATH - len("s3://") - MAX_BUCKET_NAME - len("/")
 
 #: CreateDatasetExportJob is authorised on the job and on the dataset; describing and tagging
 #: (tags given at create) concern the job only.
@@ -126,26 +131,22 @@ class PersonalizeDatasetExportJob(ExportJobBase):
         check_source_arn(problems, "dataset_arn", dataset_arn, stack, service="Personalize", what="a dataset")
         check_job_name(problems, stack, SERVICE.name, job_name)
         self._check_role(problems, role, ROLE)
-        max_prefix = MAX_PATH - len("s3://") - 63 - 1
         self.prefix = self._check_common(
-            problems, prefix=prefix, timeout=timeout, destination=destination, max_prefix=max_prefix
+            problems, prefix=prefix, timeout=timeout, destination=destination, max_prefix=MAX_PREFIX
         )
-        problems.length("prefix", self.prefix, max_len=max_prefix)
+        problems.length("prefix", self.prefix, max_len=MAX_PREFIX)
         self._accept(problems, destination, job_name)
 
         self._write_into(destination, role=role, source_arn=self._provider._arn("personalize", "*"))
 
-        output: dict[str, Any] = {"path": destination.s3_uri(self.prefix)}
-        if destination.encryption_key is not None:
-            output["kmsKeyArn"] = key_arn_of(destination.encryption_key)
+        output = {"path": destination.s3_uri(self.prefix), "kmsKeyArn": self._key_arn}
         request: dict[str, Any] = {
             "datasetArn": dataset_arn,
             "ingestionMode": ingestion_mode,
             "roleArn": role_arn_of(self.role),
             "jobOutput": {"s3DataDestination": output},
+            "tags": TAGS.request(tags),
         }
-        if tags:
-            request["tags"] = [{"tagKey": k, "tagValue": v} for k, v in tags.items()]
 
         self._grant_handler(dataset_arn, job_name)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
@@ -400,13 +401,12 @@ class PersonalizeDatasetExport(RecurringExportBase):
         if is_unresolved(prefix):
             return
         longest, rendered = self._rendered_prefix(prefix, arns, _dataset_name)
-        room = MAX_PATH - len("s3://") - MAX_BUCKET_NAME - 1
-        if len(rendered) > room:
+        if len(rendered) > MAX_PREFIX:
             problems.add(
                 "prefix",
                 f"is {len(rendered)} characters long for the dataset {_dataset_name(longest)!r}; Personalize takes an "
                 f"S3 path of at most {MAX_PATH} characters, so with a bucket name of up to {MAX_BUCKET_NAME} the "
-                f"prefix may have {room}",
+                f"prefix may have {MAX_PREFIX}",
             )
 
 

@@ -196,7 +196,7 @@ class PinpointExportJob(ExportJobBase):
         # The IAM reference authorises CreateExportJob and GetExportJobs on the project (apps/<id>),
         # Pinpoint's guide on apps/<id>/jobs/export: both are listed. GetExportJob is authorised on
         # apps/<id>/jobs/export/<job id>.
-        self._grant_handler_once((HANDLER_ACTIONS, apps.expanded))
+        self._grant_handler_once((HANDLER_ACTIONS, apps.arns))
 
 
 __all__ = ["PinpointExportJob"]

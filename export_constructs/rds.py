@@ -20,7 +20,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ._job import ExportJobBase, RoleRule, check_destination
+from ._job import ExportJobBase, JobAttribute, RoleRule, check_destination
 from ._memo import addr_of, bucket_name_of, is_unresolved, key_arn_of, role_arn_of, seconds_of
 from ._placement import arn_fields, check_job_name, check_source_arn
 from ._recurring import RecurringExportBase
@@ -41,9 +41,7 @@ DEFAULT_TIMEOUT = Duration.hours(6)
 SOURCE_ARN_PATTERN = r"arn:[a-z\d-]+:rds:[a-z\d-]+:\d{12}:(snapshot|cluster-snapshot|cluster):.+"
 SOURCE_KINDS = ("snapshot", "cluster-snapshot", "cluster")
 EXAMPLE_SOURCE_ARN = "arn:aws:rds:us-east-1:123456789012:snapshot:shop-db-2026-12-01"
-SOURCE_ARN = Text(
-    patterns=((SOURCE_ARN_PATTERN, "a DB snapshot, DB cluster snapshot or DB cluster ARN"),), example=EXAMPLE_SOURCE_ARN
-)
+SOURCE_ARN = Text.of(SOURCE_ARN_PATTERN, "a DB snapshot, DB cluster snapshot or DB cluster ARN", EXAMPLE_SOURCE_ARN)
 ROLE_ARN_PATTERN = r"arn:[a-z\d-]+:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-/]+"
 ROLE = RoleRule(ROLE_ARN_PATTERN, "arn:aws:iam::123456789012:role/RdsExport")
 #: ExportOnly (API reference): ``database``, ``database.table`` (MySQL, MariaDB, Aurora MySQL),
@@ -116,6 +114,14 @@ class RdsSnapshotExportJob(ExportJobBase):
 
     SERVICE = SERVICE
 
+    # RDS's own attributes, made on first use like the common ones.
+    percent_progress = JobAttribute(consts.ATTR_PERCENT_PROGRESS)
+    """How far the export got, in percent, as RDS reports it (``Fn::GetAtt PercentProgress``)."""
+    total_extracted_data_in_gb = JobAttribute(consts.ATTR_TOTAL_EXTRACTED_DATA_IN_GB)
+    """How much data the export extracted, in GB (``Fn::GetAtt TotalExtractedDataInGB``)."""
+    snapshot_time = JobAttribute(consts.ATTR_SNAPSHOT_TIME)
+    """When the exported snapshot was taken, ISO 8601 (``Fn::GetAtt SnapshotTime``)."""
+
     @typed_props
     def __init__(
         self,
@@ -169,23 +175,6 @@ class RdsSnapshotExportJob(ExportJobBase):
 
         self._grant_handler(source_arn, key)
         self._create_resource(request=request, job_name=job_name, timeout=timeout, wait=wait)
-
-    # -- attributes -------------------------------------------------------------------------
-
-    @functools.cached_property
-    def percent_progress(self) -> str:
-        """How far the export got, in percent, as RDS reports it (``Fn::GetAtt PercentProgress``)."""
-        return self._attribute(consts.ATTR_PERCENT_PROGRESS)
-
-    @functools.cached_property
-    def total_extracted_data_in_gb(self) -> str:
-        """How much data the export extracted, in GB (``Fn::GetAtt TotalExtractedDataInGB``)."""
-        return self._attribute(consts.ATTR_TOTAL_EXTRACTED_DATA_IN_GB)
-
-    @functools.cached_property
-    def snapshot_time(self) -> str:
-        """When the exported snapshot was taken, ISO 8601 (``Fn::GetAtt SnapshotTime``)."""
-        return self._attribute(consts.ATTR_SNAPSHOT_TIME)
 
     # -- grants -----------------------------------------------------------------------------
 

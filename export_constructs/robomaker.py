@@ -22,11 +22,12 @@ from .services import ROBOMAKER as SERVICE
 MAX_WORLDS = 100
 MAX_WORLD_ARN = 1224
 WORLD_ARN_PATTERN = r"arn:.*"
-WORLD_ARN = Text(
-    1,
-    MAX_WORLD_ARN,
-    ((WORLD_ARN_PATTERN, "a RoboMaker world ARN"),),
+WORLD_ARN = Text.of(
+    WORLD_ARN_PATTERN,
+    "a RoboMaker world ARN",
     "arn:aws:robomaker:us-east-1:123456789012:world/sim-1/world-1",
+    min_len=1,
+    max_len=MAX_WORLD_ARN,
 )
 MAX_ROLE_ARN = 255
 ROLE_ARN_PATTERN = r"arn:aws:iam::\w+:role/.*"
