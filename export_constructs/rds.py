@@ -147,14 +147,7 @@ class RdsSnapshotExportJob(ExportJobBase):
         check_job_name(problems, stack, SERVICE.name, job_name)
         _check_export_only(problems, export_only)
         self._check_role(problems, role, ROLE)
-        key = destination.encryption_key
-        if key is None:
-            problems.add(
-                "destination",
-                f"must have a KMS key: RDS encrypts every snapshot export with a KMS key (StartExportTask's "
-                f"KmsKeyId is required), and {destination.node.path} has none; give the ExportDestination an "
-                "encryption_key (or leave bucket unset, so it makes a bucket with its own key)",
-            )
+        key = _check_key(problems, destination)
         self.prefix = self._check_common(problems, prefix=prefix, timeout=timeout, destination=destination)
         self._accept(problems, destination, job_name)
         assert key is not None
@@ -218,6 +211,20 @@ def _check_source(problems: Problems, source_arn: str) -> None:
         problems.text("source_arn", source_arn, SOURCE_ARN)
     elif not is_unresolved(fields[5]) and not fields[5].partition(":")[2]:
         problems.add("source_arn", f"must name the {kind} after '{kind}:', got {_short(source_arn)}")
+
+
+def _check_key(problems: Problems, destination: ExportDestination) -> kms.IKey | None:
+    """The destination's key: RDS encrypts every export with one (StartExportTask's ``KmsKeyId``
+    is required)."""
+    key = destination.encryption_key
+    if key is None:
+        problems.add(
+            "destination",
+            f"must have a KMS key: RDS encrypts every snapshot export with a KMS key (StartExportTask's "
+            f"KmsKeyId is required), and {destination.node.path} has none; give the ExportDestination an "
+            "encryption_key (or leave bucket unset, so it makes a bucket with its own key)",
+        )
+    return key
 
 
 def _check_job_name(problems: Problems, job_name: str | None) -> None:
@@ -403,13 +410,7 @@ class RdsSnapshotExport(RecurringExportBase):
         self._check_durations(problems, task_timeout=task_timeout, poll_interval=poll_interval)
         self.prefix_head = self._check_prefix(problems, prefix)
         check_destination(problems, stack, destination, SERVICE)
-        key = destination.encryption_key
-        if key is None:
-            problems.add(
-                "destination",
-                f"must have a KMS key: RDS encrypts every snapshot export with a KMS key, and {destination.node.path} "
-                "has none; give the ExportDestination an encryption_key (or leave bucket unset)",
-            )
+        key = _check_key(problems, destination)
         problems.raise_if_any()
         assert key is not None
         runner = self._runner
