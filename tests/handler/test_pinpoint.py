@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 import export_constructs
 from export_constructs.handler import clients, consts
 from export_constructs.handler.adapters import pinpoint as adapter_module
-from export_constructs.handler.adapters.base import MAX_TEXT_BYTES, json_size
+from export_constructs.handler.adapters.base import ADOPTION_WINDOW_SECONDS, MAX_TEXT_BYTES, json_size
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, load_adapter
 
 from .conftest import Clock, stubbed_client
@@ -269,7 +269,7 @@ def test_retried_create_adopts_a_job_that_completed_within_the_window(
     pinpoint: tuple[Any, Stubber], clock: Clock
 ) -> None:
     client, stub = pinpoint
-    window = min(int(PROPS["TimeoutSeconds"]), adapter_module.ADOPTION_WINDOW_SECONDS)
+    window = min(int(PROPS["TimeoutSeconds"]), ADOPTION_WINDOW_SECONDS)
     clock.now = CREATED + timedelta(seconds=window)
     add_list(stub, [job("COMPLETED", job_id=OTHER_JOB_ID, created=CREATED - timedelta(seconds=1)), job("COMPLETED")])
     assert engine_for(client, clock).on_event(event()) == {"PhysicalResourceId": job_arn()}
@@ -334,7 +334,9 @@ def test_no_adoption_of_another_definition_an_old_or_a_failed_job(
 
 def test_the_search_for_a_job_to_adopt_is_bounded(pinpoint: tuple[Any, Stubber], clock: Clock) -> None:
     client, stub = pinpoint
-    for page in range(adapter_module.MAX_LIST_PAGES):
+    pages = adapter_module.Adapter.max_list_pages
+    assert pages is not None
+    for page in range(pages):
         add_list(
             stub,
             [job("COMPLETED", job_id=f"{page:032x}", created=CREATED - timedelta(days=page + 1))],

@@ -34,7 +34,7 @@ import export_constructs
 from export_constructs.handler import clients, consts
 from export_constructs.handler.adapters import robomaker
 from export_constructs.handler.adapters.base import JobConflict
-from export_constructs.handler.adapters.robomaker import RoboMakerClient, RoboMakerError, endpoint_url
+from export_constructs.handler.adapters.robomaker import RoboMakerClient, RoboMakerError
 from export_constructs.handler.engine import DeadlineExceeded, Engine, JobFailed, derive_job_name, load_adapter
 from export_constructs.handler.event import ResourceEvent
 from export_constructs.testing.fakes import server as fakes_server
@@ -440,11 +440,11 @@ def test_service_specific_endpoint_wins_over_the_global_one(
 def test_default_endpoint_is_the_regions_and_configured_ones_can_be_ignored(
     aws_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert endpoint_url("eu-west-1") == "https://robomaker.eu-west-1.amazonaws.com"
+    assert RoboMakerClient.endpoint_url("eu-west-1") == "https://robomaker.eu-west-1.amazonaws.com"
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4566/")
-    assert endpoint_url("eu-west-1") == "http://localhost:4566"
+    assert RoboMakerClient.endpoint_url("eu-west-1") == "http://localhost:4566"
     monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
-    assert endpoint_url("eu-west-1") == "https://robomaker.eu-west-1.amazonaws.com"
+    assert RoboMakerClient.endpoint_url("eu-west-1") == "https://robomaker.eu-west-1.amazonaws.com"
 
 
 # -- the adapter through the engine ---------------------------------------------------------------

@@ -350,8 +350,11 @@ class ExportJobAdapter(abc.ABC):
 
     def describe(self, job_id: str) -> JobState:
         """Observe the job; raise :class:`JobNotFound` when it does not exist. By default: the job
-        :attr:`describe_call` answers, read as :attr:`state_members` and :attr:`phases` say."""
-        job = self._describe_raw(job_id)
+        :attr:`describe_call` answers, read by :meth:`_state`."""
+        return self._state(self._describe_raw(job_id))
+
+    def _state(self, job: Mapping[str, Any]) -> JobState:
+        """The described (or listed) ``job``, read as :attr:`state_members` and :attr:`phases` say."""
         status_member, created_member, _ = self.state_members
         status = str(job.get(status_member, ""))
         return JobState(

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import consts
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, phase_map
 
 LOG = logging.getLogger("export_constructs")
 
@@ -46,16 +46,6 @@ INVALID_OPERATION = "InvalidOperationException"
 # (service quota L-EEC839DF, not adjustable).
 LIMIT_EXCEEDED = "LimitExceededException"
 
-_PHASES = {
-    "PENDING": Phase.RUNNING,
-    "RUNNING": Phase.RUNNING,
-    "PENDING_CANCEL": Phase.RUNNING,
-    "COMPLETED": Phase.SUCCEEDED,
-    "FAILED": Phase.FAILED,
-    "CANCELLED": Phase.FAILED,
-}
-#: A task of the job's name in one of these is never adopted (nor a conflict).
-ENDED_IN_FAILURE = frozenset({"FAILED", "CANCELLED"})
 #: Task ids as Logs makes them (a UUID, e.g. cda45419-90ea-4db5-9833-aade86253e66 in the user
 #: guide's examples).
 TASK_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -79,32 +69,26 @@ class Adapter(ExportJobAdapter):
     # a task of the job's name may be on any page, so a start reads every page.
     list_call = ("describe_export_tasks", "", "exportTasks", "nextToken", "nextToken")
     max_list_pages = None
+    # Running: PENDING, RUNNING, PENDING_CANCEL. A task of the job's name that failed is never
+    # adopted (nor a conflict).
+    phases = phase_map(succeeded=["COMPLETED"], failed=["FAILED", "CANCELLED"])
 
     # -- start ------------------------------------------------------------------------------
 
     def start(self, spec: JobSpec) -> str:
-        existing = self._named(spec)
-        if existing is not None:
-            task_id = str(existing["taskId"])
+        task_id = self.job_id_of(spec)
+        if task_id is not None:
             LOG.info("%s %s exists as %s with these parameters: adopted", self.label, spec.name, task_id)
             return task_id
-        request = api_request(spec)
-        response = self._client.create_export_task(taskName=spec.name, **request)
-        return str(response["taskId"])
+        return self.start_new(spec)
 
-    def find(self, spec: JobSpec) -> tuple[str, JobState] | None:
-        """The task ``spec.name`` started (found by listing), observed by its id: a queued job
-        keeps its ``queued:`` physical id until it completes, so every later poll finds it here,
-        and each observes the task itself (``DescribeExportTasks(taskId)``), as a started job's
-        polls do."""
+    def job_id_of(self, spec: JobSpec) -> str | None:
+        """The id of the task ``spec.name`` started (found by listing). The base's :meth:`find`
+        then observes it by its id: a queued job keeps its ``queued:`` physical id until it
+        completes, so every later poll finds it there, and each observes the task itself
+        (``DescribeExportTasks(taskId)``), as a started job's polls do."""
         existing = self._named(spec)
-        if existing is None:
-            return None
-        task_id = str(existing["taskId"])
-        try:
-            return task_id, self.describe(task_id)
-        except JobNotFound:
-            return None
+        return None if existing is None else str(existing["taskId"])
 
     def _named(self, spec: JobSpec) -> Mapping[str, Any] | None:
         """The newest task named ``spec.name`` that is this job's; None when no task has the name;
@@ -113,7 +97,7 @@ class Adapter(ExportJobAdapter):
         for task in self._listed("the account"):
             if task.get("taskName") != spec.name:
                 continue
-            if str((task.get("status") or {}).get("code", "")) in ENDED_IN_FAILURE:
+            if self.phase_of(str((task.get("status") or {}).get("code", ""))) is Phase.FAILED:
                 # A rollback's Delete cancelled it (a stack update that added the job failed
                 # elsewhere), or it failed: a later deploy with the same request derives the same
                 # name and starts a new task of it (Logs' task names need not be unique).
@@ -131,11 +115,34 @@ class Adapter(ExportJobAdapter):
 
     # -- observe ----------------------------------------------------------------------------
 
-    def describe(self, job_id: str) -> JobState:
+    def _describe_raw(self, job_id: str) -> Mapping[str, Any]:
         tasks = self._found(job_id, lambda: self._client.describe_export_tasks(taskId=job_id)).get("exportTasks", [])
         if not tasks:
             raise JobNotFound(job_id)
-        return _state(tasks[0])
+        task: Mapping[str, Any] = tasks[0]
+        return task
+
+    def _state(self, job: Mapping[str, Any]) -> JobState:
+        """A task's status and its reason are ``status.code`` and ``status.message`` (a running
+        task's message, "Started Successfully", is no reason); its creation time is
+        ``executionInfo.creationTime`` in epoch milliseconds."""
+        status = job.get("status") or {}
+        code = str(status.get("code", ""))
+        phase = self.phase_of(code)
+        reason = status.get("message") or None
+        if code == "CANCELLED" and reason is None:
+            reason = "the export task was cancelled"
+        created = (job.get("executionInfo") or {}).get("creationTime")
+        attributes = {}
+        if "from" in job and "to" in job:
+            attributes = {consts.ATTR_FROM: str(job["from"]), consts.ATTR_TO: str(job["to"])}
+        return JobState(
+            phase=phase,
+            status=code,
+            created_at=datetime.fromtimestamp(int(created) / 1000, UTC) if created is not None else None,
+            reason=str(reason) if reason is not None and phase is Phase.FAILED else None,
+            attributes=attributes,
+        )
 
     # -- stop -------------------------------------------------------------------------------
 
@@ -171,7 +178,7 @@ class Adapter(ExportJobAdapter):
         ]
         for task in active:
             if task.get("taskName") == spec.name and _same(task, spec.request):
-                return (str(task["taskId"]), _state(task)), False
+                return (str(task["taskId"]), self._state(task)), False
         return None, bool(active)
 
     def start_new(self, spec: JobSpec) -> str:
@@ -237,24 +244,3 @@ def _same(task: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
     if window is not None:
         return int(task.get("to", 0)) - int(task.get("from", 0)) == window
     return all(int(task.get(m, -1)) == int(request.get(m, -2)) for m in ("from", "to"))
-
-
-def _state(task: Mapping[str, Any]) -> JobState:
-    status = task.get("status") or {}
-    code = str(status.get("code", ""))
-    reason = status.get("message") or None
-    if code == "CANCELLED" and reason is None:
-        reason = "the export task was cancelled"
-    info = task.get("executionInfo") or {}
-    created = info.get("creationTime")
-    attributes = {}
-    if "from" in task and "to" in task:
-        attributes = {consts.ATTR_FROM: str(task["from"]), consts.ATTR_TO: str(task["to"])}
-    return JobState(
-        # An unknown status is treated as running: the deadline still bounds it.
-        phase=_PHASES.get(code, Phase.RUNNING),
-        status=code,
-        created_at=datetime.fromtimestamp(int(created) / 1000, UTC) if created is not None else None,
-        reason=str(reason) if reason is not None and code in ("FAILED", "CANCELLED") else None,
-        attributes=attributes,
-    )

@@ -8,10 +8,10 @@ the job's IAM resource ARN, ``arn:<partition>:mobiletargeting:<region>:<account>
 jobs/export/<job id>``, built from the stack's partition, Region and account.
 
 Idempotency: CreateExportJob has no name and no client token. Before creating, :meth:`Adapter.start`
-lists the project's export jobs (GetExportJobs, at most :data:`MAX_LIST_PAGES` pages; the API does
-not document their order) and adopts one whose ``Definition`` equals the request (RoleArn,
+lists the project's export jobs (GetExportJobs, at most ``ExportJobAdapter.max_list_pages`` pages;
+the API does not document their order) and adopts one whose ``Definition`` equals the request (RoleArn,
 S3UrlPrefix, SegmentId, SegmentVersion) as ``ExportJobAdapter._adoptable`` chooses: running, or
-completed within the resource's timeout, at most :data:`ADOPTION_WINDOW_SECONDS`; never a failed
+completed within the resource's timeout, at most ``base.ADOPTION_WINDOW_SECONDS``; never a failed
 one, so a Create retried after a failure gets a fresh job.
 """
 
@@ -23,13 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import consts
-from .base import ADOPTION_WINDOW_SECONDS as ADOPTION_WINDOW_SECONDS
 from .base import ExportJobAdapter, JobSpec, Phase, from_properties, phase_map, shorten
 
 LOG = logging.getLogger("export_constructs")
-
-#: How many pages of GetExportJobs a Create reads looking for a job to adopt.
-MAX_LIST_PAGES = 5
 
 #: The attributes a described job gives of its progress, by member (0 where it has none).
 COUNTS = {
@@ -60,7 +56,6 @@ class Adapter(ExportJobAdapter):
     state_members = ("JobStatus", "CreationDate", "")
     output_path = ("ExportJobRequest", "S3UrlPrefix")
     list_call = ("get_export_jobs", "ExportJobsResponse", "Item", "Token", "NextToken")
-    max_list_pages = MAX_LIST_PAGES
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -90,7 +85,7 @@ class Adapter(ExportJobAdapter):
         if self.phase_of(status) is not Phase.FAILED:
             return None
         if job.get("Failures"):
-            return self._attributes(job)[consts.ATTR_FAILURES]
+            return _failures(job)
         return (
             f"Pinpoint gave no failure entries; {job.get('FailedPieces', '?')} of {job.get('TotalPieces', '?')} "
             f"pieces failed, {job.get('TotalFailures', '?')} endpoint definitions in all"
@@ -98,8 +93,12 @@ class Adapter(ExportJobAdapter):
 
     def _attributes(self, job: Mapping[str, Any]) -> Mapping[str, str]:
         counts = {attribute: str(job.get(member, 0)) for attribute, member in COUNTS.items()}
-        failures = shorten("; ".join(str(f) for f in job.get("Failures") or []))
-        return {consts.ATTR_PINPOINT_JOB_ID: str(job["Id"]), **counts, consts.ATTR_FAILURES: failures}
+        return {consts.ATTR_PINPOINT_JOB_ID: str(job["Id"]), **counts, consts.ATTR_FAILURES: _failures(job)}
+
+
+def _failures(job: Mapping[str, Any]) -> str:
+    """The described ``job``'s failure entries, joined and shortened (``""`` where it has none)."""
+    return shorten("; ".join(str(f) for f in job.get("Failures") or []))
 
 
 def _definition(request: Mapping[str, Any]) -> dict[str, Any]:

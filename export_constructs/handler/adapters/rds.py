@@ -16,12 +16,13 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .. import consts
-from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code
+from .base import ExportJobAdapter, JobConflict, JobNotFound, JobSpec, JobState, Phase, error_code, phase_map
 
 LOG = logging.getLogger("export_constructs")
 
@@ -41,17 +42,6 @@ QUOTA_EXCEEDED = "ExportTaskLimitReachedFault"
 #: DBSnapshotNotFoundFault and DBClusterSnapshotNotFoundFault (botocore's model: their codes).
 SNAPSHOT_NOT_FOUND = frozenset({"DBSnapshotNotFound", "DBClusterSnapshotNotFoundFault"})
 
-#: The API reference's ``Status`` values (DescribeExportTasks; its filter spells them lowercase,
-#: and moto answers them so): compared case-insensitively.
-_PHASES = {
-    "STARTING": Phase.RUNNING,
-    "IN_PROGRESS": Phase.RUNNING,
-    "CANCELING": Phase.RUNNING,
-    "COMPLETE": Phase.SUCCEEDED,
-    "CANCELED": Phase.FAILED,
-    "FAILED": Phase.FAILED,
-}
-
 #: ``ExportTaskIdentifier``: botocore's model and the API reference give no constraint. The rule
 #: here is the one RDS documents for its other identifiers (DB instance, DB snapshot and cluster
 #: snapshot identifiers: "letters, numbers, or hyphens; first character must be a letter; can't
@@ -70,16 +60,14 @@ ATTR_SNAPSHOT_TIME = consts.ATTR_SNAPSHOT_TIME
 ATTR_JOB_NAME = consts.ATTR_JOB_NAME
 
 
-#: A derived identifier whose task ended in failure is not adopted: a rollback's Delete cancelled
-#: it (a stack update that added the job failed elsewhere), and a later deploy with the same
-#: request derives the same identifier. RDS keeps every task's identifier for good, so the next
-#: of ``<identifier>-r2`` ... ``-r<MAX_REVISION>`` that is free (or holds this job's task) is used;
-#: derived names leave room for the suffix. A task that is running or complete is adopted: a
-#: retried Create's, or the old task an update rollback returns to.
+#: A derived identifier whose task ended in failure (a failed phase) is not adopted: a rollback's
+#: Delete cancelled it (a stack update that added the job failed elsewhere), and a later deploy
+#: with the same request derives the same identifier. RDS keeps every task's identifier for good,
+#: so the next of ``<identifier>-r2`` ... ``-r<MAX_REVISION>`` that is free (or holds this job's
+#: task) is used; derived names leave room for the suffix. A task that is running or complete is
+#: adopted: a retried Create's, or the old task an update rollback returns to.
 MAX_REVISION = 20
 REVISION_ROOM = len(f"-r{MAX_REVISION}")
-#: The task statuses that end in failure (never adopted under a derived identifier).
-FAILED_STATUSES = frozenset({"CANCELED", "FAILED"})
 
 
 def task_identifier(name: str) -> str:
@@ -117,6 +105,15 @@ class Adapter(ExportJobAdapter):
     quota_errors = frozenset({QUOTA_EXCEEDED})
     client_name = "rds"
     not_found_errors = frozenset({NOT_FOUND})
+    # The API reference's Status values (DescribeExportTasks; its filter spells them lowercase, and
+    # moto answers them so): compared case-insensitively (phase_of, _reason). Running: STARTING,
+    # IN_PROGRESS, CANCELING.
+    phases = phase_map(succeeded=["COMPLETE"], failed=["CANCELED", "FAILED"])
+    # The deadline counts from the task's start (a task without one yet has no deadline until RDS
+    # reports it).
+    state_members = ("Status", "TaskStartTime", "")
+    reason_members = ("FailureCause",)
+    ended_reasons = MappingProxyType({"CANCELED": "the export task was canceled"})
 
     # -- start ------------------------------------------------------------------------------
 
@@ -130,7 +127,7 @@ class Adapter(ExportJobAdapter):
                     raise
                 existing = self._describe_raw(identifier)
                 self._check_same(spec, identifier, existing)
-                if len(identifiers) == 1 or _current(spec, existing):
+                if len(identifiers) == 1 or self._current(existing):
                     return identifier  # a retried Create: the task this job already started
                 LOG.info("%s %s is %s from an earlier Create: not adopted", self.label, identifier, existing["Status"])
                 continue
@@ -149,9 +146,13 @@ class Adapter(ExportJobAdapter):
                 task = self._describe_raw(identifier)
             except JobNotFound:
                 return None
-            if len(identifiers) == 1 or _current(spec, task):
-                return identifier, self._state(identifier, task)
+            if len(identifiers) == 1 or self._current(task):
+                return identifier, self._state(task)
         return None
+
+    def _current(self, task: Mapping[str, Any]) -> bool:
+        """Whether ``task`` may be this job's: not ended in failure (see :data:`MAX_REVISION`)."""
+        return self.phase_of(str(task.get("Status", ""))) is not Phase.FAILED
 
     def _check_same(self, spec: JobSpec, identifier: str, task: Mapping[str, Any]) -> None:
         """:class:`JobConflict` unless ``task`` exports the same source to the same place with the
@@ -182,31 +183,20 @@ class Adapter(ExportJobAdapter):
                 return found
         raise JobNotFound(identifier)
 
-    def describe(self, job_id: str) -> JobState:
-        return self._state(job_id, self._describe_raw(job_id))
+    def phase_of(self, status: str) -> Phase:
+        return super().phase_of(status.upper())
 
-    @staticmethod
-    def _state(job_id: str, task: Mapping[str, Any]) -> JobState:
-        status = str(task.get("Status", ""))
-        upper = status.upper()
-        reason = task.get("FailureCause") or None
-        if reason is None and upper == "CANCELED":
-            reason = "the export task was canceled"
-        return JobState(
-            # An unknown status is treated as running: the deadline still bounds it.
-            phase=_PHASES.get(upper, Phase.RUNNING),
-            status=status,
-            # The deadline counts from the task's start (a task without one yet has no deadline
-            # until RDS reports it).
-            created_at=task.get("TaskStartTime"),
-            reason=reason,
-            attributes={
-                ATTR_JOB_NAME: str(task.get("ExportTaskIdentifier", job_id)),
-                ATTR_PERCENT_PROGRESS: str(task.get("PercentProgress") or 0),
-                ATTR_TOTAL_EXTRACTED_DATA_IN_GB: str(task.get("TotalExtractedDataInGB") or 0),
-                ATTR_SNAPSHOT_TIME: _iso(task.get("SnapshotTime")),
-            },
-        )
+    def _reason(self, job: Mapping[str, Any], status: str) -> str | None:
+        return super()._reason(job, status.upper())
+
+    def _attributes(self, job: Mapping[str, Any]) -> Mapping[str, str]:
+        # _describe_raw returns only the task whose ExportTaskIdentifier is the one asked for.
+        return {
+            ATTR_JOB_NAME: str(job["ExportTaskIdentifier"]),
+            ATTR_PERCENT_PROGRESS: str(job.get("PercentProgress") or 0),
+            ATTR_TOTAL_EXTRACTED_DATA_IN_GB: str(job.get("TotalExtractedDataInGB") or 0),
+            ATTR_SNAPSHOT_TIME: _iso(job.get("SnapshotTime")),
+        }
 
     # -- stop -------------------------------------------------------------------------------
 
@@ -275,11 +265,6 @@ class Adapter(ExportJobAdapter):
         after the task)."""
         prefix = str(request.get("S3Prefix") or "")
         return f"s3://{request['S3BucketName']}/{prefix + '/' if prefix else ''}"
-
-
-def _current(spec: JobSpec, task: Mapping[str, Any]) -> bool:
-    """Whether ``task`` may be this job's: not ended in failure (see :data:`MAX_REVISION`)."""
-    return str(task.get("Status", "")).upper() not in FAILED_STATUSES
 
 
 def _iso(value: Any) -> str:

@@ -42,9 +42,6 @@ class RoboMakerClient(RestJsonClient):
     error = RoboMakerError
 
 
-endpoint_url = RoboMakerClient.endpoint_url
-
-
 class Adapter(ExportJobAdapter):
     label = "RoboMaker world export job"
     # clientRequestToken: 1-64 characters of [a-zA-Z0-9_\-=].

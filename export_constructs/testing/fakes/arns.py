@@ -77,9 +77,9 @@ def refuse_foreign_source(
         not_found: the answer (HTTP status, error code), where the service has one per kind of
             source (RDS: DBSnapshotNotFound...). Default: the fake's ``not_found``.
     """
+    answer = not_found or fake.not_found
     if arn in fake.missing_sources:
-        status, code = not_found or fake.not_found
-        raise ServiceError(code, f"Could not find the {what} {arn} ({member}): it does not exist.", status)
+        raise ServiceError.of(answer, f"Could not find the {what} {arn} ({member}): it does not exist.")
     fields = arn_fields(arn)
     if fields is None:
         return  # the model's pattern (checked before) decides
@@ -93,12 +93,10 @@ def refuse_foreign_source(
         if given != here
     ]
     if elsewhere:
-        status, code = not_found or fake.not_found
-        raise ServiceError(
-            code,
+        raise ServiceError.of(
+            answer,
             f"Could not find the {what} {arn} ({member}): its ARN names {', '.join(elsewhere)}, but {fake.name} "
             f"looks for it in account {fake.account}, Region {fake.region}, where the job runs.",
-            status,
         )
 
 
@@ -111,12 +109,10 @@ def refuse_foreign_role(fake: FakeService, member: str, arn: str) -> None:
     fields = arn_fields(arn)
     if fields is None or fields[4] == fake.account:
         return
-    status, code = fake.validation_error
-    raise ServiceError(
-        code,
+    raise ServiceError.of(
+        fake.validation_error,
         f"The role {arn} ({member}) is of account {fields[4]!r}: {fake.name} accepts only roles of account "
         f"{fake.account}, where the job runs (a role of another account cannot be passed).",
-        status,
     )
 
 
@@ -126,13 +122,10 @@ def refuse_unknown_application(fake: FakeService, application_id: str) -> None:
     :attr:`~.base.FakeService.missing_sources` (by id or by the project's ARN)."""
     arn = fake.arn(f"apps/{application_id}")
     if application_id in fake.missing_sources or arn in fake.missing_sources:
-        status, code = fake.not_found
-        raise ServiceError(code, f"Resource not found: there is no application {application_id!r}.", status)
+        raise ServiceError.of(fake.not_found, f"Resource not found: there is no application {application_id!r}.")
     if PINPOINT_APPLICATION_ID.fullmatch(application_id) is None:
-        status, code = fake.not_found
-        raise ServiceError(
-            code,
+        raise ServiceError.of(
+            fake.not_found,
             f"Resource not found: there is no application {application_id!r} (Pinpoint's application ids are "
             "32 lower-case hexadecimal characters).",
-            status,
         )

@@ -26,6 +26,8 @@ class BackupJob:
 class Fake(BotocoreFake):
     name = "Backup"
     model_name = "backup"
+    # botocore's model: ResourceNotFoundException (its HTTP status is not in the model: 404 assumed).
+    not_found = (404, "ResourceNotFoundException")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -43,9 +45,8 @@ class Fake(BotocoreFake):
     def op_DescribeBackupJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self.backup_jobs.get(params["BackupJobId"])
         if job is None:
-            # botocore's model: ResourceNotFoundException (its HTTP status is not in the model: 404 assumed).
-            raise ServiceError("ResourceNotFoundException", f"Backup job {params['BackupJobId']} not found", 404)
-        vault = f"arn:{self.partition}:backup:{self.region}:{self.account}:backup-vault:Default"
+            raise ServiceError.of(self.not_found, f"Backup job {params['BackupJobId']} not found")
+        vault = self.arn("backup-vault:Default")
         return {
             "AccountId": self.account,
             "BackupJobId": job.job_id,

@@ -27,6 +27,12 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
 
+    @classmethod
+    def of(cls, answer: tuple[int, str], message: str) -> ServiceError:
+        """The error ``answer`` (HTTP status, error code: a fake's ``not_found``...) with ``message``."""
+        status, code = answer
+        return cls(code, message, status)
+
 
 @dataclass
 class Call:
@@ -113,7 +119,7 @@ class FakeService:
     running_statuses: ClassVar[frozenset[str]] = frozenset()
     """The statuses of a job that holds a slot of :attr:`concurrency_quota`."""
     job_statuses: ClassVar[tuple[Sequence[str], str, str]] = ((), "", "")
-    """What :meth:`start_job` gives :meth:`statuses`: a job's statuses on its way to success, its
+    """What :meth:`statuses` makes a job's sequence of: its statuses on its way to success, its
     final status on success, and on failure ..."""
     failing_statuses: ClassVar[Sequence[str] | None] = None
     """... its statuses before it fails, where they differ from those on its way to success ..."""
@@ -262,8 +268,7 @@ class FakeService:
         )
         if denied is None:
             return None
-        status, code = self.access_denied
-        return ServiceError(code, f"User: {principal} is not authorized to perform: {denied}", status)
+        return ServiceError.of(self.access_denied, f"User: {principal} is not authorized to perform: {denied}")
 
     @property
     def principal(self) -> str:
@@ -322,12 +327,19 @@ class FakeService:
         quota = self.concurrency_quota
         if quota is None:
             return
-        running = sum(1 for job in self.jobs.values() if job.status in self.running_statuses)
-        if self.scenario is Scenario.BUSY and self.clock.elapsed < self.busy_seconds:
-            running += quota
-        if running >= quota:
+        if self.running_jobs() + (quota if self.busy else 0) >= quota:
             status, code, message = self.quota_error
             raise ServiceError(code, message, status)
+
+    def running_jobs(self) -> int:
+        """How many of this account's jobs hold a slot of the quota (are in :attr:`running_statuses`)."""
+        return sum(1 for job in self.jobs.values() if job.status in self.running_statuses)
+
+    @property
+    def busy(self) -> bool:
+        """Whether another stack's jobs fill the quota now (:attr:`Scenario.BUSY`, for the first
+        :attr:`busy_seconds`)."""
+        return self.scenario is Scenario.BUSY and self.clock.elapsed < self.busy_seconds
 
     def fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> ServiceError | None:
         """The scenario's injected error for this request, if any: a burst on the first request
@@ -340,23 +352,19 @@ class FakeService:
                 :attr:`Scenario.ACCESS_DENIED`). Default: False.
         """
         if self.scenario is Scenario.ACCESS_DENIED and starts_job:
-            status, code = self.access_denied
-            return ServiceError(
-                code,
+            return ServiceError.of(
+                self.access_denied,
                 f"User: arn:{self.partition}:sts::{self.account}:assumed-role/"
                 "ExportJobProvider-HandlerRole/OnEvent is not "
                 f"authorized to perform: {self.signing_name}:{operation} (simulated)",
-                status,
             )
         if self.scenario in (Scenario.THROTTLING, Scenario.SERVER_ERRORS):
             key = (operation, job_key)
             if key not in self._faulted:
                 self._faulted.add(key)
                 if self.scenario is Scenario.THROTTLING:
-                    status, code = self.throttling
-                    return ServiceError(code, "Rate exceeded (simulated burst)", status)
-                status, code = self.server_error
-                return ServiceError(code, "Internal service error (simulated burst)", status)
+                    return ServiceError.of(self.throttling, "Rate exceeded (simulated burst)")
+                return ServiceError.of(self.server_error, "Internal service error (simulated burst)")
         return None
 
     def check_fault(self, operation: str, job_key: str, *, starts_job: bool = False) -> None:
@@ -370,32 +378,19 @@ class FakeService:
         if fault := self.fault(operation, job_key, starts_job=starts_job):
             raise fault
 
-    def statuses(
-        self,
-        running: Sequence[str],
-        succeeded: str,
-        failed: str,
-        *,
-        failing: Sequence[str] | None = None,
-        never: Sequence[str] | None = None,
-        denied: bool = False,
-    ) -> list[str]:
-        """The status sequence a new job follows in this scenario: ``running`` then ``succeeded``
-        or ``failed``, or ``running`` for ever.
+    def statuses(self, *, denied: bool = False) -> list[str]:
+        """The status sequence a new job follows in this scenario, of :attr:`job_statuses`: its
+        running statuses then its succeeded or (after :attr:`failing_statuses`, where set) its
+        failed status, or running (:attr:`never_statuses`, where set) for ever.
 
         Args:
-            running: the statuses of a job on its way to success.
-            succeeded: the final status of a job that succeeds.
-            failed: the final status of a job that fails.
-            failing: the statuses before ``failed``, where the service's differ from ``running``.
-                Default: ``running``.
-            never: the statuses of a job that never ends. Default: ``running``.
             denied: the job fails whatever the scenario (IAM denied what it needs). Default: False.
         """
+        running, succeeded, failed = self.job_statuses
         if self.scenario is Scenario.FAILURE or denied:
-            return [*(running if failing is None else failing), failed]
+            return [*(running if self.failing_statuses is None else self.failing_statuses), failed]
         if self.scenario is Scenario.NEVER_ENDS:
-            return list(running if never is None else never)
+            return list(running if self.never_statuses is None else self.never_statuses)
         return [*running, succeeded]
 
     def start_job(
@@ -422,9 +417,7 @@ class FakeService:
             failing: the job fails whatever the scenario (a fake's ``fail_when``). Default: False.
         """
         denied = self.authorize_job(role_arn, source_arn=source_arn, s3_path=s3_path, key_arn=key_arn)
-        statuses = self.statuses(
-            *self.job_statuses, failing=self.failing_statuses, never=self.never_statuses, denied=bool(denied) or failing
-        )
+        statuses = self.statuses(denied=bool(denied) or failing)
         return self.new_job(key, statuses, **fields, reason=denied or FAILURE_REASON)
 
     def observe(self, operation: str, key: str, missing: str) -> Job:
@@ -439,8 +432,7 @@ class FakeService:
         self.check_fault(operation, key)
         job = self.jobs.get(key)
         if job is None:
-            status, code = self.not_found
-            raise ServiceError(code, missing, status)
+            raise ServiceError.of(self.not_found, missing)
         return job
 
     def new_job(self, key: str, statuses: list[str], /, **fields: Any) -> Job:
@@ -457,8 +449,8 @@ class FakeService:
         before, after = job.move_on()
         if before != after:
             self.log(f"  {self.name}: {job.id} {before} -> {after}")
-        if self.progress(job) != progress:
-            self.log(f"  {self.name}: {job.id} {self.progress(job)}")
+        if (moved := self.progress(job)) != progress:
+            self.log(f"  {self.name}: {job.id} {moved}")
 
     def progress(self, job: Job) -> str:
         """How far ``job`` has got, where the service reports more than its status (Pinpoint's

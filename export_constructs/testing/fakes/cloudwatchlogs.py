@@ -90,9 +90,6 @@ class Fake(BotocoreFake):
                 job.fields["seen"] = seen
         super().check_quota()
 
-    def _busy(self) -> bool:
-        return self.scenario is Scenario.BUSY and self.clock.elapsed < self.busy_seconds
-
     def _group_arn(self, name: str) -> str:
         return self.arn(f"log-group:{name}")
 
@@ -116,13 +113,13 @@ class Fake(BotocoreFake):
         # condition): a bucket policy of another account may require it of the caller too.
         acl = CLOUDWATCH_LOGS.object_context()
         if principal is not None and not self.authorizer.check(Access(principal, "s3:PutObject", obj, acl)):
-            status, code = self.access_denied
-            return ServiceError(code, f"User: {principal} is not authorized to perform: s3:PutObject on {obj}", status)
+            return ServiceError.of(
+                self.access_denied, f"User: {principal} is not authorized to perform: s3:PutObject on {obj}"
+            )
         return None
 
     def _object(self, params: Any) -> str:
-        prefix = params.get("destinationPrefix") or "exportedlogs"
-        return f"arn:{self.partition}:s3:::{params['destination']}/{prefix}/export-part-00000"
+        return f"arn:{self.partition}:s3:::{params['destination']}/{_prefix(params)}/export-part-00000"
 
     # -- operations --------------------------------------------------------------------------
 
@@ -131,20 +128,17 @@ class Fake(BotocoreFake):
         self.check_fault(CREATE, name or params["logGroupName"], starts_job=True)
         group = params["logGroupName"]
         if group in self.missing_sources or self._group_arn(group) in self.missing_sources:
-            status, code = self.not_found
-            raise ServiceError(code, "The specified log group does not exist.", status)
+            raise ServiceError.of(self.not_found, "The specified log group does not exist.")
         if params["from"] >= params["to"]:
-            status, code = self.validation_error
-            raise ServiceError(
-                code, f"Specified time range of '{params['from']}' and '{params['to']}' is not valid.", status
+            raise ServiceError.of(
+                self.validation_error, f"Specified time range of '{params['from']}' and '{params['to']}' is not valid."
             )
         self.check_quota()
-        prefix = params.get("destinationPrefix") or "exportedlogs"
         job = self.start_job(
             str(uuid.uuid4()),
             None,
             source_arn=self._group_arn(group),
-            s3_path=f"s3://{params['destination']}/{prefix}/",
+            s3_path=f"s3://{params['destination']}/{_prefix(params)}/",
             failing=self.fail_when is not None and self.fail_when(params),
             request=copy.deepcopy(params),
         )
@@ -164,7 +158,7 @@ class Fake(BotocoreFake):
         size, token = int(params.get("limit") or PAGE_SIZE), params.get("nextToken")
         answer = listing(jobs, size, token, members=("exportTasks", "nextToken"))
         answer["exportTasks"] = [self._described(j) for j in answer["exportTasks"]]  # the page only
-        if self._busy() and params.get("statusCode") in (None, "RUNNING") and not token:
+        if self.busy and params.get("statusCode") in (None, "RUNNING") and not token:
             # Another stack's task holds the account's one slot: it is listed as the account's.
             answer["exportTasks"].insert(0, OTHER_STACKS_TASK)
         return answer
@@ -198,10 +192,14 @@ class Fake(BotocoreFake):
         elif job.status in ACTIVE:
             described["status"]["message"] = "Started Successfully"
         if job.status in ("COMPLETED", "FAILED", "CANCELLED"):
-            described["executionInfo"]["completionTime"] = int(
-                self.clock.as_real(self.clock.stamp()).timestamp() * 1000
-            )
+            described["executionInfo"]["completionTime"] = int(self.clock.now().timestamp() * 1000)
         return described
+
+
+def _prefix(params: Any) -> str:
+    """Where Logs writes a task's objects: its ``destinationPrefix``, by default ``exportedlogs``
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateExportTask.html)."""
+    return str(params.get("destinationPrefix") or "exportedlogs")
 
 
 __all__ = ["Fake", "Scenario"]

@@ -70,7 +70,7 @@ class Fake(BotocoreFake):
             **self.echoed("DescribeForecastExportJob", job.fields["request"]),
             "Status": job.status,
             "CreationTime": self.clock.as_real(job.created),
-            "LastModificationTime": self.clock.as_real(self.clock.stamp()),
+            "LastModificationTime": self.clock.now(),
         }
         if job.status == "CREATE_FAILED":
             described["Message"] = job.fields["reason"]

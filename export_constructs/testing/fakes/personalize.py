@@ -50,12 +50,10 @@ class Fake(BotocoreFake):
         invalid value (InvalidInputException), another place's dataset is not found."""
         fields = arn_fields(dataset_arn)
         if fields is not None and fields[5].split("/", 1)[0] == "dataset-group":
-            status, code = self.validation_error
-            raise ServiceError(
-                code,
+            raise ServiceError.of(
+                self.validation_error,
                 f"datasetArn {dataset_arn} is a dataset group, not a dataset: give one of its datasets "
                 f"(...:dataset/{fields[5].partition('/')[2]}/<dataset type>).",
-                status,
             )
         refuse_foreign_source(self, "datasetArn", dataset_arn, "dataset")
 
@@ -72,7 +70,7 @@ class Fake(BotocoreFake):
             "status": job.status,
             "jobOutput": request["jobOutput"],
             "creationDateTime": self.clock.as_real(job.created),
-            "lastUpdatedDateTime": self.clock.as_real(self.clock.stamp()),
+            "lastUpdatedDateTime": self.clock.now(),
         }
         if job.status == "CREATE FAILED":
             described["failureReason"] = job.fields["reason"]

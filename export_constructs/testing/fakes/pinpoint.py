@@ -97,5 +97,5 @@ class Fake(BotocoreFake):
         if job.status in ("FAILING", "FAILED"):
             response["Failures"] = [job.fields["reason"]]
         if job.status in ("COMPLETED", "FAILED"):
-            response["CompletionDate"] = iso(self.clock.as_real(self.clock.stamp()))
+            response["CompletionDate"] = iso(self.clock.now())
         return response

@@ -25,31 +25,26 @@ from .protocol import BotocoreFake
 
 #: CancelExportTask cancels "an export task in progress" (API reference).
 CANCELABLE = frozenset({"STARTING", "IN_PROGRESS"})
-#: What each kind of source's ARN resource starts with, its IAM resource type (iam-data's
-#: rds.json: StartExportTask lists cluster, cluster-snapshot and snapshot) and RDS's not-found
-#: error for it (botocore's model: StartExportTask's error shapes and their codes).
+#: What each kind of source's ARN resource starts with, which is also its IAM resource type
+#: (iam-data's rds.json: StartExportTask lists cluster, cluster-snapshot and snapshot): RDS's
+#: not-found error for it (botocore's model: StartExportTask's error shapes and their codes;
+#: DBSnapshotNotFoundFault has code DBSnapshotNotFound, DBClusterSnapshotNotFoundFault keeps its
+#: name; all 404), and the task's ``SourceType``.
 SOURCES = {
-    "snapshot": ("snapshot", 404, "DBSnapshotNotFound", "SNAPSHOT"),
-    "cluster-snapshot": ("cluster-snapshot", 404, "DBClusterSnapshotNotFoundFault", "SNAPSHOT"),
-    "cluster": ("cluster", 404, "DBClusterNotFoundFault", "CLUSTER"),
+    "snapshot": ((404, "DBSnapshotNotFound"), "SNAPSHOT"),
+    "cluster-snapshot": ((404, "DBClusterSnapshotNotFoundFault"), "SNAPSHOT"),
+    "cluster": ((404, "DBClusterNotFoundFault"), "CLUSTER"),
 }
 #: ``TotalExtractedDataInGB`` of a complete task (made up).
 EXTRACTED_GB = 3
-#: The describe operations of snapshots: the kind of snapshot each describes, its identifier
-#: member, its answer's list and RDS's not-found error (botocore's model: DBSnapshotNotFoundFault
-#: has code DBSnapshotNotFound, DBClusterSnapshotNotFoundFault keeps its name; both 404).
+#: The describe operations of snapshots: the kind of snapshot each describes (its not-found
+#: error is the kind's in :data:`SOURCES`), its identifier member and its answer's list.
 DESCRIBES = {
-    "DescribeDBSnapshots": ("snapshot", "DBSnapshotIdentifier", "DBSnapshots", 404, "DBSnapshotNotFound"),
-    "DescribeDBClusterSnapshots": (
-        "cluster-snapshot",
-        "DBClusterSnapshotIdentifier",
-        "DBClusterSnapshots",
-        404,
-        "DBClusterSnapshotNotFoundFault",
-    ),
+    "DescribeDBSnapshots": ("snapshot", "DBSnapshotIdentifier", "DBSnapshots"),
+    "DescribeDBClusterSnapshots": ("cluster-snapshot", "DBClusterSnapshotIdentifier", "DBClusterSnapshots"),
 }
-#: The engine a registered snapshot reports (made up: one of RDS's, and Aurora's for a cluster).
 DESCRIBES_KINDS = frozenset(kind for kind, *_ in DESCRIBES.values())
+#: The engine a registered snapshot reports (made up: one of RDS's, and Aurora's for a cluster).
 ENGINES = {"snapshot": "postgres", "cluster-snapshot": "aurora-postgresql"}
 
 
@@ -68,6 +63,11 @@ class Snapshot:
     def kind(self) -> str:
         """``snapshot`` or ``cluster-snapshot``."""
         return self.arn.split(":", 6)[5]
+
+    @property
+    def snapshot_type(self) -> str:
+        """``automated`` or ``manual``, as DescribeDBSnapshots' ``SnapshotType`` says."""
+        return "automated" if self.automated else "manual"
 
     @property
     def identifier(self) -> str:
@@ -136,8 +136,7 @@ class Fake(BotocoreFake):
         for snapshot in self.snapshots.values():
             if snapshot.deleted or snapshot.kind != kind or snapshot.identifier.lower() != identifier.lower():
                 continue
-            wanted = "automated" if snapshot.automated else "manual"
-            if snapshot_type == wanted or (snapshot_type is None and not snapshot.automated):
+            if snapshot_type == snapshot.snapshot_type or (snapshot_type is None and not snapshot.automated):
                 return snapshot
         return None
 
@@ -147,14 +146,14 @@ class Fake(BotocoreFake):
         if operation == "StartExportTask":
             kind = _kind(params["SourceArn"])
             return IamRequest(
-                {SOURCES[kind][0] if kind else "snapshot": params["SourceArn"]},
+                {kind or "snapshot": params["SourceArn"]},
                 passed_roles=[(params["IamRoleArn"], self.principal)],
             )
         if operation in DESCRIBES:
             # iam-data's rds.json: DescribeDBSnapshots on "snapshot" (or "db"), DescribeDBClusterSnapshots
             # on "cluster-snapshot" (or "cluster"), none required: a describe of one snapshot is
             # about its ARN, a describe of everything about "*".
-            kind, member, _, _, _ = DESCRIBES[operation]
+            kind, member, _ = DESCRIBES[operation]
             if params.get(member):
                 return IamRequest({kind: self.arn(f"{kind}:{params[member]}")})
             return IamRequest({})
@@ -215,10 +214,10 @@ class Fake(BotocoreFake):
             key_arn=params["KmsKeyId"],
             failing=self.fail_when is not None and self.fail_when(params),
             request=copy.deepcopy(params),
-            source_type=SOURCES[kind][3],
+            source_type=SOURCES[kind][1],
             snapshot_time=registered.created if registered else self.clock.as_real(self.clock.stamp() - 3600),
         )
-        self.peak_tasks = max(self.peak_tasks, sum(1 for j in self.jobs.values() if j.status in self.running_statuses))
+        self.peak_tasks = max(self.peak_tasks, self.running_jobs())
         return self._task(job)
 
     def op_DescribeDBSnapshots(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -230,18 +229,18 @@ class Fake(BotocoreFake):
     def _describe_snapshots(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """A describe by identifier (what the handler sends): the snapshot, or RDS's not-found
         error; without one, every registered snapshot of the kind the type filter keeps."""
-        kind, member, answer, status, code = DESCRIBES[operation]
+        kind, member, answer = DESCRIBES[operation]
         identifier = params.get(member)
         self.check_fault(operation, identifier or "*list*")
         snapshot_type = params.get("SnapshotType")
         if identifier is None:
             found = [s for s in self.snapshots.values() if s.kind == kind and not s.deleted]
-            kept = [s for s in found if snapshot_type in (None, "automated" if s.automated else "manual")]
+            kept = [s for s in found if snapshot_type in (None, s.snapshot_type)]
             return {answer: [self._described(s) for s in kept]}
         snapshot = self._snapshot(kind, identifier, snapshot_type)
         if snapshot is None:
             what = "DBSnapshot" if kind == "snapshot" else "DBClusterSnapshot"
-            raise ServiceError(code, f"{what} {identifier} not found.", status)
+            raise ServiceError.of(SOURCES[kind][0], f"{what} {identifier} not found.")
         return {answer: [self._described(snapshot)]}
 
     def _described(self, snapshot: Snapshot) -> dict[str, Any]:
@@ -252,7 +251,7 @@ class Fake(BotocoreFake):
             "Engine": ENGINES[snapshot.kind],
             "AllocatedStorage": 20,
             "Status": "available",
-            "SnapshotType": "automated" if snapshot.automated else "manual",
+            "SnapshotType": snapshot.snapshot_type,
             "PercentProgress": 100,
         }
         if snapshot.kind == "snapshot":
@@ -329,12 +328,11 @@ class Fake(BotocoreFake):
         no snapshot, cluster snapshot or cluster."""
         kind = _kind(arn)
         if kind is None:
-            status, code = self.validation_error
-            raise ServiceError(
-                code, f"SourceArn {arn} is not the ARN of a DB snapshot, DB cluster snapshot or DB cluster", status
+            raise ServiceError.of(
+                self.validation_error,
+                f"SourceArn {arn} is not the ARN of a DB snapshot, DB cluster snapshot or DB cluster",
             )
-        _, status, code, _ = SOURCES[kind]
-        refuse_foreign_source(self, "SourceArn", arn, kind, not_found=(status, code))
+        refuse_foreign_source(self, "SourceArn", arn, kind, not_found=SOURCES[kind][0])
         return kind
 
     def _check_registered(self, arn: str, kind: str) -> None:
@@ -344,8 +342,7 @@ class Fake(BotocoreFake):
             return
         snapshot = self.snapshots.get(arn)
         if snapshot is None or snapshot.deleted:
-            _, status, code, _ = SOURCES[kind]
-            raise ServiceError(code, f"Cannot find the {kind} {arn}: it does not exist.", status)
+            raise ServiceError.of(SOURCES[kind][0], f"Cannot find the {kind} {arn}: it does not exist.")
 
     def _check_role(self, arn: str) -> None:
         """A role of another account (or no role ARN): RDS's IamRoleNotFound (botocore's model, 404)."""

@@ -66,12 +66,10 @@ class Fake(BotocoreFake):
         if operation == "GetBucketLocation":
             bucket = self.buckets.get(params["Bucket"])
             if bucket is None:
-                status, code = self.not_found
-                return ServiceError(code, "The specified bucket does not exist", status)
+                return ServiceError.of(self.not_found, "The specified bucket does not exist")
             expected = params.get("ExpectedBucketOwner")
             if expected is not None and expected != bucket.account:
-                status, code = self.access_denied
-                return ServiceError(code, "Access Denied", status)
+                return ServiceError.of(self.access_denied, "Access Denied")
         return super().authorize(operation, params, headers)
 
     def op_GetBucketLocation(self, params: dict[str, Any]) -> dict[str, Any]:
