@@ -18,7 +18,7 @@ from aws_cdk.assertions import Template
 
 from export_constructs import CloudWatchLogsExportJob, ExportDestination
 from export_constructs.handler.adapters.cloudwatchlogs import API_MEMBERS, WINDOW_MEMBER
-from export_constructs.testing.fakes.protocol import _validate, service_model
+from export_constructs.testing.fakes.wire import service_model, validate
 
 from ..handler.events import load
 from .conftest import handler_statements, nag_findings, object_path, resources_of
@@ -191,7 +191,7 @@ def test_the_request_is_in_the_apis_shape(built: Built) -> None:
     # With the tokens resolved, what the adapter sends validates against botocore's model.
     shape = service_model("logs").operation_model("CreateExportTask").input_shape
     sent = {k: v for k, v in fixed.items() if k in API_MEMBERS} | {"destination": "my-bucket", "taskName": "t"}
-    assert _validate(sent, shape, "CreateExportTask") == []
+    assert validate(sent, shape, "CreateExportTask") == []
 
 
 def test_a_window_is_stable_across_synths() -> None:

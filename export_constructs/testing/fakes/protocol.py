@@ -6,231 +6,29 @@ before it is serialized back (JSON, the query protocol's XML, or S3's REST-XML).
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
-from botocore.session import get_session
-from botocore.validate import ParamValidator
+from botocore.model import OperationModel, ServiceModel, StructureShape
 
 from .base import FakeService, ServiceError
-from .jobs import iso
 from .server import Answer
-
-
-@functools.cache
-def service_model(name: str) -> ServiceModel:
-    return get_session().get_service_model(name)
-
-
-def _validate(params: Any, shape: Shape | None, what: str, *, strict: bool = True) -> list[str]:
-    """botocore's own validator (types, required members, minimums), then - for requests
-    (``strict``) - what it leaves out: enums, maximum lengths and counts, and patterns. Answers
-    get botocore's validation only, as the Stubber does: the models reuse request shapes in
-    answers whose patterns do not fit them (Personalize's ``roleArn`` has its ``Arn`` pattern)."""
-    if shape is None:
-        return [] if not params else [f"{what}: the operation takes no members, got {params!r}"]
-    report = ParamValidator().validate(params, shape)
-    if report.has_errors():
-        return [f"{what}: {report.generate_report()}"]
-    return [f"{what}: {problem}" for problem in _constraints(params, shape, "")] if strict else []
-
-
-def _constraints(value: Any, shape: Shape, path: str) -> list[str]:
-    metadata = shape.metadata
-    where = path or "the request"
-    problems: list[str] = []
-    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
-        for name, member in shape.members.items():
-            if name in value:
-                problems += _constraints(value[name], member, f"{path}.{name}" if path else name)
-    elif shape.type_name == "list" and isinstance(value, list):
-        if "max" in metadata and len(value) > metadata["max"]:
-            problems.append(f"{where} has {len(value)} items, more than {metadata['max']}")
-        for i, item in enumerate(value):
-            problems += _constraints(item, shape.member, f"{where}[{i}]")
-    elif shape.type_name == "map" and isinstance(value, Mapping):
-        for key, item in value.items():
-            problems += _constraints(key, shape.key, f"{where} key")
-            problems += _constraints(item, shape.value, f"{where}[{key!r}]")
-    elif shape.type_name == "string" and isinstance(value, str):
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{where} is {value!r}, not one of {shape.enum}")
-        if "max" in metadata and len(value) > metadata["max"]:
-            problems.append(f"{where} is {len(value)} characters long, more than {metadata['max']}")
-        # Forecast's RoleArn members reuse its generic Arn shape (arn:...:forecast:...), which no
-        # IAM role matches, though AWS's own guide passes arn:aws:iam::...:role/... there.
-        generic_role = where.endswith("RoleArn") and shape.name == "Arn"
-        pattern = None if generic_role else _python_pattern(metadata.get("pattern"))
-        if pattern is not None and not pattern.search(value):
-            problems.append(f"{where} {value!r} does not match {metadata['pattern']}")
-    elif shape.type_name in ("integer", "long") and isinstance(value, int):
-        if "max" in metadata and value > metadata["max"]:
-            problems.append(f"{where} is {value}, more than {metadata['max']}")
-    return problems
-
-
-@functools.cache
-def _python_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    """A model pattern in Python's syntax (the Unicode classes ``\\p{L}``, ``\\p{Z}``,
-    ``\\p{N}`` as ranges, for use inside ``[...]``); None where there is no pattern or Python
-    cannot express it. Applied with ``search``, as the models anchor where they mean to."""
-    if not pattern:
-        return None
-    translated = (
-        pattern.replace(r"\p{L}", "a-zA-Z\u00aa-\uffff")
-        .replace(r"\p{Z}", r"\s")
-        .replace(r"\p{N}", "0-9")
-        .replace(r"\p{ASCII}", "[\x00-\x7f]")
-    )
-    try:
-        return re.compile(translated)
-    except re.error:
-        return None
-
-
-def _to_wire(value: Any) -> Any:
-    """JSON-protocol timestamps are epoch seconds."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, Mapping):
-        return {k: _to_wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_wire(v) for v in value]
-    return value
-
-
-def _from_query(value: str, shape: Shape) -> Any:
-    if shape.type_name in ("integer", "long"):
-        return int(value)
-    if shape.type_name == "boolean":
-        return value == "true"
-    return value
-
-
-#: The query protocol's request body (botocore's ``QuerySerializer``).
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-#: A placeholder RequestId for the query protocol's answers.
-REQUEST_ID = "00000000-0000-4000-8000-000000000000"
-
-
-class _Absent:
-    """No member of that name in the form."""
-
-
-_ABSENT = _Absent()
-
-
-def _from_form(form: Mapping[str, str], shape: Shape, prefix: str, used: set[str]) -> Any:
-    """The value of ``shape`` at ``prefix`` in a query-protocol form, inverting botocore's
-    ``QuerySerializer``: structure members ``<prefix>.<name>``; lists ``<prefix>.member.<n>``
-    (``.<member name>.<n>`` where the member has a name; flattened: ``<prefix>.<n>``, with the
-    last part renamed to the member's name if it has one) and an empty list as ``<prefix>=``;
-    maps ``<prefix>.entry.<n>.key`` / ``.value``. Keys read are added to ``used``."""
-    kind = shape.type_name
-    if isinstance(shape, StructureShape):
-        found: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            wire = member.serialization.get("name", name)
-            value = _from_form(form, member, f"{prefix}.{wire}" if prefix else wire, used)
-            if value is not _ABSENT:
-                found[name] = value
-        return found if found or not prefix else _ABSENT
-    if kind == "list":
-        if form.get(prefix) == "":
-            used.add(prefix)
-            return []
-        member = shape.member
-        if shape.serialization.get("flattened"):
-            list_prefix = prefix
-            if member.serialization.get("name"):
-                list_prefix = ".".join([*prefix.split(".")[:-1], member.serialization["name"]])
-        else:
-            list_prefix = f"{prefix}.{member.serialization.get('name', 'member')}"
-        items: list[Any] = []
-        while (item := _from_form(form, member, f"{list_prefix}.{len(items) + 1}", used)) is not _ABSENT:
-            items.append(item)
-        return items or _ABSENT
-    if kind == "map":
-        entries = prefix if shape.serialization.get("flattened") else f"{prefix}.entry"
-        key_name = shape.key.serialization.get("name", "key")
-        value_name = shape.value.serialization.get("name", "value")
-        mapping: dict[str, Any] = {}
-        while True:
-            at = f"{entries}.{len(mapping) + 1}"
-            key = _from_form(form, shape.key, f"{at}.{key_name}", used)
-            if key is _ABSENT:
-                return mapping or _ABSENT
-            mapping[key] = _from_form(form, shape.value, f"{at}.{value_name}", used)
-    if prefix not in form:
-        return _ABSENT
-    used.add(prefix)
-    return _scalar_from_form(form[prefix], shape, prefix)
-
-
-def _scalar_from_form(text: str, shape: Shape, where: str) -> Any:
-    kind = shape.type_name
-    try:
-        if kind in ("integer", "long"):
-            return int(text)
-        if kind in ("float", "double"):
-            return float(text)
-        if kind == "timestamp":
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ServiceError("MalformedQueryString", f"{where}={text!r} is not a {kind}") from None
-    if kind == "boolean":
-        if text not in ("true", "false"):
-            raise ServiceError("MalformedQueryString", f"{where}={text!r} is not true or false")
-        return text == "true"
-    return text
-
-
-def _xml_member(parent: ElementTree.Element, name: str, value: Any, shape: Shape) -> None:
-    """``value`` as the element ``name`` under ``parent`` (a flattened list: one element per item)."""
-    if shape.type_name == "list" and shape.serialization.get("flattened"):
-        member = shape.member
-        for item in value:
-            _xml_member(parent, member.serialization.get("name", name), item, member)
-        return
-    _xml_fill(ElementTree.SubElement(parent, name), value, shape)
-
-
-def _xml_fill(element: ElementTree.Element, value: Any, shape: Shape) -> None:
-    """Fill ``element`` with ``value`` as botocore's ``QueryParser`` reads it back: structure
-    members by their serialized names, list items as ``<member>`` (or the member's name), map
-    entries as ``<entry><key/><value/></entry>``, timestamps in ISO 8601, booleans ``true``/``false``."""
-    if isinstance(shape, StructureShape):
-        for name, member in shape.members.items():
-            if isinstance(value, Mapping) and value.get(name) is not None:
-                _xml_member(element, member.serialization.get("name", name), value[name], member)
-    elif shape.type_name == "list":
-        member = shape.member
-        for item in value:
-            _xml_member(element, member.serialization.get("name", "member"), item, member)
-    elif shape.type_name == "map":
-        for key, item in value.items():
-            entry = ElementTree.SubElement(element, "entry")
-            _xml_fill(ElementTree.SubElement(entry, shape.key.serialization.get("name", "key")), key, shape.key)
-            _xml_fill(ElementTree.SubElement(entry, shape.value.serialization.get("name", "value")), item, shape.value)
-    elif shape.type_name == "timestamp":
-        element.text = iso(value) if isinstance(value, datetime) else str(value)
-    elif shape.type_name == "boolean":
-        element.text = "true" if value else "false"
-    else:
-        element.text = str(value)
-
-
-def _xml(root: ElementTree.Element) -> bytes:
-    body: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
-    return body
-
+from .wire import (
+    FORM_CONTENT_TYPE,
+    REQUEST_ID,
+    from_form,
+    from_query,
+    has_literals,
+    match_uri,
+    service_model,
+    to_wire,
+    validate,
+    xml_bytes,
+    xml_fill,
+)
 
 Operation = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -276,7 +74,7 @@ class BotocoreFake(FakeService):
             self.problems.append(unparsed.message)
             self.record("?", None, unparsed)
             return self.error_answer(unparsed)
-        problems = _validate(params, operation.input_shape, f"{operation.name} request")
+        problems = validate(params, operation.input_shape, f"{operation.name} request")
         if problems:
             self.problems += problems
             refused = ServiceError(self.validation_error[1], "; ".join(problems), self.validation_error[0])
@@ -291,7 +89,7 @@ class BotocoreFake(FakeService):
             self.record(operation.name, params, error)
             return self.error_answer(error)
         self.record(operation.name, params)
-        problems = _validate(result, operation.output_shape, f"{operation.name} response", strict=False)
+        problems = validate(result, operation.output_shape, f"{operation.name} response", strict=False)
         if problems:  # the fake's own bug: say so loudly
             self.problems += problems
             raise AssertionError("; ".join(problems))
@@ -344,7 +142,7 @@ class BotocoreFake(FakeService):
         used = {"Action", "Version"}
         params: dict[str, Any] = {}
         if operation.input_shape is not None:
-            params = _from_form(form, operation.input_shape, "", used)
+            params = from_form(form, operation.input_shape, "", used)
         unknown = sorted(set(form) - used)
         if unknown:
             raise ServiceError("InvalidParameterValue", f"{name} has no parameters {unknown}")
@@ -363,8 +161,8 @@ class BotocoreFake(FakeService):
             if operation.http["method"] != method:
                 continue
             template, _, literals = operation.http["requestUri"].partition("?")
-            labels = _match_uri(template, split.path)
-            if labels is None or not _has_literals(literals, query):
+            labels = match_uri(template, split.path)
+            if labels is None or not has_literals(literals, query):
                 continue
             specific = len(parse_qs(literals, keep_blank_values=True))
             if best is None or specific > best[0]:
@@ -387,7 +185,7 @@ class BotocoreFake(FakeService):
             if location == "uri" and wire in labels:
                 params[member] = labels[wire]
             elif location == "querystring" and wire in queries:
-                params[member] = _from_query(queries[wire][0], member_shape)
+                params[member] = from_query(queries[wire][0], member_shape)
             elif location == "header" and headers.get(wire) is not None:
                 params[member] = headers.get(wire)
         if raw and self.model.protocol == "rest-xml":
@@ -410,16 +208,16 @@ class BotocoreFake(FakeService):
             return self._serialize_query(operation, result)
         if self.model.protocol == "rest-xml":
             status = int(operation.http.get("responseCode", 200))
-            return status, {"Content-Type": "application/xml"}, _xml(self.xml_body(operation, result))
+            return status, {"Content-Type": "application/xml"}, xml_bytes(self.xml_body(operation, result))
         if self.model.protocol == "json":
             version = self.model.metadata.get("jsonVersion", "1.0")
-            body = json.dumps(_to_wire(result)).encode()
+            body = json.dumps(to_wire(result)).encode()
             return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
         status = int(operation.http.get("responseCode", 200))
         shape = operation.output_shape
         payload = shape.serialization.get("payload") if shape is not None else None
         content = result.get(payload) if payload else result
-        return status, {"Content-Type": "application/json"}, json.dumps(_to_wire(content or {})).encode()
+        return status, {"Content-Type": "application/json"}, json.dumps(to_wire(content or {})).encode()
 
     def _serialize_query(self, operation: OperationModel, result: Mapping[str, Any]) -> Answer:
         """``<XResponse xmlns=...><XResult>...</XResult><ResponseMetadata>...`` (the result element
@@ -428,10 +226,10 @@ class BotocoreFake(FakeService):
         shape = operation.output_shape
         if shape is not None:
             wrapper = shape.serialization.get("resultWrapper", f"{operation.name}Result")
-            _xml_fill(ElementTree.SubElement(root, wrapper), result, shape)
+            xml_fill(ElementTree.SubElement(root, wrapper), result, shape)
         metadata = ElementTree.SubElement(root, "ResponseMetadata")
         ElementTree.SubElement(metadata, "RequestId").text = REQUEST_ID
-        return 200, {"Content-Type": "text/xml"}, _xml(root)
+        return 200, {"Content-Type": "text/xml"}, xml_bytes(root)
 
     def xml_body(self, operation: OperationModel, result: Mapping[str, Any]) -> ElementTree.Element:
         """A REST-XML answer's document: the output shape's members under a root element in the
@@ -440,7 +238,7 @@ class BotocoreFake(FakeService):
         subclass's to write."""
         root = ElementTree.Element(f"{operation.name}Result", xmlns=self.model.metadata.get("xmlNamespace", ""))
         if operation.output_shape is not None:
-            _xml_fill(root, result, operation.output_shape)
+            xml_fill(root, result, operation.output_shape)
         return root
 
     def error_answer(self, error: ServiceError) -> Answer:
@@ -451,7 +249,7 @@ class BotocoreFake(FakeService):
             ElementTree.SubElement(root, "Code").text = error.code
             ElementTree.SubElement(root, "Message").text = error.message
             ElementTree.SubElement(root, "RequestId").text = REQUEST_ID
-            return error.status, {"Content-Type": "application/xml"}, _xml(root)
+            return error.status, {"Content-Type": "application/xml"}, xml_bytes(root)
         if self.model.protocol == "query":
             root = ElementTree.Element("ErrorResponse", xmlns=self.model.metadata.get("xmlNamespace", ""))
             detail = ElementTree.SubElement(root, "Error")
@@ -459,7 +257,7 @@ class BotocoreFake(FakeService):
             ElementTree.SubElement(detail, "Code").text = error.code
             ElementTree.SubElement(detail, "Message").text = error.message
             ElementTree.SubElement(root, "RequestId").text = REQUEST_ID
-            return error.status, {"Content-Type": "text/xml"}, _xml(root)
+            return error.status, {"Content-Type": "text/xml"}, xml_bytes(root)
         if self.model.protocol == "json":
             body = {"__type": error.code, "message": error.message}
             version = self.model.metadata.get("jsonVersion", "1.0")
@@ -470,27 +268,3 @@ class BotocoreFake(FakeService):
             {"x-amzn-ErrorType": error.code, "Content-Type": "application/json"},
             json.dumps(body).encode(),
         )
-
-
-def _has_literals(literals: str, query: Mapping[str, list[str]]) -> bool:
-    """Whether the request's ``query`` holds a URI template's query literals (``location``: the
-    key; ``list-type=2``: the key with that value)."""
-    for key, values in parse_qs(literals, keep_blank_values=True).items():
-        if key not in query or (values != [""] and query[key] != values):
-            return False
-    return True
-
-
-def _match_uri(template: str, path: str) -> dict[str, str] | None:
-    """The URI labels of ``path`` if it matches ``template`` (``/v1/apps/{application-id}``)."""
-    names: list[str] = []
-    parts: list[str] = []
-    for literal, label in re.findall(r"([^{]*)(?:\{([^}]+)\})?", template):
-        parts.append(re.escape(literal))
-        if label:
-            names.append(label.rstrip("+"))
-            parts.append(f"(?P<g{len(names) - 1}>[^/]+)")
-    found = re.fullmatch("".join(parts), path)
-    if found is None:
-        return None
-    return {name: unquote(found.group(f"g{i}")) for i, name in enumerate(names)}
