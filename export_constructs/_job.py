@@ -331,28 +331,22 @@ class ExportJobBase(Construct):
     ) -> None:
         """Set ``destination`` and ``role`` - the user's, or the one this service's jobs share on
         ``destination`` (:meth:`_shared_role`, one per ``share_key``) - and let the service write
-        under ``self.prefix`` as :attr:`SERVICE` says (``ExportDestination._grant_service_write``,
-        and its ``role_object_actions`` on the jobs' objects: ``_grant_role_objects``), its
-        requests coming from ``source_arn`` (``aws:SourceArn``). The job's resource waits for those
-        grants. A service that assumes no role (CloudWatch Logs) has no ``self.role``."""
+        under ``self.prefix`` as :attr:`SERVICE` says (``ExportDestination._grant_service_write``),
+        its requests coming from ``source_arn`` (``aws:SourceArn``). The job's resource waits for
+        those grants. A service that assumes no role (CloudWatch Logs) has no ``self.role``."""
         self.destination = destination
         service = self.SERVICE
+        writer = None
         if not service.assumes_role:
             assert role is None, "a service that writes as itself has no role"
-            self._wait_for = destination._grant_service_write(
-                None, job=self, prefix=self.prefix, access=service, principal=self._principal, source_arn=source_arn
-            )
-            return
-        if role is not None:
+        elif role is not None:
             self._provider._add_passed_role(service.name, role.role_arn)
-            self.role = role
+            writer = self.role = role
         else:
-            self.role = self._shared_role(source_arn, share_key)
+            writer = self.role = self._shared_role(source_arn, share_key)
         self._wait_for = destination._grant_service_write(
-            self.role, job=self, prefix=self.prefix, access=service, principal=self._principal, source_arn=source_arn
+            writer, job=self, prefix=self.prefix, access=service, principal=self._principal, source_arn=source_arn
         )
-        if service.role_object_actions:
-            destination._grant_role_objects(self.role, list(service.role_object_actions), self.prefix, self)
 
     def _shared_role(self, source_arn: str, share_key: str) -> iam.IRole:
         """The role this service's jobs share on their destination

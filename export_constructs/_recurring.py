@@ -276,13 +276,9 @@ class RecurringExportBase(Construct):
             if role is None:
                 role = destination._shared_role(service, principal, source_arn, self._runner._provider.role_path)
             writer = self.role = role
-        head = self.prefix_head
-        wait_for = destination._grant_service_write(
-            writer, job=self, prefix=head, access=service, principal=principal, source_arn=source_arn
+        return destination._grant_service_write(
+            writer, job=self, prefix=self.prefix_head, access=service, principal=principal, source_arn=source_arn
         )
-        if writer is not None and service.role_object_actions:
-            destination._grant_role_objects(writer, list(service.role_object_actions), head, self)
-        return wait_for
 
     def _pass_role(self) -> Callable[[], iam.PolicyStatement]:
         """Add :attr:`role` to the roles the run's role may pass to the service (one list per

@@ -296,14 +296,15 @@ class ExportDestination(Construct):
         """Let a service, acting through ``role`` (or, with no role, as itself), write under ``prefix``
         as ``access`` describes it.
 
-        Grants the role ``s3:PutObject`` under the prefix, listing the bucket, and the key
-        (``access.role_key_actions``); and - where the service documents it - the service
-        ``principal`` itself in the bucket policy (``access.service_object_actions`` and
-        ``service_bucket_actions``) and the key policy (``service_key_actions``), both conditioned
-        on ``aws:SourceAccount`` and ``aws:SourceArn`` against the confused deputy. Jobs sharing a
-        role share one set of statements; their prefixes are added to it (see
-        :func:`collapse_prefixes`). With ``role`` None the service writes as its own principal
-        (CloudWatch Logs' export tasks): only the resource-policy statements are written.
+        Grants the role ``s3:PutObject`` (and ``access.role_object_actions``) under the prefix,
+        listing the bucket, and the key (``access.role_key_actions``); and - where the service
+        documents it - the service ``principal`` itself in the bucket policy
+        (``access.service_object_actions`` and ``service_bucket_actions``) and the key policy
+        (``service_key_actions``), both conditioned on ``aws:SourceAccount`` and
+        ``aws:SourceArn`` against the confused deputy. Jobs sharing a role share one set of
+        statements; their prefixes are added to it (see :func:`collapse_prefixes`). With ``role``
+        None the service writes as its own principal (CloudWatch Logs' export tasks): only the
+        resource-policy statements are written.
 
         Args:
             role: the role the service assumes; None: the service assumes none and writes as
@@ -333,6 +334,8 @@ class ExportDestination(Construct):
             self._need_from_archive(access, prefix, job)
         if write.owned and role is not None:  # a role the library created: acknowledge its prefix grant
             self._acknowledge_prefixes(role, write.prefixes)
+        if role is not None and access.role_object_actions:
+            self._grant_role_objects(role, list(access.role_object_actions), prefix, job)
         return list(write.wait_for)
 
     # -- internals -------------------------------------------------------------------------

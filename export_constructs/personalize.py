@@ -282,8 +282,6 @@ class PersonalizeDatasetExport(RecurringExportBase):
     WINDOW = "period"
     dataset_arns: list[str]
     """The exported datasets' ARNs."""
-    role: iam.IRole
-    """The role Personalize writes with: the ``role`` prop, or the shared one."""
     job_name_prefix: str
     """What every job name of this export begins with (``ex<stack id's first 8 hex>-<hash>-``)."""
 
@@ -336,7 +334,7 @@ class PersonalizeDatasetExport(RecurringExportBase):
             task_timeout=task_timeout,
             poll_interval=poll_interval,
         )
-        self._check_path(problems, prefix, arns)
+        self._check_path_length(problems, prefix, arns)
         check_destination(problems, stack, destination, SERVICE)
         problems.raise_if_any()
         self.dataset_arns = arns
@@ -395,7 +393,7 @@ class PersonalizeDatasetExport(RecurringExportBase):
             reason="",
         )
 
-    def _check_path(self, problems: Problems, prefix: str, arns: Sequence[str]) -> None:
+    def _check_path_length(self, problems: Problems, prefix: str, arns: Sequence[str]) -> None:
         """``s3://<bucket>/<prefix>`` of the longest dataset name must fit the API's path (with a
         bucket name of the most characters S3 allows)."""
         if is_unresolved(prefix):

@@ -369,8 +369,6 @@ class RdsSnapshotExport(RecurringExportBase):
     PLACEHOLDERS = ("snapshot", "yyyy", "MM", "dd", "HH")
     source_arns: list[str]
     """The ARNs of the DB instances and clusters whose snapshots are exported."""
-    role: iam.IRole
-    """The role RDS writes with: the ``role`` prop, or the shared one."""
     rule: events.Rule
     """The EventBridge rule that starts a run for each snapshot."""
     backup_rule: events.Rule | None

@@ -247,6 +247,16 @@ def test_bad_props_are_refused_naming_the_prop(props: Mapping[str, Any], prop: s
     refused(props, prop, *words)
 
 
+def test_the_prefix_must_fit_logs_destination_prefix_for_the_group_whose_name_renders_longest() -> None:
+    # "/abcde" is the longer name, but "abcdef" the longer {log_group} (the leading "/" is dropped):
+    # the rendered prefix (without its final "/") is 513 characters for it, one over destinationPrefix's
+    # 512 (botocore's model), whatever the order of the groups.
+    prefix = "a" * 506 + "/{log_group}/"
+    for groups in (["/abcde", "abcdef"], ["abcdef", "/abcde"]):
+        refused({"log_groups": groups, "prefix": prefix}, "prefix", "513 characters", "'abcdef'", "512")
+    build(log_groups=["/abcde", "abcde"], prefix=prefix)  # 512: accepted
+
+
 def test_a_destination_of_another_region_is_refused() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "S", env=ENV)

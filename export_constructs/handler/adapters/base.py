@@ -334,7 +334,7 @@ class ExportJobAdapter(abc.ABC):
         """The id and state of the job ``spec.name`` started, when the service knows it (None:
         not found, or no way to look it up). A queued job's later polls look here before they
         try the start again, so a job accepted at an earlier poll is not refused as over the
-        quota, and is observed with this one request. By default: :meth:`job_id_of`, described."""
+        quota. By default: :meth:`job_id_of`, described."""
         job_id = self.job_id_of(spec)
         if job_id is None:
             return None
@@ -345,7 +345,8 @@ class ExportJobAdapter(abc.ABC):
 
     def job_id_of(self, spec: JobSpec) -> str | None:
         """The id the job of ``spec.name`` has once started, where the name decides it (a job
-        ARN holding the name); None where the service gives the id (the default)."""
+        ARN holding the name) or a listing finds it by its name; None where neither can (the
+        default)."""
         return None
 
     def describe(self, job_id: str) -> JobState:
