@@ -417,10 +417,8 @@ class ExportJobBase(Construct):
             properties[consts.PROP_CONSTRUCT_PATH] = self._path
         if not wait:
             properties[consts.PROP_MODE] = consts.MODE_START
-        if self.destination.archive_account is not None:
-            # A bucket of another account: the handler confirms its owner before the start.
-            properties[consts.PROP_BUCKET_OWNER] = self.destination.archive_account
-            self.destination._grant_owner_check(provider._service_policy(self.SERVICE.name))
+        # A bucket of another account: the handler confirms its owner before the start.
+        properties.update(self.destination._bucket_owner(provider._service_policy(self.SERVICE.name)))
         handle: CfnWaitConditionHandle | None = None
         tracker = None
         if long_wait:
@@ -651,18 +649,9 @@ def _depend(resource: CfnResource, dependency: IConstruct) -> None:
         resource.node.add_dependency(dependency)
 
 
-def _guides_of_archives() -> str:
-    """`` (CloudWatch Logs' and RDS's do)``: the services whose guides document writing into
-    another account's bucket (``archive_name``), read from ``SERVICES`` so a new one is named."""
-    owners = [f"{t}'" if t.endswith("s") else f"{t}'s" for t in sorted(s.title for s in SERVICES if s.archive_name)]
-    if not owners:
-        return ""
-    if len(owners) == 1:
-        return f" ({owners[0]} does)"
-    return f" ({', '.join(owners[:-1])} and {owners[-1]} do)"
-
-
-_ARCHIVE_GUIDES = _guides_of_archives()
+#: The services whose guides document exporting into another account's bucket, for the message
+#: that refuses the others such a destination.
+_ARCHIVE_GUIDES = " and ".join(sorted(s.title for s in SERVICES if s.archive_name))
 
 
 def check_destination(problems: Problems, stack: Stack, destination: ExportDestination, service: ServiceAccess) -> None:
@@ -681,7 +670,7 @@ def check_destination(problems: Problems, stack: Stack, destination: ExportDesti
         problems.add(
             "destination",
             f"is a bucket of another account ({destination.archive_account}): {service.title}'s guide does not "
-            f"document exporting into a bucket of another account{_ARCHIVE_GUIDES}",
+            f"document exporting into a bucket of another account (the guides of {_ARCHIVE_GUIDES} do)",
         )
     elif service.same_region_bucket:
         bucket_region, region = destination.bucket.env.region, stack.region

@@ -33,7 +33,6 @@ from ._provider import ExportJobProvider
 from ._runner import RUN_TIMEOUT, ExportRunner
 from ._validation import Problems, init_signature, share_args
 from .destination import ExportDestination
-from .handler import consts
 from .schedule import FIRST_ZONE_YEAR, LAST_ZONE_YEAR, ExportSchedule
 from .services import ServiceAccess
 
@@ -387,10 +386,8 @@ class RecurringExportBase(Construct):
             "Ledger": self.ledger.table_name,
             "Stack": Aws.STACK_ID,
         }
-        if destination.archive_account is not None:
-            # A bucket of another account: each run confirms its owner before a task starts.
-            description[consts.PROP_BUCKET_OWNER] = destination.archive_account
-            destination._grant_owner_check(runner.role)
+        # A bucket of another account: each run confirms its owner before a task starts.
+        description.update(destination._bucket_owner(runner.role))
         if event_bus is not None:
             description["EventBus"] = event_bus.event_bus_arn
         if alarm_topic is not None:

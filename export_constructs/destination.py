@@ -31,6 +31,7 @@ from ._pasteable import pasteable, pasteable_json
 from ._text import iam_description, wrap
 from ._validation import Problems, init_signature, typed_props
 from .archive import ArchiveSource, ExportArchive, archive_statements
+from .handler import consts
 from .services import S3_LIST_ACTIONS, S3_WRITE_ACTIONS, ServiceAccess
 
 #: What an object ARN adds to its prefix once resolved: ``arn:aws-us-gov:s3:::``, a bucket name of at
@@ -584,18 +585,21 @@ class ExportDestination(Construct):
             jobs.append(job)
         self._print_at_synth()
 
-    def _grant_owner_check(self, grantee: iam.IRole | iam.ManagedPolicy) -> None:
-        """Let ``grantee`` (the role that starts the exports, or a policy of it) ask S3 who owns the
-        bucket of another account (GetBucketLocation with ExpectedBucketOwner) before each start,
-        once per grantee."""
-        if self.archive_account is None or addr_of(grantee) in self._owner_checks:
-            return
-        self._owner_checks.add(addr_of(grantee))
-        statement = iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.bucket.bucket_arn])
-        if isinstance(grantee, iam.ManagedPolicy):
-            grantee.add_statements(statement)
-        else:
-            grantee.add_to_principal_policy(statement)
+    def _bucket_owner(self, grantee: iam.IRole | iam.ManagedPolicy) -> dict[str, str]:
+        """For a bucket of another account: the member (``ExpectedBucketOwner``) by which the
+        handler confirms the bucket's owner before each start, and ``grantee`` (the role that
+        starts the exports, or a policy of it) let ask S3 (GetBucketLocation), once per grantee.
+        Empty for a bucket of this account."""
+        if self.archive_account is None:
+            return {}
+        if addr_of(grantee) not in self._owner_checks:
+            self._owner_checks.add(addr_of(grantee))
+            statement = iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.bucket.bucket_arn])
+            if isinstance(grantee, iam.ManagedPolicy):
+                grantee.add_statements(statement)
+            else:
+                grantee.add_to_principal_policy(statement)
+        return {consts.PROP_BUCKET_OWNER: self.archive_account}
 
     @property
     def _archive_region(self) -> str:

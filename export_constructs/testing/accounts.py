@@ -27,10 +27,6 @@ class OtherStack:
     template: StackTemplate
     resolver: Resolver
 
-    @property
-    def account(self) -> str:
-        return self.resolver.pseudo.account
-
 
 def other_stacks(templates: Iterable[StackTemplate], account: str, region: str) -> list[OtherStack]:
     """``templates`` resolved each in its own account and Region (``region``, the simulation's,
@@ -70,8 +66,7 @@ def other_policies(stacks: Sequence[OtherStack]) -> list[AccountPolicies]:
         policies = by_account.setdefault(
             pseudo.account, AccountPolicies(pseudo.account, pseudo.region, pseudo.partition)
         )
-        policies.add_template(stack.template.resources, stack.resolver.resolve, stack.template.name)
-        policies.add_warnings(stack.template.warnings, stack.template.parameter_defaults)
+        policies.add_stack(stack.template, stack.resolver.resolve)
     return list(by_account.values())
 
 

@@ -26,8 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._placement import arn_fields
 from ..services import ServiceAccess
-from .fakes.arns import account_of, dns_suffix_of
+from .fakes.arns import account_of, bucket_of, dns_suffix_of
 from .iam import IamSimulator
 from .policies import AccountPolicies, Role, as_list
 
@@ -44,11 +45,6 @@ _CHINA_SERVICE = re.compile(r"[a-z0-9.-]+\.amazonaws\.com\.cn(?=\")")
 def _evaluable(service: str) -> str:
     """A China Region's service principal as iam-simulate takes a service: ending in amazonaws.com."""
     return service + ".evaluated-as.amazonaws.com"
-
-
-def _bucket_of(s3_arn: str) -> str:
-    """The bucket of an S3 bucket or object ARN."""
-    return s3_arn.split(":::", 1)[1].split("/", 1)[0]
 
 
 def _mentions_encryption_context(documents: Iterable[Any]) -> bool:
@@ -146,10 +142,10 @@ class Authorizer:
         key's or role's ARN, else the simulated account (a request about a resource of the
         simulated account's own services)."""
         if resource.startswith(f"arn:{self.policies.partition}:s3:::"):
-            return self.bucket_account(_bucket_of(resource))
-        service = resource.split(":")[2] if resource.count(":") >= 2 else ""
-        if service in ("kms", "iam") and account_of(resource):
-            return account_of(resource)
+            return self.bucket_account(bucket_of(resource))
+        fields = arn_fields(resource)
+        if fields is not None and fields[2] in ("kms", "iam") and fields[4]:
+            return fields[4]
         return self.policies.account
 
     # -- evaluation ----------------------------------------------------------------------------
@@ -210,7 +206,7 @@ class Authorizer:
             role = p.role(access.resource)
             return role.trust
         if access.resource.startswith(f"arn:{p.partition}:s3:::"):
-            return p.bucket_policy(_bucket_of(access.resource))
+            return p.bucket_policy(bucket_of(access.resource))
         if access.action.startswith("kms:"):
             return p.key_policy(access.resource)
         return None

@@ -244,6 +244,5 @@ def account_policies(players: Sequence[StackPlayer]) -> AccountPolicies:
     pseudo = players[0].pseudo
     policies = AccountPolicies(pseudo.account, pseudo.region, pseudo.partition)
     for player in players:
-        policies.add_template(player.template.resources, player.resolver.resolve, player.template.name)
-        policies.add_warnings(player.template.warnings, player.template.parameter_defaults)
+        policies.add_stack(player.template, player.resolver.resolve)
     return policies

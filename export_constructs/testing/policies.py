@@ -13,10 +13,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .fakes.arns import account_of, dns_suffix_of
+from .fakes.arns import account_of, bucket_of, dns_suffix_of
 from .iam import IamSimulator
+
+if TYPE_CHECKING:
+    from .assembly import StackTemplate
 
 #: IAM's size limits (characters, whitespace not counted), from "IAM and AWS STS quotas"
 #: (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role's inline
@@ -85,6 +88,12 @@ class AccountPolicies:
 
     # -- reading templates ---------------------------------------------------------------------
 
+    def add_stack(self, template: StackTemplate, resolve: Any) -> None:
+        """Take one stack's template's policies and its warnings' statements (:meth:`add_template`,
+        :meth:`add_warnings`); ``resolve`` resolves its intrinsic functions."""
+        self.add_template(template.resources, resolve, template.name)
+        self.add_warnings(template.warnings, template.parameter_defaults)
+
     def add_template(self, resources: Mapping[str, Any], resolve: Any, stack: str) -> None:
         """Take the policies of one template; ``resolve`` resolves its intrinsic functions."""
         for logical_id, resource in resources.items():
@@ -141,7 +150,7 @@ class AccountPolicies:
         role_arn = fill(role_arn)
         if warning_id.endswith("imported-bucket-policy"):
             for resource in as_list(filled["Resource"]):
-                bucket = str(resource).split(":::", 1)[-1].split("/", 1)[0]
+                bucket = bucket_of(str(resource))
                 self.bucket_policies.setdefault(bucket, []).append(filled)
                 break
         elif warning_id.endswith("imported-key-policy"):

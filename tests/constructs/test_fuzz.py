@@ -727,8 +727,7 @@ def template_problems(directory: Path, collapsed: set[str]) -> list[str]:
         problems += policy_problems(stack, resolver.resolve, pseudo, collapsed)
         place = (pseudo.account, pseudo.region)
         policies = by_place.setdefault(place, AccountPolicies(pseudo.account, pseudo.region, pseudo.partition))
-        policies.add_template(stack.resources, resolver.resolve, stack.name)
-        policies.add_warnings(stack.warnings, stack.parameter_defaults)
+        policies.add_stack(stack, resolver.resolve)
     for policies in by_place.values():
         problems += policies.check_grammar(shared_simulator())
     return problems

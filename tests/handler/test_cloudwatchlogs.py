@@ -125,9 +125,13 @@ def refuse(stub: Stubber) -> None:
     stub.add_client_error("create_export_task", "LimitExceededException", "Resource limit exceeded.", 400)
 
 
-def engine_for(client: Any, clock: Clock, sleeps: list[float] | None = None) -> Engine:
+def engine_for(client: Any, clock: Clock, sleeps: list[float] | None = None, *, s3: Any = None) -> Engine:
+    """An engine whose clients are ``client`` (and ``s3``, where given, for S3's calls)."""
     return Engine(
-        lambda _: client, clock=clock, sleep=(sleeps if sleeps is not None else []).append, jitter=lambda: 0.5
+        lambda name: s3 if name == "s3" and s3 is not None else client,
+        clock=clock,
+        sleep=(sleeps if sleeps is not None else []).append,
+        jitter=lambda: 0.5,
     )
 
 
@@ -542,16 +546,11 @@ def owned_event() -> dict[str, Any]:
     return ev
 
 
-def s3_and_logs(logs_client: Any) -> tuple[Any, Stubber, Any]:
-    s3, s3_stub = stubbed_client("s3")
-    return s3, s3_stub, lambda name: s3 if name == "s3" else logs_client
-
-
 def test_a_bucket_of_another_account_is_confirmed_as_its_owners_before_the_task_starts(
     logs: tuple[Any, Stubber], at_now: Clock
 ) -> None:
     client, stub = logs
-    _s3, s3_stub, factory = s3_and_logs(client)
+    s3, s3_stub = stubbed_client("s3")
     # The Stubber checks the request against the s3 model: ExpectedBucketOwner is a member of it.
     s3_stub.add_response(
         "get_bucket_location",
@@ -560,8 +559,7 @@ def test_a_bucket_of_another_account_is_confirmed_as_its_owners_before_the_task_
     )
     listing(stub)
     create(stub)
-    sleeps: list[float] = []
-    engine = Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5)
+    engine = engine_for(client, at_now, s3=s3)
     with s3_stub:
         assert engine.on_event(owned_event()) == {"PhysicalResourceId": TASK_ID}
         s3_stub.assert_no_pending_responses()
@@ -571,10 +569,9 @@ def test_a_bucket_of_another_owner_fails_the_create_and_starts_nothing(
     logs: tuple[Any, Stubber], at_now: Clock
 ) -> None:
     client, _stub = logs  # no Logs response queued: any Logs call would fail the test
-    _s3, s3_stub, factory = s3_and_logs(client)
+    s3, s3_stub = stubbed_client("s3")
     s3_stub.add_client_error("get_bucket_location", "AccessDenied", "Access Denied", 403)
-    sleeps: list[float] = []
-    engine = Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5)
+    engine = engine_for(client, at_now, s3=s3)
     with s3_stub, pytest.raises(BucketNotOwned) as refused:
         engine.on_event(owned_event())
     message = str(refused.value)
@@ -586,7 +583,7 @@ def test_a_bucket_of_this_account_is_not_asked_about(logs: tuple[Any, Stubber], 
     client, stub = logs
     listing(stub)
     create(stub)
-    # The factory hands out the Logs client only: an S3 call would reach it and fail the Stubber.
+    # The engine hands out the Logs client only: an S3 call would reach it and fail the Stubber.
     assert engine_for(client, at_now).on_event(event()) == {"PhysicalResourceId": TASK_ID}
 
 
@@ -594,21 +591,18 @@ def test_a_queued_job_asks_for_the_owner_again_before_its_later_start(logs: tupl
     """The bucket may change hands while the job waits for the one-task quota: the poll that would
     start it asks first, and a refusal fails the job before any CreateExportTask."""
     client, stub = logs
-    _s3, s3_stub, factory = s3_and_logs(client)
+    s3, s3_stub = stubbed_client("s3")
     owner_params = {"Bucket": REQUEST["destination"], "ExpectedBucketOwner": ARCHIVE_OWNER}
     s3_stub.add_response("get_bucket_location", {"LocationConstraint": "us-east-1"}, owner_params)
     listing(stub)
     refuse(stub)
-    sleeps: list[float] = []
     with s3_stub:
-        queued = Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5).on_event(owned_event())
+        queued = engine_for(client, at_now, s3=s3).on_event(owned_event())
         assert queued["PhysicalResourceId"] == f"queued:{name()}"
         # Later: nothing started yet (find lists), the owner is asked again and refuses.
         at_now.now = NOW + timedelta(minutes=10)
         listing(stub)
         s3_stub.add_client_error("get_bucket_location", "AccessDenied", "Access Denied", 403)
         with pytest.raises(BucketNotOwned, match="No export was started"):
-            Engine(factory, clock=at_now, sleep=sleeps.append, jitter=lambda: 0.5).is_complete(
-                polled(queued, owned_event())
-            )
+            engine_for(client, at_now, s3=s3).is_complete(polled(queued, owned_event()))
         s3_stub.assert_no_pending_responses()

@@ -74,30 +74,24 @@ def _authorizer(*, identity: bool, bucket_policy: bool, key_policy: bool = False
     return Authorizer(shared_simulator(), a, [b, c])
 
 
+@pytest.mark.parametrize("resource", ["bucket", "key"])
 @pytest.mark.parametrize(
-    ("identity", "bucket_policy", "verdict"),
+    ("identity", "resource_policy", "verdict"),
     [(True, True, "Allowed"), (True, False, "ImplicitlyDenied"), (False, True, "ImplicitlyDenied")],
-    ids=["both-allow", "identity-only", "bucket-policy-only"],
+    ids=["both-allow", "identity-only", "resource-policy-only"],
 )
-def test_a_role_writes_into_another_accounts_bucket_only_when_both_accounts_allow(
-    identity: bool, bucket_policy: bool, verdict: str
+def test_a_role_uses_another_accounts_bucket_or_key_only_when_both_accounts_allow(
+    resource: str, identity: bool, resource_policy: bool, verdict: str
 ) -> None:
-    authorizer = _authorizer(identity=identity, bucket_policy=bucket_policy)
-    assert authorizer.resource_account(OBJECT_B) == B
-    assert authorizer.evaluate(Access(ROLE, "s3:PutObject", OBJECT_B)) == verdict
+    if resource == "bucket":
+        authorizer = _authorizer(identity=identity, bucket_policy=resource_policy)
+        access = Access(ROLE, "s3:PutObject", OBJECT_B)
+    else:
+        authorizer = _authorizer(identity=identity, bucket_policy=True, key_policy=resource_policy)
+        access = Access(ROLE, "kms:GenerateDataKey", KEY_B)
+    assert authorizer.resource_account(access.resource) == B
+    assert authorizer.evaluate(access) == verdict
     assert authorizer.problems == []
-
-
-@pytest.mark.parametrize(
-    ("identity", "key_policy", "verdict"),
-    [(True, True, "Allowed"), (True, False, "ImplicitlyDenied"), (False, True, "ImplicitlyDenied")],
-    ids=["both-allow", "identity-only", "key-policy-only"],
-)
-def test_a_role_uses_another_accounts_key_only_when_both_accounts_allow(
-    identity: bool, key_policy: bool, verdict: str
-) -> None:
-    authorizer = _authorizer(identity=identity, bucket_policy=True, key_policy=key_policy)
-    assert authorizer.evaluate(Access(ROLE, "kms:GenerateDataKey", KEY_B)) == verdict
 
 
 def test_a_bucket_of_a_third_account_whose_policy_names_another_account_is_denied() -> None:
@@ -112,7 +106,10 @@ def test_a_job_into_another_accounts_bucket_uses_that_accounts_key_and_caller_ac
     assert authorizer.bucket_key(BUCKET_B) == KEY_B
     assert authorizer.bucket_key("a-bucket-nobody-declares") is None
     assert authorizer.bucket_account("a-bucket-nobody-declares") == A
+    # kms:CallerAccount is the calling role's account, whichever account the request is in; a
+    # service writing as itself calls from the simulated account.
     assert authorizer._via_s3(ROLE)["kms:CallerAccount"] == A
+    assert authorizer._via_s3(f"arn:aws:iam::{B}:role/Writer")["kms:CallerAccount"] == B
     assert authorizer._via_s3("logs.eu-west-1.amazonaws.com")["kms:CallerAccount"] == A
 
 

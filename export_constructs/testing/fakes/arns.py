@@ -56,8 +56,13 @@ def dns_suffix_of(region: str) -> str:
 def account_of(arn: str) -> str:
     """The account field of an ARN (``arn:partition:service:region:account:resource``); ``""``
     for an ARN without one (a bucket's) or anything that is no ARN."""
-    parts = arn.split(":", 5)
-    return parts[4] if arn.startswith("arn:") and len(parts) == 6 else ""
+    fields = arn_fields(arn)
+    return fields[4] if fields is not None else ""
+
+
+def bucket_of(s3_arn: str) -> str:
+    """The bucket of an S3 bucket or object ARN (``arn:partition:s3:::bucket/key``)."""
+    return s3_arn.split(":::", 1)[-1].split("/", 1)[0]
 
 
 def refuse_foreign_source(
